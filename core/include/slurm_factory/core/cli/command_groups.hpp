@@ -1,0 +1,12 @@
+// One function per command group, each in core/src/cli/<group>_commands.cpp.
+#pragma once
+
+#include "slurm_factory/core/cli/command.hpp"
+
+namespace sf::cli {
+
+void add_version_commands(CommandTable& table);
+
+CommandTable& builtin_commands();
+
+}  // namespace sf::cli

@@ -1,0 +1,15 @@
+#include "slurm_factory/core/cli/command_groups.hpp"
+
+namespace sf::cli {
+
+CommandTable& builtin_commands() {
+  static CommandTable table = [] {
+    CommandTable t;
+    // Keep this list in the order shown by --help.
+    add_version_commands(t);
+    return t;
+  }();
+  return table;
+}
+
+}  // namespace sf::cli
