@@ -1,0 +1,64 @@
+// The merged configuration: embedded default (configs/default.yaml) < /etc/slurm-factory/config.yaml
+// < ~/.config/slurm-factory/config.yaml < --config FILE < environment < CLI flags, then the
+// selected profile's overrides. Every value remembers where it came from (for `config show`).
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include "slurm_factory/cache_provider.hpp"
+
+namespace sf {
+
+struct BuildLimits {
+  int jobs = 0;             // parallel make jobs inside a build; 0 = number of CPUs
+  double cpus = 0;          // container CPU limit; 0 = no limit
+  std::string memory = "8g";
+  std::string shm = "1g";
+  int pids = 4096;
+  bool network = false;     // network during compile (off: hermetic)
+};
+
+struct SigningSettings {
+  std::string key_id;
+  std::string keyring;                        // GNUPGHOME to use; "" = default
+  std::vector<std::string> trusted_fingerprints;
+  std::string private_key_file;               // a path, never the key itself
+  std::string private_key_env;                // the NAME of an environment variable
+  std::string passphrase_file;
+  std::string passphrase_env;                 // the NAME of an environment variable
+  bool require_signed = false;
+  bool allow_unsigned = false;
+};
+
+// A site-defined toolchain release (pure YAML, bound to a family plugin).
+struct SiteToolchain {
+  std::string name;
+  std::string family;
+  YAML::Node definition;  // the release's mapping, marks intact for file:line:col errors
+  std::string origin;     // "file.yaml:12:3"
+};
+
+struct Config {
+  std::filesystem::path cache_dir;  // SLURM_FACTORY_CACHE_DIR, default ~/.slurm-factory
+  std::vector<std::filesystem::path> plugin_search_paths;
+  std::vector<std::string> plugins;  // plugin names to load, e.g. "toolchain-debian"
+  std::string default_backend = "docker";
+  nlohmann::json backends = nlohmann::json::object();  // per-backend settings by name
+  std::vector<CacheLayerSpec> cache_layers;
+  SigningSettings signing;
+  BuildLimits build;
+  std::vector<SiteToolchain> toolchains;
+  std::string debian_mirror = "http://deb.debian.org/debian";
+  std::string profile;  // the selected profile, "" for none
+  nlohmann::json pipelines = nlohmann::json::object();
+  // key path ("cache.layers", "build.jobs") -> origin ("default", "/etc/...:4:3", "env X", "--jobs")
+  std::map<std::string, std::string> origins;
+};
+
+}  // namespace sf
