@@ -6,6 +6,7 @@ CommandTable& builtin_commands() {
   static CommandTable table = [] {
     CommandTable t;
     // Keep this list in the order shown by --help.
+    add_build_commands(t);
     add_version_commands(t);
     return t;
   }();

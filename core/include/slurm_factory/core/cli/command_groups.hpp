@@ -5,6 +5,7 @@
 
 namespace sf::cli {
 
+void add_build_commands(CommandTable& table);
 void add_version_commands(CommandTable& table);
 
 CommandTable& builtin_commands();
