@@ -1,16 +1,15 @@
-// Loads plugin shared objects (Boost.DLL), checks their ABI, runs their register functions and keeps
-// the factories they add. Libraries stay loaded for the life of the host (no unload: objects and
-// exceptions from a plugin never outlive its code). Refusals are PluginErrors naming the file, what
-// was expected and found, and what to do.
+// Loads plugin shared objects (Boost.DLL), checks their ABI, runs their register functions and
+// keeps the factories they add. Libraries stay loaded for the life of the host (no unload: objects
+// and exceptions from a plugin never outlive its code). Refusals are PluginErrors naming the file,
+// what was expected and found, and what to do.
 #pragma once
 
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "slurm_factory/abi.hpp"
 #include "slurm_factory/cache_provider.hpp"
@@ -36,9 +35,14 @@ struct LoadedPlugin {
   std::vector<std::pair<std::string, std::string>> provides;
 };
 
-// Search order: $SLURM_FACTORY_PLUGIN_PATH (colon-separated), the config's plugins.search_paths,
-// then <dir of the running binary>/../lib/slurm-factory/plugins.
-std::vector<std::filesystem::path> default_plugin_search_paths();
+// Search order: $SLURM_FACTORY_PLUGIN_PATH (colon-separated), the config's plugins.search_paths
+// (`configured`), then <dir of the running binary>/../lib/slurm-factory/plugins (and the same
+// directory relative to the core library, when that differs). Duplicates are dropped.
+std::vector<std::filesystem::path> default_plugin_search_paths(
+    const std::vector<std::filesystem::path>& configured = {});
+// The parts: $SLURM_FACTORY_PLUGIN_PATH alone, and the directories beside the binary/library alone.
+std::vector<std::filesystem::path> env_plugin_search_paths();
+std::vector<std::filesystem::path> builtin_plugin_search_paths();
 
 class PluginHost {
  public:
