@@ -1,0 +1,126 @@
+// The recipe model: how one package (slurm, munge, json-c, ...) is fetched and built. Recipes are
+// YAML files under configs/recipes/ (see recipe_parser.hpp and docs); this header is the parsed
+// form. Everything that can differ by Slurm version, feature or toolchain is a `when:` condition.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "slurm_factory/core/version_range.hpp"
+
+namespace sf {
+
+// Where a recipe item was written: "configs/recipes/slurm.yaml:12:5".
+struct SourceLocation {
+  std::string file;
+  int line = 0;    // 1-based
+  int column = 0;  // 1-based
+  std::string str() const;
+};
+
+enum class BuildSystem { kAutotools, kCmake, kMeson, kMake };
+std::string to_string(BuildSystem b);
+std::optional<BuildSystem> parse_build_system(const std::string& s);
+
+// build: needed while building the dependent only (staged under the prefix, not in the view);
+// link: needed to build and at run time; run: needed at run time only.
+enum class DependencyType { kBuild, kLink, kRun };
+std::string to_string(DependencyType t);
+std::optional<DependencyType> parse_dependency_type(const std::string& s);
+
+// Built from the recipe and bundled, or taken from the toolchain release's -dev package.
+enum class Origin { kSource, kSystem };
+std::string to_string(Origin o);
+std::optional<Origin> parse_origin(const std::string& s);
+
+// What a condition is evaluated against (filled by the planner).
+struct ConditionContext {
+  std::string slurm_version;            // resolved, e.g. "24.11.5"
+  std::string package_version;          // the recipe's own selected version
+  std::vector<std::string> features;    // "gpu-cuda", ...
+  std::string family;                   // "debian"
+  std::string release;                  // "trixie"
+  std::string arch;                     // "amd64"
+  std::vector<std::string> system_has;  // the release's dev_packages keys
+};
+
+// All present keys must hold. An empty condition is always true. Lists mean "any of".
+struct Condition {
+  std::optional<VersionRange> slurm;     // Slurm version range
+  std::optional<VersionRange> version;   // this recipe's version range
+  std::vector<std::string> feature;      // any of these features requested
+  std::vector<std::string> not_feature;  // none of these features requested
+  std::vector<std::string> family;       // toolchain family any of
+  std::vector<std::string> release;      // toolchain release any of
+  std::vector<std::string> arch;
+  std::vector<std::string> system_has;  // the release has a dev package for each of these
+  SourceLocation where;
+
+  bool empty() const;
+  bool holds(const ConditionContext& ctx) const;
+};
+
+// A string (argument, env value) that applies only when its condition holds.
+struct ConditionalString {
+  std::string value;
+  Condition when;
+  SourceLocation where;
+};
+
+struct RecipeVersion {
+  std::string version;
+  std::string sha256;                // of the source archive, 64 lowercase hex
+  std::string filename;              // the archive's file name in the source cache
+  std::vector<std::string> mirrors;  // in order: upstream first, then distribution mirrors
+  std::string strip_dir;             // top folder inside the archive ("" = detect)
+  SourceLocation where;
+};
+
+struct Patch {
+  std::string file;  // relative to the recipe's directory
+  std::string sha256;
+  int strip = 1;  // patch -p
+  Condition when;
+  SourceLocation where;
+};
+
+struct Dependency {
+  std::string name;
+  std::vector<DependencyType> types;  // at least one
+  Condition when;
+  SourceLocation where;
+};
+
+struct Recipe {
+  std::string name;
+  std::string description;
+  std::string homepage;
+  std::string license;
+  BuildSystem build_system = BuildSystem::kAutotools;
+  std::vector<RecipeVersion> versions;
+  std::string default_version;  // "" = newest
+  // The logical -dev package name in ToolchainRelease::dev_packages ("munge", "ssl", ...) used
+  // when the origin is `system`; "" if the recipe cannot come from the system.
+  std::string system_package;
+  // Origin per toolchain family ("default", "debian", "rocky", or "family/release").
+  std::map<std::string, Origin> from;
+  std::vector<Dependency> dependencies;
+  // Logical dev packages that must be in the build image (no recipe of ours): "pam", "readline".
+  std::vector<ConditionalString> system_dependencies;
+  std::vector<ConditionalString> configure_args;
+  std::vector<ConditionalString> build_args;
+  std::vector<ConditionalString> install_args;
+  std::map<std::string, std::vector<ConditionalString>> env;  // joined with ' ' when set
+  std::vector<Patch> patches;
+  SourceLocation where;  // the file (line 1)
+
+  const RecipeVersion* find_version(const std::string& v) const;
+  std::vector<std::string> version_names() const;
+  // The origin for a family/release: "family/release" key, then "family", then "default", then
+  // source.
+  Origin origin_for(const std::string& family, const std::string& release) const;
+};
+
+}  // namespace sf

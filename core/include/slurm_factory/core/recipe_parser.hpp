@@ -1,0 +1,43 @@
+// Parses one recipe YAML file into a Recipe. Every error is a ConfigurationError whose message
+// starts with "file:line:col:" (unknown key, wrong type, bad sha256, unknown variable, -z now,
+// ...).
+//
+// Recipe file format (configs/recipes/<name>.yaml):
+//   name: munge                     # must equal the file name without .yaml
+//   description: ... homepage: ... license: ...
+//   build_system: autotools         # autotools | cmake | meson | make
+//   default_version: "0.5.16"       # optional, default: the newest
+//   system_package: munge           # logical -dev name in the toolchain release's dev_packages
+//   from: {default: source, rocky: system, debian/bookworm: system}   # or a scalar
+//   versions:
+//     - version: "0.5.16"
+//       sha256: <64 hex>
+//       file: munge-0.5.16.tar.gz   # optional: default is the first mirror's last path part
+//       strip_dir: munge-0.5.16     # optional
+//       mirrors: [upstream URL, Debian pool URL, ...]
+//   dependencies:                   # a name (type link) or {name, type: build|link|run|[..], when}
+//   system_dependencies: [pam, {name: readline, when: {...}}]
+//   configure: / build: / install:  # arguments: a string or {arg: ..., when: {...}}
+//   env: {LDFLAGS: "-Wl,-z,lazy"}   # a string, or a list of strings / {value, when}, joined by ' '
+//   patches: [{file: patches/x.patch, sha256: <64 hex>, strip: 1, when: {...}}]
+// Conditions (`when:`): slurm, version (ranges, see version_range.hpp), feature, not_feature,
+// family, release, arch, system_has (a name or a list).
+// Variables in arguments and env: ${prefix} ${jobs} ${name} ${version} ${slurm_version} ${arch}
+// ${family} ${release} ${dep:NAME} (the prefix a dependency is found under: the canonical prefix
+// when built from source, /usr when it comes from the system).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "slurm_factory/core/recipe.hpp"
+
+namespace sf {
+
+// `origin` is the file name used in error locations.
+Recipe parse_recipe(std::string_view yaml_text, const std::string& origin);
+
+// True for 64 lowercase hexadecimal characters.
+bool is_sha256_hex(std::string_view s);
+
+}  // namespace sf

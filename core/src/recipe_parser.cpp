@@ -1,0 +1,376 @@
+#include "slurm_factory/core/recipe_parser.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <regex>
+#include <set>
+#include <stdexcept>
+
+#include "slurm_factory/errors.hpp"
+
+namespace sf {
+
+namespace {
+
+const char* const kRecipeDocs =
+    "see the recipe format in core/include/slurm_factory/core/recipe_parser.hpp";
+
+class Parser {
+ public:
+  explicit Parser(std::string origin) : origin_(std::move(origin)) {}
+
+  SourceLocation at(const YAML::Node& n) const {
+    const auto m = n.Mark();
+    if (m.is_null()) return SourceLocation{origin_, 0, 0};
+    return SourceLocation{origin_, m.line + 1, m.column + 1};
+  }
+
+  [[noreturn]] void fail(const YAML::Node& n, const std::string& what,
+                         std::string remediation = kRecipeDocs) const {
+    fail_at(at(n), what, std::move(remediation));
+  }
+  [[noreturn]] void fail_at(const SourceLocation& loc, const std::string& what,
+                            std::string remediation = kRecipeDocs) const {
+    throw ConfigurationError(loc.str() + ": " + what,
+                             {{"recipe", origin_}, {"location", loc.str()}},
+                             std::move(remediation));
+  }
+
+  void check_keys(const YAML::Node& map, const std::set<std::string>& allowed,
+                  const std::string& where) const {
+    if (!map.IsMap()) fail(map, where + " must be a mapping");
+    for (const auto& kv : map) {
+      auto key = kv.first.as<std::string>();
+      if (allowed.count(key) == 0) {
+        std::string list;
+        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+        fail(kv.first, "unknown key '" + key + "' in " + where, "valid keys here: " + list);
+      }
+    }
+  }
+
+  std::string scalar(const YAML::Node& n, const std::string& what) const {
+    if (!n.IsScalar()) fail(n, what + " must be a string");
+    return n.as<std::string>();
+  }
+
+  std::vector<std::string> scalar_list(const YAML::Node& n, const std::string& what) const {
+    std::vector<std::string> out;
+    if (n.IsScalar()) {
+      out.push_back(n.as<std::string>());
+    } else if (n.IsSequence()) {
+      for (const auto& item : n) out.push_back(scalar(item, what + " entry"));
+    } else {
+      fail(n, what + " must be a string or a list of strings");
+    }
+    return out;
+  }
+
+  std::string sha256(const YAML::Node& n) const {
+    std::string s = scalar(n, "sha256");
+    if (!is_sha256_hex(s)) {
+      fail(n, "bad sha256 '" + s + "': expected 64 lowercase hexadecimal characters",
+           "copy the checksum from `sha256sum FILE` (or ../shared/facts/sources.yaml)");
+    }
+    return s;
+  }
+
+  VersionRange range(const YAML::Node& n, const std::string& what) const {
+    try {
+      return VersionRange::parse(scalar(n, what));
+    } catch (const std::invalid_argument& e) {
+      fail(n, "bad " + what + " range: " + e.what(),
+           "ranges look like \">=23.11,<26.05\", \"24.11\", \"<=25.11\" or \"*\"");
+    }
+  }
+
+  Condition condition(const YAML::Node& n) const {
+    check_keys(
+        n,
+        {"slurm", "version", "feature", "not_feature", "family", "release", "arch", "system_has"},
+        "a 'when' condition");
+    Condition c;
+    c.where = at(n);
+    if (n["slurm"]) c.slurm = range(n["slurm"], "slurm");
+    if (n["version"]) c.version = range(n["version"], "version");
+    if (n["feature"]) c.feature = scalar_list(n["feature"], "feature");
+    if (n["not_feature"]) c.not_feature = scalar_list(n["not_feature"], "not_feature");
+    if (n["family"]) c.family = scalar_list(n["family"], "family");
+    if (n["release"]) c.release = scalar_list(n["release"], "release");
+    if (n["arch"]) c.arch = scalar_list(n["arch"], "arch");
+    if (n["system_has"]) c.system_has = scalar_list(n["system_has"], "system_has");
+    return c;
+  }
+
+  // Variables allowed in arguments and env values.
+  void check_variables(const YAML::Node& n, const std::string& text) const {
+    static const std::set<std::string> kVars{"prefix",        "jobs", "name",   "version",
+                                             "slurm_version", "arch", "family", "release"};
+    size_t pos = 0;
+    while ((pos = text.find("${", pos)) != std::string::npos) {
+      size_t end = text.find('}', pos);
+      if (end == std::string::npos) fail(n, "unterminated '${' in '" + text + "'");
+      std::string var = text.substr(pos + 2, end - pos - 2);
+      bool ok = kVars.count(var) != 0 || (var.starts_with("dep:") && var.size() > 4);
+      if (!ok) {
+        fail(n, "unknown variable '${" + var + "}' in '" + text + "'",
+             "variables: ${prefix} ${jobs} ${name} ${version} ${slurm_version} ${arch} ${family} "
+             "${release} ${dep:NAME}");
+      }
+      pos = end + 1;
+    }
+    static const std::regex kZNow(R"((^|[\s,])-z[\s,]*now\b|-Wl,-z,now|-Wl,--now|\bBIND_NOW\b)");
+    if (std::regex_search(text, kZNow)) {
+      fail(n,
+           "'" + text + "' asks for immediate binding (-z now), which breaks Slurm's plugin stack",
+           "remove it; Slurm and its dependencies must link with lazy binding");
+    }
+  }
+
+  std::vector<ConditionalString> conditional_strings(const YAML::Node& n, const std::string& what,
+                                                     const std::string& value_key) const {
+    std::vector<ConditionalString> out;
+    YAML::Node seq = n;
+    if (n.IsScalar()) {
+      ConditionalString cs{scalar(n, what), {}, at(n)};
+      check_variables(n, cs.value);
+      out.push_back(std::move(cs));
+      return out;
+    }
+    if (!n.IsSequence()) fail(n, what + " must be a list");
+    for (const auto& item : seq) {
+      ConditionalString cs;
+      cs.where = at(item);
+      if (item.IsScalar()) {
+        cs.value = item.as<std::string>();
+      } else if (item.IsMap()) {
+        check_keys(item, {value_key, "when"}, "a " + what + " entry");
+        if (!item[value_key]) fail(item, "a " + what + " entry needs '" + value_key + "'");
+        cs.value = scalar(item[value_key], value_key);
+        if (item["when"]) cs.when = condition(item["when"]);
+      } else {
+        fail(item, what + " entries are strings or {" + value_key + ", when} mappings");
+      }
+      check_variables(item, cs.value);
+      out.push_back(std::move(cs));
+    }
+    return out;
+  }
+
+  RecipeVersion version(const YAML::Node& n) const {
+    check_keys(n, {"version", "sha256", "file", "strip_dir", "mirrors"}, "a version entry");
+    RecipeVersion v;
+    v.where = at(n);
+    if (!n["version"]) fail(n, "a version entry needs 'version'");
+    v.version = scalar(n["version"], "version");
+    try {
+      (void)Version::parse(v.version);
+    } catch (const std::invalid_argument& e) {
+      fail(n["version"], e.what());
+    }
+    if (!n["sha256"]) fail(n, "version " + v.version + " needs 'sha256' (sources are pinned)");
+    v.sha256 = sha256(n["sha256"]);
+    if (!n["mirrors"]) fail(n, "version " + v.version + " needs 'mirrors' (at least one URL)");
+    v.mirrors = scalar_list(n["mirrors"], "mirrors");
+    if (v.mirrors.empty()) fail(n["mirrors"], "version " + v.version + " lists no mirrors");
+    for (size_t i = 0; i < v.mirrors.size(); ++i) {
+      const auto& url = v.mirrors[i];
+      if (url.find("://") == std::string::npos) {
+        fail(n["mirrors"].IsSequence() ? n["mirrors"][i] : n["mirrors"],
+             "mirror '" + url + "' is not a URL (https://, http:// or file://)");
+      }
+    }
+    if (n["file"]) {
+      v.filename = scalar(n["file"], "file");
+    } else {
+      const auto& url = v.mirrors.front();
+      v.filename = url.substr(url.find_last_of('/') + 1);
+    }
+    if (v.filename.empty() || v.filename.find('/') != std::string::npos || v.filename == "." ||
+        v.filename == "..") {
+      fail(n, "version " + v.version + ": bad archive file name '" + v.filename + "'",
+           "set 'file:' to the archive's plain file name");
+    }
+    if (n["strip_dir"]) v.strip_dir = scalar(n["strip_dir"], "strip_dir");
+    return v;
+  }
+
+  Dependency dependency(const YAML::Node& n) const {
+    Dependency d;
+    d.where = at(n);
+    if (n.IsScalar()) {
+      d.name = n.as<std::string>();
+      d.types = {DependencyType::kLink};
+      return d;
+    }
+    check_keys(n, {"name", "type", "when"}, "a dependency");
+    if (!n["name"]) fail(n, "a dependency needs 'name'");
+    d.name = scalar(n["name"], "name");
+    if (n["type"]) {
+      for (const auto& t : scalar_list(n["type"], "type")) {
+        auto parsed = parse_dependency_type(t);
+        if (!parsed)
+          fail(n["type"], "unknown dependency type '" + t + "'", "types: build, link, run");
+        d.types.push_back(*parsed);
+      }
+    }
+    if (d.types.empty()) d.types = {DependencyType::kLink};
+    if (n["when"]) d.when = condition(n["when"]);
+    return d;
+  }
+
+  Patch patch(const YAML::Node& n) const {
+    check_keys(n, {"file", "sha256", "strip", "when"}, "a patch");
+    Patch p;
+    p.where = at(n);
+    if (!n["file"]) fail(n, "a patch needs 'file'");
+    p.file = scalar(n["file"], "file");
+    if (!n["sha256"]) fail(n, "patch " + p.file + " needs 'sha256' (patches are pinned)");
+    p.sha256 = sha256(n["sha256"]);
+    if (n["strip"]) {
+      try {
+        p.strip = n["strip"].as<int>();
+      } catch (const YAML::Exception&) {
+        fail(n["strip"], "strip must be a small integer");
+      }
+    }
+    if (n["when"]) p.when = condition(n["when"]);
+    return p;
+  }
+
+  Recipe recipe(const YAML::Node& root) const {
+    if (!root.IsMap()) fail(root, "a recipe must be a YAML mapping");
+    check_keys(root,
+               {"name", "description", "homepage", "license", "build_system", "default_version",
+                "system_package", "from", "versions", "dependencies", "system_dependencies",
+                "configure", "build", "install", "env", "patches"},
+               "a recipe");
+    Recipe r;
+    r.where = SourceLocation{origin_, 1, 1};
+    if (!root["name"]) fail(root, "a recipe needs 'name'");
+    r.name = scalar(root["name"], "name");
+    static const std::regex kName("^[a-z0-9][a-z0-9._+-]*$");
+    if (!std::regex_match(r.name, kName)) {
+      fail(root["name"], "bad recipe name '" + r.name + "' (lowercase letters, digits, . _ + -)");
+    }
+    if (root["description"]) r.description = scalar(root["description"], "description");
+    if (root["homepage"]) r.homepage = scalar(root["homepage"], "homepage");
+    if (root["license"]) r.license = scalar(root["license"], "license");
+    if (root["build_system"]) {
+      auto s = scalar(root["build_system"], "build_system");
+      auto b = parse_build_system(s);
+      if (!b)
+        fail(root["build_system"], "unknown build_system '" + s + "'",
+             "build systems: autotools, cmake, meson, make");
+      r.build_system = *b;
+    }
+    if (!root["versions"] || !root["versions"].IsSequence() || root["versions"].size() == 0) {
+      fail(root["versions"] ? root["versions"] : root,
+           "a recipe needs a non-empty 'versions' list");
+    }
+    for (const auto& v : root["versions"]) {
+      auto rv = version(v);
+      if (r.find_version(rv.version) != nullptr) {
+        fail(v, "version " + rv.version + " is listed twice");
+      }
+      r.versions.push_back(std::move(rv));
+    }
+    if (root["default_version"]) {
+      r.default_version = scalar(root["default_version"], "default_version");
+      if (r.find_version(r.default_version) == nullptr) {
+        fail(root["default_version"],
+             "default_version " + r.default_version + " is not among the recipe's versions");
+      }
+    }
+    if (root["system_package"]) r.system_package = scalar(root["system_package"], "system_package");
+    if (root["from"]) {
+      const auto& f = root["from"];
+      auto origin = [&](const YAML::Node& n) {
+        auto s = scalar(n, "from");
+        auto o = parse_origin(s);
+        if (!o) fail(n, "unknown origin '" + s + "'", "origins: source, system");
+        return *o;
+      };
+      if (f.IsScalar()) {
+        r.from["default"] = origin(f);
+      } else if (f.IsMap()) {
+        for (const auto& kv : f) r.from[kv.first.as<std::string>()] = origin(kv.second);
+      } else {
+        fail(f, "'from' must be source, system, or a mapping of toolchain family to either");
+      }
+      bool any_system = std::any_of(r.from.begin(), r.from.end(),
+                                    [](const auto& kv) { return kv.second == Origin::kSystem; });
+      if (any_system && r.system_package.empty()) {
+        fail(f, "'from: system' needs 'system_package' (the release's dev_packages name)");
+      }
+    }
+    if (root["dependencies"]) {
+      if (!root["dependencies"].IsSequence())
+        fail(root["dependencies"], "dependencies must be a list");
+      for (const auto& d : root["dependencies"]) {
+        auto dep = dependency(d);
+        if (dep.name == r.name)
+          fail(d, "recipe " + r.name + " depends on itself (dependency cycle)");
+        r.dependencies.push_back(std::move(dep));
+      }
+    }
+    if (root["system_dependencies"]) {
+      r.system_dependencies =
+          conditional_strings(root["system_dependencies"], "system_dependencies", "name");
+    }
+    if (root["configure"])
+      r.configure_args = conditional_strings(root["configure"], "configure", "arg");
+    if (root["build"]) r.build_args = conditional_strings(root["build"], "build", "arg");
+    if (root["install"]) r.install_args = conditional_strings(root["install"], "install", "arg");
+    if (root["env"]) {
+      const auto& e = root["env"];
+      if (!e.IsMap()) fail(e, "env must be a mapping of variable name to value");
+      static const std::regex kEnvName("^[A-Za-z_][A-Za-z0-9_]*$");
+      for (const auto& kv : e) {
+        auto key = kv.first.as<std::string>();
+        if (!std::regex_match(key, kEnvName))
+          fail(kv.first, "bad environment variable name '" + key + "'");
+        r.env[key] = conditional_strings(kv.second, "env " + key, "value");
+      }
+    }
+    if (root["patches"]) {
+      if (!root["patches"].IsSequence()) fail(root["patches"], "patches must be a list");
+      for (const auto& p : root["patches"]) r.patches.push_back(patch(p));
+    }
+    return r;
+  }
+
+ private:
+  std::string origin_;
+};
+
+}  // namespace
+
+bool is_sha256_hex(std::string_view s) {
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+Recipe parse_recipe(std::string_view yaml_text, const std::string& origin) {
+  Parser parser(origin);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml_text));
+  } catch (const YAML::ParserException& e) {
+    SourceLocation loc{origin, e.mark.line + 1, e.mark.column + 1};
+    throw ConfigurationError(loc.str() + ": YAML syntax error: " + e.msg,
+                             {{"recipe", origin}, {"location", loc.str()}},
+                             "fix the YAML syntax at that line");
+  }
+  try {
+    return parser.recipe(root);
+  } catch (const YAML::Exception& e) {
+    SourceLocation loc{origin, e.mark.line + 1, e.mark.column + 1};
+    throw ConfigurationError(loc.str() + ": " + e.msg,
+                             {{"recipe", origin}, {"location", loc.str()}}, kRecipeDocs);
+  }
+}
+
+}  // namespace sf
