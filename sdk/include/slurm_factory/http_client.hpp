@@ -1,0 +1,154 @@
+// One HTTP client for the whole tool (source downloads, S3 and HTTP cache layers, plugins), built
+// on libcurl: GET to a file with resume (Range), HEAD, PUT from a file or memory, conditional
+// requests, connect / low-speed / total timeouts, retries with exponential backoff and jitter on
+// 5xx, 429 and timeouts, AWS SigV4 (CURLOPT_AWS_SIGV4, payload sha256 in x-amz-content-sha256), a
+// progress callback, and HTTP over a unix socket. URLs and bodies that appear in logs and Failures
+// are redacted: user info, signature and token query parameters, and every registered secret.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "slurm_factory/expected.hpp"
+
+namespace sf::http {
+
+// Credentials for AWS Signature Version 4. Never logged; registered as secrets for redaction.
+struct AwsSigV4 {
+  std::string region = "us-east-1";
+  std::string service = "s3";
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string session_token;  // sent as x-amz-security-token when not empty
+};
+
+struct RetryPolicy {
+  int max_attempts = 4;  // total attempts, 1 = no retry
+  std::chrono::milliseconds initial_backoff{250};
+  std::chrono::milliseconds max_backoff{8000};
+  double jitter = 0.5;  // each wait is backoff * (1 - jitter + random[0, jitter])
+};
+
+struct Timeouts {
+  std::chrono::milliseconds connect{15000};
+  // A transfer slower than low_speed_bytes per second for low_speed_time is a timeout (a hang).
+  long low_speed_bytes = 1;
+  std::chrono::seconds low_speed_time{60};
+  std::chrono::milliseconds total{0};  // 0: no limit on the whole transfer
+};
+
+// Bytes done and expected (0 when unknown) for the current transfer direction.
+using ProgressFn = std::function<void(std::uint64_t done, std::uint64_t total)>;
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct Request {
+  std::string method = "GET";  // GET, HEAD, PUT, POST, DELETE
+  std::string url;
+  Headers headers;
+  // Request body: a slice of a file (PUT / POST) or, when upload_file is empty, `body`.
+  std::filesystem::path upload_file;
+  std::uint64_t upload_offset = 0;
+  std::uint64_t upload_length = std::numeric_limits<std::uint64_t>::max();  // max: to the end
+  std::string body;
+  bool send_body = false;  // send `body` even when empty (POST / PUT of zero bytes)
+  // Response body: to this file (only when the status is 2xx), else into Response::body.
+  std::filesystem::path download_file;
+  // With download_file: continue a partial file with a Range request (206 appends; 200 rewrites).
+  bool resume = false;
+  // Conditional requests; a 304 answer is a Response with status 304.
+  std::string if_none_match;      // an ETag
+  std::string if_modified_since;  // an HTTP date
+  std::optional<AwsSigV4> aws;
+  // Hex sha256 of the body for SigV4; computed from the body when empty.
+  std::string payload_sha256;
+  std::string unix_socket;  // talk HTTP over this socket (container engines)
+};
+
+struct Response {
+  long status = 0;
+  Headers headers;   // names lower-cased, in arrival order (final response only)
+  std::string body;  // the body when not written to download_file (error bodies always here)
+  std::uint64_t downloaded = 0;  // bytes written to download_file in this request
+  int attempts = 0;
+  // Value of a header (name case-insensitive) or "".
+  std::string header(const std::string& name) const;
+  bool ok() const { return status >= 200 && status < 300; }
+};
+
+struct ClientOptions {
+  Timeouts timeouts;
+  RetryPolicy retry;
+  std::string user_agent;  // default "slurm-factory/<version>"
+  ProgressFn progress;
+  bool verify_tls = true;
+  std::string ca_file;  // extra CA bundle; "" = system default
+  bool follow_redirects = true;
+  // Extra strings to blank out of every log line and Failure (tokens, passwords).
+  std::vector<std::string> secrets;
+};
+
+class HttpClient {
+ public:
+  explicit HttpClient(ClientOptions options = {});
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+  HttpClient(HttpClient&&) noexcept;
+  HttpClient& operator=(HttpClient&&) noexcept;
+
+  const ClientOptions& options() const;
+  ClientOptions& options();
+
+  // Performs the request, retrying transport errors, timeouts, 5xx and 429 with backoff. Returns
+  // the final Response whatever its status (use status_failure() to turn a bad one into a
+  // Failure); a Failure only when no response arrived (Failure::Kind::kTimeout for timeouts).
+  Expected<Response> perform(const Request& request);
+
+  // Conveniences. They return a Failure for any non-2xx status (304 is a success for get_to_file).
+  Expected<Response> get(const std::string& url, const Headers& headers = {});
+  Expected<Response> get_to_file(const std::string& url, const std::filesystem::path& file,
+                                 bool resume = true, const Headers& headers = {});
+  Expected<Response> head(const std::string& url, const Headers& headers = {});
+  Expected<Response> put_file(const std::string& url, const std::filesystem::path& file,
+                              const Headers& headers = {});
+
+  // The URL and the message as they may be shown: user info, signatures, tokens and the
+  // registered secrets replaced by "***".
+  std::string redact(const std::string& text) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Maps a bad status to a Failure: 404/410 not_found, 401/403 unauthorized, 408/504 timeout, else
+// error. The message names the method, the redacted URL, the status and an excerpt of the body.
+Failure status_failure(const Request& request, const Response& response,
+                       const std::vector<std::string>& secrets = {});
+
+// A URL with its user info and credential query parameters (X-Amz-Signature, X-Amz-Credential,
+// X-Amz-Security-Token, Signature, token, access_token, sig, password) replaced by "***".
+std::string redact_url(const std::string& url);
+// Replaces every occurrence of each non-empty secret (and any URL inside `text`) by "***".
+std::string redact_text(std::string text, const std::vector<std::string>& secrets);
+
+// Percent-encodes per RFC 3986 / AWS rules: unreserved characters stay, everything else is %XX;
+// '/' stays when keep_slash.
+std::string uri_encode(const std::string& text, bool keep_slash = false);
+
+// Lower-case hex SHA-256 of a byte string / of a file slice (whole file by default).
+std::string sha256_hex(const std::string& data);
+Expected<std::string> sha256_file_hex(
+    const std::filesystem::path& file, std::uint64_t offset = 0,
+    std::uint64_t length = std::numeric_limits<std::uint64_t>::max());
+
+}  // namespace sf::http
