@@ -109,4 +109,13 @@ Origin Recipe::origin_for(const std::string& family, const std::string& release)
   return Origin::kSource;
 }
 
+std::string Recipe::system_prefix_for(const std::string& family, const std::string& release) const {
+  if (auto it = system_prefix.find(family + "/" + release); it != system_prefix.end()) {
+    return it->second;
+  }
+  if (auto it = system_prefix.find(family); it != system_prefix.end()) return it->second;
+  if (auto it = system_prefix.find("default"); it != system_prefix.end()) return it->second;
+  return "/usr";
+}
+
 }  // namespace sf

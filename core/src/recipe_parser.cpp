@@ -116,7 +116,7 @@ class Parser {
       if (!ok) {
         fail(n, "unknown variable '${" + var + "}' in '" + text + "'",
              "variables: ${prefix} ${jobs} ${name} ${version} ${slurm_version} ${arch} ${family} "
-             "${release} ${dep:NAME}");
+             "${release} ${multiarch} ${dep:NAME}");
       }
       pos = end + 1;
     }
@@ -241,11 +241,12 @@ class Parser {
 
   Recipe recipe(const YAML::Node& root) const {
     if (!root.IsMap()) fail(root, "a recipe must be a YAML mapping");
-    check_keys(root,
-               {"name", "description", "homepage", "license", "build_system", "default_version",
-                "system_package", "from", "versions", "dependencies", "system_dependencies",
-                "configure", "build", "install", "env", "patches"},
-               "a recipe");
+    check_keys(
+        root,
+        {"name", "description", "homepage", "license", "build_system", "default_version",
+         "system_package", "from", "versions", "dependencies", "system_dependencies", "configure",
+         "build", "install", "env", "patches", "system_prefix", "autoreconf", "configure_command"},
+        "a recipe");
     Recipe r;
     r.where = SourceLocation{origin_, 1, 1};
     if (!root["name"]) fail(root, "a recipe needs 'name'");
@@ -304,6 +305,31 @@ class Parser {
       if (any_system && r.system_package.empty()) {
         fail(f, "'from: system' needs 'system_package' (the release's dev_packages name)");
       }
+    }
+    if (root["system_prefix"]) {
+      const auto& sp = root["system_prefix"];
+      if (sp.IsScalar()) {
+        check_variables(sp, sp.as<std::string>());
+        r.system_prefix["default"] = sp.as<std::string>();
+      } else if (sp.IsMap()) {
+        for (const auto& kv : sp) {
+          auto v = scalar(kv.second, "system_prefix");
+          check_variables(kv.second, v);
+          r.system_prefix[kv.first.as<std::string>()] = v;
+        }
+      } else {
+        fail(sp, "'system_prefix' must be a path or a mapping of toolchain family to path");
+      }
+    }
+    if (root["autoreconf"]) {
+      try {
+        r.autoreconf = root["autoreconf"].as<bool>();
+      } catch (const YAML::Exception&) {
+        fail(root["autoreconf"], "autoreconf must be true or false");
+      }
+    }
+    if (root["configure_command"]) {
+      r.configure_command = scalar(root["configure_command"], "configure_command");
     }
     if (root["dependencies"]) {
       if (!root["dependencies"].IsSequence())

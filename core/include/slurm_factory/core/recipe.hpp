@@ -106,6 +106,13 @@ struct Recipe {
   std::string system_package;
   // Origin per toolchain family ("default", "debian", "rocky", or "family/release").
   std::map<std::string, Origin> from;
+  // Where a `system` origin installs the library, for ${dep:NAME} (same keys as `from`; default
+  // "/usr"). Variables allowed (${multiarch}).
+  std::map<std::string, std::string> system_prefix;
+  // Autotools: run `autoreconf -fi` first (sources without a generated configure script).
+  bool autoreconf = false;
+  // The configure step's program ("" = the build system's: ./configure, cmake, meson setup).
+  std::string configure_command;
   std::vector<Dependency> dependencies;
   // Logical dev packages that must be in the build image (no recipe of ours): "pam", "readline".
   std::vector<ConditionalString> system_dependencies;
@@ -121,6 +128,8 @@ struct Recipe {
   // The origin for a family/release: "family/release" key, then "family", then "default", then
   // source.
   Origin origin_for(const std::string& family, const std::string& release) const;
+  // The system_prefix for a family/release, looked up like origin_for; "/usr" when unset.
+  std::string system_prefix_for(const std::string& family, const std::string& release) const;
 };
 
 }  // namespace sf

@@ -9,6 +9,9 @@
 //   default_version: "0.5.16"       # optional, default: the newest
 //   system_package: munge           # logical -dev name in the toolchain release's dev_packages
 //   from: {default: source, rocky: system, debian/bookworm: system}   # or a scalar
+//   system_prefix: {default: /usr, debian: /usr/lib/${multiarch}/pmix2}  # ${dep:NAME} if system
+//   autoreconf: false               # autotools: run autoreconf -fi first
+//   configure_command: ./config     # optional: the configure program (default per build system)
 //   versions:
 //     - version: "0.5.16"
 //       sha256: <64 hex>
@@ -23,7 +26,7 @@
 // Conditions (`when:`): slurm, version (ranges, see version_range.hpp), feature, not_feature,
 // family, release, arch, system_has (a name or a list).
 // Variables in arguments and env: ${prefix} ${jobs} ${name} ${version} ${slurm_version} ${arch}
-// ${family} ${release} ${dep:NAME} (the prefix a dependency is found under: the canonical prefix
+// ${family} ${release} ${multiarch} (x86_64-linux-gnu, ...) ${dep:NAME} (the prefix a dependency is found under: the canonical prefix
 // when built from source, /usr when it comes from the system).
 #pragma once
 

@@ -1,0 +1,35 @@
+// Content hashes of packages: SHA-256 over a canonical description, so the same inputs give the
+// same hash on any machine and any run, and one changed input changes exactly the hashes of the
+// packages that depend on it.
+//
+// The description (canonical_description) is a JSON object serialised with sorted keys and no
+// whitespace. It holds: a schema number, recipe name, version, origin (source | system), the
+// source sha256 (source) or the system package names (system), build system, autoreconf and
+// configure command, resolved configure/build/install arguments and environment (with ${jobs}
+// left as written: the parallelism does not change the result), patches (file, sha256, strip),
+// the canonical prefix, the toolchain identity (family, release, arch, image hash), the features
+// that bear on the package, and each dependency's name, types and hash. Mirrors are not part of
+// it: where bytes came from does not matter once their sha256 is checked.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+namespace sf {
+
+struct PackageSpec;
+
+// Bumped when the description's layout changes (every hash changes with it).
+inline constexpr int kPackageHashSchema = 1;
+
+// The description of `spec`; its dependencies' hashes must already be set in spec.dependencies.
+nlohmann::json canonical_description(const PackageSpec& spec);
+// Lower-case hex SHA-256 of the description's canonical serialisation.
+std::string package_hash(const nlohmann::json& description);
+// Lower-case hex SHA-256 of bytes.
+std::string sha256_hex(std::string_view bytes);
+// The first 12 hex characters, used in entry names and tables.
+inline std::string hash12(const std::string& hash) { return hash.substr(0, 12); }
+
+}  // namespace sf
