@@ -1,11 +1,10 @@
 #include "slurm_factory/core/data_dir.hpp"
 
+#include <boost/dll/runtime_symbol_info.hpp>
 #include <cstdlib>
 #include <string>
 #include <system_error>
 #include <vector>
-
-#include <boost/dll/runtime_symbol_info.hpp>
 
 #include "slurm_factory/errors.hpp"
 
