@@ -1,4 +1,5 @@
-// Toolchains: one OS family (ubuntu, rocky, debian, ...) and its releases (noble, rockylinux9, ...).
+// Toolchains: one OS family (ubuntu, rocky, debian, ...) and its releases (noble, rockylinux9,
+// ...).
 //
 // Release data is plain YAML inside each family plugin (and, for site releases, in the user's
 // config). The behaviour every family shares — apt vs dnf, enabling repositories, rendering the
@@ -16,61 +17,101 @@
 namespace sf {
 
 enum class PackageManager { kApt, kDnf };
-std::string to_string(PackageManager pm);
+std::string to_string(PackageManager pm);  // "apt", "dnf"
+
+// The unprivileged user every build image has and every build runs as. The uid/gid are fixed (not
+// 1000: Ubuntu's images already have `ubuntu` at 1000) so the host can prepare writable mounts for
+// it before a container starts. Never root, never privileged.
+inline constexpr const char* kBuilderUser = "builder";
+inline constexpr int kBuilderUid = 10001;
+inline constexpr int kBuilderGid = 10001;
+inline constexpr const char* kBuilderHome = "/home/builder";
 
 // An extra package repository a release needs (EPEL, powertools/crb, Debian non-free, ...).
 struct PackageRepository {
-  std::string name;  // "epel", "crb", "powertools", "non-free"
-  // How it is enabled: "dnf-package" (install the named package), "dnf-config-manager"
-  // (dnf config-manager --set-enabled NAME), "apt-component" (add a component to the sources).
+  std::string name;  // "epel", "crb", "powertools", "non-free", "cuda"
+  // How it is enabled:
+  //   "dnf-package"        install `packages` (e.g. epel-release), which provide the repository;
+  //   "dnf-config-manager" dnf config-manager --set-enabled NAME (dnf-plugins-core is added);
+  //   "dnf-repo-file"      dnf config-manager --add-repo URL (a .repo file or a baseurl);
+  //   "apt-component"      add component NAME to every deb/deb822 source of the image.
   std::string method;
   std::vector<std::string> packages;  // for dnf-package: the packages that provide the repo
+  std::string url;                    // for dnf-repo-file
+  // Enabled only when one of these packages is installed (e.g. non-free for libnvidia-ml-dev);
+  // empty: always enabled.
+  std::vector<std::string> needed_by;
 };
 
 // How an image is made without a registry (Debian family: mmdebstrap/debootstrap from a mirror).
 struct BootstrapRecipe {
-  std::string tool;    // "mmdebstrap" (falls back to "debootstrap")
-  std::string suite;   // "bookworm"
-  std::string mirror;  // "http://deb.debian.org/debian"
+  std::string tool;  // "mmdebstrap" (falls back to "debootstrap")
+  std::string variant = "minbase";
+  std::string suite;                        // "bookworm"
+  std::string mirror;                       // "http://deb.debian.org/debian"
   std::vector<std::string> components;      // main, contrib, non-free, ...
   std::vector<std::string> extra_packages;  // included in the minimal rootfs
 };
 
 struct ToolchainRelease {
-  std::string name;    // "noble"
-  std::string family;  // "ubuntu"
-  std::string os_name;     // "Ubuntu 24.04 LTS (Noble Numbat)"
-  std::string os_version;  // "24.04"
-  std::string gcc_version;
-  std::string glibc_version;
-  std::string base_image;  // "docker.io/library/ubuntu:24.04"
+  std::string name;           // "noble"
+  std::string family;         // "ubuntu"
+  std::string os_name;        // "Ubuntu 24.04 LTS (Noble Numbat)"
+  std::string os_version;     // "24.04"
+  std::string gcc_version;    // "13.3" (major.minor of the OS compiler)
+  std::string glibc_version;  // "2.39"
+  std::string base_image;     // "docker.io/library/ubuntu:24.04"
   std::string arch = "amd64";
   PackageManager package_manager = PackageManager::kApt;
-  // Build tools never shipped in an artifact: compiler, make, autotools, cmake, pkg-config, patchelf,
-  // python3, ...: logical name -> package names.
+  // Build tools never shipped in an artifact: compiler, make, autotools, cmake, pkg-config,
+  // patchelf, python3, ...: logical name -> package names.
   std::map<std::string, std::vector<std::string>> build_tools;
   // -dev packages of the libraries Slurm's features use: "munge" -> ["libmunge-dev"], ...
   std::map<std::string, std::vector<std::string>> dev_packages;
-  // GPU feature packages: "cuda" -> ["libnvidia-ml-dev"], "rocm" -> [...], "oneapi" -> [...]
+  // GPU feature packages: "cuda" -> ["libnvidia-ml-dev"], "rocm" -> [...], "oneapi" -> [...]. Not
+  // installed by default: a feature passes them as extra packages to the setup script.
   std::map<std::string, std::vector<std::string>> gpu_packages;
   std::vector<PackageRepository> repositories;
-  // Extra shell lines run after the package manager is set up, for a release's quirks.
+  // Extra shell lines for a release's quirks, run after the packages are installed.
   std::vector<std::string> quirks;
-  // Sonames (globs allowed, e.g. "libc.so.*") a minimal host of this release always has: never
-  // bundled in an artifact, and accepted by `verify --deep`.
+  // Sonames a minimal host of this release always has (exact names, or globs such as "libc.so.*"):
+  // never bundled in an artifact, and accepted by `verify --deep`.
   std::vector<std::string> system_libraries;
   std::optional<BootstrapRecipe> bootstrap;
-  std::string origin;  // where this release was defined ("plugin debian", "config.yaml:12:3")
+  std::string origin;  // where this release was defined ("toolchain-debian/releases.yaml:40:3")
 };
 
+// The packages the setup script installs for `release`: build tools, dev packages and
+// `extra_packages`, sorted and without duplicates.
+std::vector<std::string> setup_packages(const ToolchainRelease& release,
+                                        const std::vector<std::string>& extra_packages = {});
+
+// The repositories the setup script enables for that package set (those whose needed_by is empty
+// or names one of the packages), in release order.
+std::vector<PackageRepository> enabled_repositories(
+    const ToolchainRelease& release, const std::vector<std::string>& extra_packages = {});
+
 // Renders the POSIX shell script that turns the base image into the build image: enable
-// repositories, install build tools and dev packages (plus `extra_packages`, e.g. a feature's), add
-// the unprivileged builder user. Deterministic: the same inputs render the same bytes.
+// repositories, install build tools and dev packages (plus `extra_packages`, e.g. a feature's), run
+// the release's quirks, clean the package caches, add the unprivileged builder user. Usable as the
+// RUN step of a Containerfile. Deterministic: the same inputs render the same bytes (the origin of
+// the release is not part of it).
 std::string render_setup_script(const ToolchainRelease& release,
                                 const std::vector<std::string>& extra_packages = {});
 
-// Parses a family's release YAML (see plugins/toolchains/*/releases.yaml). Throws
-// ConfigurationError with `origin:line:column` on any error.
+// True when `soname` is one of the release's system libraries (exact name or glob).
+bool is_system_library(const ToolchainRelease& release, const std::string& soname);
+
+// Parses a family's release YAML (see plugins/toolchains/*/releases.yaml):
+//
+//   family: debian
+//   defaults: { <release keys shared by every release> }
+//   releases:
+//     bookworm: { <release keys> }
+//
+// A release's maps (build_tools, dev_packages, gpu_packages) merge with the defaults key by key;
+// other keys replace the default. Throws ConfigurationError with `origin:line:column` and the key
+// path on any error (unknown key, wrong type, missing value).
 std::vector<ToolchainRelease> parse_toolchain_releases(std::string_view yaml_text,
                                                        const std::string& origin);
 
@@ -80,6 +121,9 @@ class ToolchainFamily {
   virtual std::string name() const = 0;
   // The releases the plugin knows.
   virtual std::vector<ToolchainRelease> releases() const = 0;
+  // What a site release of this family starts from when it names no `based_on` release (package
+  // manager, build tools, dev packages, ...). The default: an empty release of this family.
+  virtual ToolchainRelease release_defaults() const;
   // The build image setup script for a release of this family.
   virtual std::string setup_script(const ToolchainRelease& release,
                                    const std::vector<std::string>& extra_packages) const;
@@ -90,13 +134,16 @@ class ToolchainFamily {
 // A family whose releases come from embedded YAML and whose behaviour is the shared default.
 class DataDrivenToolchainFamily : public ToolchainFamily {
  public:
+  // Throws ConfigurationError when the YAML is invalid or names another family.
   DataDrivenToolchainFamily(std::string name, std::string_view releases_yaml, std::string origin);
   ~DataDrivenToolchainFamily() override;
   std::string name() const override;
   std::vector<ToolchainRelease> releases() const override;
+  ToolchainRelease release_defaults() const override;
 
  private:
   std::string name_;
+  ToolchainRelease defaults_;
   std::vector<ToolchainRelease> releases_;
 };
 
