@@ -1,0 +1,43 @@
+// Reads archives (tar with zstd, gzip, xz or none) with libarchive and extracts them safely: every
+// entry is checked before anything is written (relative path, no "..", no absolute or escaping
+// symlink, hardlinks only to entries inside the destination, only files, directories and links),
+// libarchive's ARCHIVE_EXTRACT_SECURE_SYMLINKS / SECURE_NODOTDOT guard the writes, and when an
+// entry is refused everything this extraction created is removed again (nothing is left behind).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "slurm_factory/core/archive_writer.hpp"
+#include "slurm_factory/expected.hpp"
+
+namespace sf {
+
+struct ExtractOptions {
+  bool restore_times = true;
+  bool restore_permissions = true;
+  // Refuse to overwrite existing files (else they are replaced).
+  bool no_overwrite = false;
+};
+
+struct ExtractResult {
+  std::vector<ArchiveEntryInfo> entries;
+  std::uint64_t bytes = 0;
+};
+
+// Lists the entries of `archive` with the sha256 of each regular file, extracting nothing.
+Expected<std::vector<ArchiveEntryInfo>> read_archive_index(const std::filesystem::path& archive);
+
+// Extracts `archive` under `destination` (created if missing). The Failure names the archive, the
+// entry and why it was refused.
+Expected<ExtractResult> extract_archive(const std::filesystem::path& archive,
+                                        const std::filesystem::path& destination,
+                                        const ExtractOptions& options = {});
+
+// Whether `path` (an archive entry name) is safe: relative, no "..", not empty.
+bool is_safe_entry_path(const std::string& path);
+// Whether a symlink at `link_path` pointing to `target` stays inside the extraction root.
+bool symlink_stays_inside(const std::string& link_path, const std::string& target);
+
+}  // namespace sf

@@ -1,0 +1,45 @@
+// Packs a directory tree into a reproducible archive with libarchive: entries sorted by path, a
+// fixed mtime, numeric owner 0 (no user or group names), pax format, zstd with threads (or gzip,
+// xz, none). Each regular file's sha256 is computed while it is read. The archive is written to a
+// temporary name beside the target and renamed into place, so a reader never sees half of it.
+// Used by the binary cache (entries) and the artifact packager.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "slurm_factory/expected.hpp"
+
+namespace sf {
+
+enum class ArchiveCompression { kZstd, kGzip, kXz, kNone };
+
+struct ArchiveWriteOptions {
+  ArchiveCompression compression = ArchiveCompression::kZstd;
+  int level = 3;    // compression level (zstd 1..19, gzip/xz 1..9)
+  int threads = 0;  // zstd worker threads; 0 = one per CPU
+  // Every entry's mtime; nullopt keeps the files' own (SOURCE_DATE_EPOCH style reproducibility).
+  std::optional<std::int64_t> fixed_mtime = 0;
+  bool numeric_owner_zero = true;  // uid/gid 0 and no names; false keeps the files' owners
+};
+
+// One entry of an archive, as packed or as read back.
+struct ArchiveEntryInfo {
+  std::string path;  // relative, '/' separated, no leading "./"
+  std::string type;  // "file", "dir", "symlink", "hardlink"
+  std::uint64_t size = 0;
+  std::uint32_t mode = 0;   // permission bits
+  std::string sha256;       // regular files only
+  std::string link_target;  // symlink / hardlink target
+};
+
+// Packs the contents of `root` (not `root` itself) into `archive`. Failure names the file that
+// could not be read or written.
+Expected<std::vector<ArchiveEntryInfo>> write_archive(const std::filesystem::path& root,
+                                                      const std::filesystem::path& archive,
+                                                      const ArchiveWriteOptions& options = {});
+
+}  // namespace sf

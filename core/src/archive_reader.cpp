@@ -1,0 +1,303 @@
+#include "slurm_factory/core/archive_reader.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <memory>
+#include <system_error>
+
+namespace fs = std::filesystem;
+
+namespace sf {
+namespace {
+
+struct ReadDeleter {
+  void operator()(archive* a) const { archive_read_free(a); }
+};
+struct DiskDeleter {
+  void operator()(archive* a) const { archive_write_free(a); }
+};
+struct MdDeleter {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+
+std::string hex(const unsigned char* d, unsigned int n) {
+  static const char* k = "0123456789abcdef";
+  std::string s;
+  for (unsigned int i = 0; i < n; ++i) {
+    s += k[d[i] >> 4];
+    s += k[d[i] & 15];
+  }
+  return s;
+}
+
+std::vector<std::string> split(const std::string& p) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos <= p.size()) {
+    auto s = p.find('/', pos);
+    if (s == std::string::npos) s = p.size();
+    out.push_back(p.substr(pos, s - pos));
+    pos = s + 1;
+  }
+  return out;
+}
+
+// "./a/b/" -> "a/b"; "." and "./" -> "".
+std::string normalize(std::string p) {
+  while (p.rfind("./", 0) == 0) p.erase(0, 2);
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  if (p == ".") p.clear();
+  return p;
+}
+
+std::unique_ptr<archive, ReadDeleter> open_reader(const fs::path& file, std::string& error) {
+  std::unique_ptr<archive, ReadDeleter> a(archive_read_new());
+  archive_read_support_filter_all(a.get());
+  archive_read_support_format_tar(a.get());
+  archive_read_support_format_gnutar(a.get());
+  if (archive_read_open_filename(a.get(), file.c_str(), 1 << 20) != ARCHIVE_OK) {
+    error = archive_error_string(a.get()) ? archive_error_string(a.get()) : "cannot open";
+    return nullptr;
+  }
+  return a;
+}
+
+std::string entry_type(archive_entry* e) {
+  if (archive_entry_hardlink(e)) return "hardlink";
+  switch (archive_entry_filetype(e)) {
+    case AE_IFREG:
+      return "file";
+    case AE_IFDIR:
+      return "dir";
+    case AE_IFLNK:
+      return "symlink";
+    default:
+      return "special";
+  }
+}
+
+Failure refuse(const fs::path& archive_path, const std::string& entry, const std::string& why) {
+  return Failure::error("refused archive " + archive_path.string() + ": entry '" + entry + "' " +
+                        why + "; the archive is corrupt or malicious, nothing was extracted");
+}
+
+}  // namespace
+
+bool is_safe_entry_path(const std::string& path) {
+  if (path.empty() || path.front() == '/' || path.find('\0') != std::string::npos) return false;
+  for (const auto& c : split(path)) {
+    if (c == "..") return false;
+  }
+  return true;
+}
+
+bool symlink_stays_inside(const std::string& link_path, const std::string& target) {
+  if (target.empty() || target.front() == '/') return false;
+  std::vector<std::string> stack = split(link_path);
+  stack.pop_back();  // the link's own name
+  for (const auto& c : split(target)) {
+    if (c.empty() || c == ".") continue;
+    if (c == "..") {
+      if (stack.empty()) return false;
+      stack.pop_back();
+    } else {
+      stack.push_back(c);
+    }
+  }
+  return true;
+}
+
+Expected<std::vector<ArchiveEntryInfo>> read_archive_index(const fs::path& archive_path) {
+  std::string err;
+  auto a = open_reader(archive_path, err);
+  if (!a) return Failure::error("cannot read archive " + archive_path.string() + ": " + err);
+  std::vector<ArchiveEntryInfo> out;
+  std::unique_ptr<EVP_MD_CTX, MdDeleter> md(EVP_MD_CTX_new());
+  archive_entry* e = nullptr;
+  int rc;
+  while ((rc = archive_read_next_header(a.get(), &e)) == ARCHIVE_OK) {
+    ArchiveEntryInfo info;
+    info.path = normalize(archive_entry_pathname(e) ? archive_entry_pathname(e) : "");
+    info.type = entry_type(e);
+    info.mode = static_cast<std::uint32_t>(archive_entry_perm(e));
+    if (info.type == "symlink" && archive_entry_symlink(e))
+      info.link_target = archive_entry_symlink(e);
+    if (info.type == "hardlink") info.link_target = normalize(archive_entry_hardlink(e));
+    if (info.type == "file") {
+      info.size = static_cast<std::uint64_t>(archive_entry_size(e));
+      EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr);
+      const void* buf;
+      size_t len;
+      la_int64_t off;
+      int r;
+      while ((r = archive_read_data_block(a.get(), &buf, &len, &off)) == ARCHIVE_OK)
+        EVP_DigestUpdate(md.get(), buf, len);
+      if (r != ARCHIVE_EOF)
+        return Failure::error("cannot read archive " + archive_path.string() + " at '" + info.path +
+                              "': " + archive_error_string(a.get()));
+      unsigned char d[EVP_MAX_MD_SIZE];
+      unsigned int dn = 0;
+      EVP_DigestFinal_ex(md.get(), d, &dn);
+      info.sha256 = hex(d, dn);
+    }
+    if (!info.path.empty()) out.push_back(std::move(info));
+  }
+  if (rc != ARCHIVE_EOF)
+    return Failure::error("cannot read archive " + archive_path.string() + ": " +
+                          (archive_error_string(a.get()) ? archive_error_string(a.get()) : "?"));
+  return out;
+}
+
+Expected<ExtractResult> extract_archive(const fs::path& archive_path, const fs::path& destination,
+                                        const ExtractOptions& options) {
+  std::error_code ec;
+  fs::create_directories(destination, ec);
+  if (ec)
+    return Failure::error("cannot create " + destination.string() + ": " + ec.message() +
+                          "; check the directory's permissions");
+  const fs::path dest = fs::canonical(destination, ec);
+  if (ec) return Failure::error("cannot resolve " + destination.string() + ": " + ec.message());
+
+  std::string err;
+  auto a = open_reader(archive_path, err);
+  if (!a) return Failure::error("cannot read archive " + archive_path.string() + ": " + err);
+
+  std::unique_ptr<archive, DiskDeleter> disk(archive_write_disk_new());
+  int flags = ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT;
+  if (options.restore_times) flags |= ARCHIVE_EXTRACT_TIME;
+  if (options.restore_permissions) flags |= ARCHIVE_EXTRACT_PERM;
+  if (options.no_overwrite) flags |= ARCHIVE_EXTRACT_NO_OVERWRITE;
+  archive_write_disk_set_options(disk.get(), flags);
+
+  // Paths this extraction created (top-most new ancestor of each entry), for the rollback.
+  std::vector<fs::path> created;
+  std::vector<std::string> symlinks;
+  auto note_created = [&](const std::string& rel) {
+    fs::path p = dest;
+    for (const auto& c : split(rel)) {
+      p /= c;
+      struct stat st {};
+      if (::lstat(p.c_str(), &st) != 0) {
+        created.push_back(p);
+        return;
+      }
+    }
+  };
+  auto rollback = [&] {
+    disk.reset();
+    std::error_code e2;
+    for (auto it = created.rbegin(); it != created.rend(); ++it) fs::remove_all(*it, e2);
+  };
+
+  ExtractResult result;
+  std::unique_ptr<EVP_MD_CTX, MdDeleter> md(EVP_MD_CTX_new());
+  archive_entry* e = nullptr;
+  int rc;
+  while ((rc = archive_read_next_header(a.get(), &e)) == ARCHIVE_OK) {
+    const std::string raw = archive_entry_pathname(e) ? archive_entry_pathname(e) : "";
+    const std::string rel = normalize(raw);
+    if (rel.empty() && archive_entry_filetype(e) == AE_IFDIR) continue;  // the root itself
+    ArchiveEntryInfo info;
+    info.path = rel;
+    info.type = entry_type(e);
+    info.mode = static_cast<std::uint32_t>(archive_entry_perm(e));
+    if (!is_safe_entry_path(rel)) {
+      rollback();
+      return refuse(archive_path, raw, "has an absolute path or a '..' component");
+    }
+    if (info.type == "special") {
+      rollback();
+      return refuse(archive_path, raw, "is a device, fifo or socket");
+    }
+    if (info.type == "symlink") {
+      info.link_target = archive_entry_symlink(e) ? archive_entry_symlink(e) : "";
+      if (!symlink_stays_inside(rel, info.link_target)) {
+        rollback();
+        return refuse(archive_path, raw,
+                      "is a symlink to '" + info.link_target + "', outside the destination");
+      }
+      symlinks.push_back(rel);
+    }
+    if (info.type == "hardlink") {
+      info.link_target = normalize(archive_entry_hardlink(e));
+      if (!is_safe_entry_path(info.link_target)) {
+        rollback();
+        return refuse(archive_path, raw,
+                      "is a hard link to '" + info.link_target + "', outside the destination");
+      }
+      archive_entry_set_hardlink(e, (dest / info.link_target).c_str());
+    }
+    note_created(rel);
+    archive_entry_set_pathname(e, (dest / rel).c_str());
+    if (archive_write_header(disk.get(), e) != ARCHIVE_OK) {
+      std::string why = archive_error_string(disk.get()) ? archive_error_string(disk.get()) : "";
+      rollback();
+      return refuse(archive_path, raw, "could not be written: " + why);
+    }
+    if (info.type == "file" && archive_entry_size(e) > 0) {
+      info.size = static_cast<std::uint64_t>(archive_entry_size(e));
+      EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr);
+      const void* buf;
+      size_t len;
+      la_int64_t off;
+      int r;
+      while ((r = archive_read_data_block(a.get(), &buf, &len, &off)) == ARCHIVE_OK) {
+        EVP_DigestUpdate(md.get(), buf, len);
+        if (archive_write_data_block(disk.get(), buf, len, off) != ARCHIVE_OK) {
+          std::string why =
+              archive_error_string(disk.get()) ? archive_error_string(disk.get()) : "";
+          rollback();
+          return Failure::error("cannot extract '" + rel + "' from " + archive_path.string() +
+                                " into " + dest.string() + ": " + why + "; check free space");
+        }
+      }
+      if (r != ARCHIVE_EOF) {
+        std::string why = archive_error_string(a.get()) ? archive_error_string(a.get()) : "";
+        rollback();
+        return Failure::error("archive " + archive_path.string() + " is truncated or corrupt at '" +
+                              rel + "': " + why);
+      }
+      unsigned char d[EVP_MAX_MD_SIZE];
+      unsigned int dn = 0;
+      EVP_DigestFinal_ex(md.get(), d, &dn);
+      info.sha256 = hex(d, dn);
+      result.bytes += info.size;
+    } else if (info.type == "file") {
+      info.sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    }
+    if (archive_write_finish_entry(disk.get()) != ARCHIVE_OK) {
+      std::string why = archive_error_string(disk.get()) ? archive_error_string(disk.get()) : "";
+      rollback();
+      return refuse(archive_path, raw, "could not be finished: " + why);
+    }
+    result.entries.push_back(std::move(info));
+  }
+  if (rc != ARCHIVE_EOF) {
+    std::string why = archive_error_string(a.get()) ? archive_error_string(a.get()) : "";
+    rollback();
+    return Failure::error("archive " + archive_path.string() + " is truncated or corrupt: " + why +
+                          "; nothing was extracted");
+  }
+  if (archive_write_close(disk.get()) != ARCHIVE_OK) {
+    std::string why = archive_error_string(disk.get()) ? archive_error_string(disk.get()) : "";
+    rollback();
+    return Failure::error("cannot finish extracting " + archive_path.string() + ": " + why);
+  }
+  // Symlinks checked lexically one by one can still combine into an escape (a link to a
+  // directory followed by ".."); resolve each for real now that the tree exists.
+  const std::string prefix = dest.string() + "/";
+  for (const auto& rel : symlinks) {
+    fs::path resolved = fs::weakly_canonical(dest / rel, ec);
+    if (ec || (resolved != dest && resolved.string().rfind(prefix, 0) != 0)) {
+      rollback();
+      return refuse(archive_path, rel, "is a symlink resolving outside the destination");
+    }
+  }
+  return result;
+}
+
+}  // namespace sf

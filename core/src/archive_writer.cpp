@@ -1,0 +1,224 @@
+#include "slurm_factory/core/archive_writer.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <memory>
+#include <system_error>
+#include <thread>
+
+#include "slurm_factory/log.hpp"
+
+namespace fs = std::filesystem;
+
+namespace sf {
+namespace {
+
+struct ArchiveDeleter {
+  void operator()(archive* a) const { archive_write_free(a); }
+};
+struct EntryDeleter {
+  void operator()(archive_entry* e) const { archive_entry_free(e); }
+};
+struct MdDeleter {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+std::string errno_text() { return std::error_code(errno, std::generic_category()).message(); }
+
+std::string hex(const unsigned char* d, unsigned int n) {
+  static const char* k = "0123456789abcdef";
+  std::string s;
+  for (unsigned int i = 0; i < n; ++i) {
+    s += k[d[i] >> 4];
+    s += k[d[i] & 15];
+  }
+  return s;
+}
+
+Failure fail(const fs::path& archive_path, const std::string& what) {
+  return Failure::error("cannot write archive " + archive_path.string() + ": " + what);
+}
+
+}  // namespace
+
+Expected<std::vector<ArchiveEntryInfo>> write_archive(const fs::path& root,
+                                                      const fs::path& archive_path,
+                                                      const ArchiveWriteOptions& options) {
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) return fail(archive_path, root.string() + " is not a directory");
+
+  // Sorted relative paths, so the same tree always gives the same archive.
+  std::vector<std::string> paths;
+  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    paths.push_back(it->path().lexically_relative(root).generic_string());
+  }
+  if (ec) return fail(archive_path, "cannot walk " + root.string() + ": " + ec.message());
+  std::sort(paths.begin(), paths.end());
+
+  if (!archive_path.parent_path().empty()) fs::create_directories(archive_path.parent_path(), ec);
+  const fs::path tmp = archive_path.string() + ".tmp." + std::to_string(::getpid());
+
+  std::unique_ptr<archive, ArchiveDeleter> a(archive_write_new());
+  archive_write_set_format_pax_restricted(a.get());
+  const std::string level = std::to_string(options.level);
+  switch (options.compression) {
+    case ArchiveCompression::kZstd: {
+      archive_write_add_filter_zstd(a.get());
+      archive_write_set_filter_option(a.get(), "zstd", "compression-level", level.c_str());
+      const unsigned threads = options.threads > 0
+                                   ? static_cast<unsigned>(options.threads)
+                                   : std::max(1U, std::thread::hardware_concurrency());
+      if (archive_write_set_filter_option(a.get(), "zstd", "threads",
+                                          std::to_string(threads).c_str()) != ARCHIVE_OK) {
+        sf::log().debug("libarchive: zstd threads not supported, compressing on one thread");
+      }
+      break;
+    }
+    case ArchiveCompression::kGzip:
+      archive_write_add_filter_gzip(a.get());
+      archive_write_set_filter_option(a.get(), "gzip", "compression-level", level.c_str());
+      archive_write_set_filter_option(a.get(), "gzip", "timestamp", nullptr);  // no mtime in header
+      break;
+    case ArchiveCompression::kXz:
+      archive_write_add_filter_xz(a.get());
+      archive_write_set_filter_option(a.get(), "xz", "compression-level", level.c_str());
+      break;
+    case ArchiveCompression::kNone:
+      break;
+  }
+  archive_write_set_bytes_in_last_block(a.get(), 1);
+  if (archive_write_open_filename(a.get(), tmp.c_str()) != ARCHIVE_OK)
+    return fail(archive_path, archive_error_string(a.get()));
+
+  auto cleanup = [&] {
+    a.reset();
+    std::error_code e2;
+    fs::remove(tmp, e2);
+  };
+
+  std::vector<ArchiveEntryInfo> out;
+  out.reserve(paths.size());
+  std::vector<char> buf(1 << 20);
+  std::unique_ptr<EVP_MD_CTX, MdDeleter> md(EVP_MD_CTX_new());
+  for (const auto& rel : paths) {
+    const fs::path full = root / rel;
+    struct stat st {};
+    if (::lstat(full.c_str(), &st) != 0) {
+      auto f = fail(archive_path, "cannot stat " + full.string() + ": " + errno_text());
+      cleanup();
+      return f;
+    }
+    ArchiveEntryInfo info;
+    info.path = rel;
+    info.mode = static_cast<std::uint32_t>(st.st_mode & 07777);
+    std::unique_ptr<archive_entry, EntryDeleter> e(archive_entry_new());
+    archive_entry_set_pathname(e.get(), rel.c_str());
+    archive_entry_set_perm(e.get(), static_cast<mode_t>(st.st_mode & 07777));
+    if (options.fixed_mtime) {
+      archive_entry_set_mtime(e.get(), *options.fixed_mtime, 0);
+    } else {
+      archive_entry_set_mtime(e.get(), st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+    }
+    if (options.numeric_owner_zero) {
+      archive_entry_set_uid(e.get(), 0);
+      archive_entry_set_gid(e.get(), 0);
+    } else {
+      archive_entry_set_uid(e.get(), st.st_uid);
+      archive_entry_set_gid(e.get(), st.st_gid);
+    }
+    Fd fd;
+    if (S_ISDIR(st.st_mode)) {
+      info.type = "dir";
+      archive_entry_set_filetype(e.get(), AE_IFDIR);
+    } else if (S_ISLNK(st.st_mode)) {
+      info.type = "symlink";
+      std::error_code lec;
+      info.link_target = fs::read_symlink(full, lec).string();
+      if (lec) {
+        auto f = fail(archive_path, "cannot read link " + full.string() + ": " + lec.message());
+        cleanup();
+        return f;
+      }
+      archive_entry_set_filetype(e.get(), AE_IFLNK);
+      archive_entry_set_symlink(e.get(), info.link_target.c_str());
+    } else if (S_ISREG(st.st_mode)) {
+      info.type = "file";
+      info.size = static_cast<std::uint64_t>(st.st_size);
+      archive_entry_set_filetype(e.get(), AE_IFREG);
+      archive_entry_set_size(e.get(), st.st_size);
+      fd.fd = ::open(full.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd.fd < 0) {
+        auto f = fail(archive_path, "cannot read " + full.string() + ": " + errno_text());
+        cleanup();
+        return f;
+      }
+    } else {
+      auto f = fail(archive_path, full.string() +
+                                      " is not a regular file, directory or symlink; remove it "
+                                      "from the tree");
+      cleanup();
+      return f;
+    }
+    if (archive_write_header(a.get(), e.get()) != ARCHIVE_OK) {
+      auto f = fail(archive_path, rel + ": " + archive_error_string(a.get()));
+      cleanup();
+      return f;
+    }
+    if (fd.fd >= 0) {
+      EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr);
+      std::uint64_t left = info.size;
+      while (left > 0) {
+        auto n = ::read(fd.fd, buf.data(), buf.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+          auto f =
+              fail(archive_path, "short read of " + full.string() + " (changed while packing?)");
+          cleanup();
+          return f;
+        }
+        const auto got = static_cast<size_t>(n);
+        EVP_DigestUpdate(md.get(), buf.data(), got);
+        if (archive_write_data(a.get(), buf.data(), got) != static_cast<la_ssize_t>(got)) {
+          auto f = fail(archive_path, rel + ": " + archive_error_string(a.get()));
+          cleanup();
+          return f;
+        }
+        left -= std::min<std::uint64_t>(left, got);
+      }
+      unsigned char d[EVP_MAX_MD_SIZE];
+      unsigned int dn = 0;
+      EVP_DigestFinal_ex(md.get(), d, &dn);
+      info.sha256 = hex(d, dn);
+    }
+    out.push_back(std::move(info));
+  }
+  if (archive_write_close(a.get()) != ARCHIVE_OK) {
+    auto f = fail(archive_path, archive_error_string(a.get()));
+    cleanup();
+    return f;
+  }
+  a.reset();
+  fs::rename(tmp, archive_path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    return fail(archive_path, "cannot rename into place: " + ec.message());
+  }
+  return out;
+}
+
+}  // namespace sf

@@ -1,0 +1,141 @@
+#include "slurm_factory/core/archive_reader.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <gtest/gtest.h>
+
+#include "../support/temp_dir.hpp"
+#include "slurm_factory/http_client.hpp"
+
+namespace fs = std::filesystem;
+
+namespace sf {
+namespace {
+
+struct Crafted {
+  std::string path;
+  char type;  // 'f' file, 'd' dir, 'l' symlink, 'h' hardlink
+  std::string data_or_target;
+};
+
+// Writes a tar.zst with exactly these entries (crafted, bypassing every check of our writer).
+void craft(const fs::path& file, const std::vector<Crafted>& entries) {
+  archive* a = archive_write_new();
+  archive_write_set_format_pax_restricted(a);
+  archive_write_add_filter_zstd(a);
+  ASSERT_EQ(archive_write_open_filename(a, file.c_str()), ARCHIVE_OK);
+  for (const auto& c : entries) {
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, c.path.c_str());
+    archive_entry_set_perm(e, 0644);
+    if (c.type == 'f') {
+      archive_entry_set_filetype(e, AE_IFREG);
+      archive_entry_set_size(e, static_cast<la_int64_t>(c.data_or_target.size()));
+    } else if (c.type == 'd') {
+      archive_entry_set_filetype(e, AE_IFDIR);
+      archive_entry_set_perm(e, 0755);
+    } else if (c.type == 'l') {
+      archive_entry_set_filetype(e, AE_IFLNK);
+      archive_entry_set_symlink(e, c.data_or_target.c_str());
+    } else if (c.type == 'h') {
+      archive_entry_set_filetype(e, AE_IFREG);
+      archive_entry_set_hardlink(e, c.data_or_target.c_str());
+    }
+    ASSERT_EQ(archive_write_header(a, e), ARCHIVE_OK) << archive_error_string(a);
+    if (c.type == 'f') archive_write_data(a, c.data_or_target.data(), c.data_or_target.size());
+    archive_entry_free(e);
+  }
+  archive_write_close(a);
+  archive_write_free(a);
+}
+
+size_t count_entries(const fs::path& dir) {
+  size_t n = 0;
+  for (auto it = fs::recursive_directory_iterator(dir); it != fs::end(it); ++it) ++n;
+  return n;
+}
+
+class ArchiveReaderRefuses : public ::testing::TestWithParam<std::vector<Crafted>> {};
+
+TEST_P(ArchiveReaderRefuses, MaliciousArchiveAndLeavesNothing) {
+  test::TempDir dir;
+  fs::create_directories(dir / "dest");
+  craft(dir / "evil.tar.zst", GetParam());
+  auto r = extract_archive(dir / "evil.tar.zst", dir / "dest");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("refused archive"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("nothing was extracted"), std::string::npos);
+  EXPECT_EQ(count_entries(dir / "dest"), 0U);
+  EXPECT_FALSE(fs::exists(dir / "escaped"));
+  EXPECT_FALSE(fs::exists("/tmp/sf-escaped-by-test"));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Crafted, ArchiveReaderRefuses,
+    ::testing::Values(
+        std::vector<Crafted>{{"ok/first", 'f', "fine"}, {"../escaped", 'f', "evil"}},
+        std::vector<Crafted>{{"ok/first", 'f', "fine"}, {"ok/../../escaped", 'f', "evil"}},
+        std::vector<Crafted>{{"/tmp/sf-escaped-by-test", 'f', "evil"}},
+        std::vector<Crafted>{{"ok/first", 'f', "fine"}, {"link", 'l', "/tmp"}},
+        std::vector<Crafted>{{"ok/link", 'l', "../../escaped"}},
+        std::vector<Crafted>{{"ok/first", 'f', "fine"}, {"hard", 'h', "../escaped"}},
+        // Each link stays inside on its own; together they point above the destination.
+        std::vector<Crafted>{{"d", 'd', ""}, {"d/up", 'l', ".."}, {"esc", 'l', "d/up/.."}}));
+
+TEST(ArchiveReader, ExtractsSafeLinksAndReportsHashes) {
+  test::TempDir dir;
+  craft(dir / "good.tar.zst", {{"./lib", 'd', ""},
+                               {"lib/libx.so.1", 'f', "elf"},
+                               {"lib/libx.so", 'l', "libx.so.1"},
+                               {"lib/copy", 'h', "lib/libx.so.1"},
+                               {"bin/../bin2/x", 'f', "no"}});
+  // the last entry has '..' and must refuse the whole archive
+  auto bad = extract_archive(dir / "good.tar.zst", dir / "dest");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(count_entries(dir / "dest"), 0U);
+
+  craft(dir / "good2.tar.zst", {{"./lib", 'd', ""},
+                                {"lib/libx.so.1", 'f', "elf"},
+                                {"lib/libx.so", 'l', "libx.so.1"},
+                                {"lib/copy", 'h', "lib/libx.so.1"}});
+  auto r = extract_archive(dir / "good2.tar.zst", dir / "dest");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(test::read_file(dir / "dest/lib/libx.so"), "elf");
+  EXPECT_EQ(test::read_file(dir / "dest/lib/copy"), "elf");
+  EXPECT_EQ(r->entries.at(1).sha256, http::sha256_hex("elf"));
+}
+
+TEST(ArchiveReader, PreexistingFilesSurviveARefusedArchive) {
+  test::TempDir dir;
+  test::write_file(dir / "dest/keep/me", "mine");
+  craft(dir / "evil.tar.zst",
+        {{"new/a", 'f', "x"}, {"keep/b", 'f', "y"}, {"../escaped", 'f', "z"}});
+  ASSERT_FALSE(extract_archive(dir / "evil.tar.zst", dir / "dest"));
+  EXPECT_EQ(test::read_file(dir / "dest/keep/me"), "mine");
+  EXPECT_FALSE(fs::exists(dir / "dest/new"));
+  EXPECT_FALSE(fs::exists(dir / "dest/keep/b"));
+}
+
+TEST(ArchiveReader, TruncatedArchiveIsRefused) {
+  test::TempDir dir;
+  craft(dir / "t.tar.zst", {{"big", 'f', std::string(1 << 20, 'q')}});
+  fs::resize_file(dir / "t.tar.zst", fs::file_size(dir / "t.tar.zst") / 2);
+  auto r = extract_archive(dir / "t.tar.zst", dir / "dest");
+  ASSERT_FALSE(r);
+  EXPECT_FALSE(fs::exists(dir / "dest/big"));
+}
+
+TEST(EntryPaths, SafeAndUnsafe) {
+  EXPECT_TRUE(is_safe_entry_path("a/b.c"));
+  EXPECT_TRUE(is_safe_entry_path("a..b"));
+  EXPECT_FALSE(is_safe_entry_path("/a"));
+  EXPECT_FALSE(is_safe_entry_path("a/../b"));
+  EXPECT_FALSE(is_safe_entry_path(""));
+  EXPECT_TRUE(symlink_stays_inside("lib/x.so", "x.so.1"));
+  EXPECT_TRUE(symlink_stays_inside("lib/x", "../bin/y"));
+  EXPECT_FALSE(symlink_stays_inside("lib/x", "../../y"));
+  EXPECT_FALSE(symlink_stays_inside("x", "/etc/passwd"));
+}
+
+}  // namespace
+}  // namespace sf
