@@ -40,8 +40,10 @@ class Parser {
   void check_keys(const YAML::Node& map, const std::set<std::string>& allowed,
                   const std::string& where) const {
     if (!map.IsMap()) fail(map, where + " must be a mapping");
+    std::set<std::string> seen;
     for (const auto& kv : map) {
       auto key = kv.first.as<std::string>();
+      if (!seen.insert(key).second) fail(kv.first, "'" + key + "' is given twice in " + where);
       if (allowed.count(key) == 0) {
         std::string list;
         for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
@@ -105,8 +107,9 @@ class Parser {
 
   // Variables allowed in arguments and env values.
   void check_variables(const YAML::Node& n, const std::string& text) const {
-    static const std::set<std::string> kVars{"prefix",        "jobs", "name",   "version",
-                                             "slurm_version", "arch", "family", "release"};
+    static const std::set<std::string> kVars{"prefix",  "jobs",          "name",
+                                             "version", "slurm_version", "arch",
+                                             "family",  "release",       "multiarch"};
     size_t pos = 0;
     while ((pos = text.find("${", pos)) != std::string::npos) {
       size_t end = text.find('}', pos);
