@@ -1,0 +1,300 @@
+// The plugin host against real shared objects built by CMake from tests/plugins/: a good plugin and
+// one deliberately broken plugin per refusal.
+#include "slurm_factory/core/plugin_host.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "slurm_factory/errors.hpp"
+#include "slurm_factory/feature.hpp"
+#include "slurm_factory/toolchain.hpp"
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+namespace {
+
+fs::path test_plugin_dir() { return fs::path(SF_TEST_BINARY_DIR) / "tests" / "plugins"; }
+fs::path test_plugin(const std::string& name) {
+  return test_plugin_dir() / ("libsf-" + name + ".so");
+}
+
+// Runs `f`, which must throw a PluginError, and returns it.
+template <typename F>
+sf::PluginError refusal_of(F&& f) {
+  try {
+    f();
+  } catch (const sf::PluginError& e) {
+    return e;
+  }
+  ADD_FAILURE() << "expected a PluginError";
+  return sf::PluginError("no error");
+}
+
+// Every refusal is one line naming the file.
+void expect_one_line(const sf::PluginError& e) {
+  EXPECT_THAT(std::string(e.what()), Not(HasSubstr("\n")));
+  EXPECT_FALSE(e.remediation().empty());
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "sf-plugin-host-XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+TEST(PluginHost, LoadsAGoodPluginAndHandsItTheHostLogger) {
+  std::ostringstream captured;
+  auto logger = std::make_shared<spdlog::logger>(
+      "test", std::make_shared<spdlog::sinks::ostream_sink_mt>(captured));
+  sf::PluginHost host(logger);
+  const auto& p = host.load_file(test_plugin("test-good"));
+  EXPECT_EQ(p.name, "test-good");
+  EXPECT_EQ(p.version, "1.2.3");
+  EXPECT_EQ(p.description, "A correct plugin used by the plugin host tests");
+  EXPECT_EQ(p.abi, sf::kAbiVersion);
+  EXPECT_EQ(p.file, fs::canonical(test_plugin("test-good")));
+  using Provided = std::pair<std::string, std::string>;
+  EXPECT_THAT(p.provides, ::testing::ElementsAre(Provided{"toolchain", "test-family"},
+                                                 Provided{"feature", "test-feature"},
+                                                 Provided{"feature", "test-throwing-feature"},
+                                                 Provided{"feature", "test-null-feature"}));
+  EXPECT_THAT(captured.str(), HasSubstr("test-good registering from " + p.file.string()));
+
+  ASSERT_EQ(host.plugins().size(), 1U);
+  EXPECT_THAT(host.toolchain_family_names(), ::testing::ElementsAre("test-family"));
+  auto family = host.make_toolchain_family("test-family");
+  ASSERT_TRUE(family);
+  EXPECT_EQ(family->name(), "test-family");
+  ASSERT_EQ(family->releases().size(), 1U);
+  EXPECT_EQ(family->releases()[0].name, "test-release");
+  auto feature = host.make_feature("test-feature");
+  EXPECT_THAT(feature->configure_args(), ::testing::ElementsAre("--with-test"));
+}
+
+TEST(PluginHost, LoadByNameFindsLibsfFileInTheFirstPathThatHasIt) {
+  TempDir empty;
+  sf::PluginHost host;
+  const auto& p = host.load("test-good", {empty.path(), test_plugin_dir()});
+  EXPECT_EQ(p.name, "test-good");
+  EXPECT_EQ(p.file, fs::canonical(test_plugin("test-good")));
+  // Loading it again by name returns the loaded plugin.
+  EXPECT_EQ(&host.load("test-good", {test_plugin_dir()}), &p);
+}
+
+TEST(PluginHost, LoadByPathIsAccepted) {
+  sf::PluginHost host;
+  EXPECT_EQ(host.load(test_plugin("test-good").string(), {}).name, "test-good");
+}
+
+TEST(PluginHost, TheSameFileTwiceIsLoadedOnce) {
+  sf::PluginHost host;
+  const auto& a = host.load_file(test_plugin("test-good"));
+  const auto& b = host.load_file(test_plugin_dir() / "." / "libsf-test-good.so");
+  EXPECT_EQ(&a, &b);
+  EXPECT_EQ(host.plugins().size(), 1U);
+}
+
+TEST(PluginHost, RefusesANameInNoSearchPathListingThePathsSearched) {
+  TempDir empty;
+  const fs::path missing_dir = empty.path() / "does-not-exist";
+  sf::PluginHost host;
+  auto e = refusal_of([&] { host.load("test-absent", {empty.path(), missing_dir}); });
+  expect_one_line(e);
+  EXPECT_THAT(e.what(), HasSubstr("plugin 'test-absent' not found"));
+  EXPECT_THAT(e.what(), HasSubstr("libsf-test-absent.so"));
+  EXPECT_THAT(e.what(),
+              HasSubstr(empty.path().string() + ", " + missing_dir.string() + " (missing)"));
+  EXPECT_THAT(e.remediation(), HasSubstr("SLURM_FACTORY_PLUGIN_PATH"));
+}
+
+TEST(PluginHost, RefusesAMissingFile) {
+  sf::PluginHost host;
+  const fs::path file = test_plugin_dir() / "libsf-test-nowhere.so";
+  auto e = refusal_of([&] { host.load_file(file); });
+  expect_one_line(e);
+  EXPECT_THAT(e.what(), HasSubstr(file.string() + " does not exist"));
+  EXPECT_THAT(e.what(), HasSubstr("expected a shared object"));
+  EXPECT_EQ(e.context_value("file"), file.string());
+}
+
+TEST(PluginHost, RefusesATextFileNamedSo) {
+  TempDir dir;
+  const fs::path file = dir.path() / "libsf-test-text.so";
+  std::ofstream(file) << "hello, I am not ELF\n";
+  sf::PluginHost host;
+  auto e = refusal_of([&] { host.load("test-text", {dir.path()}); });
+  expect_one_line(e);
+  EXPECT_THAT(e.what(), HasSubstr(fs::canonical(file).string() + " is not a shared object"));
+  EXPECT_THAT(e.what(),
+              HasSubstr("expected an ELF file, found a file starting with \"hello, I am not "));
+}
+
+TEST(PluginHost, RefusesAnEmptyFile) {
+  TempDir dir;
+  const fs::path file = dir.path() / "libsf-test-empty.so";
+  std::ofstream(file).flush();
+  sf::PluginHost host;
+  auto e = refusal_of([&] { host.load_file(file); });
+  EXPECT_THAT(e.what(), HasSubstr("found an empty file"));
+}
+
+TEST(PluginHost, RefusesASharedObjectWithoutEntryPoint) {
+  sf::PluginHost host;
+  auto e = refusal_of([&] { host.load_file(test_plugin("test-no-entry")); });
+  expect_one_line(e);
+  EXPECT_THAT(e.what(), HasSubstr(fs::canonical(test_plugin("test-no-entry")).string() +
+                                  " has no entry point 'slurm_factory_plugin'"));
+  EXPECT_THAT(e.what(), HasSubstr("expected a Boost.DLL alias"));
+  EXPECT_THAT(e.remediation(), HasSubstr("SLURM_FACTORY_PLUGIN("));
+}
+
+TEST(PluginHost, RefusesAnEntryPointReturningNoDescriptor) {
+  sf::PluginHost host;
+  auto e = refusal_of([&] { host.load_file(test_plugin("test-null-descriptor")); });
+  expect_one_line(e);
+  EXPECT_THAT(e.what(), HasSubstr("returned no descriptor"));
+}
+
+TEST(PluginHost, RefusesAnAbiMajorMismatchNamingBothVersions) {
+  sf::PluginHost host;
+  auto e = refusal_of([&] { host.load_file(test_plugin("test-abi-major")); });
+  expect_one_line(e);
+  EXPECT_THAT(e.what(), HasSubstr(fs::canonical(test_plugin("test-abi-major")).string()));
+  EXPECT_THAT(e.what(), HasSubstr("built for plugin ABI 2.0"));
+  EXPECT_THAT(e.what(), HasSubstr("expects ABI 1.x (host ABI " + sf::kAbiVersion.str() + ")"));
+  EXPECT_EQ(e.context_value("plugin ABI"), "2.0");
+  EXPECT_THAT(e.remediation(), HasSubstr("rebuild the plugin"));
+  EXPECT_TRUE(host.plugins().empty());
+}
+
+TEST(PluginHost, RefusesAnAbiMinorNewerThanTheHost) {
+  sf::PluginHost host;
+  auto e = refusal_of([&] { host.load_file(test_plugin("test-abi-minor")); });
+  expect_one_line(e);
+  EXPECT_THAT(e.what(),
+              HasSubstr("built for plugin ABI 1.99, newer than this slurm-factory's ABI " +
+                        sf::kAbiVersion.str()));
+  EXPECT_THAT(e.remediation(), HasSubstr("upgrade slurm-factory"));
+}
+
+TEST(PluginHost, RefusesADuplicatePluginName) {
+  sf::PluginHost host;
+  host.load_file(test_plugin("test-good"));
+  auto e = refusal_of([&] { host.load_file(test_plugin("test-good-copy")); });
+  expect_one_line(e);
+  EXPECT_THAT(e.what(), HasSubstr(fs::canonical(test_plugin("test-good-copy")).string() +
+                                  " is named 'test-good', but plugin 'test-good' is already "
+                                  "loaded from " +
+                                  fs::canonical(test_plugin("test-good")).string()));
+  EXPECT_EQ(host.plugins().size(), 1U);
+}
+
+TEST(PluginHost, RefusesAFactoryNameTakenByAnotherPluginAndKeepsNothingOfIt) {
+  sf::PluginHost host;
+  host.load_file(test_plugin("test-dup-a"));
+  auto e = refusal_of([&] { host.load_file(test_plugin("test-dup-b")); });
+  expect_one_line(e);
+  EXPECT_THAT(e.what(), HasSubstr("plugin 'test-dup-b' (" +
+                                  fs::canonical(test_plugin("test-dup-b")).string() +
+                                  ") registers toolchain family 'dup-family', already registered "
+                                  "by plugin 'test-dup-a'"));
+  EXPECT_EQ(host.plugins().size(), 1U);
+  EXPECT_THAT(host.feature_names(), ::testing::ElementsAre("test-dup-a-feature"));
+}
+
+TEST(PluginHost, RefusesAFactoryNameRegisteredTwiceByOnePlugin) {
+  sf::PluginHost host;
+  auto e = refusal_of([&] { host.load_file(test_plugin("test-dup-within")); });
+  expect_one_line(e);
+  EXPECT_THAT(e.what(), HasSubstr("registers feature 'test-dup-within-feature' twice"));
+  EXPECT_TRUE(host.feature_names().empty());
+}
+
+TEST(PluginHost, WrapsARegisterFunctionThatThrowsAndSurvives) {
+  sf::PluginHost host;
+  auto e = refusal_of([&] { host.load_file(test_plugin("test-register-throws")); });
+  expect_one_line(e);
+  EXPECT_THAT(e.what(), HasSubstr("plugin 'test-register-throws' (" +
+                                  fs::canonical(test_plugin("test-register-throws")).string() +
+                                  ") failed in its register function: boom from the test plugin"));
+  EXPECT_THAT(e.what(), HasSubstr("nothing it registered was kept"));
+  EXPECT_TRUE(host.feature_names().empty());
+  EXPECT_TRUE(host.plugins().empty());
+  // The host goes on.
+  EXPECT_EQ(host.load_file(test_plugin("test-good")).name, "test-good");
+}
+
+TEST(PluginHost, WrapsANonStandardExceptionFromRegister) {
+  sf::PluginHost host;
+  auto e = refusal_of([&] { host.load_file(test_plugin("test-register-throws-int")); });
+  expect_one_line(e);
+  EXPECT_THAT(e.what(), HasSubstr("failed in its register function with a non-standard exception"));
+}
+
+TEST(PluginHost, FactoryRefusalsNameTheKindAndTheLoadedAlternatives) {
+  sf::PluginHost host;
+  host.load_file(test_plugin("test-good"));
+  auto unknown = refusal_of([&] { host.make_toolchain_family("nope"); });
+  EXPECT_THAT(unknown.what(), HasSubstr("no loaded plugin provides toolchain family 'nope' "
+                                        "(loaded: test-family)"));
+  auto none = refusal_of([&] { host.make_packager("tarball", nlohmann::json::object()); });
+  EXPECT_THAT(none.what(), HasSubstr("packager 'tarball' (loaded: none)"));
+  auto throwing = refusal_of([&] { host.make_feature("test-throwing-feature"); });
+  EXPECT_THAT(throwing.what(), HasSubstr("plugin 'test-good' failed to create feature "
+                                         "'test-throwing-feature': feature factory failed on "
+                                         "purpose"));
+  auto null = refusal_of([&] { host.make_feature("test-null-feature"); });
+  EXPECT_THAT(null.what(), HasSubstr("returned no object for feature 'test-null-feature'"));
+}
+
+TEST(PluginHost, ObjectsFromAPluginOutliveTheirHost) {
+  std::unique_ptr<sf::ToolchainFamily> family;
+  {
+    sf::PluginHost host;
+    host.load_file(test_plugin("test-good"));
+    family = host.make_toolchain_family("test-family");
+  }
+  // The library is still mapped: the object's code and vtable are still there.
+  EXPECT_EQ(family->releases().at(0).gcc_version, "1.0");
+}
+
+TEST(PluginSearchPath, EnvironmentThenConfiguredThenBesideTheBinary) {
+  ASSERT_EQ(setenv("SLURM_FACTORY_PLUGIN_PATH", "/env/one::/env/two/", 1), 0);
+  auto paths = sf::default_plugin_search_paths({"/configured", "/env/one"});
+  unsetenv("SLURM_FACTORY_PLUGIN_PATH");
+  ASSERT_GE(paths.size(), 4U);
+  EXPECT_EQ(paths[0], fs::path("/env/one"));
+  EXPECT_EQ(paths[1], fs::path("/env/two"));
+  EXPECT_EQ(paths[2], fs::path("/configured"));
+  // The test binary sits in <build>/tests: its plugin directory is
+  // <build>/lib/slurm-factory/plugins, the same one the core library's location gives (so it
+  // appears once).
+  EXPECT_EQ(paths[3], fs::path(SF_TEST_PLUGIN_DIR).lexically_normal());
+  EXPECT_EQ(paths.size(), 4U);
+}
+
+TEST(PluginSearchPath, WithoutEnvironmentOnlyTheBuiltinDirectory) {
+  unsetenv("SLURM_FACTORY_PLUGIN_PATH");
+  EXPECT_TRUE(sf::env_plugin_search_paths().empty());
+  EXPECT_THAT(sf::builtin_plugin_search_paths(),
+              ::testing::ElementsAre(fs::path(SF_TEST_PLUGIN_DIR).lexically_normal()));
+}
+
+}  // namespace
