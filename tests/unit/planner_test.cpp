@@ -1,0 +1,177 @@
+#include "slurm_factory/core/planner.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+
+#include "slurm_factory/errors.hpp"
+
+namespace sf {
+namespace {
+
+ToolchainRelease trixie() {
+  ToolchainRelease t;
+  t.name = "trixie";
+  t.family = "debian";
+  t.arch = "amd64";
+  for (const char* k :
+       {"munge", "json-c", "yaml", "jwt", "http-parser", "lz4", "hwloc", "pmix", "curl", "ssl",
+        "pam", "dbus", "readline", "lua", "mysql", "numa", "rdkafka"}) {
+    t.dev_packages[k] = {std::string("lib") + k + "-dev"};
+  }
+  return t;
+}
+
+const RecipeBook& book() {
+  static RecipeBook b =
+      RecipeBook::load_directory(std::filesystem::path(SF_TEST_SOURCE_DIR) / "configs" / "recipes");
+  return b;
+}
+
+PlanRequest request(const std::string& version = "24.11.5") {
+  PlanRequest r;
+  r.slurm_version = version;
+  r.toolchain = trixie();
+  r.toolchain_image_hash = "sha256:1111";
+  return r;
+}
+
+bool has(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+TEST(Planner, DefaultDagForSlurm2411) {
+  Plan plan = make_plan(book(), request("24.11"));
+  EXPECT_EQ(plan.slurm_version, "24.11.6");
+  EXPECT_EQ(plan.root().name, "slurm");
+  std::vector<std::string> names;
+  for (const auto& p : plan.packages) names.push_back(p.name);
+  // Dependencies come before their dependents.
+  auto pos = [&](const std::string& n) {
+    return std::find(names.begin(), names.end(), n) - names.begin();
+  };
+  EXPECT_LT(pos("openssl"), pos("curl"));
+  EXPECT_LT(pos("openssl"), pos("munge"));
+  EXPECT_LT(pos("jansson"), pos("libjwt"));
+  EXPECT_LT(pos("curl"), pos("slurm"));
+  // pmix comes from the system on Debian, so libevent is not planned.
+  EXPECT_EQ(plan.find("pmix")->origin, Origin::kSystem);
+  EXPECT_EQ(plan.find("libevent"), nullptr);
+  for (const char* n : {"munge", "json-c", "curl", "openssl", "hwloc"}) {
+    EXPECT_EQ(plan.find(n)->origin, Origin::kSource) << n;
+  }
+  EXPECT_EQ(plan.packages.size(), 12U);
+  const auto& slurm = plan.root();
+  EXPECT_TRUE(has(slurm.configure_args, "--sysconfdir=/etc/slurm"));
+  EXPECT_TRUE(has(slurm.configure_args, "--enable-pam"));
+  EXPECT_TRUE(has(slurm.configure_args, "--enable-slurmrestd"));
+  EXPECT_TRUE(has(slurm.configure_args, "--with-munge=/opt/slurm/view"));
+  EXPECT_TRUE(has(slurm.configure_args, "--with-http-parser=/opt/slurm/view"));
+  EXPECT_TRUE(has(slurm.configure_args, "--with-pmix=/usr/lib/x86_64-linux-gnu/pmix2"));
+  EXPECT_FALSE(has(slurm.configure_args, "--with-s2n"));
+  EXPECT_EQ(slurm.env.at("LDFLAGS"), "-Wl,-z,lazy");
+  EXPECT_EQ(slurm.build_args, std::vector<std::string>{"-j${jobs}"});
+  EXPECT_EQ(slurm.source.sha256,
+            "282708483326f381eb001a14852a1a82e65e18f37b62b7a5f4936c0ed443b600");
+  for (const auto& p : plan.packages) {
+    EXPECT_EQ(p.hash.size(), 64U);
+    EXPECT_TRUE(p.runtime) << p.name;
+    for (const auto& a : p.configure_args) EXPECT_EQ(a.find("-z,now"), std::string::npos);
+  }
+  EXPECT_TRUE(has(plan.system_packages, "pmix"));
+  EXPECT_TRUE(has(plan.system_packages, "pam"));
+  EXPECT_TRUE(has(plan.system_package_names, "libpmix-dev"));
+}
+
+TEST(Planner, HttpParserFlagFollowsTheSlurmVersion) {
+  auto args = [](const std::string& v) {
+    return make_plan(book(), request(v)).root().configure_args;
+  };
+  EXPECT_TRUE(has(args("25.11"), "--with-http-parser=/opt/slurm/view"));
+  EXPECT_FALSE(has(args("25.11"), "--with-libhttp-parser=/opt/slurm/view"));
+  EXPECT_TRUE(has(args("26.05"), "--with-libhttp-parser=/opt/slurm/view"));
+  EXPECT_FALSE(has(args("26.05"), "--with-http-parser=/opt/slurm/view"));
+  EXPECT_TRUE(has(args("22.05.8"), "--with-http-parser=/opt/slurm/view"));
+}
+
+TEST(Planner, S2nOnlyWhereTheReleaseHasIt) {
+  auto req = request("25.11");
+  EXPECT_FALSE(has(make_plan(book(), req).root().configure_args, "--with-s2n"));
+  req.toolchain.dev_packages["s2n"] = {"libs2n-dev"};
+  EXPECT_TRUE(has(make_plan(book(), req).root().configure_args, "--with-s2n"));
+  // Not for versions before 25.05 whatever the release has.
+  req.slurm_version = "24.11.5";
+  EXPECT_FALSE(has(make_plan(book(), req).root().configure_args, "--with-s2n"));
+}
+
+TEST(Planner, FeaturesAndOverrides) {
+  auto req = request();
+  req.features = {"gpu-cuda"};
+  req.extra_slurm_configure_args = {"--with-nvml=/usr"};
+  Plan plan = make_plan(book(), req);
+  EXPECT_TRUE(has(plan.root().configure_args, "--with-nvml"));
+  EXPECT_TRUE(has(plan.root().configure_args, "--with-nvml=/usr"));
+  EXPECT_EQ(plan.root().features, std::vector<std::string>{"gpu-cuda"});
+  EXPECT_TRUE(plan.find("munge")->features.empty());  // cuda does not bear on munge
+
+  req.origin_overrides["pmix"] = Origin::kSource;
+  plan = make_plan(book(), req);
+  ASSERT_NE(plan.find("libevent"), nullptr);
+  EXPECT_EQ(plan.find("pmix")->origin, Origin::kSource);
+  EXPECT_TRUE(has(plan.root().configure_args, "--with-pmix=/opt/slurm/view"));
+  auto inputs = plan.build_inputs("slurm");
+  auto input_names = std::vector<std::string>{};
+  for (const auto* p : inputs) input_names.push_back(p->name);
+  EXPECT_TRUE(has(input_names, "libevent"));  // through pmix (link)
+  EXPECT_TRUE(has(input_names, "jansson"));   // through libjwt (link)
+  EXPECT_FALSE(has(input_names, "slurm"));
+
+  req.origin_overrides["munge"] = Origin::kSystem;
+  plan = make_plan(book(), req);
+  EXPECT_TRUE(has(plan.root().configure_args, "--with-munge=/usr"));
+  EXPECT_EQ(plan.find("munge")->system_package_names, std::vector<std::string>{"libmunge-dev"});
+}
+
+TEST(Planner, SystemOriginNeedsTheReleasesDevPackage) {
+  auto req = request();
+  req.toolchain.dev_packages.erase("pmix");
+  try {
+    (void)make_plan(book(), req);
+    FAIL();
+  } catch (const ConfigurationError& e) {
+    EXPECT_NE(std::string(e.what()).find("no dev package for 'pmix'"), std::string::npos);
+    EXPECT_NE(e.remediation().find("--from pmix=source"), std::string::npos);
+  }
+  req.origin_overrides["jansson"] = Origin::kSystem;  // jansson has no system_package
+  req.toolchain = trixie();
+  EXPECT_THROW((void)make_plan(book(), req), ConfigurationError);
+}
+
+TEST(Planner, UnknownVersionAndRecipe) {
+  EXPECT_THROW((void)make_plan(book(), request("24.05")), UsageError);
+  auto req = request();
+  req.version_overrides["nope"] = "1";
+  EXPECT_THROW((void)make_plan(book(), req), ConfigurationError);
+}
+
+TEST(Planner, JsonHasEveryPackage) {
+  auto j = make_plan(book(), request()).to_json();
+  EXPECT_EQ(j["slurm_version"], "24.11.5");
+  EXPECT_EQ(j["packages"].size(), 12U);
+  EXPECT_EQ(j["packages"].back()["name"], "slurm");
+  EXPECT_EQ(j["packages"].back()["hash12"].get<std::string>().size(), 12U);
+}
+
+TEST(Planner, FullDagPlansFast) {
+  auto req = request();
+  req.origin_overrides["pmix"] = Origin::kSource;
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 20; ++i) (void)make_plan(book(), req);
+  auto per_plan = (std::chrono::steady_clock::now() - start) / 20;
+  EXPECT_LT(std::chrono::duration_cast<std::chrono::milliseconds>(per_plan).count(), 50);
+}
+
+}  // namespace
+}  // namespace sf
