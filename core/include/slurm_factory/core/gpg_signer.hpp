@@ -1,0 +1,48 @@
+// Signs data with gpgme: detached, ASCII-armored OpenPGP signatures. The key is chosen by id from a
+// keyring (or the agent), or imported from a file path or from the environment variable NAMED in
+// the settings into a private temporary GNUPGHOME that is removed again. A passphrase comes through
+// loopback pinentry from a file or a named environment variable, never from argv. No key material
+// is ever logged or written anywhere else.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+namespace sf {
+
+struct GpgSignerOptions {
+  std::string gnupg_home;  // keyring directory; "" = the user's default (or a temporary one)
+  std::string key_id;      // fingerprint, long id or user id; "" = the only/first secret key
+  std::filesystem::path private_key_file;  // armored or binary secret key to import
+  std::string private_key_env;             // NAME of an environment variable holding the key
+  std::filesystem::path passphrase_file;
+  std::string passphrase_env;  // NAME of an environment variable holding the passphrase
+};
+
+class GpgSigner {
+ public:
+  // Throws SigningError (what, which key / file / variable, what to do).
+  explicit GpgSigner(GpgSignerOptions options);
+  ~GpgSigner();
+  GpgSigner(const GpgSigner&) = delete;
+  GpgSigner& operator=(const GpgSigner&) = delete;
+
+  // A detached ASCII-armored signature of `data`. Throws SigningError.
+  std::string sign_detached(const std::string& data) const;
+  // Primary key fingerprint of the signing key.
+  const std::string& fingerprint() const;
+  // The signing key's public part, ASCII armored.
+  std::string export_public_key() const;
+
+  // Creates a new signing key (ed25519) in `gnupg_home` and returns its fingerprint. Used by tests
+  // and `cache keys generate`. An empty passphrase creates an unprotected key.
+  static std::string generate_key(const std::string& gnupg_home, const std::string& user_id,
+                                  const std::string& passphrase = {});
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sf
