@@ -30,6 +30,7 @@ std::string child_path(const std::string& parent, const std::string& key) {
 
 void refuse_unknown_keys(const YAML::Node& map, const std::string& file, const std::string& path,
                          const std::vector<std::string>& allowed, const std::string& what) {
+  std::set<std::string> seen;
   for (auto it = map.begin(); it != map.end(); ++it) {
     if (!it->first.IsScalar()) {
       throw_release_yaml_error(file, it->first, path, "a key of " + what + " must be a plain name",
@@ -40,6 +41,10 @@ void refuse_unknown_keys(const YAML::Node& map, const std::string& file, const s
       throw_release_yaml_error(file, it->first, child_path(path, key),
                                "unknown key '" + key + "' in " + what,
                                "use one of: " + join(allowed));
+    }
+    if (!seen.insert(key).second) {
+      throw_release_yaml_error(file, it->first, child_path(path, key),
+                               "key '" + key + "' appears twice in " + what, "keep one of them");
     }
   }
 }

@@ -1,0 +1,72 @@
+#!/bin/sh
+# Build image setup for toolchain bookworm (family debian): Debian GNU/Linux 12 (bookworm), GCC 12.2, glibc 2.36.
+# Rendered by slurm-factory from the release data: run once as root on top of the base
+# image (the RUN step of the image build). The same data renders the same bytes.
+set -eu
+
+export DEBIAN_FRONTEND=noninteractive
+
+# Build tools and the -dev packages of Slurm's features.
+apt-get update
+apt-get install -y --no-install-recommends \
+    autoconf \
+    automake \
+    bzip2 \
+    ca-certificates \
+    cmake \
+    file \
+    g++ \
+    gcc \
+    gzip \
+    libc6-dev \
+    libcurl4-openssl-dev \
+    libdbus-1-dev \
+    libhttp-parser-dev \
+    libhwloc-dev \
+    libjson-c-dev \
+    libjwt-dev \
+    liblua5.4-dev \
+    liblz4-dev \
+    libmariadb-dev \
+    libmariadb-dev-compat \
+    libmunge-dev \
+    libnuma-dev \
+    libpam0g-dev \
+    libpmix-dev \
+    librdkafka-dev \
+    libreadline-dev \
+    libssl-dev \
+    libtool \
+    libyaml-dev \
+    m4 \
+    make \
+    patch \
+    patchelf \
+    perl \
+    pkgconf \
+    python3 \
+    tar \
+    xz-utils \
+    zlib1g-dev \
+    zstd
+
+# Clean the package caches: they are not part of the image.
+apt-get clean
+rm -rf /var/lib/apt/lists/*
+
+# The unprivileged user every build runs as (fixed uid/gid 10001).
+groupadd --gid 10001 builder
+useradd --uid 10001 --gid 10001 --no-log-init --create-home --home-dir /home/builder --shell /bin/sh builder
+
+# Compare the installed compiler and C library with the release data.
+sf_gcc=$(gcc -dumpfullversion)
+sf_glibc=$(getconf GNU_LIBC_VERSION | sed 's/^glibc //')
+echo "slurm-factory: bookworm has gcc $sf_gcc, glibc $sf_glibc"
+case "$sf_gcc" in
+  12.2 | 12.2.*) ;;
+  *) echo "slurm-factory: warning: release data says gcc 12.2" >&2 ;;
+esac
+case "$sf_glibc" in
+  2.36 | 2.36.*) ;;
+  *) echo "slurm-factory: warning: release data says glibc 2.36" >&2 ;;
+esac
