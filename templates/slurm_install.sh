@@ -146,7 +146,9 @@ fi
 # --- actions: every change goes through these, so --dry-run changes nothing -----------------------
 act() {
   if [[ "${DRY_RUN}" == yes ]]; then
-    printf 'would run: %s\n' "$*"
+    printf 'would run:'
+    printf ' %q' "$@"
+    printf '\n'
   else
     "$@"
   fi
@@ -433,7 +435,7 @@ install_units() {
   if [[ "${HAS_SYSTEMD}" == yes ]]; then
     act systemctl daemon-reload
   else
-    note "systemd is not running: units installed in ${dest_dir} for later; --start-services starts the daemons directly"
+    note "systemd is not running: the units in ${dest_dir} are for later; --start-services starts the daemons directly"
   fi
 }
 
