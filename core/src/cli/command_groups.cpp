@@ -7,6 +7,9 @@ CommandTable& builtin_commands() {
     CommandTable t;
     // Keep this list in the order shown by --help.
     add_build_commands(t);
+    add_config_commands(t);
+    add_plan_commands(t);
+    add_plugin_commands(t);
     add_version_commands(t);
     return t;
   }();

@@ -1,37 +1,39 @@
-// The merged configuration: embedded default (configs/default.yaml) < /etc/slurm-factory/config.yaml
-// < ~/.config/slurm-factory/config.yaml < --config FILE < environment < CLI flags, then the
-// selected profile's overrides. Every value remembers where it came from (for `config show`).
+// The merged configuration, lowest precedence first: embedded default (configs/default.yaml) <
+// /etc/slurm-factory/config.yaml < ~/.config/slurm-factory/config.yaml < each --config FILE < the
+// selected profile (--profile / SLURM_FACTORY_PROFILE; its overrides collected from all files) <
+// environment (SLURM_FACTORY_CACHE_DIR, SLURM_FACTORY_PLUGIN_PATH) < CLI flags (apply_override).
+// Every value remembers where it came from (for `config show`). Loading: config_loader.hpp.
 #pragma once
+
+#include <yaml-cpp/yaml.h>
 
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-#include <yaml-cpp/yaml.h>
 
 #include "slurm_factory/cache_provider.hpp"
 
 namespace sf {
 
 struct BuildLimits {
-  int jobs = 0;             // parallel make jobs inside a build; 0 = number of CPUs
-  double cpus = 0;          // container CPU limit; 0 = no limit
+  int jobs = 0;     // parallel make jobs inside a build; 0 = number of CPUs
+  double cpus = 0;  // container CPU limit; 0 = no limit
   std::string memory = "8g";
   std::string shm = "1g";
   int pids = 4096;
-  bool network = false;     // network during compile (off: hermetic)
+  bool network = false;  // network during compile (off: hermetic)
 };
 
 struct SigningSettings {
   std::string key_id;
-  std::string keyring;                        // GNUPGHOME to use; "" = default
+  std::string keyring;  // GNUPGHOME to use; "" = default
   std::vector<std::string> trusted_fingerprints;
-  std::string private_key_file;               // a path, never the key itself
-  std::string private_key_env;                // the NAME of an environment variable
+  std::string private_key_file;  // a path, never the key itself
+  std::string private_key_env;   // the NAME of an environment variable
   std::string passphrase_file;
-  std::string passphrase_env;                 // the NAME of an environment variable
+  std::string passphrase_env;  // the NAME of an environment variable
   bool require_signed = false;
   bool allow_unsigned = false;
 };
@@ -55,10 +57,19 @@ struct Config {
   BuildLimits build;
   std::vector<SiteToolchain> toolchains;
   std::string debian_mirror = "http://deb.debian.org/debian";
-  std::string profile;  // the selected profile, "" for none
+  std::string profile;                          // the selected profile, "" for none
+  std::vector<std::string> available_profiles;  // every profile the config files define
   nlohmann::json pipelines = nlohmann::json::object();
-  // key path ("cache.layers", "build.jobs") -> origin ("default", "/etc/...:4:3", "env X", "--jobs")
+  // key path ("cache.layers[0].url", "build.jobs") -> origin ("default", "/etc/...:4:3",
+  // "env SLURM_FACTORY_CACHE_DIR", "--jobs"). Use origin_of() for a path without its own entry.
   std::map<std::string, std::string> origins;
+  // The merged YAML tree the fields above were made from (load_config and apply_override keep it in
+  // step; a field edited by hand is overwritten by the next apply_override).
+  YAML::Node tree;
+  std::filesystem::path home;  // $HOME at load time, for "~" in paths
+
+  // The origin of `key_path`, or of its nearest ancestor that has one ("" when none).
+  std::string origin_of(const std::string& key_path) const;
 };
 
 }  // namespace sf
