@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 
+#include "slurm_factory/core/plugin_host.hpp"
 #include "slurm_factory/core/toolchain_release_yaml.hpp"
 #include "slurm_factory/errors.hpp"
 
@@ -220,6 +221,24 @@ std::string ToolchainCatalog::setup_script(const std::string& name,
 
 std::optional<BootstrapRecipe> ToolchainCatalog::bootstrap_recipe(const std::string& name) const {
   return family_of(name).bootstrap_recipe(get(name));
+}
+
+ToolchainCatalog make_toolchain_catalog(const PluginHost& host, const Config& config) {
+  ToolchainCatalog catalog;
+  std::vector<std::string> added;
+  auto add = [&](const std::string& family) {
+    if (std::find(added.begin(), added.end(), family) != added.end()) return;
+    catalog.add_family(std::shared_ptr<const ToolchainFamily>(host.make_toolchain_family(family)));
+    added.push_back(family);
+  };
+  for (const auto& plugin : host.plugins()) {
+    for (const auto& [kind, name] : plugin.provides) {
+      if (kind == "toolchain") add(name);
+    }
+  }
+  for (const auto& family : host.toolchain_family_names()) add(family);
+  catalog.add_site_releases(config.toolchains);
+  return catalog;
 }
 
 }  // namespace sf

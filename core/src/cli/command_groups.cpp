@@ -10,7 +10,7 @@ CommandTable& builtin_commands() {
     add_config_commands(t);
     add_plan_commands(t);
     add_plugin_commands(t);
-    add_plan_commands(t);
+    add_toolchain_commands(t);
     add_version_commands(t);
     return t;
   }();

@@ -12,6 +12,8 @@
 
 namespace sf {
 
+class PluginHost;
+
 class ToolchainCatalog {
  public:
   ToolchainCatalog();
@@ -49,5 +51,10 @@ class ToolchainCatalog {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// The catalog of a running tool: the toolchain families of the loaded plugins (in load order), then
+// the config's site releases. Throws PluginError / ConfigurationError as add_family and
+// add_site_releases do.
+ToolchainCatalog make_toolchain_catalog(const PluginHost& host, const Config& config);
 
 }  // namespace sf
