@@ -1,14 +1,25 @@
-// Binary-cache storage providers (local, s3, http), modelled on ccache's remote storage: a stateless
-// factory takes the layer's settings, a connected provider answers has/get/put/list/remove with
-// Expected<..., Failure>. (Owned by the binary-cache work: extend it there.)
+// Binary-cache storage providers (local, s3, http), modelled on ccache's remote storage: a
+// stateless factory (registered by a plugin under a type name) takes the layer's settings and
+// returns a connected provider whose has/get/put/list/remove return Expected<..., Failure>. A
+// provider knows bytes under keys, nothing about entries, signatures or trust: the core's cache
+// chain does that.
+//
+// Keys are relative, '/'-separated: "<toolchain>/<arch>/<name>-<version>-<hash12>.tar.zst" and the
+// ".manifest.json" / ".manifest.json.asc" beside it, plus "<toolchain>/<arch>/index.json".
+// Contract:
+//   - put is atomic: a reader sees the old object or the whole new one, never a part.
+//   - has/get of a missing key: false / Failure::not_found. A read-only provider's put/remove:
+//     Failure::read_only. Timeouts: Failure::timeout. Other trouble: Failure::error.
+//   - Failure messages name the provider's location (redacted URL or directory) and never carry
+//     credentials.
+//   - A provider object is used from one thread at a time.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "slurm_factory/expected.hpp"
 
@@ -16,11 +27,13 @@ namespace sf {
 
 // One cache layer as configured: `cache.layers[i]`.
 struct CacheLayerSpec {
-  std::string name;      // "local", "site-s3"
-  std::string type;      // provider type: "local", "s3", "http"
-  std::string url;       // "file:///root/.slurm-factory/cache", "s3://bucket/prefix", "https://..."
+  std::string name;  // "local", "site-s3"
+  std::string type;  // provider type: "local", "s3", "http"
+  std::string url;   // "file:///root/.slurm-factory/cache", "s3://bucket/prefix", "https://..."
   bool writable = true;
-  nlohmann::json settings = nlohmann::json::object();  // provider specific (region, endpoint, ...)
+  // Provider specific. s3: endpoint, region, path_style, profile, credentials_file,
+  // multipart_threshold, part_size; all: connect_timeout_ms, low_speed_time_s, retries.
+  nlohmann::json settings = nlohmann::json::object();
 };
 
 struct CacheObject {
@@ -32,11 +45,16 @@ struct CacheObject {
 class CacheProvider {
  public:
   virtual ~CacheProvider();
+  // The layer name from the config ("local", "site-s3").
   virtual std::string name() const = 0;
   virtual bool writable() const = 0;
+  // Where it stores, for messages: a directory or a redacted URL.
+  virtual std::string location() const { return name(); }
   virtual Expected<bool> has(const std::string& key) = 0;
+  // Writes the object to `destination` (atomically: temp file + rename).
   virtual Expected<void> get(const std::string& key, const std::filesystem::path& destination) = 0;
   virtual Expected<void> put(const std::string& key, const std::filesystem::path& source) = 0;
+  // Every object whose key starts with `prefix` ("" = all).
   virtual Expected<std::vector<CacheObject>> list(const std::string& prefix) = 0;
   virtual Expected<void> remove(const std::string& key) = 0;
 };

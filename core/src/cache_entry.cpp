@@ -1,0 +1,155 @@
+#include "slurm_factory/core/cache_entry.hpp"
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "slurm_factory/core/archive_reader.hpp"
+#include "slurm_factory/core/archive_writer.hpp"
+#include "slurm_factory/core/gpg_signer.hpp"
+#include "slurm_factory/core/gpg_verifier.hpp"
+#include "slurm_factory/errors.hpp"
+#include "slurm_factory/http_client.hpp"
+
+namespace fs = std::filesystem;
+
+namespace sf {
+namespace {
+
+Expected<std::string> slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return Failure::not_found("cannot read " + p.string());
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+Expected<void> write_atomic(const fs::path& p, const std::string& content) {
+  const fs::path tmp = p.string() + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << content;
+    if (!out.flush()) return Failure::error("cannot write " + tmp.string());
+  }
+  std::error_code ec;
+  fs::rename(tmp, p, ec);
+  if (ec) return Failure::error("cannot rename " + tmp.string() + ": " + ec.message());
+  return {};
+}
+
+}  // namespace
+
+CacheEntryFiles CacheEntryFiles::under(const fs::path& dir, const CacheEntryKey& key) {
+  return {dir / key.tarball(), dir / key.manifest(), dir / key.signature()};
+}
+
+Expected<CacheEntryFiles> pack_cache_entry(const fs::path& tree, CacheManifest& manifest,
+                                           const fs::path& dir, const GpgSigner* signer) {
+  auto files = CacheEntryFiles::under(dir, manifest.key());
+  std::error_code ec;
+  fs::create_directories(files.tarball.parent_path(), ec);
+  auto packed = write_archive(tree, files.tarball);
+  if (!packed) return packed.error();
+  manifest.files = std::move(*packed);
+  auto sha = http::sha256_file_hex(files.tarball);
+  if (!sha) return sha.error();
+  manifest.tarball_sha256 = *sha;
+  manifest.tarball_size = fs::file_size(files.tarball);
+  if (manifest.build_time.empty()) manifest.build_time = utc_now_rfc3339();
+  if (manifest.builder_version.empty()) manifest.builder_version = "slurm-factory " SF_VERSION;
+  manifest.is_signed = signer != nullptr;
+  const std::string text = manifest.to_json();
+  if (auto w = write_atomic(files.manifest, text); !w) return w.error();
+  if (signer) {
+    std::string sig;
+    try {
+      sig = signer->sign_detached(text);
+    } catch (const SlurmFactoryError& e) {
+      return Failure::error(e.render());
+    }
+    if (auto w = write_atomic(files.signature, sig); !w) return w.error();
+  } else {
+    fs::remove(files.signature, ec);
+  }
+  return files;
+}
+
+Expected<CacheManifest> verify_cache_entry(const CacheEntryFiles& files,
+                                           const EntryTrustPolicy& policy,
+                                           const std::string& expected_key) {
+  auto text = slurp(files.manifest);
+  if (!text) return Failure::error("manifest missing (" + files.manifest.string() + ")");
+  std::error_code ec;
+  const bool has_sig = !files.signature.empty() && fs::exists(files.signature, ec);
+  if (has_sig && policy.verifier) {
+    auto sig = slurp(files.signature);
+    if (!sig) return sig.error();
+    auto ok = policy.verifier->verify_detached(*text, *sig);
+    if (!ok && !policy.allow_unsigned) return Failure::unauthorized(ok.error().message);
+  } else if (!policy.allow_unsigned) {
+    return Failure::unauthorized(
+        has_sig ? "no trusted keyring configured to check the signature (set signing.keyring or "
+                  "signing.trusted_fingerprints, or pass --allow-unsigned)"
+                : "the entry is not signed (no .manifest.json.asc); pass --allow-unsigned for a "
+                  "private cache");
+  }
+  auto manifest = CacheManifest::parse(*text);
+  if (!manifest) return manifest.error();
+  if (!expected_key.empty() && manifest->key().base() != expected_key) {
+    return Failure::error("the manifest describes " + manifest->key().base() +
+                          ", not the entry it is stored as (" + expected_key + ")");
+  }
+  if (!fs::exists(files.tarball, ec)) return Failure::error("tarball missing");
+  const auto size = fs::file_size(files.tarball, ec);
+  if (size != manifest->tarball_size) {
+    return Failure::error("tarball size " + std::to_string(size) + " differs from the manifest's " +
+                          std::to_string(manifest->tarball_size) + " (truncated or replaced)");
+  }
+  auto sha = http::sha256_file_hex(files.tarball);
+  if (!sha) return sha.error();
+  if (*sha != manifest->tarball_sha256) {
+    return Failure::error("tarball sha256 " + *sha + " differs from the manifest's " +
+                          manifest->tarball_sha256 + " (tampered or corrupt)");
+  }
+  if (policy.deep) {
+    auto index = read_archive_index(files.tarball);
+    if (!index) return index.error();
+    std::map<std::string, const ArchiveEntryInfo*> want;
+    for (const auto& f : manifest->files) want[f.path] = &f;
+    if (index->size() != want.size())
+      return Failure::error("the tarball holds " + std::to_string(index->size()) +
+                            " entries, the manifest lists " + std::to_string(want.size()));
+    for (const auto& e : *index) {
+      auto it = want.find(e.path);
+      if (it == want.end()) return Failure::error("file '" + e.path + "' is not in the manifest");
+      if (it->second->sha256 != e.sha256)
+        return Failure::error("file '" + e.path + "' sha256 differs from the manifest");
+    }
+  }
+  return manifest;
+}
+
+Expected<CacheManifest> unpack_cache_entry(const CacheEntryFiles& files,
+                                           const EntryTrustPolicy& policy,
+                                           const fs::path& destination) {
+  auto manifest = verify_cache_entry(files, policy);
+  if (!manifest) return manifest;
+  auto extracted = extract_archive(files.tarball, destination);
+  if (!extracted) return extracted.error();
+  std::map<std::string, std::string> want;
+  for (const auto& f : manifest->files) want[f.path] = f.sha256;
+  for (const auto& e : extracted->entries) {
+    auto it = want.find(e.path);
+    if (it == want.end() || it->second != e.sha256) {
+      // Remove what was just extracted: the entry is not what the manifest says.
+      std::error_code ec;
+      for (const auto& x : extracted->entries) {
+        if (x.type != "dir") fs::remove(destination / x.path, ec);
+      }
+      return Failure::error("extracted file '" + e.path + "' does not match the manifest");
+    }
+  }
+  return manifest;
+}
+
+}  // namespace sf
