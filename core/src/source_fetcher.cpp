@@ -73,7 +73,7 @@ class ProgressDisplay {
     auto last = std::make_shared<std::chrono::steady_clock::time_point>();
     return [this, label, last](std::uint64_t done, std::uint64_t total) {
       auto now = std::chrono::steady_clock::now();
-      if (now - *last < interval_) return;
+      if (done == 0 || now - *last < interval_) return;
       *last = now;
       if (total > 0) {
         line(fmt::format("  {}: {} of {} ({}%)", label, human_bytes(done), human_bytes(total),

@@ -106,6 +106,7 @@ struct PlannedRequest {
 
 PlannedRequest plan_from(const po::variables_map& vm) {
   PlannedRequest out;
+  auto start = std::chrono::steady_clock::now();  // recipes, toolchain and planning
   fs::path dir = vm.count("recipes") != 0U ? fs::path(vm["recipes"].as<std::string>())
                                            : RecipeBook::default_directory();
   out.book = RecipeBook::load_directory(dir);
@@ -137,7 +138,6 @@ PlannedRequest plan_from(const po::variables_map& vm) {
       req.version_overrides[name] = value;
     }
   }
-  auto start = std::chrono::steady_clock::now();
   out.plan = make_plan(out.book, req);
   out.plan_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
