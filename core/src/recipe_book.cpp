@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "slurm_factory/core/package_hash.hpp"
 #include "slurm_factory/core/recipe_parser.hpp"
 #include "slurm_factory/errors.hpp"
 
@@ -84,6 +85,16 @@ void RecipeBook::validate() const {
         if (!fs::is_regular_file(file)) {
           fail_at(p.where, "patch file " + file.string() + " does not exist",
                   "add the patch next to the recipe or fix 'file:'");
+        }
+        std::ifstream in(file, std::ios::binary);
+        std::stringstream bytes;
+        bytes << in.rdbuf();
+        std::string actual = sha256_hex(bytes.str());
+        if (actual != p.sha256) {
+          fail_at(
+              p.where,
+              "patch " + file.string() + " has sha256 " + actual + ", the recipe pins " + p.sha256,
+              "if the patch changed on purpose, update its sha256 in the recipe");
         }
       }
     }

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <string>
 
+#include "slurm_factory/core/package_hash.hpp"
 #include "slurm_factory/core/recipe_parser.hpp"
 #include "slurm_factory/errors.hpp"
 
@@ -101,6 +102,18 @@ TEST_F(RecipeDir, NameMustMatchFileAndPatchesMustExist) {
   auto err = load_error();
   EXPECT_NE(err.find("a.yaml:7:5"), std::string::npos) << err;
   EXPECT_NE(err.find("missing.patch does not exist"), std::string::npos) << err;
+}
+
+TEST_F(RecipeDir, PatchChecksumIsVerified) {
+  fs::create_directories(dir_ / "patches");
+  std::ofstream(dir_ / "patches" / "fix.patch") << "--- a/x\n+++ b/x\n";
+  write("a", "patches:\n  - file: patches/fix.patch\n    sha256: " + kSha + "\n");
+  auto err = load_error();
+  EXPECT_NE(err.find("a.yaml:7:5"), std::string::npos) << err;
+  EXPECT_NE(err.find("the recipe pins " + kSha), std::string::npos) << err;
+  write("a", "patches:\n  - file: patches/fix.patch\n    sha256: " +
+                 sha256_hex("--- a/x\n+++ b/x\n") + "\n");
+  EXPECT_EQ(load_error(), "no error");
 }
 
 TEST_F(RecipeDir, MissingDirectoryAndUnknownRecipe) {
