@@ -108,11 +108,23 @@ Expected<ElfInfo> read_elf(const fs::path& path) {
     }
   }
 
-  // The dynamic section.
+  // Sections, and the dynamic section's entries.
+  size_t shstrndx = 0;
+  const bool have_names = elf_getshdrstrndx(elf.get(), &shstrndx) == 0;
   Elf_Scn* scn = nullptr;
   while ((scn = elf_nextscn(elf.get(), scn)) != nullptr) {
     GElf_Shdr shdr;
-    if (gelf_getshdr(scn, &shdr) == nullptr || shdr.sh_type != SHT_DYNAMIC) continue;
+    if (gelf_getshdr(scn, &shdr) == nullptr) continue;
+    ElfSection sec;
+    if (have_names) {
+      const char* n = elf_strptr(elf.get(), shstrndx, shdr.sh_name);
+      if (n != nullptr) sec.name = n;
+    }
+    sec.offset = shdr.sh_offset;
+    sec.size = shdr.sh_type == SHT_NOBITS ? 0 : shdr.sh_size;
+    sec.alloc = (shdr.sh_flags & SHF_ALLOC) != 0;
+    info.sections.push_back(std::move(sec));
+    if (shdr.sh_type != SHT_DYNAMIC) continue;
     info.has_dynamic = true;
     Elf_Data* data = elf_getdata(scn, nullptr);
     if (data == nullptr || shdr.sh_entsize == 0) continue;
@@ -148,6 +160,13 @@ Expected<ElfInfo> read_elf(const fs::path& path) {
     }
   }
   return info;
+}
+
+const ElfSection* ElfInfo::section_at(std::uint64_t offset) const {
+  for (const auto& s : sections) {
+    if (s.size > 0 && offset >= s.offset && offset - s.offset < s.size) return &s;
+  }
+  return nullptr;
 }
 
 std::vector<EmbeddedString> find_embedded_strings_in(std::string_view bytes,

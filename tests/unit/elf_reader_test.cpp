@@ -102,6 +102,13 @@ TEST_F(ElfReaderTest, FindsACompiledInPathInTheBinary) {
   std::string head(15, '\0');
   in.read(head.data(), 15);
   EXPECT_EQ(head, "/opt/slurm/view");
+  // ... inside .rodata, a section loaded at run time.
+  auto info = sf::read_elf(dir_ / "bin/main");
+  ASSERT_TRUE(info);
+  const sf::ElfSection* sec = info->section_at((*found)[0].offset);
+  ASSERT_NE(sec, nullptr);
+  EXPECT_EQ(sec->name, ".rodata");
+  EXPECT_TRUE(sec->alloc);
   auto none = sf::find_embedded_strings(dir_ / "lib/libfoo.so.1", "/opt/slurm/view");
   ASSERT_TRUE(none);
   EXPECT_TRUE(none->empty());

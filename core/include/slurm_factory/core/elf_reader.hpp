@@ -13,6 +13,13 @@
 
 namespace sf {
 
+struct ElfSection {
+  std::string name;
+  std::uint64_t offset = 0;  // in the file
+  std::uint64_t size = 0;    // in the file (0 for SHT_NOBITS)
+  bool alloc = false;        // SHF_ALLOC: loaded at run time (false for .debug_*, .comment, ...)
+};
+
 struct ElfInfo {
   std::filesystem::path path;
   bool is_64bit = true;
@@ -24,6 +31,10 @@ struct ElfInfo {
   std::vector<std::string> runpath;  // DT_RUNPATH, split at ':'
   std::string interpreter;           // PT_INTERP, "" for libraries
   bool has_dynamic = false;          // false for static executables and object files
+  std::vector<ElfSection> sections;  // in header order
+
+  // The section holding file offset `offset`, or nullptr.
+  const ElfSection* section_at(std::uint64_t offset) const;
 };
 
 // Whether `path` is a regular file starting with the ELF magic (cheap: reads 4 bytes).

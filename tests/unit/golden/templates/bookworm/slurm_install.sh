@@ -268,6 +268,15 @@ relocate() {
     "${ASSETS}"/defaults/*.service; do
     if [[ -f "${file}" ]]; then files+=("${file}"); fi
   done
+  # Text files of the view that name the prefix (scripts, libtool files), listed at packaging.
+  if [[ -f "${ASSETS}/prefix-files.txt" ]]; then
+    local rel
+    while IFS= read -r rel; do
+      if [[ -n "${rel}" && "${rel}" != */../* && -f "${VIEW}/${rel}" && ! -L "${VIEW}/${rel}" ]]; then
+        files+=("${VIEW}/${rel}")
+      fi
+    done <"${ASSETS}/prefix-files.txt"
+  fi
   for file in "${files[@]}"; do
     if grep -qF -- "${current}" "${file}"; then
       if [[ "${DRY_RUN}" == yes ]]; then

@@ -1,0 +1,43 @@
+// Build-prefix strings compiled into a view (docs/relocation.md). RUNPATH is not the only place a
+// build prefix hides: slurmd embeds <sbindir>/slurmstepd, the pmi2 plugin <prefix>/bin/srun,
+// scripts and libtool files name the prefix in text. This scans every file of a view for strings
+// naming the build prefix, says for each how it is made to work under the install prefix, and lists
+// the text files slurm_install.sh --prefix must rewrite.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace sf {
+
+struct CompiledPath {
+  std::string file;  // relative to the view: "sbin/slurmd"
+  std::uint64_t offset = 0;
+  std::string value;    // the whole string: "/opt/slurm/view/sbin/slurmstepd"
+  std::string section;  // ELF section (".rodata"), "" for non-ELF files
+  bool elf = false;
+  bool loaded = true;  // false when the ELF section is not loaded at run time (.debug_*, .comment)
+  // How it works under another prefix ("slurmd -d <prefix>/sbin/slurmstepd in units and
+  // slurm_install.sh", "text: rewritten by slurm_install.sh --prefix", "debug info only").
+  std::string handling;
+  bool handled = false;  // false: nothing makes it follow the install prefix (reported)
+};
+
+// Scans every regular file under `view` for strings containing `build_prefix` (e.g.
+// "/opt/slurm/view"). Sorted by file, then offset.
+std::vector<CompiledPath> scan_compiled_paths(const std::filesystem::path& view,
+                                              const std::string& build_prefix);
+
+// How a string found in `file` is handled (the rules of docs/relocation.md); sets handling/handled.
+void classify_compiled_path(CompiledPath& path, const std::string& build_prefix);
+
+// View-relative text files (non-ELF) that name the prefix: slurm_install.sh rewrites them.
+std::vector<std::string> text_files_naming_prefix(const std::vector<CompiledPath>& paths);
+
+// For provenance.json: [{file, offset, value, section, handling, handled}, ...].
+nlohmann::json compiled_paths_json(const std::vector<CompiledPath>& paths);
+
+}  // namespace sf

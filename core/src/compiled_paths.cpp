@@ -1,0 +1,112 @@
+#include "slurm_factory/core/compiled_paths.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "slurm_factory/core/elf_reader.hpp"
+
+namespace sf {
+namespace fs = std::filesystem;
+
+namespace {
+
+bool starts_with(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
+
+}  // namespace
+
+void classify_compiled_path(CompiledPath& p, const std::string& build_prefix) {
+  if (!p.elf) {
+    p.handling = "text file: rewritten by slurm_install.sh --prefix";
+    p.handled = true;
+    return;
+  }
+  if (!p.section.empty() && p.section != ".dynstr" && p.section != ".rodata" &&
+      p.section != ".data" && p.section != ".data.rel.ro" &&
+      (starts_with(p.section, ".debug") || p.section == ".comment" ||
+       starts_with(p.section, ".note"))) {
+    p.handling = "debug/metadata only (" + p.section + "), not used at run time";
+    p.handled = true;
+    return;
+  }
+  // The string's path relative to the prefix, for the known cases.
+  const auto at = p.value.find(build_prefix);
+  const std::string rest = at == std::string::npos ? "" : p.value.substr(at + build_prefix.size());
+  if (rest == "/sbin/slurmstepd") {
+    p.handling = "slurmd -d <prefix>/view/sbin/slurmstepd in the slurmd unit and slurm_install.sh";
+    p.handled = true;
+  } else if (rest == "/lib/slurm" || rest == "/lib64/slurm") {
+    p.handling = "PluginDir=<prefix>/view" + rest + " in slurm.conf and slurmdbd.conf";
+    p.handled = true;
+  } else if (starts_with(rest, "/etc")) {
+    p.handling =
+        "SLURM_CONF=/etc/slurm/slurm.conf in the units, slurm_install.sh and the modulefile";
+    p.handled = true;
+  } else if (p.section == ".dynstr") {
+    p.handling = "dynamic section string (RPATH/RUNPATH): must be $ORIGIN-relative; verify --deep";
+    p.handled = false;
+  } else {
+    p.handling = "no flag or config setting follows the install prefix";
+    p.handled = false;
+  }
+}
+
+std::vector<CompiledPath> scan_compiled_paths(const fs::path& view,
+                                              const std::string& build_prefix) {
+  std::vector<CompiledPath> out;
+  std::error_code ec;
+  std::vector<fs::path> files;
+  for (fs::recursive_directory_iterator it(view, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_regular_file(ec) && !it->is_symlink(ec)) files.push_back(it->path());
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) {
+    auto found = find_embedded_strings(f, build_prefix);
+    if (!found || found->empty()) continue;
+    const bool elf = is_elf_file(f);
+    std::optional<ElfInfo> info;
+    if (elf) {
+      auto r = read_elf(f);
+      if (r) info = std::move(*r);
+    }
+    for (auto& s : *found) {
+      CompiledPath p;
+      p.file = f.lexically_relative(view).generic_string();
+      p.offset = s.offset;
+      p.value = std::move(s.value);
+      p.elf = elf;
+      if (info) {
+        if (const ElfSection* sec = info->section_at(p.offset)) {
+          p.section = sec->name;
+          p.loaded = sec->alloc;
+        }
+      }
+      classify_compiled_path(p, build_prefix);
+      out.push_back(std::move(p));
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> text_files_naming_prefix(const std::vector<CompiledPath>& paths) {
+  std::set<std::string> files;
+  for (const auto& p : paths) {
+    if (!p.elf) files.insert(p.file);
+  }
+  return {files.begin(), files.end()};
+}
+
+nlohmann::json compiled_paths_json(const std::vector<CompiledPath>& paths) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& p : paths) {
+    out.push_back({{"file", p.file},
+                   {"offset", p.offset},
+                   {"value", p.value},
+                   {"section", p.section},
+                   {"loaded", p.loaded},
+                   {"handling", p.handling},
+                   {"handled", p.handled}});
+  }
+  return out;
+}
+
+}  // namespace sf

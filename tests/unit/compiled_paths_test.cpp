@@ -1,0 +1,95 @@
+// Finding build-prefix strings in a view built here: a daemon with slurmstepd's path compiled in, a
+// plugin with srun's, debug info naming the prefix, and a script naming it in text.
+#include "slurm_factory/core/compiled_paths.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kPrefix = "/opt/slurm/view";
+
+int run(const std::string& cmd) { return std::system((cmd + " >/dev/null 2>&1").c_str()); }
+
+const sf::CompiledPath* find(const std::vector<sf::CompiledPath>& v, const std::string& file,
+                             const std::string& value) {
+  for (const auto& p : v)
+    if (p.file == file && p.value == value) return &p;
+  return nullptr;
+}
+
+}  // namespace
+
+TEST(CompiledPathsTest, FindsAndClassifiesEveryPrefixString) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("sf-compiled-paths-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  const fs::path view = dir / "view";
+  fs::create_directories(view / "sbin");
+  fs::create_directories(view / "lib/slurm");
+  fs::create_directories(view / "bin");
+  std::ofstream(dir / "slurmd.c")
+      << "#include <stdio.h>\n"
+         "const char* stepd = \"" +
+             kPrefix +
+             "/sbin/slurmstepd\";\n"
+             "const char* plugins = \"" +
+             kPrefix +
+             "/lib/slurm\";\n"
+             "int main(void) { puts(stepd); puts(plugins); return 0; }\n";
+  std::ofstream(dir / "mpi_pmi2.c")
+      << "const char* srun_path(void) { return \"" + kPrefix + "/bin/srun\"; }\n";
+  const std::string d = dir.string();
+  ASSERT_EQ(run("cc -O1 -o " + view.string() + "/sbin/slurmd " + d + "/slurmd.c"), 0);
+  // Debug info naming the prefix (as a build under the prefix would have).
+  ASSERT_EQ(run("cc -g -shared -fPIC -fdebug-prefix-map=" + d + "=" + kPrefix + "/src -o " +
+                view.string() + "/lib/slurm/mpi_pmi2.so " + d + "/mpi_pmi2.c"),
+            0);
+  std::ofstream(view / "bin/seff") << "#!/usr/bin/perl\nuse lib \"" << kPrefix << "/lib/perl5\";\n";
+  std::ofstream(view / "bin/clean") << "#!/bin/sh\necho nothing here\n";
+
+  const auto paths = sf::scan_compiled_paths(view, kPrefix);
+
+  const auto* stepd = find(paths, "sbin/slurmd", kPrefix + "/sbin/slurmstepd");
+  ASSERT_NE(stepd, nullptr);
+  EXPECT_TRUE(stepd->elf);
+  EXPECT_TRUE(stepd->loaded);
+  EXPECT_TRUE(stepd->handled);
+  EXPECT_NE(stepd->handling.find("slurmd -d"), std::string::npos);
+
+  const auto* plugindir = find(paths, "sbin/slurmd", kPrefix + "/lib/slurm");
+  ASSERT_NE(plugindir, nullptr);
+  EXPECT_NE(plugindir->handling.find("PluginDir"), std::string::npos);
+
+  const auto* srun = find(paths, "lib/slurm/mpi_pmi2.so", kPrefix + "/bin/srun");
+  ASSERT_NE(srun, nullptr);
+  EXPECT_TRUE(srun->loaded);
+  EXPECT_FALSE(srun->handled) << "no flag makes the pmi2 plugin's srun path follow the prefix";
+
+  bool saw_debug = false;
+  for (const auto& p : paths) {
+    if (p.file == "lib/slurm/mpi_pmi2.so" && !p.loaded) {
+      saw_debug = true;
+      EXPECT_TRUE(p.handled);
+      EXPECT_NE(p.section.find(".debug"), std::string::npos) << p.section;
+    }
+  }
+  EXPECT_TRUE(saw_debug) << "the -g build's debug strings name the prefix";
+
+  const auto* seff = find(paths, "bin/seff", "use lib \"" + kPrefix + "/lib/perl5\";");
+  ASSERT_NE(seff, nullptr);
+  EXPECT_FALSE(seff->elf);
+  EXPECT_TRUE(seff->handled);
+  EXPECT_EQ(sf::text_files_naming_prefix(paths), std::vector<std::string>{"bin/seff"});
+
+  const auto json = sf::compiled_paths_json(paths);
+  ASSERT_EQ(json.size(), paths.size());
+  EXPECT_EQ(json[0]["file"], paths[0].file);
+  EXPECT_TRUE(json[0].contains("handling"));
+  fs::remove_all(dir);
+}
