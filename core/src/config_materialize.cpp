@@ -19,6 +19,7 @@ YAML::Node at(const YAML::Node& tree, std::initializer_list<const char*> keys) {
   for (const char* k : keys) {
     if (!current.IsDefined() || !current.IsMap()) return YAML::Node();
     const YAML::Node next = std::as_const(current)[k];
+    if (!next.IsDefined()) return YAML::Node();  // absent: a null node, read as "not set"
     current.reset(next);
   }
   return current;
@@ -93,7 +94,8 @@ std::string expand_home(const std::string& value, const Config& config,
     fail(config, key_path, "'" + value + "' needs $HOME, which is not set",
          "set HOME, or write a full path (for the cache: export SLURM_FACTORY_CACHE_DIR=/path)");
   }
-  return (config.home / value.substr(value.size() > 1 ? 2 : 1)).string();
+  if (value == "~" || value == "~/") return config.home.string();
+  return (config.home / value.substr(2)).string();
 }
 
 void materialize(Config& c) {
