@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <boost/process.hpp>
+#include <boost/process/extend.hpp>
+#include <boost/process/handles.hpp>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -30,7 +32,9 @@ int run_logged(const std::vector<std::string>& argv, const std::filesystem::path
   bp::ipstream out;
   const auto exe = bp::search_path(argv.front());
   std::vector<std::string> args(argv.begin() + 1, argv.end());
-  bp::child child(exe, bp::args(args), (bp::std_out & bp::std_err) > out, bp::std_in < bp::null);
+  // Only stdin/out/err are inherited: mmdebstrap hands fds to dash, which cannot use fds above 9.
+  bp::child child(exe, bp::args(args), (bp::std_out & bp::std_err) > out, bp::std_in < bp::null,
+                  bp::limit_handles);
   std::string line;
   while (std::getline(out, line)) {
     log << line << "\n";
@@ -44,6 +48,7 @@ int run_logged(const std::vector<std::string>& argv, const std::filesystem::path
 
 std::string bootstrap_recipe_hash(const BootstrapRecipe& r, const std::string& arch) {
   nlohmann::json j{{"tool", r.tool},
+                   {"variant", r.variant},
                    {"suite", r.suite},
                    {"mirror", r.mirror},
                    {"components", r.components},
@@ -77,6 +82,7 @@ std::filesystem::path bootstrap_rootfs(const BootstrapRecipe& recipe, const std:
   ErrorContext ctx{
       {"suite", recipe.suite}, {"mirror", recipe.mirror}, {"log file", log_file.string()}};
 
+  const std::string variant = recipe.variant.empty() ? "minbase" : recipe.variant;
   const bool have_mmdebstrap = !bp::search_path("mmdebstrap").empty();
   const bool have_debootstrap = !bp::search_path("debootstrap").empty();
   int rc = -1;
@@ -84,7 +90,7 @@ std::filesystem::path bootstrap_rootfs(const BootstrapRecipe& recipe, const std:
   try {
     if ((recipe.tool.empty() || recipe.tool == "mmdebstrap") && have_mmdebstrap) {
       tool = "mmdebstrap";
-      std::vector<std::string> argv{"mmdebstrap", "--variant=minbase", "--format=tar",
+      std::vector<std::string> argv{"mmdebstrap", "--variant=" + variant, "--format=tar",
                                     "--architectures=" + arch, "--components=" + components};
       if (!recipe.extra_packages.empty())
         argv.push_back("--include=" + join(recipe.extra_packages, ","));
@@ -94,7 +100,7 @@ std::filesystem::path bootstrap_rootfs(const BootstrapRecipe& recipe, const std:
     } else if (have_debootstrap) {
       tool = "debootstrap";
       const auto root = dir / (recipe.suite + "-root." + std::to_string(::getpid()));
-      std::vector<std::string> argv{"debootstrap", "--variant=minbase", "--arch=" + arch,
+      std::vector<std::string> argv{"debootstrap", "--variant=" + variant, "--arch=" + arch,
                                     "--components=" + components};
       if (!recipe.extra_packages.empty())
         argv.push_back("--include=" + join(recipe.extra_packages, ","));

@@ -14,11 +14,14 @@
 
 #include "slurm_factory/container_backend.hpp"
 #include "slurm_factory/errors.hpp"
+#include "slurm_factory/toolchain.hpp"
 
 namespace sf {
 
-// The builder user every toolchain image's setup script creates (uid:gid).
-inline constexpr const char* kBuilderUser = "1000:1000";
+// "uid:gid" of the builder user every toolchain image's setup script creates (toolchain.hpp).
+inline std::string builder_user() {
+  return std::to_string(kBuilderUid) + ":" + std::to_string(kBuilderGid);
+}
 
 struct HermeticRunSpec {
   std::string image;
@@ -26,7 +29,7 @@ struct HermeticRunSpec {
   std::vector<Mount> inputs;       // always mounted read-only
   std::filesystem::path work_dir;  // host directory mounted read-write at work_target
   std::string work_target = "/work";
-  std::string user = kBuilderUser;
+  std::string user = builder_user();
   std::vector<std::string> env;
   double cpus = 0;
   std::int64_t memory_bytes = 0;
