@@ -1,0 +1,78 @@
+// Assembles an artifact's view/ from the runtime entries of a plan (each unpacked under its own
+// folder, files relative to the prefix): hardlinks where the filesystem allows (copies otherwise),
+// drops development files unless keep_dev, then bundles the shared libraries the view needs that a
+// target host does not have, found by reading ELF NEEDED entries (never guessed): every NEEDED
+// soname that no file of the view provides, that is not one of the toolchain's system libraries
+// and not a GPU driver library, is copied from the system library folders into view/lib and given
+// RUNPATH $ORIGIN (patchelf), like the rest of the view.
+#pragma once
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace sf {
+
+struct ViewEntry {
+  std::string name;            // "munge"
+  std::string version;         // "0.5.16"
+  std::filesystem::path tree;  // the unpacked entry: bin/, lib/, sbin/, ... relative to the prefix
+};
+
+struct ViewAssemblyOptions {
+  bool keep_dev = false;  // keep include/, *.a, *.la, pkg-config and CMake files
+  // Sonames (globs) a host of the target release always has: never bundled
+  // (ToolchainRelease::system_libraries).
+  std::vector<std::string> system_libraries;
+  // GPU driver libraries: never bundled, they come with the driver.
+  std::vector<std::string> driver_libraries = {
+      "libnvidia-ml.so*",    "libcuda.so*",       "libnvidia-*.so*", "libze_loader.so*",
+      "libze_intel_gpu.so*", "librocm_smi64.so*", "libamdhip64.so*", "libhsa-runtime64.so*"};
+  // ROCm SMI is bundled only when the rocm feature says so (it then leaves the driver list).
+  bool bundle_rocm_smi = false;
+  // Where the libraries of `from: system` dependencies are looked up (a build image's
+  // /usr/lib/x86_64-linux-gnu, ...). Empty: nothing is bundled, unresolved sonames are reported.
+  std::vector<std::filesystem::path> system_library_dirs;
+  // When not empty, only sonames matching these globs are bundled (the from: system deps).
+  std::vector<std::string> bundle_only;
+  std::string bundle_subdir = "lib";  // where bundled libraries go, relative to the view
+};
+
+struct BundledLibrary {
+  std::string soname;
+  std::filesystem::path from;  // the file it was copied from
+  std::string needed_by;       // view-relative file that first needed it
+};
+
+struct UnresolvedLibrary {
+  std::string soname;
+  std::string needed_by;  // view-relative
+};
+
+struct ViewAssemblyReport {
+  std::size_t files = 0;
+  std::size_t hardlinked = 0;
+  std::size_t copied = 0;
+  std::vector<std::string> dropped;  // view-relative dev files left out
+  std::vector<BundledLibrary> bundled;
+  std::vector<std::string> skipped_system;    // sonames left to the host (system libraries)
+  std::vector<std::string> skipped_driver;    // sonames left to the GPU driver
+  std::vector<UnresolvedLibrary> unresolved;  // found nowhere: verify --deep fails on these
+
+  nlohmann::json to_json() const;
+};
+
+// Whether `relative` (a path inside an entry, '/'-separated) is a development file.
+bool is_dev_file(const std::string& relative);
+
+// Whether `soname` matches one of `globs` (fnmatch).
+bool matches_any(const std::string& soname, const std::vector<std::string>& globs);
+
+// Assembles `view` (created; must not exist or be empty). Throws PackagingError when two entries
+// ship different files at the same path (naming both) or a file cannot be written.
+ViewAssemblyReport assemble_view(const std::vector<ViewEntry>& entries,
+                                 const std::filesystem::path& view,
+                                 const ViewAssemblyOptions& options);
+
+}  // namespace sf

@@ -1,0 +1,157 @@
+// View assembly on real entry trees built here: hardlinks, dev files dropped, a conflict refused,
+// a library bundled because an ELF needs it (with RUNPATH $ORIGIN), system and GPU driver libraries
+// left to the host, a library found nowhere reported.
+#include "slurm_factory/core/view_assembler.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "slurm_factory/core/elf_reader.hpp"
+#include "slurm_factory/errors.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+int run(const std::string& cmd) { return std::system((cmd + " >/dev/null 2>&1").c_str()); }
+
+const fs::path kSystemLibDir = "/usr/lib/x86_64-linux-gnu";
+
+class ViewAssemblerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("sf-view-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    slurm_ = dir_ / "entries/slurm";
+    munge_ = dir_ / "entries/munge";
+    stubs_ = dir_ / "stubs";
+    for (const auto& d : {slurm_ / "bin", slurm_ / "lib/pkgconfig", slurm_ / "include/slurm",
+                          slurm_ / "share/doc", munge_ / "lib", munge_ / "share/doc", stubs_}) {
+      fs::create_directories(d);
+    }
+    const std::string s = stubs_.string();
+    std::ofstream(stubs_ / "stub.c") << "int stub(void) { return 1; }\n";
+    ASSERT_EQ(run("cc -shared -fPIC -Wl,-soname,libnvidia-ml.so.1 -o " + s + "/libnvidia-ml.so.1 " +
+                  s + "/stub.c"),
+              0);
+    ASSERT_EQ(run("cc -shared -fPIC -Wl,-soname,libmissing.so.1 -o " + s + "/libmissing.so.1 " + s +
+                  "/stub.c"),
+              0);
+    ASSERT_EQ(run("cc -shared -fPIC -Wl,-soname,libmunge.so.2 -o " + munge_.string() +
+                  "/lib/libmunge.so.2 " + s + "/stub.c"),
+              0);
+    std::ofstream(stubs_ / "main.c") << "int main(void) { return 0; }\n";
+    ASSERT_EQ(run("cc -o " + slurm_.string() + "/bin/sinfo " + s + "/main.c -Wl,--no-as-needed -L" +
+                  s + " -L" + munge_.string() + "/lib -l:libmunge.so.2 -l:libnvidia-ml.so.1 " +
+                  "-l:libmissing.so.1 -l:libz.so.1 && patchelf --set-rpath '$ORIGIN/../lib' " +
+                  slurm_.string() + "/bin/sinfo"),
+              0);
+    std::ofstream(slurm_ / "include/slurm/slurm.h") << "/* header */\n";
+    std::ofstream(slurm_ / "lib/libslurm.a") << "!<arch>\n";
+    std::ofstream(slurm_ / "lib/libslurm.la") << "# libtool\n";
+    std::ofstream(slurm_ / "lib/pkgconfig/slurm.pc") << "prefix=/opt/slurm/view\n";
+    std::ofstream(slurm_ / "share/doc/COPYING") << "GPL\n";
+    std::ofstream(munge_ / "share/doc/COPYING") << "GPL\n";  // same bytes: fine
+    fs::create_symlink("libmunge.so.2", munge_ / "lib/libmunge.so");
+    view_ = dir_ / "view";
+    options_.system_libraries = {"libc.so.*", "libm.so.*", "ld-linux-*.so.*"};
+    options_.system_library_dirs = {kSystemLibDir};
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::vector<sf::ViewEntry> entries() const {
+    return {{"slurm", "24.11.5", slurm_}, {"munge", "0.5.16", munge_}};
+  }
+
+  fs::path dir_, slurm_, munge_, stubs_, view_;
+  sf::ViewAssemblyOptions options_;
+};
+
+}  // namespace
+
+TEST_F(ViewAssemblerTest, LinksRuntimeFilesAndDropsDevFiles) {
+  const auto report = sf::assemble_view(entries(), view_, options_);
+  EXPECT_TRUE(fs::exists(view_ / "bin/sinfo"));
+  EXPECT_TRUE(fs::exists(view_ / "lib/libmunge.so.2"));
+  EXPECT_TRUE(fs::is_symlink(view_ / "lib/libmunge.so"));
+  EXPECT_TRUE(fs::exists(view_ / "share/doc/COPYING"));
+  EXPECT_FALSE(fs::exists(view_ / "include"));
+  EXPECT_FALSE(fs::exists(view_ / "lib/libslurm.a"));
+  EXPECT_FALSE(fs::exists(view_ / "lib/libslurm.la"));
+  EXPECT_FALSE(fs::exists(view_ / "lib/pkgconfig"));
+  EXPECT_EQ(report.dropped,
+            (std::vector<std::string>{"include/slurm/slurm.h", "lib/libslurm.a", "lib/libslurm.la",
+                                      "lib/pkgconfig/slurm.pc"}));
+  struct stat st {};
+  ASSERT_EQ(stat((view_ / "bin/sinfo").c_str(), &st), 0);
+  EXPECT_EQ(st.st_nlink, 2u) << "same filesystem: the view hardlinks the entry's file";
+  EXPECT_EQ(report.hardlinked, report.files - 1);  // all but the symlink
+}
+
+TEST_F(ViewAssemblerTest, KeepDevKeepsHeadersAndStaticLibraries) {
+  options_.keep_dev = true;
+  sf::assemble_view(entries(), view_, options_);
+  EXPECT_TRUE(fs::exists(view_ / "include/slurm/slurm.h"));
+  EXPECT_TRUE(fs::exists(view_ / "lib/libslurm.a"));
+  EXPECT_TRUE(fs::exists(view_ / "lib/pkgconfig/slurm.pc"));
+}
+
+TEST_F(ViewAssemblerTest, BundlesWhatElfNeedsLeavesSystemAndDriverLibrariesAndReportsTheRest) {
+  const auto report = sf::assemble_view(entries(), view_, options_);
+  ASSERT_EQ(report.bundled.size(), 1u) << report.to_json().dump(2);
+  EXPECT_EQ(report.bundled[0].soname, "libz.so.1");
+  EXPECT_EQ(report.bundled[0].needed_by, "bin/sinfo");
+  ASSERT_TRUE(fs::exists(view_ / "lib/libz.so.1"));
+  EXPECT_FALSE(fs::is_symlink(view_ / "lib/libz.so.1"));
+  auto z = sf::read_elf(view_ / "lib/libz.so.1");
+  ASSERT_TRUE(z);
+  EXPECT_EQ(z->runpath, std::vector<std::string>{"$ORIGIN"});
+
+  EXPECT_EQ(report.skipped_driver, std::vector<std::string>{"libnvidia-ml.so.1"});
+  EXPECT_FALSE(fs::exists(view_ / "lib/libnvidia-ml.so.1"));
+  EXPECT_NE(std::find(report.skipped_system.begin(), report.skipped_system.end(), "libc.so.6"),
+            report.skipped_system.end());
+  ASSERT_EQ(report.unresolved.size(), 1u);
+  EXPECT_EQ(report.unresolved[0].soname, "libmissing.so.1");
+  EXPECT_EQ(report.unresolved[0].needed_by, "bin/sinfo");
+  // libmunge.so.2 comes from the munge entry: provided, not bundled, not unresolved.
+  for (const auto& b : report.bundled) EXPECT_NE(b.soname, "libmunge.so.2");
+}
+
+TEST_F(ViewAssemblerTest, BundleOnlyRestrictsBundlingToTheSystemDependencies) {
+  options_.bundle_only = {"libssl.so.*"};
+  const auto report = sf::assemble_view(entries(), view_, options_);
+  EXPECT_TRUE(report.bundled.empty());
+  EXPECT_EQ(report.unresolved.size(), 2u);  // libz and libmissing
+}
+
+TEST_F(ViewAssemblerTest, RefusesTwoPackagesShippingDifferentFilesAtOnePath) {
+  std::ofstream(munge_ / "share/doc/COPYING") << "BSD\n";
+  try {
+    sf::assemble_view(entries(), view_, options_);
+    FAIL() << "expected PackagingError";
+  } catch (const sf::PackagingError& e) {
+    EXPECT_EQ(e.context_value("file"), "share/doc/COPYING");
+    EXPECT_EQ(e.context_value("package"), "slurm-24.11.5");
+    EXPECT_EQ(e.context_value("other package"), "munge-0.5.16");
+  }
+}
+
+TEST(ViewAssemblerRules, DevFileRules) {
+  EXPECT_TRUE(sf::is_dev_file("include/slurm/slurm.h"));
+  EXPECT_TRUE(sf::is_dev_file("lib/libslurm.a"));
+  EXPECT_TRUE(sf::is_dev_file("lib/slurm/auth_munge.la"));
+  EXPECT_TRUE(sf::is_dev_file("lib64/pkgconfig/slurm.pc"));
+  EXPECT_TRUE(sf::is_dev_file("lib/cmake/Foo/FooConfig.cmake"));
+  EXPECT_FALSE(sf::is_dev_file("lib/slurm/auth_munge.so"));
+  EXPECT_FALSE(sf::is_dev_file("bin/sinfo"));
+  EXPECT_FALSE(sf::is_dev_file("share/man/man1/sinfo.1"));
+  EXPECT_TRUE(sf::matches_any("libc.so.6", {"libc.so.*"}));
+  EXPECT_FALSE(sf::matches_any("libcrypt.so.1", {"libc.so.*"}));
+}
