@@ -239,3 +239,33 @@ TEST_F(ConfigLoader, FromGlobalReadsConfigFilesProfileAndEnvironment) {
 
 }  // namespace
 }  // namespace sf
+
+namespace sf {
+namespace {
+
+// The example in configs/examples/ (and docs/config.md) stays valid, with each of its profiles.
+TEST(ConfigExamples, SiteConfigLoadsWithEveryProfile) {
+  ConfigSources s;
+  s.read_system_file = false;
+  s.read_user_file = false;
+  s.environment = {{"HOME", "/home/admin"}};
+  s.files = {std::filesystem::path(SF_TEST_SOURCE_DIR) / "configs/examples/site-config.yaml"};
+  const Config site = load_config(s);
+  EXPECT_EQ(site.cache_layers.size(), 3U);
+  EXPECT_EQ(site.cache_layers[0].url, "file:///var/cache/slurm-factory/cache");
+  EXPECT_EQ(site.available_profiles, (std::vector<std::string>{"ci", "laptop", "site"}));
+  EXPECT_EQ(site.toolchains.at(0).family, "ubuntu");
+  for (const auto& p : site.available_profiles) {
+    s.profile = p;
+    EXPECT_NO_THROW(load_config(s)) << p;
+  }
+  s.profile = "laptop";
+  const Config laptop = load_config(s);
+  EXPECT_EQ(laptop.cache_layers[0].url, "file:///home/admin/.slurm-factory/cache");
+  EXPECT_EQ(laptop.build.jobs, 4);
+  s.profile = "ci";
+  EXPECT_EQ(load_config(s).signing.private_key_env, "SLURM_FACTORY_CI_SIGNING_KEY");
+}
+
+}  // namespace
+}  // namespace sf
