@@ -8,6 +8,7 @@ CommandTable& builtin_commands() {
     // Keep this list in the order shown by --help.
     add_build_commands(t);
     add_config_commands(t);
+    add_container_commands(t);
     add_plan_commands(t);
     add_plugin_commands(t);
     add_toolchain_commands(t);
