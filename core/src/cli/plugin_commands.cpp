@@ -1,0 +1,96 @@
+// `slurm-factory plugins list`: the plugins the config loads, what each provides, its version, ABI
+// and file.
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "slurm_factory/core/app.hpp"
+#include "slurm_factory/core/cli/command_groups.hpp"
+
+namespace po = boost::program_options;
+
+namespace sf::cli {
+namespace {
+
+std::string provides_text(const LoadedPlugin& p) {
+  std::string out;
+  for (const auto& [kind, name] : p.provides) out += (out.empty() ? "" : ", ") + kind + " " + name;
+  return out.empty() ? "-" : out;
+}
+
+nlohmann::ordered_json plugin_json(const LoadedPlugin& p) {
+  nlohmann::ordered_json provides = nlohmann::ordered_json::array();
+  std::vector<std::string> kinds;
+  for (const auto& [kind, name] : p.provides) {
+    provides.push_back({{"kind", kind}, {"name", name}});
+    if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) kinds.push_back(kind);
+  }
+  return {{"name", p.name},      {"version", p.version},    {"description", p.description},
+          {"abi", p.abi.str()},  {"file", p.file.string()}, {"kinds", kinds},
+          {"provides", provides}};
+}
+
+void print_table(std::ostream& out, const std::vector<LoadedPlugin>& plugins, bool verbose) {
+  const std::vector<std::string> header{"NAME", "VERSION", "ABI", "PROVIDES", "FILE"};
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& p : plugins) {
+    rows.push_back({p.name, p.version, p.abi.str(), provides_text(p), p.file.string()});
+  }
+  std::vector<std::size_t> width(header.size());
+  for (std::size_t c = 0; c < header.size(); ++c) {
+    width[c] = header[c].size();
+    for (const auto& r : rows) width[c] = std::max(width[c], r[c].size());
+  }
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string s;
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      s += cells[c];
+      if (c + 1 < cells.size()) s += std::string(width[c] - cells[c].size() + 2, ' ');
+    }
+    out << s << "\n";
+  };
+  line(header);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    line(rows[i]);
+    if (verbose && !plugins[i].description.empty()) out << "  " << plugins[i].description << "\n";
+  }
+}
+
+}  // namespace
+
+void add_plugin_commands(CommandTable& table) {
+  table.add({{"plugins", "list"},
+             "list the loaded plugins: what they provide, version, ABI, file",
+             [](Invocation& inv) {
+               CommandSpec spec{
+                   "slurm-factory plugins list [options]",
+                   "Loads the plugins named in the config (plugins.load), searching\n"
+                   "$SLURM_FACTORY_PLUGIN_PATH, plugins.search_paths and the plugin directory\n"
+                   "beside the binary for libsf-<name>.so, and lists each with what it provides\n"
+                   "(kind and name), its version, the plugin ABI it was built for and its file.\n"
+                   "A plugin the host refuses (missing, wrong ABI, duplicate name, ...) is an\n"
+                   "error naming the file and what to do. -v adds each plugin's description.",
+                   "  slurm-factory plugins list\n"
+                   "  slurm-factory plugins list --json\n"
+                   "  SLURM_FACTORY_PLUGIN_PATH=$PWD/build slurm-factory --config my.yaml plugins "
+                   "list\n"};
+               po::options_description opts("Options");
+               if (!parse_command(inv, spec, opts)) return 0;
+               App app(inv.global);
+               const auto& plugins = app.plugins().plugins();
+               if (inv.global.json) {
+                 nlohmann::ordered_json list = nlohmann::ordered_json::array();
+                 for (const auto& p : plugins) list.push_back(plugin_json(p));
+                 inv.out << list.dump(2) << "\n";
+               } else if (plugins.empty()) {
+                 inv.out << "no plugins loaded (plugins.load is empty)\n";
+               } else {
+                 print_table(inv.out, plugins, inv.global.verbosity > 0);
+               }
+               return 0;
+             }});
+}
+
+}  // namespace sf::cli
