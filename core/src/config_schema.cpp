@@ -92,7 +92,10 @@ std::vector<SchemaField> settings_fields() {
                     {"pids", scalar(ValueType::kInt, false, 0)},
                     {"network", scalar(ValueType::kBool)},
                 })},
-      {"toolchains", named(map({{"family", scalar(ValueType::kString, true)}}, /*open=*/true))},
+      // `family` or `based_on` is required; the toolchain catalog checks that (and the other keys).
+      {"toolchains",
+       named(map({{"family", scalar(ValueType::kString)}, {"based_on", scalar(ValueType::kString)}},
+                 /*open=*/true))},
       {"debian_mirror", scalar(ValueType::kUrl)},
       {"pipelines", scalar(ValueType::kAny)},
   };

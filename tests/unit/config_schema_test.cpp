@@ -83,7 +83,10 @@ TEST(ConfigSchema, MissingRequiredValues) {
   EXPECT_EQ(e.context_value("file"), "site.yaml:3:7");
   EXPECT_NE(std::string(e.what()).find("missing required key 'type'"), std::string::npos);
 
-  e = error_for("toolchains:\n  mysite:\n    base_image: ubuntu:24.04\n");
+  e = error_for("cache:\n  layers:\n    - {name: a, type: local, url: ''}\n");
+  EXPECT_EQ(e.context_value("key"), "cache.layers[0].url");
+
+  e = error_for("toolchains:\n  mysite:\n    family: [ubuntu]\n");
   EXPECT_EQ(e.context_value("key"), "toolchains.mysite.family");
 }
 
