@@ -1,0 +1,56 @@
+// Relocation of a staged tree (the contents of the canonical prefix, as `make DESTDIR=... install`
+// left them): every dynamic ELF file's RUNPATH becomes $ORIGIN-relative paths that reach the
+// prefix's lib and lib/slurm, libtool .la files go, and debug info moves into a separate optional
+// tree (<file>.debug, linked with .gnu_debuglink). The host decides (libelf, elf_reader.hpp); the
+// build image executes (patchelf, objcopy: relocation_script); the host checks the result.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "slurm_factory/expected.hpp"
+
+namespace sf {
+
+// The library directories every relocated ELF must reach, relative to the prefix.
+inline const std::vector<std::string>& default_library_dirs() {
+  static const std::vector<std::string> dirs{"lib", "lib/slurm"};
+  return dirs;
+}
+
+// The RUNPATH for an ELF file in `dir` (relative to the prefix, "" = the prefix itself):
+// "bin" -> "$ORIGIN/../lib:$ORIGIN/../lib/slurm", "lib/slurm" -> "$ORIGIN/..:$ORIGIN".
+std::string relocated_runpath(
+    const std::string& dir, const std::vector<std::string>& library_dirs = default_library_dirs());
+
+struct RelocationItem {
+  std::string path;          // relative to the tree, '/' separated
+  std::string runpath;       // the RUNPATH to set
+  bool split_debug = false;  // has .debug_* sections to move into the debug tree
+};
+
+struct RelocationPlan {
+  std::vector<RelocationItem> elf_files;      // dynamic ELF executables and libraries
+  std::vector<std::string> libtool_archives;  // *.la, relative to the tree
+};
+
+// Walks `tree` (symlinks are not followed; static executables, objects and non-ELF files are left
+// alone). Failure names the file that could not be read.
+Expected<RelocationPlan> plan_relocation(
+    const std::filesystem::path& tree,
+    const std::vector<std::string>& library_dirs = default_library_dirs());
+
+// The POSIX shell script that applies `plan` inside the build image: the tree is at `tree` and the
+// debug files go under `debug_tree` (same relative paths plus ".debug").
+std::string relocation_script(const RelocationPlan& plan, const std::string& tree,
+                              const std::string& debug_tree);
+
+// Removes the plan's libtool archives from `tree`. Returns how many were removed.
+std::size_t remove_libtool_archives(const std::filesystem::path& tree, const RelocationPlan& plan);
+
+// Every problem with a relocated tree, one line each ("bin/x: RUNPATH /opt/... is not
+// $ORIGIN-relative", "lib/libfoo.la: libtool archive left"); empty when it is relocatable.
+std::vector<std::string> check_relocation(const std::filesystem::path& tree);
+
+}  // namespace sf
