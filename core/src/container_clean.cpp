@@ -30,7 +30,9 @@ CleanReport clean_managed_objects(ContainerBackend& backend, const CleanOptions&
     }
   }
   if (!options.full) return report;
-  report.images = backend.list_images(selector);
+  Labels image_selector = options.selector;
+  image_selector[kManagedImageLabel] = "true";
+  report.images = backend.list_images(image_selector);
   std::stable_sort(report.images.begin(), report.images.end(),
                    [](const auto& a, const auto& b) { return image_order(a) < image_order(b); });
   for (const auto& i : report.images) {

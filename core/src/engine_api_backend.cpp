@@ -138,6 +138,11 @@ Labels with_managed(Labels labels) {
   return labels;
 }
 
+Labels with_managed_image(Labels labels) {
+  labels[kManagedImageLabel] = "true";
+  return labels;
+}
+
 }  // namespace
 
 std::string unix_socket_from_url(const std::string& url) {
@@ -246,7 +251,7 @@ std::string EngineApiBackend::import_image(const std::filesystem::path& rootfs_t
   req.method = "POST";
   req.path = "/images/create";
   req.query = {{"fromSrc", "-"}, {"repo", repo}, {"tag", tag}};
-  for (const auto& [k, v] : with_managed(labels)) {
+  for (const auto& [k, v] : with_managed_image(labels)) {
     req.query.emplace_back("changes", "LABEL " + k + "=\"" + v + "\"");
   }
   req.body_file = rootfs_tar;
@@ -263,6 +268,16 @@ std::string EngineApiBackend::import_image(const std::filesystem::path& rootfs_t
     throw ContainerError("cannot import the rootfs as an image", ctx);
   }
   auto info = inspect_image(reference);
+  const std::string& id = stream.last_status();
+  if (!info && id.rfind("sha256:", 0) == 0) {
+    // Podman's compat import ignores repo/tag: tag the new image by its id.
+    EngineRequest tag_req;
+    tag_req.method = "POST";
+    tag_req.path = "/images/" + id + "/tag";
+    tag_req.query = {{"repo", repo}, {"tag", tag}};
+    client().request_ok(tag_req, "cannot tag the imported image", ctx);
+    info = inspect_image(reference);
+  }
   if (!info) {
     ctx.emplace_back("socket", options_.socket);
     throw ContainerError("the engine accepted the import but the image does not exist", ctx);
@@ -273,7 +288,7 @@ std::string EngineApiBackend::import_image(const std::filesystem::path& rootfs_t
 std::string EngineApiBackend::build_image(const ImageBuildSpec& spec,
                                           const std::string& context_tar,
                                           const ProgressSink& progress) {
-  nlohmann::json labels = with_managed(spec.labels);
+  nlohmann::json labels = with_managed_image(spec.labels);
   nlohmann::json args = spec.build_args;
   EngineRequest req;
   req.method = "POST";

@@ -197,7 +197,8 @@ TEST_P(ContainersTest, PrepareBootstrapsOfflineThenReuses) {
   EXPECT_EQ(first.tag.rfind("slurm-factory/toolchain-bookworm:", 0), 0U);
   auto info = backend_->inspect_image(first.tag);
   ASSERT_TRUE(info.has_value());
-  EXPECT_EQ(info->labels[sf::kManagedLabel], "true");
+  EXPECT_EQ(info->labels[sf::kManagedImageLabel], "true");
+  EXPECT_EQ(info->labels.count(sf::kManagedLabel), 0U);
   EXPECT_EQ(info->labels[sf::kKindLabel], "toolchain");
   // The base rootfs is cached for the next run and the next engine.
   bool cached = false;

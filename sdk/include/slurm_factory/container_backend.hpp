@@ -20,7 +20,10 @@
 namespace sf {
 
 // Labels put on every container and image slurm-factory creates.
+// Containers: kManagedLabel. Images: kManagedImageLabel (a different key, because containers
+// inherit their image's labels and a container someone else runs from our image is not ours).
 inline constexpr const char* kManagedLabel = "org.slurm-factory.managed";  // value "true"
+inline constexpr const char* kManagedImageLabel = "org.slurm-factory.managed-image";  // "true"
 inline constexpr const char* kKindLabel = "org.slurm-factory.kind";  // build, toolchain, base, ...
 inline constexpr const char* kToolchainLabel = "org.slurm-factory.toolchain";
 inline constexpr const char* kDefinitionHashLabel = "org.slurm-factory.definition-hash";
