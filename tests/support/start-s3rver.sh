@@ -24,7 +24,10 @@ if [[ "$port" == 0 ]]; then
 fi
 data=$(mktemp -d "${TMPDIR:-/tmp}/sf-s3rver.XXXXXX")
 log="$data.log"
-"$bin" --address 127.0.0.1 --port "$port" --directory "$data" --silent >"$log" 2>&1 &
+# s3rver signs ListObjectsV2 continuation tokens with DES, which Node >= 17 (OpenSSL 3) only
+# offers through the legacy provider.
+NODE_OPTIONS="${NODE_OPTIONS:-} --openssl-legacy-provider" \
+  "$bin" --address 127.0.0.1 --port "$port" --directory "$data" --silent >"$log" 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
