@@ -17,6 +17,62 @@ example_build=$tmp/example-build
 fail() { echo "sdk_example: FAIL: $*" >&2; exit 1; }
 step() { echo "sdk_example: $*"; }
 
+# JSON checks in CMake script mode (string(JSON)), so the check needs nothing beyond the build tools.
+cat >"$tmp/json.cmake" <<'CMAKE'
+# -DMODE=get -DFILE=f -DKEY=k: print the top-level string KEY.
+# -DMODE=plugin -DFILE=f -DNAME=n [-DPATH=p -DVERSION=v -DKIND=k -DPROVIDES=x]: the array in FILE
+#   has exactly one plugin NAME, with that file, version and a provides entry {kind, name}.
+file(READ "${FILE}" json)
+if(MODE STREQUAL "get")
+  string(JSON value GET "${json}" "${KEY}")
+  message("${value}")
+  return()
+endif()
+string(JSON count LENGTH "${json}")
+set(found 0)
+math(EXPR last "${count} - 1")
+foreach(i RANGE 0 ${last})
+  if(count EQUAL 0)
+    break()
+  endif()
+  string(JSON name GET "${json}" ${i} name)
+  if(NOT name STREQUAL NAME)
+    continue()
+  endif()
+  math(EXPR found "${found} + 1")
+  string(JSON file GET "${json}" ${i} file)
+  string(JSON version GET "${json}" ${i} version)
+  if(DEFINED PATH AND NOT file STREQUAL PATH)
+    message(FATAL_ERROR "plugin ${NAME}: file is ${file}, expected ${PATH}")
+  endif()
+  if(DEFINED VERSION AND NOT version STREQUAL VERSION)
+    message(FATAL_ERROR "plugin ${NAME}: version is ${version}, expected ${VERSION}")
+  endif()
+  if(DEFINED KIND)
+    set(provided FALSE)
+    string(JSON n LENGTH "${json}" ${i} provides)
+    foreach(j RANGE 0 ${n})
+      if(j EQUAL n)
+        break()
+      endif()
+      string(JSON k GET "${json}" ${i} provides ${j} kind)
+      string(JSON v GET "${json}" ${i} provides ${j} name)
+      if(k STREQUAL KIND AND v STREQUAL PROVIDES)
+        set(provided TRUE)
+      endif()
+    endforeach()
+    if(NOT provided)
+      message(FATAL_ERROR "plugin ${NAME} does not provide ${KIND} ${PROVIDES}")
+    endif()
+  endif()
+endforeach()
+if(NOT found EQUAL 1)
+  message(FATAL_ERROR "expected one plugin named ${NAME}, found ${found}")
+endif()
+CMAKE
+json_get() { cmake -DMODE=get -DFILE="$1" -DKEY="$2" -P "$tmp/json.cmake" 2>&1; }
+expect_plugin() { cmake -DMODE=plugin -DFILE="$1" "${@:2}" -P "$tmp/json.cmake"; }
+
 step "installing $build_dir into $prefix"
 cmake --install "$build_dir" --prefix "$prefix" >"$tmp/install.log" 2>&1 ||
   { cat "$tmp/install.log" >&2; fail "cmake --install failed"; }
@@ -34,7 +90,8 @@ cmake -S "$source_dir/sdk/examples/custom-toolchain" -B "$example_build" "${gene
 step "building the example"
 cmake --build "$example_build" -j 2 >"$tmp/build.log" 2>&1 ||
   { cat "$tmp/build.log" >&2; fail "building the example failed"; }
-abi=$("$prefix/bin/slurm-factory" version --json | jq -r .abi)
+"$prefix/bin/slurm-factory" version --json >"$tmp/version.json"
+abi=$(json_get "$tmp/version.json" abi)
 grep -q "plugin ABI $abi;" "$tmp/configure.log" ||
   { cat "$tmp/configure.log" >&2; fail "the installed SDK does not report the binary's plugin ABI $abi"; }
 plugin=$example_build/libsf-toolchain-example.so
@@ -58,11 +115,8 @@ step "loading it: slurm-factory plugins list --json"
 env -u SLURM_FACTORY_PLUGIN_PATH "$prefix/bin/slurm-factory" --config "$config" plugins list --json \
   >"$tmp/plugins.json" 2>"$tmp/plugins.err" ||
   { cat "$tmp/plugins.err" >&2; fail "plugins list failed"; }
-jq -e --arg file "$plugin" '
-  [.[] | select(.name == "toolchain-example")] | length == 1 and
-  (.[0].file == $file) and (.[0].version == "1.0.0") and
-  (.[0].provides | any(.kind == "toolchain" and .name == "example"))' \
-  "$tmp/plugins.json" >/dev/null ||
+expect_plugin "$tmp/plugins.json" -DNAME=toolchain-example -DPATH="$plugin" -DVERSION=1.0.0 \
+  -DKIND=toolchain -DPROVIDES=example ||
   { cat "$tmp/plugins.json" >&2; fail "plugins list --json does not show toolchain-example from $plugin"; }
 
 if "$prefix/bin/slurm-factory" toolchains list --help >/dev/null 2>&1; then
@@ -86,7 +140,8 @@ YAML
 env -u SLURM_FACTORY_PLUGIN_PATH "$prefix/bin/slurm-factory" --config "$config" plugins list --json \
   >"$tmp/plugins.json" 2>"$tmp/plugins.err" ||
   { cat "$tmp/plugins.err" >&2; fail "plugins list failed with the installed example"; }
-jq -e '[.[] | select(.name == "toolchain-example")] | length == 1' "$tmp/plugins.json" >/dev/null ||
+expect_plugin "$tmp/plugins.json" -DNAME=toolchain-example \
+  -DPATH="$prefix/lib/slurm-factory/plugins/libsf-toolchain-example.so" ||
   fail "the installed example is not found beside the installed binary"
 
 step "PASS"
