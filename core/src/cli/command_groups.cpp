@@ -12,6 +12,7 @@ CommandTable& builtin_commands() {
     add_plan_commands(t);
     add_plugin_commands(t);
     add_toolchain_commands(t);
+    add_verify_commands(t);
     add_version_commands(t);
     return t;
   }();

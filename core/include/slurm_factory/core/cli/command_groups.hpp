@@ -11,6 +11,7 @@ void add_plan_commands(CommandTable& table);
 void add_plugin_commands(CommandTable& table);
 void add_toolchain_commands(CommandTable& table);
 void add_container_commands(CommandTable& table);
+void add_verify_commands(CommandTable& table);
 void add_version_commands(CommandTable& table);
 
 CommandTable& builtin_commands();

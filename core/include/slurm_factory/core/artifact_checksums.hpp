@@ -1,0 +1,38 @@
+// SHA256SUMS beside an artifact (the `sha256sum -c` format) and its detached signature
+// SHA256SUMS.asc: the signature covers the sums, the sums cover the artifact and its provenance.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "slurm_factory/expected.hpp"
+
+namespace sf {
+
+class GpgSigner;
+
+inline constexpr const char* kChecksumsFile = "SHA256SUMS";
+inline constexpr const char* kChecksumsSignatureFile = "SHA256SUMS.asc";
+
+struct ChecksumLine {
+  std::string sha256;  // 64 lowercase hex
+  std::string file;    // a name in the same folder
+};
+
+// Streams the file through SHA-256. Failure names the file.
+Expected<std::string> sha256_of_file(const std::filesystem::path& path);
+
+// Parses "<sha256>  <file>" lines (also "<sha256> *<file>"). Throws VerificationError naming
+// origin:line for a malformed line.
+std::vector<ChecksumLine> parse_sha256sums(const std::string& text, const std::string& origin);
+// Sorted by file name, "<sha256>  <file>\n" each.
+std::string format_sha256sums(std::vector<ChecksumLine> lines);
+
+// Writes <dir>/SHA256SUMS for `files` (which must be in `dir`), keeping the lines of other files
+// already listed there, and <dir>/SHA256SUMS.asc when `signer` is given. Atomic (temp + rename).
+// Throws PackagingError / SigningError.
+void write_checksums(const std::filesystem::path& dir,
+                     const std::vector<std::filesystem::path>& files, const GpgSigner* signer);
+
+}  // namespace sf

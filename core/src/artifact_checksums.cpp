@@ -1,0 +1,135 @@
+#include "slurm_factory/core/artifact_checksums.hpp"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+
+#include "slurm_factory/core/gpg_signer.hpp"
+#include "slurm_factory/errors.hpp"
+
+namespace sf {
+namespace fs = std::filesystem;
+
+namespace {
+
+bool is_hex64(const std::string& s) {
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+void write_atomically(const fs::path& dest, const std::string& content) {
+  const fs::path tmp = dest.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << content;
+    out.close();
+    if (!out) {
+      throw PackagingError("cannot write", {{"file", tmp.string()}},
+                           "check that the output folder is writable and has room");
+    }
+  }
+  std::error_code ec;
+  fs::rename(tmp, dest, ec);
+  if (ec) {
+    throw PackagingError("cannot rename into place: " + ec.message(), {{"file", dest.string()}},
+                         "check that the output folder is writable");
+  }
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+Expected<std::string> sha256_of_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Failure::error(path.string() + ": cannot open: " + std::strerror(errno));
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  std::vector<char> buf(1 << 20);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    const auto n = in.gcount();
+    if (n > 0) EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(n));
+  }
+  if (in.bad()) return Failure::error(path.string() + ": read error");
+  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx.get(), md.data(), &len);
+  static const char* kHex = "0123456789abcdef";
+  std::string hex;
+  for (unsigned i = 0; i < len; ++i) {
+    hex.push_back(kHex[md[i] >> 4]);
+    hex.push_back(kHex[md[i] & 0xf]);
+  }
+  return hex;
+}
+
+std::vector<ChecksumLine> parse_sha256sums(const std::string& text, const std::string& origin) {
+  std::vector<ChecksumLine> out;
+  std::istringstream in(text);
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (line.empty()) continue;
+    const auto sp = line.find(' ');
+    std::string sum = line.substr(0, sp);
+    std::string file = sp == std::string::npos ? "" : line.substr(sp + 1);
+    if (!file.empty() && (file[0] == ' ' || file[0] == '*')) file.erase(0, 1);
+    if (!is_hex64(sum) || file.empty() || file.find('/') != std::string::npos) {
+      throw VerificationError("malformed checksum line",
+                              {{"file", origin + ":" + std::to_string(n)}, {"line", line}},
+                              "the checksum file was changed or damaged: fetch the artifact again");
+    }
+    out.push_back({sum, file});
+  }
+  return out;
+}
+
+std::string format_sha256sums(std::vector<ChecksumLine> lines) {
+  std::sort(lines.begin(), lines.end(),
+            [](const ChecksumLine& a, const ChecksumLine& b) { return a.file < b.file; });
+  std::string out;
+  for (const auto& l : lines) out += l.sha256 + "  " + l.file + "\n";
+  return out;
+}
+
+void write_checksums(const fs::path& dir, const std::vector<fs::path>& files,
+                     const GpgSigner* signer) {
+  std::map<std::string, std::string> sums;
+  const fs::path sums_path = dir / kChecksumsFile;
+  if (fs::exists(sums_path)) {
+    for (auto& l : parse_sha256sums(read_file(sums_path), sums_path.string())) {
+      if (fs::exists(dir / l.file)) sums[l.file] = l.sha256;
+    }
+  }
+  for (const auto& f : files) {
+    auto sum = sha256_of_file(f);
+    if (!sum) {
+      throw PackagingError("cannot checksum: " + sum.error().message, {{"file", f.string()}},
+                           "check that the packager wrote the file");
+    }
+    sums[f.filename().string()] = *sum;
+  }
+  std::vector<ChecksumLine> lines;
+  for (const auto& [file, sum] : sums) lines.push_back({sum, file});
+  const std::string text = format_sha256sums(lines);
+  write_atomically(sums_path, text);
+  if (signer != nullptr) {
+    write_atomically(dir / kChecksumsSignatureFile, signer->sign_detached(text));
+  }
+}
+
+}  // namespace sf

@@ -1,0 +1,108 @@
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "slurm_factory/core/app.hpp"
+#include "slurm_factory/core/artifact_verifier.hpp"
+#include "slurm_factory/core/cli/command_groups.hpp"
+#include "slurm_factory/errors.hpp"
+
+namespace po = boost::program_options;
+
+namespace sf::cli {
+
+namespace {
+
+nlohmann::json problems_json(const std::vector<VerifyProblem>& problems) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& p : problems) out.push_back({{"file", p.file}, {"problem", p.problem}});
+  return out;
+}
+
+int run_verify(Invocation& inv) {
+  CommandSpec spec{
+      "slurm-factory verify ARTIFACT [--deep] [options]",
+      "Checks an artifact: the signature of the SHA256SUMS beside it (SHA256SUMS.asc, against the "
+      "trusted keys of the signing config or --keyring/--trusted-key) and the sha256 of the "
+      "artifact and its provenance.json. With --deep it also unpacks the artifact to a temporary "
+      "folder and walks every ELF file of view/: no absolute RPATH or RUNPATH, and every NEEDED "
+      "library found in the view or on the toolchain's system-library list. Prints a table of "
+      "problems; exits 11 (verification error) when there is any.",
+      "  slurm-factory verify out/slurm-24.11.5-bookworm-amd64-software.tar.zst\n"
+      "  slurm-factory verify --deep --keyring ~/.gnupg-sf ARTIFACT\n"
+      "  slurm-factory verify --deep --json ARTIFACT\n"};
+  po::options_description opts("Options");
+  std::string artifact;
+  std::string keyring;
+  std::vector<std::string> trusted;
+  std::vector<std::string> system_libraries;
+  opts.add_options()("artifact", po::value(&artifact), "the artifact (.tar.zst, .tar.gz, .tar.xz)")(
+      "deep", po::bool_switch(), "unpack and check every ELF file")(
+      "keyring", po::value(&keyring), "GNUPGHOME holding the trusted public keys")(
+      "trusted-key", po::value(&trusted)->composing(), "accept only this fingerprint (repeatable)")(
+      "system-library", po::value(&system_libraries)->composing(),
+      "also accept this soname glob as provided by the host (repeatable)");
+  po::positional_options_description pos;
+  pos.add("artifact", 1);
+  auto vm = parse_command(inv, spec, opts, pos);
+  if (!vm) return 0;
+  if (artifact.empty()) {
+    throw UsageError("verify needs the artifact to check", {},
+                     "slurm-factory verify ARTIFACT (see --help)");
+  }
+
+  VerifyOptions options;
+  options.deep = (*vm)["deep"].as<bool>();
+  options.system_libraries = system_libraries;
+  if (keyring.empty() && trusted.empty()) {
+    // The signing config's trust anchor, when a config is there to read.
+    App app(inv.global);
+    const auto& signing = app.config().signing;
+    options.trust.gnupg_home = signing.keyring;
+    options.trust.trusted_fingerprints = signing.trusted_fingerprints;
+  } else {
+    options.trust.gnupg_home = keyring;
+    options.trust.trusted_fingerprints = trusted;
+  }
+
+  const VerifyReport report = verify_artifact(artifact, options);
+  if (inv.global.json) {
+    inv.out << nlohmann::json{{"artifact", artifact},
+                              {"ok", report.ok()},
+                              {"signer", report.signer},
+                              {"deep", options.deep},
+                              {"elf_checked", report.elf_checked},
+                              {"problems", problems_json(report.problems)},
+                              {"warnings", problems_json(report.warnings)}}
+                   .dump()
+            << "\n";
+  } else {
+    if (!report.warnings.empty() && !inv.global.quiet) {
+      inv.err << "warnings:\n" << format_problem_table(report.warnings);
+    }
+    if (report.ok()) {
+      inv.out << "ok: " << artifact << " (signed by " << report.signer << ")";
+      if (options.deep) inv.out << ", " << report.elf_checked << " ELF files checked";
+      inv.out << "\n";
+    } else {
+      inv.out << format_problem_table(report.problems);
+    }
+  }
+  if (!report.ok()) {
+    throw VerificationError(
+        std::to_string(report.problems.size()) + " problem(s) in the artifact",
+        {{"artifact", artifact},
+         {"first", report.problems.front().file + ": " + report.problems.front().problem}},
+        "rebuild or fetch the artifact again; do not install it as it is");
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_verify_commands(CommandTable& table) {
+  table.add({{"verify"},
+             "check an artifact's signature, checksums and (--deep) every ELF file",
+             run_verify});
+}
+
+}  // namespace sf::cli
