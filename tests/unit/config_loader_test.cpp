@@ -254,7 +254,7 @@ TEST(ConfigExamples, SiteConfigLoadsWithEveryProfile) {
   EXPECT_EQ(site.cache_layers.size(), 3U);
   EXPECT_EQ(site.cache_layers[0].url, "file:///var/cache/slurm-factory/cache");
   EXPECT_EQ(site.available_profiles, (std::vector<std::string>{"ci", "laptop", "site"}));
-  EXPECT_EQ(site.toolchains.at(0).family, "ubuntu");
+  EXPECT_EQ(site.toolchains.at(0).name, "noble-site");
   for (const auto& p : site.available_profiles) {
     s.profile = p;
     EXPECT_NO_THROW(load_config(s)) << p;
