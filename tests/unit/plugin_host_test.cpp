@@ -155,6 +155,16 @@ TEST(PluginHost, RefusesAnEmptyFile) {
   EXPECT_THAT(e.what(), HasSubstr("found an empty file"));
 }
 
+TEST(PluginHost, RefusesASharedObjectTheLoaderRejectsWithTheLoadersMessage) {
+  sf::PluginHost host;
+  auto e = refusal_of([&] { host.load_file(test_plugin("test-undefined-symbol")); });
+  expect_one_line(e);
+  EXPECT_THAT(e.what(), HasSubstr(fs::canonical(test_plugin("test-undefined-symbol")).string() +
+                                  " could not be loaded as a shared object: "));
+  EXPECT_THAT(e.what(), HasSubstr("undefined symbol: sf_test_symbol_nobody_defines"));
+  EXPECT_THAT(e.remediation(), HasSubstr("ldd "));
+}
+
 TEST(PluginHost, RefusesASharedObjectWithoutEntryPoint) {
   sf::PluginHost host;
   auto e = refusal_of([&] { host.load_file(test_plugin("test-no-entry")); });
