@@ -1,10 +1,17 @@
 // `slurm-factory build-slurm`: the main job.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
 #include <ostream>
 
-#include <nlohmann/json.hpp>
-
+#include "slurm_factory/core/app.hpp"
+#include "slurm_factory/core/build_pipeline.hpp"
 #include "slurm_factory/core/build_request.hpp"
+#include "slurm_factory/core/cache_chain.hpp"
 #include "slurm_factory/core/cli/command_groups.hpp"
+#include "slurm_factory/core/plugin_host.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace po = boost::program_options;
@@ -14,7 +21,8 @@ namespace {
 
 const CommandSpec kSpec{
     "slurm-factory build-slurm [options]",
-    "Builds a relocatable, signed Slurm package for one target OS (toolchain) inside a container of\n"
+    "Builds a relocatable, signed Slurm package for one target OS (toolchain) inside a container "
+    "of\n"
     "that OS: plans the packages, fetches and verifies sources, builds each package that no cache\n"
     "layer holds, assembles the view with modulefiles and install assets, and writes\n"
     "slurm-<version>-<toolchain>[-<gpu>]-<arch>-software.tar.zst with SHA256SUMS, a detached .asc\n"
@@ -28,7 +36,8 @@ const CommandSpec kSpec{
 std::vector<std::string> join_gpu_values(const std::vector<std::string>& args) {
   std::vector<std::string> out;
   for (std::size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--gpu" && i + 1 < args.size() && !args[i + 1].empty() && args[i + 1][0] != '-') {
+    if (args[i] == "--gpu" && i + 1 < args.size() && !args[i + 1].empty() &&
+        args[i + 1][0] != '-') {
       out.push_back("--gpu=" + args[i + 1]);
       ++i;
     } else {
@@ -62,7 +71,8 @@ BuildRequest request_from(const po::variables_map& vm) {
 }
 
 nlohmann::json to_json(const BuildRequest& r) {
-  nlohmann::json j{{"slurm_version", r.slurm_version}, {"toolchain", r.toolchain},
+  nlohmann::json j{{"slurm_version", r.slurm_version},
+                   {"toolchain", r.toolchain},
                    {"gpu", r.gpu},
                    {"arch", r.arch},
                    {"publish", to_string(r.publish)},
@@ -76,30 +86,84 @@ nlohmann::json to_json(const BuildRequest& r) {
   return j;
 }
 
+// Whether each source package's entry is in each cache layer ("local: yes, s3: no").
+std::map<std::string, nlohmann::json> cache_states(App& app, const BuildRequest& request,
+                                                   const Plan& plan) {
+  std::map<std::string, nlohmann::json> out;
+  std::vector<CacheLayerSpec> layers = app.config().cache_layers;
+  if (request.local_cache) apply_local_cache_override(layers, request.local_cache->string());
+  auto& host = app.plugins();
+  for (const auto& l : layers) {
+    std::unique_ptr<CacheProvider> provider;
+    try {
+      const auto types = host.cache_provider_types();
+      if (std::find(types.begin(), types.end(), l.type) == types.end()) {
+        host.load("cache-" + l.type, default_plugin_search_paths(app.config().plugin_search_paths));
+      }
+      provider = host.make_cache_provider(l);
+    } catch (const SlurmFactoryError&) {
+      provider.reset();
+    }
+    for (const auto& p : plan.packages) {
+      if (p.origin != Origin::kSource) continue;
+      std::string state = "unknown";
+      if (provider) {
+        auto has = provider->has(entry_key_for(p).manifest());
+        state = has ? (*has ? "hit" : "miss") : "error";
+      }
+      out[p.name][l.name] = state;
+    }
+  }
+  return out;
+}
+
+void print_plan(std::ostream& out, const PlannedBuild& planned,
+                std::map<std::string, nlohmann::json>& cached) {
+  const Plan& plan = planned.plan;
+  out << fmt::format("Slurm {} for {} ({}), build image {}, prefix {}\n", plan.slurm_version,
+                     plan.request.toolchain.name, plan.root().toolchain.arch, planned.image_tag,
+                     plan.request.prefix);
+  out << fmt::format("{:<13} {:<10} {:<12}  {:<6}  {:<7}  {}\n", "NAME", "VERSION", "HASH", "FROM",
+                     "ROLE", "CACHE");
+  for (const auto& p : plan.packages) {
+    std::string cache = "-";
+    if (p.origin == Origin::kSource) {
+      cache.clear();
+      for (const auto& [layer, state] : cached[p.name].items()) {
+        cache += (cache.empty() ? "" : ", ") + layer + ": " + state.get<std::string>();
+      }
+    }
+    out << fmt::format("{:<13} {:<10} {:<12}  {:<6}  {:<7}  {}\n", p.name, p.version, p.hash12(),
+                       to_string(p.origin), p.runtime ? "runtime" : "build", cache);
+  }
+  out << fmt::format("{} packages, planned in {:.1f} ms (dry run: nothing built)\n",
+                     plan.packages.size(), planned.plan_ms);
+}
+
 int run_build_slurm(Invocation& inv) {
   po::options_description opts("Options");
-  opts.add_options()
-      ("slurm-version", po::value<std::string>()->default_value("25.11"),
-       "Slurm series (22.05, 23.11, 24.11, 25.11, 26.05: the newest known patch) or a full x.y.z")
-      ("toolchain", po::value<std::string>()->default_value("noble"),
-       "target OS release: noble, jammy, resolute, rockylinux8, rockylinux9, rockylinux10, "
-       "bookworm, trixie, or a site release from the config ('slurm-factory toolchains list')")
-      ("gpu", po::value<std::vector<std::string>>()->implicit_value({""}, "cuda")->composing(),
-       "GPU support: cuda (NVML), rocm (RSMI), oneapi (Level Zero); combine with commas; "
-       "--gpu alone means cuda")
-      ("publish", po::value<std::string>()->default_value("none"),
-       "none | cache (push package entries to writable remote cache layers) | all (also upload "
-       "the artifact)")
-      ("signing-key", po::value<std::string>(),
-       "GPG key id or fingerprint to sign with (key material only via the config's "
-       "signing.private_key_file / private_key_env)")
-      ("local-cache", po::value<std::string>(), "use DIR as the local cache layer")
-      ("no-cache", "do not read from any cache layer (still writes new entries)")
-      ("verify", "run 'verify --deep' on the artifact")
-      ("backend", po::value<std::string>(), "container engine: docker | podman (default: config)")
-      ("jobs", po::value<int>(), "parallel make jobs inside each build (default: config, then CPUs)")
-      ("output", po::value<std::string>(), "directory for the artifact (default <cache>/builds/)")
-      ("dry-run", "print the plan and stop");
+  opts.add_options()(
+      "slurm-version", po::value<std::string>()->default_value("25.11"),
+      "Slurm series (22.05, 23.11, 24.11, 25.11, 26.05: the newest known patch) or a full x.y.z")(
+      "toolchain", po::value<std::string>()->default_value("noble"),
+      "target OS release: noble, jammy, resolute, rockylinux8, rockylinux9, rockylinux10, "
+      "bookworm, trixie, or a site release from the config ('slurm-factory toolchains list')")(
+      "gpu", po::value<std::vector<std::string>>()->implicit_value({""}, "cuda")->composing(),
+      "GPU support: cuda (NVML), rocm (RSMI), oneapi (Level Zero); combine with commas; "
+      "--gpu alone means cuda")(
+      "publish", po::value<std::string>()->default_value("none"),
+      "none | cache (push package entries to writable remote cache layers) | all (also upload "
+      "the artifact)")("signing-key", po::value<std::string>(),
+                       "GPG key id or fingerprint to sign with (key material only via the config's "
+                       "signing.private_key_file / private_key_env)")(
+      "local-cache", po::value<std::string>(), "use DIR as the local cache layer")(
+      "no-cache", "do not read from any cache layer (still writes new entries)")(
+      "verify", "run 'verify --deep' on the artifact")(
+      "backend", po::value<std::string>(), "container engine: docker | podman (default: config)")(
+      "jobs", po::value<int>(),
+      "parallel make jobs inside each build (default: config, then CPUs)")(
+      "output", po::value<std::string>(), "directory for the artifact (default <cache>/builds/)")(
+      "dry-run", "print the plan and stop");
   inv.args = join_gpu_values(inv.args);
   auto vm = parse_command(inv, kSpec, opts);
   if (!vm) return 0;
@@ -107,12 +171,62 @@ int run_build_slurm(Invocation& inv) {
   if (inv.global.json) {
     inv.out << nlohmann::json{{"event", "request"}, {"request", to_json(request)}}.dump() << "\n";
   }
-  throw NotImplementedError(
-      "the request is valid, but the build pipeline stops here: the stage 'plan' (recipes and "
-      "planner) does not exist yet",
-      {{"slurm version", request.slurm_version}, {"toolchain", request.toolchain}},
-      "nothing was built; the planner, container builds, cache and packaging land in later "
-      "releases of slurm-factory");
+  App app(inv.global);
+  if (request.dry_run) {
+    const auto planned = plan_build(app, request);
+    // --backend is checked even for a dry run: a typo should not wait for the real one.
+    if (!request.backend.empty()) {
+      const auto names = app.plugins().container_backend_names();
+      if (std::find(names.begin(), names.end(), request.backend) == names.end()) {
+        std::string list;
+        for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+        throw UsageError("unknown container backend '" + request.backend + "'",
+                         {{"backend", request.backend}},
+                         "valid backends (loaded plugins): " + (list.empty() ? "(none)" : list));
+      }
+    }
+    auto cached = cache_states(app, request, planned.plan);
+    if (inv.global.json) {
+      auto j = planned.plan.to_json();
+      j["image"] = planned.image_tag;
+      j["plan_ms"] = planned.plan_ms;
+      for (auto& p : j["packages"]) p["cache"] = cached[p["name"].get<std::string>()];
+      inv.out << nlohmann::json{{"event", "plan"}, {"plan", j}}.dump() << "\n";
+    } else {
+      print_plan(inv.out, planned, cached);
+    }
+    return 0;
+  }
+  const bool progress = !inv.global.json && !inv.global.quiet;
+  const bool terminal = progress && ::isatty(STDERR_FILENO) == 1;
+  auto sink = [&](const PipelineEvent& e) {
+    if (inv.global.json) {
+      nlohmann::json j{{"event", e.stage},
+                       {"kind", e.kind},
+                       {"message", e.message},
+                       {"elapsed_ms", e.elapsed.count()}};
+      if (!e.data.empty()) j["data"] = e.data;
+      if (e.package) {
+        j["package"] = {{"name", e.package->package},  {"version", e.package->version},
+                        {"hash12", e.package->hash12}, {"index", e.package->index},
+                        {"total", e.package->total},   {"elapsed_ms", e.package->elapsed.count()}};
+        if (!e.package->detail.empty()) j["package"]["detail"] = e.package->detail;
+      }
+      inv.out << j.dump() << "\n" << std::flush;
+      return;
+    }
+    if (!progress) return;
+    const auto secs = e.elapsed.count() / 1000;
+    std::string counter =
+        e.package ? fmt::format(" {}/{}", e.package->index, e.package->total) : std::string();
+    inv.err << fmt::format("[{:02}:{:02}] {:<8}{} {}\n", secs / 60, secs % 60, e.stage, counter,
+                           e.message)
+            << std::flush;
+  };
+  // Build output streams to the terminal only with -v; it is always in the per-package logs.
+  std::ostream* live = (terminal && inv.global.verbosity > 0) ? &inv.err : nullptr;
+  run_build_pipeline(app, request, sink, live);
+  return 0;
 }
 
 }  // namespace

@@ -1,0 +1,135 @@
+#!/bin/sh
+# End to end: `build-slurm` builds Slurm and its source dependencies on docker for each toolchain,
+# then `sbin/slurmctld -V` and `bin/sinfo --version` run from a copy of the staged view moved to a
+# directory other than the canonical prefix (in a container of the same release, LD_LIBRARY_PATH
+# unset), and a second run of the same request rebuilds nothing.
+#
+#   tests/e2e/build-slurm.sh [TOOLCHAIN...]      (default: trixie bookworm)
+#
+# Environment: SF_BIN (the slurm-factory binary; default build/bin/slurm-factory),
+# SF_E2E_CACHE (cache directory kept between runs; default a new temporary one),
+# SF_E2E_VERSION (default 24.11.5), SF_E2E_JOBS (default 2), SF_E2E_BACKEND (default docker).
+# Entries are signed with a throwaway GPG key made for this run. Prints one PASS/FAIL line per
+# check and a final line "build-slurm e2e: PASS" or "build-slurm e2e: FAIL (N failed)".
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+SF_BIN=${SF_BIN:-$here/../../build/bin/slurm-factory}
+VERSION=${SF_E2E_VERSION:-24.11.5}
+JOBS=${SF_E2E_JOBS:-2}
+BACKEND=${SF_E2E_BACKEND:-docker}
+[ "$#" -gt 0 ] || set -- trixie bookworm
+
+work=$(mktemp -d /tmp/sf-e2e-build.XXXXXX)
+CACHE=${SF_E2E_CACHE:-$work/cache}
+mkdir -p "$CACHE"
+failed=0
+passed=0
+check() { # check NAME STATUS [DETAIL]
+  if [ "$2" -eq 0 ]; then
+    passed=$((passed + 1)); echo "PASS $1"
+  else
+    failed=$((failed + 1)); echo "FAIL $1${3:+: $3}"
+  fi
+}
+cleanup() {
+  [ -n "${GNUPGHOME:-}" ] && gpgconf --homedir "$GNUPGHOME" --kill all >/dev/null 2>&1
+  rm -rf "$work/gnupg" "$work/views"
+  [ -n "${SF_E2E_CACHE:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+
+if [ ! -x "$SF_BIN" ]; then
+  echo "build-slurm e2e: FAIL (no slurm-factory binary at $SF_BIN; set SF_BIN)"
+  exit 1
+fi
+
+# A throwaway signing key; its keyring is also the trust anchor for reading entries back.
+export GNUPGHOME="$work/gnupg"
+mkdir -p "$GNUPGHOME" && chmod 700 "$GNUPGHOME"
+gpg --batch --quiet --passphrase '' --quick-gen-key 'slurm-factory e2e <e2e@slurm-factory.invalid>' \
+  ed25519 sign never 2>/dev/null
+fpr=$(gpg --batch --with-colons --list-secret-keys | awk -F: '/^fpr:/ {print $10; exit}')
+cat > "$work/config.yaml" <<CONF
+cache_dir: $CACHE
+signing:
+  key_id: "$fpr"
+  keyring: "$GNUPGHOME"
+CONF
+
+run_build() { # run_build TOOLCHAIN LOG -> exit status; events in LOG (JSON lines)
+  "$SF_BIN" --json --config "$work/config.yaml" build-slurm --slurm-version "$VERSION" \
+    --toolchain "$1" --backend "$BACKEND" --jobs "$JOBS" > "$2" 2> "$2.err"
+}
+
+for tc in "$@"; do
+  echo "== $tc: Slurm $VERSION on $BACKEND (cache $CACHE)"
+  start=$(date +%s)
+  run_build "$tc" "$work/$tc-1.json"
+  rc=$?
+  secs=$(( $(date +%s) - start ))
+  built=$(jq -r 'select(.event=="build" and .kind=="done") | .data.built' "$work/$tc-1.json")
+  cached=$(jq -r 'select(.event=="build" and .kind=="done") | .data.cached' "$work/$tc-1.json")
+  # Exit 12: the assembly stage does not exist yet; every package must be built or cached by then.
+  if [ -n "$built" ] && { [ "$rc" -eq 0 ] || [ "$rc" -eq 12 ]; }; then
+    check "$tc: first run built $built and reused $cached package(s) in ${secs}s (exit $rc)" 0
+  else
+    check "$tc: first run" 1 "exit $rc after ${secs}s; $(tail -n 30 "$work/$tc-1.json.err")"
+    continue
+  fi
+  jq -r 'select(.event=="build" and .kind=="built") |
+         "   built \(.package.name) \(.package.version) in \(.package.elapsed_ms/1000|floor)s"' \
+    "$work/$tc-1.json"
+
+  # The staged view: every runtime source entry of the plan, unpacked, copied, then moved.
+  "$SF_BIN" --json --config "$work/config.yaml" build-slurm --slurm-version "$VERSION" \
+    --toolchain "$tc" --dry-run > "$work/$tc-plan.json"
+  image=$(jq -r 'select(.event=="plan") | .plan.image' "$work/$tc-plan.json")
+  view="$work/views/$tc/staged"
+  mkdir -p "$view"
+  missing=0
+  for entry in $(jq -r 'select(.event=="plan") | .plan.packages[] |
+                  select(.origin=="source" and .runtime) | "\(.name)-\(.version)-\(.hash12)"' \
+                  "$work/$tc-plan.json"); do
+    tarball=$(find "$CACHE/cache" -name "$entry.tar.zst" | head -n 1)
+    if [ -z "$tarball" ]; then missing=$((missing + 1)); echo "   no entry $entry"; continue; fi
+    tar --zstd -xf "$tarball" -C "$view" || missing=$((missing + 1))
+  done
+  check "$tc: every runtime entry of the plan is in the local cache" "$missing"
+  moved="$work/views/$tc/elsewhere/some where/view"
+  mkdir -p "$(dirname "$moved")"
+  cp -a "$view" "$work/views/$tc/copy" && mv "$work/views/$tc/copy" "$moved"
+  rm -rf "$view"
+  target="/srv/moved-$tc/slurm view"
+  out=$(docker run --rm --network none --user 10001:10001 -v "$moved:$target:ro" "$image" \
+    /bin/sh -c 'unset LD_LIBRARY_PATH; test ! -e /opt/slurm/view || exit 90
+                "$1/sbin/slurmctld" -V && "$1/bin/sinfo" --version' sh "$target" 2>&1)
+  rc=$?
+  echo "$out" | sed 's/^/   /'
+  echo "$out" | grep -q "slurm $VERSION" && [ "$rc" -eq 0 ]
+  check "$tc: slurmctld -V and sinfo --version run from the moved view" $? "exit $rc"
+  # The libraries come from the view, not from the image's -dev packages.
+  ldd_out=$(docker run --rm --network none -v "$moved:$target:ro" "$image" \
+    /bin/sh -c 'unset LD_LIBRARY_PATH; ldd "$1/sbin/slurmctld" "$1/lib/slurm/auth_munge.so"' \
+    sh "$target" 2>&1)
+  echo "$ldd_out" | grep -q "not found"; nf=$?
+  echo "$ldd_out" | grep -q "libmunge.so.2 => $target/lib/libmunge.so.2"; from_view=$?
+  [ "$nf" -ne 0 ] && [ "$from_view" -eq 0 ]
+  check "$tc: ldd finds every library, libmunge from the moved view" $? "$(echo "$ldd_out" | grep -E 'not found|munge')"
+
+  start=$(date +%s)
+  run_build "$tc" "$work/$tc-2.json"
+  rc=$?
+  secs=$(( $(date +%s) - start ))
+  built=$(jq -r 'select(.event=="build" and .kind=="done") | .data.built' "$work/$tc-2.json")
+  [ "$built" = "0" ]
+  check "$tc: a second run rebuilds nothing (built=${built:-?}, ${secs}s, exit $rc)" $? \
+    "$(tail -n 20 "$work/$tc-2.json.err")"
+done
+
+if [ "$failed" -eq 0 ]; then
+  echo "build-slurm e2e: PASS ($passed checks)"
+else
+  echo "build-slurm e2e: FAIL ($failed failed, $passed passed)"
+  exit 1
+fi
