@@ -1,0 +1,124 @@
+#include "slurm_factory/core/artifact_packaging.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+
+#include "slurm_factory/core/artifact_checksums.hpp"
+#include "slurm_factory/core/gpg_signer.hpp"
+#include "slurm_factory/core/template_renderer.hpp"
+#include "slurm_factory/errors.hpp"
+#include "slurm_factory/packager.hpp"
+
+namespace sf {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::int64_t archive_mtime(const std::optional<std::int64_t>& requested) {
+  if (requested) return *requested;
+  if (const char* e = std::getenv("SOURCE_DATE_EPOCH"); e != nullptr && *e != '\0') {
+    char* end = nullptr;
+    const long long v = std::strtoll(e, &end, 10);
+    if (end != nullptr && *end == '\0' && v >= 0) return v;
+  }
+  return 0;
+}
+
+std::string utc_now() {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+void write_text(const fs::path& dest, const std::string& text) {
+  const fs::path tmp = dest.string() + ".tmp";
+  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  std::error_code ec;
+  if (out) fs::rename(tmp, dest, ec);
+  if (!out || ec) {
+    throw PackagingError("cannot write", {{"file", dest.string()}},
+                         "check that the folder is writable and has room");
+  }
+}
+
+}  // namespace
+
+ArtifactPackagingResult package_artifact(const ArtifactPackagingRequest& request,
+                                         Packager& packager, const TemplateRenderer& renderer) {
+  const ArtifactInfo& info = request.info;
+  const fs::path view = request.staging / "view";
+  if (!fs::is_directory(view)) {
+    throw PackagingError("the staging folder has no view/", {{"folder", request.staging.string()}},
+                         "assemble the view before packaging");
+  }
+  ArtifactPackagingResult result;
+
+  // 1. Modulefiles and data/slurm_assets/.
+  render_artifact_assets(info, request.staging, renderer);
+
+  // 2. Build-prefix strings in the view; text files naming it are rewritten at install time.
+  std::string build_prefix = info.install_root;
+  while (build_prefix.size() > 1 && build_prefix.back() == '/') build_prefix.pop_back();
+  build_prefix += "/view";
+  result.compiled_paths = scan_compiled_paths(view, build_prefix);
+  std::string list;
+  for (const auto& f : text_files_naming_prefix(result.compiled_paths)) list += f + "\n";
+  write_text(request.staging / "data/slurm_assets/prefix-files.txt", list);
+
+  // 3. The artifact.
+  const std::string basename = artifact_basename(info);
+  PackageOutput out = packager.package(
+      {request.staging, basename, request.output_dir, archive_mtime(request.mtime)});
+  if (out.files.empty()) {
+    throw PackagingError("the packager wrote no file", {{"packager", packager.name()}},
+                         "this is a bug in the packager plugin");
+  }
+  result.artifact = out.files.front();
+
+  // 4. provenance.json, SHA256SUMS, SHA256SUMS.asc.
+  nlohmann::json prov = request.provenance;
+  prov["artifact"] = result.artifact.filename().string();
+  prov["slurm_version"] = info.slurm_version;
+  prov["builder"] = {{"name", "slurm-factory"},
+                     {"version", info.builder_version.empty() ? SF_VERSION : info.builder_version}};
+  if (!prov.contains("created")) prov["created"] = utc_now();
+  nlohmann::json& tc = prov["toolchain"];
+  if (!tc.is_object()) tc = nlohmann::json::object();
+  tc["name"] = info.toolchain;
+  tc["family"] = info.toolchain_family;
+  tc["os_name"] = info.os_name;
+  tc["arch"] = info.arch;
+  tc["system_libraries"] = request.system_libraries;
+  if (!prov.contains("features")) {
+    nlohmann::json features = nlohmann::json::array();
+    for (const auto& g : info.gpu) features.push_back("gpu-" + g);
+    prov["features"] = features;
+  }
+  prov["prefix"] = {{"build", build_prefix}, {"install_root", info.install_root}};
+  prov["compiled_paths"] = compiled_paths_json(result.compiled_paths);
+  nlohmann::json unhandled = nlohmann::json::array();
+  for (const auto& p : result.compiled_paths) {
+    if (!p.handled) unhandled.push_back(p.file + ": " + p.value);
+  }
+  prov["compiled_paths_unhandled"] = unhandled;
+  prov["signed"] = request.signer != nullptr;
+  if (request.signer != nullptr) prov["signing_key"] = request.signer->fingerprint();
+
+  result.provenance = request.output_dir / (basename + ".provenance.json");
+  write_text(result.provenance, prov.dump(2) + "\n");
+
+  std::vector<fs::path> files = out.files;
+  files.push_back(result.provenance);
+  write_checksums(request.output_dir, files, request.signer);
+  result.checksums = request.output_dir / kChecksumsFile;
+  return result;
+}
+
+}  // namespace sf
