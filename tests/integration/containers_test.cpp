@@ -259,7 +259,13 @@ TEST_P(ContainersTest, LimitsAndLabelsAreSet) {
     raw.negotiate();
     inspected = raw.get_json("/containers/" + id + "/json", "inspect");
   });
-  auto result = sf::run_hermetic(*backend_, spec);
+  sf::HermeticRunResult result;
+  try {
+    result = sf::run_hermetic(*backend_, spec);
+  } catch (const sf::SlurmFactoryError& e) {
+    watcher.join();
+    FAIL() << e.render();
+  }
   watcher.join();
   ASSERT_FALSE(id.empty()) << "never saw the running container";
   const auto& hc = inspected["HostConfig"];

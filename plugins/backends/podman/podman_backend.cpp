@@ -122,7 +122,9 @@ void register_plugin(sf::Registry& registry) {
     options.socket = candidates.front();
     if (may_start && ::geteuid() == 0) options.socket = "/run/podman/podman.sock";
     const std::int64_t nofile = hard_limit(RLIMIT_NOFILE, 1048576);
-    const std::int64_t nproc = hard_limit(RLIMIT_NPROC, 1048576);
+    // The service's own nproc limit may be lower than ours (seen: 32768 under a 96365 hard limit,
+    // runc then fails with "rlimit type 6"); the pids limit bounds builds anyway.
+    const std::int64_t nproc = hard_limit(RLIMIT_NPROC, 32768);
     options.default_ulimits = {{"nofile", nofile, nofile}, {"nproc", nproc, nproc}};
     return std::make_unique<PodmanBackend>(std::move(options), std::move(candidates), may_start);
   });
