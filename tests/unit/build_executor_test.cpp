@@ -1,0 +1,87 @@
+// The generated build script (pure: the real templates, no container): variables, ${jobs},
+// recipe env, and valid POSIX shell for every build system.
+#include "slurm_factory/core/build_executor.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "slurm_factory/core/shell_quote.hpp"
+#include "slurm_factory/errors.hpp"
+
+namespace fs = std::filesystem;
+
+namespace sf {
+namespace {
+
+const fs::path kTemplates = fs::path(SF_TEST_SOURCE_DIR) / "templates" / "build";
+
+PackageSpec spec(BuildSystem b) {
+  PackageSpec s;
+  s.name = "slurm";
+  s.version = "24.11.5";
+  s.build_system = b;
+  s.prefix = "/opt/slurm/view";
+  s.source.filename = "slurm-24.11.5.tar.gz";
+  s.source.strip_dir = "slurm-slurm-24-11-5-1";
+  s.configure_args = {"--prefix=/opt/slurm/view", "--with-x=a b", "-j${jobs}"};
+  s.build_args = {"-j${jobs}"};
+  s.env = {{"LDFLAGS", "-Wl,-z,lazy"}, {"FOO", "it's"}};
+  s.toolchain = {"debian", "trixie", "amd64", "abc"};
+  s.hash = std::string(64, 'a');
+  return s;
+}
+
+bool shell_parses(const std::string& script) {
+  const fs::path f = fs::temp_directory_path() / ("sf-script-" + std::to_string(::getpid()));
+  std::ofstream(f) << script;
+  const int rc = std::system(("/bin/sh -n " + shell_quote(f.string())).c_str());
+  fs::remove(f);
+  return rc == 0;
+}
+
+TEST(BuildScript, EveryBuildSystemRendersValidShell) {
+  for (auto b :
+       {BuildSystem::kAutotools, BuildSystem::kCmake, BuildSystem::kMeson, BuildSystem::kMake}) {
+    const std::string s = render_build_script(spec(b), kTemplates, "/sources/x.tar.gz", 3);
+    EXPECT_TRUE(shell_parses(s)) << to_string(b);
+    EXPECT_NE(s.find("sf_configure()"), std::string::npos) << to_string(b);
+    EXPECT_EQ(s.substr(s.size() - 8), "sf_main\n");
+  }
+}
+
+TEST(BuildScript, JobsAreResolvedAndArgumentsQuoted) {
+  const std::string s = render_build_script(spec(BuildSystem::kAutotools), kTemplates,
+                                            "/sources/slurm-24.11.5.tar.gz", 3);
+  EXPECT_EQ(s.find("${jobs}"), std::string::npos);
+  EXPECT_NE(s.find("SF_JOBS=3\n"), std::string::npos);
+  EXPECT_NE(s.find("SF_BUILD_ARGS=-j3\n"), std::string::npos);
+  EXPECT_NE(s.find("SF_CONFIGURE_ARGS='--prefix=/opt/slurm/view '\\''--with-x=a b'\\'' -j3'"),
+            std::string::npos)
+      << s.substr(0, 1200);
+  // Compiler flags from the recipe are appended to the prefix's, other variables exported.
+  EXPECT_NE(s.find("SF_ENV_LDFLAGS=-Wl,-z,lazy\n"), std::string::npos);
+  EXPECT_NE(s.find("export FOO='it'\\''s'\n"), std::string::npos);
+  EXPECT_NE(s.find("SF_STRIP_DIR=slurm-slurm-24-11-5-1\n"), std::string::npos);
+}
+
+TEST(BuildScript, MissingTemplateIsABuildErrorNamingIt) {
+  try {
+    (void)render_build_script(spec(BuildSystem::kMake), "/nonexistent", "/sources/x", 1);
+    FAIL();
+  } catch (const BuildError& e) {
+    EXPECT_EQ(e.context_value("file"), "/nonexistent/common.sh");
+  }
+}
+
+TEST(BuildScript, EntryKeyNamesFamilyReleaseArchAndHash) {
+  const auto key = entry_key_for(spec(BuildSystem::kAutotools));
+  EXPECT_EQ(key.toolchain, "debian-trixie");
+  EXPECT_EQ(key.arch, "amd64");
+  EXPECT_EQ(key.name, "slurm");
+}
+
+}  // namespace
+}  // namespace sf
