@@ -1,0 +1,38 @@
+// The shared behaviour of the GPU feature plugins (gpu-cuda, gpu-rocm, gpu-oneapi): one class,
+// three parameter sets. A feature adds its flavour's -dev packages from the release data
+// (ToolchainRelease::gpu_packages[flavour]) to the build image, passes its configure flag to Slurm,
+// and names the Slurm plugin that must exist in the result, or the build fails.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "slurm_factory/feature.hpp"
+
+namespace sf {
+
+struct GpuFeatureSpec {
+  std::string name;             // "gpu-cuda"
+  std::string flavour;          // "cuda": the key into ToolchainRelease::gpu_packages
+  std::string library;          // "NVML", for messages
+  std::string configure_arg;    // "--with-nvml"
+  std::string required_plugin;  // "gpu_nvml.so"
+};
+
+class GpuFeature : public Feature {
+ public:
+  explicit GpuFeature(GpuFeatureSpec spec);
+  ~GpuFeature() override;
+  std::string name() const override;
+  // Throws ConfigurationError when the release lists no package for the flavour (naming the
+  // release's origin, so a site can add them).
+  std::vector<std::string> image_packages(const ToolchainRelease& release) const override;
+  std::vector<std::string> configure_args() const override;
+  std::vector<std::string> required_slurm_plugins() const override;
+  const GpuFeatureSpec& spec() const { return spec_; }
+
+ private:
+  GpuFeatureSpec spec_;
+};
+
+}  // namespace sf
