@@ -7,10 +7,11 @@
 #include <string>
 
 #include "slurm_factory/core/app.hpp"
+#include "slurm_factory/core/build_request.hpp"
 #include "slurm_factory/core/cli/command_groups.hpp"
 #include "slurm_factory/core/container_clean.hpp"
-#include "slurm_factory/core/toolchain_catalog.hpp"
 #include "slurm_factory/core/toolchain_image.hpp"
+#include "slurm_factory/core/toolchain_resolution.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace po = boost::program_options;
@@ -51,25 +52,12 @@ int run_prepare(Invocation& inv) {
                      "list them with `slurm-factory toolchains list`");
   }
   App app(inv.global);
-  const auto catalog = make_toolchain_catalog(app.plugins(), app.config());
-  const ToolchainRelease& release = catalog.get(name);
-  std::vector<std::string> extra;
-  for (const auto& g : gpu) {
-    auto it = release.gpu_packages.find(g);
-    if (it == release.gpu_packages.end()) {
-      throw UsageError("toolchain " + name + " has no packages for GPU feature " + g, {},
-                       "see `slurm-factory toolchains show " + name + "`");
-    }
-    extra.insert(extra.end(), it->second.begin(), it->second.end());
-  }
+  std::vector<std::string> features;
+  for (const auto& g : parse_gpu_flavours(gpu)) features.push_back("gpu-" + g);
+  // The same resolution as plan and build-slurm: the same request gives the same image tag.
+  ResolvedToolchain resolved = resolve_toolchain(app, name, features);
   auto backend = make_backend(app, backend_name);
-  ToolchainImageRequest req;
-  req.release = release;
-  req.setup_script = catalog.setup_script(name, extra);
-  req.extra_packages = extra;
-  req.bootstrap = catalog.bootstrap_recipe(name);
-  req.debian_mirror = app.config().debian_mirror;
-  req.cache_dir = app.config().cache_dir;
+  ToolchainImageRequest req = resolved.image;
   const bool show = !inv.global.quiet && !inv.global.json;
   if (show) {
     req.progress = [&inv](std::string_view line) {

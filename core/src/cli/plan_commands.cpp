@@ -9,12 +9,14 @@
 #include <ostream>
 #include <sstream>
 
+#include "slurm_factory/core/app.hpp"
 #include "slurm_factory/core/build_request.hpp"
 #include "slurm_factory/core/cli/command_groups.hpp"
 #include "slurm_factory/core/package_hash.hpp"
 #include "slurm_factory/core/planner.hpp"
 #include "slurm_factory/core/recipe_book.hpp"
 #include "slurm_factory/core/source_fetcher.hpp"
+#include "slurm_factory/core/toolchain_resolution.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/toolchain.hpp"
 
@@ -25,48 +27,11 @@ namespace sf::cli {
 
 namespace {
 
-// Stopgap until the toolchain catalog and App are wired into the CLI: the releases of the shipped
-// toolchain plugins, read from their releases.yaml in the source tree, and an image hash over the
-// release's base image and rendered setup script. The lead replaces this with
-// App::toolchains().get(name) and toolchain_image_hash().
-struct ResolvedToolchain {
-  ToolchainRelease release;
-  std::string image_hash;
-};
-
-ResolvedToolchain resolve_toolchain(const std::string& name) {
-  std::vector<std::string> known;
-  fs::path root = fs::path(SF_SOURCE_DIR) / "plugins" / "toolchains";
-  std::error_code ec;
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(root, ec))
-    files.push_back(e.path() / "releases.yaml");
-  std::sort(files.begin(), files.end());
-  for (const auto& f : files) {
-    std::ifstream in(f);
-    if (!in) continue;
-    std::stringstream text;
-    text << in.rdbuf();
-    for (auto& r : parse_toolchain_releases(text.str(), f.string())) {
-      known.push_back(r.name);
-      if (r.name != name) continue;
-      std::string definition = r.base_image + "\n" + render_setup_script(r);
-      return {r, sha256_hex(definition)};
-    }
-  }
-  std::string list;
-  for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-  throw UsageError("unknown toolchain '" + name + "'", {{"toolchain", name}},
-                   "known toolchains: " + (list.empty() ? std::string("(none found)") : list));
-}
-
-fs::path cache_dir_from(const po::variables_map& vm) {
+// The cache directory: --cache-dir, else the config's (SLURM_FACTORY_CACHE_DIR, default
+// ~/.slurm-factory).
+fs::path cache_dir_from(const po::variables_map& vm, App& app) {
   if (vm.count("cache-dir") != 0U) return vm["cache-dir"].as<std::string>();
-  if (const char* env = std::getenv("SLURM_FACTORY_CACHE_DIR"); env != nullptr && *env != 0) {
-    return env;
-  }
-  const char* home = std::getenv("HOME");
-  return fs::path(home != nullptr ? home : "/tmp") / ".slurm-factory";
+  return app.config().cache_dir;
 }
 
 void add_request_options(po::options_description& opts) {
@@ -104,7 +69,7 @@ struct PlannedRequest {
   double plan_ms = 0;
 };
 
-PlannedRequest plan_from(const po::variables_map& vm) {
+PlannedRequest plan_from(const po::variables_map& vm, App& app) {
   PlannedRequest out;
   auto start = std::chrono::steady_clock::now();  // recipes, toolchain and planning
   fs::path dir = vm.count("recipes") != 0U ? fs::path(vm["recipes"].as<std::string>())
@@ -112,15 +77,20 @@ PlannedRequest plan_from(const po::variables_map& vm) {
   out.book = RecipeBook::load_directory(dir);
   PlanRequest req;
   req.slurm_version = check_slurm_version_syntax(vm["slurm-version"].as<std::string>());
-  auto tc = resolve_toolchain(vm["toolchain"].as<std::string>());
-  req.toolchain = tc.release;
-  req.toolchain_image_hash = tc.image_hash;
-  req.arch = vm["arch"].as<std::string>();
   if (vm.count("gpu") != 0U) {
     for (const auto& g : parse_gpu_flavours(vm["gpu"].as<std::vector<std::string>>())) {
       req.features.push_back("gpu-" + g);
     }
   }
+  // The same resolution build-slurm uses, so the hashes printed here are the ones it builds.
+  auto tc = resolve_toolchain(app, vm["toolchain"].as<std::string>(), req.features);
+  req.toolchain = tc.image.release;
+  req.toolchain_image_hash = tc.image_hash;
+  for (const auto& f : tc.features) {
+    for (const auto& a : f->configure_args()) req.extra_slurm_configure_args.push_back(a);
+  }
+  req.arch = vm["arch"].as<std::string>();
+  if (req.arch == req.toolchain.arch) req.arch.clear();
   if (vm.count("from") != 0U) {
     for (const auto& s : vm["from"].as<std::vector<std::string>>()) {
       auto [name, value] = split_assignment(s, "from");
@@ -200,8 +170,9 @@ void add_plan_commands(CommandTable& table) {
          add_request_options(opts);
          auto vm = parse_command(inv, spec, opts);
          if (!vm) return 0;
-         auto planned = plan_from(*vm);
-         SourceFetcher fetcher(cache_dir_from(*vm));
+         App app(inv.global);
+         auto planned = plan_from(*vm, app);
+         SourceFetcher fetcher(cache_dir_from(*vm, app));
          if (inv.global.json) {
            auto j = planned.plan.to_json();
            for (auto& p : j["packages"]) {
@@ -232,7 +203,8 @@ void add_plan_commands(CommandTable& table) {
          opts.add_options()("jobs,j", po::value<int>()->default_value(4), "parallel downloads");
          auto vm = parse_command(inv, spec, opts);
          if (!vm) return 0;
-         auto planned = plan_from(*vm);
+         App app(inv.global);
+         auto planned = plan_from(*vm, app);
          FetchOptions fo;
          fo.parallel = (*vm)["jobs"].as<int>();
          if (fo.parallel < 1) {
@@ -240,7 +212,7 @@ void add_plan_commands(CommandTable& table) {
                             "for example --jobs 4");
          }
          if (!inv.global.quiet && !inv.global.json) fo.progress = &inv.err;
-         SourceFetcher fetcher(cache_dir_from(*vm), fo);
+         SourceFetcher fetcher(cache_dir_from(*vm, app), fo);
          auto results = fetcher.fetch_all(SourceFetcher::items_for(planned.plan));
          if (inv.global.json) {
            nlohmann::json j = nlohmann::json::array();

@@ -1,0 +1,32 @@
+// One place that turns (toolchain name, features) into everything that defines the build image:
+// the release from the catalog, the feature plugins, the rendered setup script with the features'
+// packages, the bootstrap recipe, the mirror and cache dir from the config. `plan`, `fetch`,
+// `toolchain prepare` and `build-slurm` all go through it, so the image hash they compute — and so
+// every package hash — is the same for the same request.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "slurm_factory/core/toolchain_catalog.hpp"
+#include "slurm_factory/core/toolchain_image.hpp"
+#include "slurm_factory/feature.hpp"
+
+namespace sf {
+
+class App;
+
+struct ResolvedToolchain {
+  ToolchainCatalog catalog;
+  ToolchainImageRequest image;                     // release, script, packages, bootstrap
+  std::vector<std::unique_ptr<Feature>> features;  // in the order requested
+  std::string image_hash;                          // toolchain_image_hash(image)
+};
+
+// Throws UsageError for an unknown toolchain (listing the valid ones), PluginError for a feature
+// no loaded plugin provides, ConfigurationError for a release without the feature's packages.
+ResolvedToolchain resolve_toolchain(App& app, const std::string& toolchain,
+                                    const std::vector<std::string>& feature_names);
+
+}  // namespace sf
