@@ -126,7 +126,7 @@ struct PluginHost::Impl {
   // the life of the process; see keep_loaded_forever).
   std::vector<boost::dll::shared_library> libraries;
   FactoryTable factories;
-  std::vector<LoadedPlugin> plugins;
+  std::deque<LoadedPlugin> plugins;  // a deque: references handed out stay valid
 };
 
 PluginHost::PluginHost(std::shared_ptr<spdlog::logger> logger) : impl_(std::make_unique<Impl>()) {
@@ -334,7 +334,7 @@ const LoadedPlugin& PluginHost::load(const std::string& name,
                     "plugins.load");
 }
 
-const std::vector<LoadedPlugin>& PluginHost::plugins() const { return impl_->plugins; }
+const std::deque<LoadedPlugin>& PluginHost::plugins() const { return impl_->plugins; }
 
 std::vector<std::string> PluginHost::toolchain_family_names() const {
   return names_of(impl_->factories.toolchains);

@@ -32,7 +32,7 @@ nlohmann::ordered_json plugin_json(const LoadedPlugin& p) {
           {"provides", provides}};
 }
 
-void print_table(std::ostream& out, const std::vector<LoadedPlugin>& plugins, bool verbose) {
+void print_table(std::ostream& out, const std::deque<LoadedPlugin>& plugins, bool verbose) {
   const std::vector<std::string> header{"NAME", "VERSION", "ABI", "PROVIDES", "FILE"};
   std::vector<std::vector<std::string>> rows;
   for (const auto& p : plugins) {

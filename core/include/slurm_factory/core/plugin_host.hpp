@@ -4,6 +4,7 @@
 // what was expected and found, and what to do.
 #pragma once
 
+#include <deque>
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
@@ -51,14 +52,16 @@ class PluginHost {
   PluginHost(const PluginHost&) = delete;
   PluginHost& operator=(const PluginHost&) = delete;
 
-  // Loads one shared object by path. Throws PluginError.
+  // Loads one shared object by path. Throws PluginError. The returned reference (like every entry
+  // of plugins()) stays valid for the life of the host.
   const LoadedPlugin& load_file(const std::filesystem::path& file);
   // Loads `name` ("toolchain-debian", or a path) from the first search path that has
   // libsf-<name>.so. Throws PluginError listing the paths searched.
   const LoadedPlugin& load(const std::string& name,
                            const std::vector<std::filesystem::path>& search_paths);
 
-  const std::vector<LoadedPlugin>& plugins() const;
+  // The loaded plugins, in load order.
+  const std::deque<LoadedPlugin>& plugins() const;
 
   std::vector<std::string> toolchain_family_names() const;
   std::vector<std::string> container_backend_names() const;
