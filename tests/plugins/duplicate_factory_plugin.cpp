@@ -1,5 +1,6 @@
 // Registers toolchain family "dup-family" (two plugins built from this file collide on it), plus a
-// feature named after the plugin. With SF_TEST_REGISTER_TWICE it registers that feature twice.
+// feature named after the plugin. With SF_TEST_REGISTER_TWICE it registers that feature twice; with
+// SF_TEST_SWALLOW_REFUSAL it does so and catches the refusal.
 #include <memory>
 
 #include "slurm_factory/feature.hpp"
@@ -12,7 +13,14 @@ namespace {
 void register_plugin(sf::Registry& registry) {
   registry.add_feature(SF_TEST_PLUGIN_NAME "-feature",
                        [] { return std::unique_ptr<sf::Feature>(); });
-#ifdef SF_TEST_REGISTER_TWICE
+#if defined(SF_TEST_SWALLOW_REFUSAL)
+  // Registers the name again and swallows the host's refusal: it must be refused all the same.
+  try {
+    registry.add_feature(SF_TEST_PLUGIN_NAME "-feature",
+                         [] { return std::unique_ptr<sf::Feature>(); });
+  } catch (...) {
+  }
+#elif defined(SF_TEST_REGISTER_TWICE)
   registry.add_feature(SF_TEST_PLUGIN_NAME "-feature",
                        [] { return std::unique_ptr<sf::Feature>(); });
 #else

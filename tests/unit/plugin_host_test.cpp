@@ -237,6 +237,15 @@ TEST(PluginHost, RefusesAFactoryNameRegisteredTwiceByOnePlugin) {
   EXPECT_TRUE(host.feature_names().empty());
 }
 
+TEST(PluginHost, ARefusalThePluginSwallowsIsARefusalAllTheSame) {
+  sf::PluginHost host;
+  auto e = refusal_of([&] { host.load_file(test_plugin("test-dup-swallowed")); });
+  expect_one_line(e);
+  EXPECT_THAT(e.what(), HasSubstr("registers feature 'test-dup-swallowed-feature' twice"));
+  EXPECT_TRUE(host.feature_names().empty());
+  EXPECT_TRUE(host.plugins().empty());
+}
+
 TEST(PluginHost, WrapsARegisterFunctionThatThrowsAndSurvives) {
   sf::PluginHost host;
   auto e = refusal_of([&] { host.load_file(test_plugin("test-register-throws")); });
