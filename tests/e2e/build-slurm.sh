@@ -52,6 +52,8 @@ gpg --batch --quiet --passphrase '' --quick-gen-key 'slurm-factory e2e <e2e@slur
 fpr=$(gpg --batch --with-colons --list-secret-keys | awk -F: '/^fpr:/ {print $10; exit}')
 cat > "$work/config.yaml" <<CONF
 cache_dir: $CACHE
+plugins:
+  load: [toolchain-debian, backend-docker, backend-podman, cache-local]
 signing:
   key_id: "$fpr"
   keyring: "$GNUPGHOME"
