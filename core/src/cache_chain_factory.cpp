@@ -1,0 +1,63 @@
+#include "slurm_factory/core/cache_chain_factory.hpp"
+
+#include <algorithm>
+
+#include "slurm_factory/core/app.hpp"
+#include "slurm_factory/core/plugin_host.hpp"
+#include "slurm_factory/log.hpp"
+
+namespace sf {
+
+const CacheLayerSpec* CacheChainSetup::spec(const std::string& name) const {
+  for (const auto& l : layers)
+    if (l.name == name) return &l;
+  return nullptr;
+}
+
+std::unique_ptr<CacheProvider> make_cache_layer(App& app, const CacheLayerSpec& spec) {
+  PluginHost& host = app.plugins();
+  const auto types = host.cache_provider_types();
+  if (std::find(types.begin(), types.end(), spec.type) == types.end()) {
+    host.load("cache-" + spec.type, default_plugin_search_paths(app.config().plugin_search_paths));
+  }
+  return host.make_cache_provider(spec);
+}
+
+CacheChainSetup make_cache_chain(App& app, const CacheChainRequest& request) {
+  const Config& config = app.config();
+  CacheChainSetup setup;
+  setup.layers = config.cache_layers;
+  if (request.local_cache) apply_local_cache_override(setup.layers, request.local_cache->string());
+  std::vector<std::unique_ptr<CacheProvider>> providers;
+  for (const auto& l : setup.layers) providers.push_back(make_cache_layer(app, l));
+
+  const SigningSettings& sig = config.signing;
+  const std::string key_id = request.signing_key.empty() ? sig.key_id : request.signing_key;
+  if (request.want_signer &&
+      (!key_id.empty() || !sig.private_key_file.empty() || !sig.private_key_env.empty())) {
+    GpgSignerOptions so;
+    so.gnupg_home = sig.keyring;
+    so.key_id = key_id;
+    so.private_key_file = sig.private_key_file;
+    so.private_key_env = sig.private_key_env;
+    so.passphrase_file = sig.passphrase_file;
+    so.passphrase_env = sig.passphrase_env;
+    setup.signer = std::make_unique<GpgSigner>(so);
+  }
+  std::vector<std::string> trusted = sig.trusted_fingerprints;
+  // A key imported from a file lives in a temporary keyring: trust exactly that key.
+  if (setup.signer && trusted.empty() && sig.keyring.empty())
+    trusted.push_back(setup.signer->fingerprint());
+  setup.verifier = std::make_unique<GpgVerifier>(GpgTrust{sig.keyring, trusted});
+
+  CacheChainOptions co;
+  co.no_cache = request.no_cache;
+  co.require_signed = sig.require_signed;
+  co.trust.verifier = setup.verifier.get();
+  co.trust.allow_unsigned = sig.allow_unsigned;
+  co.trust.deep = request.deep;
+  setup.chain = std::make_unique<CacheChain>(std::move(providers), co);
+  return setup;
+}
+
+}  // namespace sf
