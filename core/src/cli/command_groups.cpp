@@ -9,6 +9,7 @@ CommandTable& builtin_commands() {
     add_build_commands(t);
     add_config_commands(t);
     add_container_commands(t);
+    add_package_commands(t);
     add_plan_commands(t);
     add_plugin_commands(t);
     add_toolchain_commands(t);

@@ -7,6 +7,7 @@ namespace sf::cli {
 
 void add_build_commands(CommandTable& table);
 void add_config_commands(CommandTable& table);
+void add_package_commands(CommandTable& table);
 void add_plan_commands(CommandTable& table);
 void add_plugin_commands(CommandTable& table);
 void add_toolchain_commands(CommandTable& table);

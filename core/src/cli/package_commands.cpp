@@ -1,0 +1,143 @@
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <sstream>
+
+#include "slurm_factory/core/app.hpp"
+#include "slurm_factory/core/artifact_packaging.hpp"
+#include "slurm_factory/core/cli/command_groups.hpp"
+#include "slurm_factory/core/gpg_signer.hpp"
+#include "slurm_factory/core/template_renderer.hpp"
+#include "slurm_factory/core/toolchain_catalog.hpp"
+#include "slurm_factory/errors.hpp"
+#include "slurm_factory/packager.hpp"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace sf::cli {
+
+namespace {
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (item.rfind("gpu-", 0) == 0) item.erase(0, 4);
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+int run_package(Invocation& inv) {
+  CommandSpec spec{
+      "slurm-factory package STAGING --slurm-version V --toolchain NAME [options]",
+      "Packages an assembled view into an artifact: renders the modulefiles and "
+      "data/slurm_assets/ into STAGING (which holds view/), records the compiled-in build-prefix "
+      "paths, writes slurm-<version>-<toolchain>[-<gpu>]-<arch>-software.tar.zst with the "
+      "tarball packager, then <basename>.provenance.json, SHA256SUMS and SHA256SUMS.asc (signed "
+      "with the configured signing key). build-slurm does this as its last stage; this command "
+      "repackages a view by hand.",
+      "  slurm-factory package /tmp/stage --slurm-version 24.11.5 --toolchain bookworm\n"
+      "  slurm-factory package /tmp/stage --slurm-version 24.11.5 --toolchain trixie --gpu cuda "
+      "--output out/\n"};
+  po::options_description opts("Options");
+  std::string staging, version, toolchain, gpu, output, compression = "zstd";
+  int threads = 0;
+  opts.add_options()("staging", po::value(&staging), "the folder holding view/")(
+      "slurm-version", po::value(&version), "Slurm version of the view (24.11.5)")(
+      "toolchain", po::value(&toolchain), "toolchain release the view was built for (bookworm)")(
+      "gpu", po::value(&gpu), "GPU features of the build: cuda,rocm,oneapi")(
+      "output,o", po::value(&output), "output folder (default: current folder)")(
+      "compression", po::value(&compression), "zstd (default), gzip or xz")(
+      "threads", po::value(&threads), "zstd worker threads (0: one per CPU)")(
+      "unsigned", po::bool_switch(), "write SHA256SUMS without a signature");
+  po::positional_options_description pos;
+  pos.add("staging", 1);
+  auto vm = parse_command(inv, spec, opts, pos);
+  if (!vm) return 0;
+  if (staging.empty() || version.empty() || toolchain.empty()) {
+    throw UsageError("package needs STAGING, --slurm-version and --toolchain", {},
+                     "see slurm-factory package --help");
+  }
+
+  App app(inv.global);
+  const Config& config = app.config();
+  PluginHost& host = app.plugins();
+  const auto catalog = make_toolchain_catalog(host, config);
+  const ToolchainRelease& release = catalog.get(toolchain);
+
+  ArtifactPackagingRequest req;
+  req.info.slurm_version = version;
+  req.info.toolchain = release.name;
+  req.info.toolchain_family = release.family;
+  req.info.os_name = release.os_name;
+  req.info.arch = release.arch;
+  req.info.gpu = split_list(gpu);
+  req.staging = staging;
+  req.output_dir = output.empty() ? fs::current_path() : fs::path(output);
+  req.system_libraries = release.system_libraries;
+
+  std::unique_ptr<GpgSigner> signer;
+  const SigningSettings& sig = config.signing;
+  if (!(*vm)["unsigned"].as<bool>()) {
+    if (sig.key_id.empty() && sig.private_key_file.empty() && sig.private_key_env.empty()) {
+      throw ConfigurationError("no signing key configured", {{"setting", "signing.key_id"}},
+                               "set signing.key_id (or private_key_file / private_key_env) in "
+                               "the config, or pass --unsigned");
+    }
+    GpgSignerOptions so;
+    so.gnupg_home = sig.keyring;
+    so.key_id = sig.key_id;
+    so.private_key_file = sig.private_key_file;
+    so.private_key_env = sig.private_key_env;
+    so.passphrase_file = sig.passphrase_file;
+    so.passphrase_env = sig.passphrase_env;
+    signer = std::make_unique<GpgSigner>(so);
+    req.signer = signer.get();
+  }
+
+  const auto names = host.packager_names();
+  if (std::find(names.begin(), names.end(), "tarball") == names.end()) {
+    host.load("packager-tarball", default_plugin_search_paths(config.plugin_search_paths));
+  }
+  nlohmann::json settings = {{"compression", compression}, {"threads", threads}};
+  auto packager = host.make_packager("tarball", settings);
+
+  const auto started = std::chrono::steady_clock::now();
+  const auto result = package_artifact(req, *packager, TemplateRenderer());
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::size_t unhandled = 0;
+  for (const auto& p : result.compiled_paths) unhandled += p.handled ? 0 : 1;
+  if (inv.global.json) {
+    inv.out << nlohmann::json{{"artifact", result.artifact.string()},
+                              {"provenance", result.provenance.string()},
+                              {"checksums", result.checksums.string()},
+                              {"size", fs::file_size(result.artifact)},
+                              {"seconds", seconds},
+                              {"signed", signer != nullptr},
+                              {"compiled_paths", result.compiled_paths.size()},
+                              {"compiled_paths_unhandled", unhandled}}
+                   .dump()
+            << "\n";
+  } else {
+    inv.out << result.artifact.string() << " (" << fs::file_size(result.artifact) << " bytes, "
+            << seconds << " s" << (signer ? ", signed" : ", unsigned") << ")\n";
+    if (unhandled > 0) {
+      inv.err << "warning: " << unhandled
+              << " compiled-in build-prefix path(s) follow no flag (provenance.json "
+                 "compiled_paths_unhandled)\n";
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_package_commands(CommandTable& table) {
+  table.add({{"package"}, "package an assembled view into a signed artifact", run_package});
+}
+
+}  // namespace sf::cli
