@@ -7,6 +7,7 @@ CommandTable& builtin_commands() {
     CommandTable t;
     // Keep this list in the order shown by --help.
     add_build_commands(t);
+    add_cache_commands(t);
     add_config_commands(t);
     add_container_commands(t);
     add_package_commands(t);

@@ -1,0 +1,941 @@
+// `slurm-factory cache ...`: list, push, pull, verify, gc and index the binary-cache layers, and
+// export / import / trust signing keys. Every entry that crosses layers is verified first
+// (signature against the configured trust anchor, tarball sha256 and size, manifest names its key).
+#include <gpgme.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "slurm_factory/core/app.hpp"
+#include "slurm_factory/core/cache_chain_factory.hpp"
+#include "slurm_factory/core/cache_gc.hpp"
+#include "slurm_factory/core/cli/command_groups.hpp"
+#include "slurm_factory/core/config_loader.hpp"
+#include "slurm_factory/core/gpgme_context.hpp"
+#include "slurm_factory/core/hermetic_runner.hpp"
+#include "slurm_factory/errors.hpp"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace sf::cli {
+namespace {
+
+// A scratch directory for downloads, removed at the end of the command.
+class Scratch {
+ public:
+  Scratch() {
+    static std::atomic<unsigned> n{0};
+    path_ = fs::temp_directory_path() /
+            ("sf-cache-cmd-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~Scratch() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+std::string human_size(std::uint64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  std::size_t u = 0;
+  while (v >= 1024.0 && u + 1 < std::size(units)) {
+    v /= 1024.0;
+    ++u;
+  }
+  std::ostringstream s;
+  s.setf(std::ios::fixed);
+  s.precision(u == 0 ? 0 : 1);
+  s << v << " " << units[u];
+  return s.str();
+}
+
+std::string utc_time(std::int64_t t) {
+  if (t <= 0) return "-";
+  const std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+void add_layer_options(po::options_description& opts, std::string& local_cache) {
+  opts.add_options()("local-cache", po::value(&local_cache)->value_name("DIR"),
+                     "use DIR as the local cache layer (replaces the url of the 'local' layer)");
+}
+
+CacheChainRequest chain_request(const std::string& local_cache) {
+  CacheChainRequest r;
+  if (!local_cache.empty()) r.local_cache = local_cache;
+  r.want_signer = false;  // nothing here signs: entries keep the signature they were made with
+  return r;
+}
+
+std::string layer_names(const CacheChainSetup& setup) {
+  std::string s;
+  for (const auto& l : setup.layers) s += (s.empty() ? "" : ", ") + l.name + " (" + l.type + ")";
+  return s.empty() ? "(none)" : s;
+}
+
+CacheProvider& named_layer(const CacheChainSetup& setup, const std::string& name) {
+  CacheProvider* p = setup.chain->layer(name);
+  if (p == nullptr) {
+    throw UsageError("no cache layer named '" + name + "'", {{"layer", name}},
+                     "configured layers: " + layer_names(setup) + " (cache.layers)");
+  }
+  return *p;
+}
+
+// The first layer of type local (the one gc and pull work on).
+const CacheLayerSpec& local_layer_spec(const CacheChainSetup& setup) {
+  for (const auto& l : setup.layers)
+    if (l.type == "local") return l;
+  throw ConfigurationError("no local cache layer is configured", {{"key", "cache.layers"}},
+                           "add a layer with type: local, or pass --local-cache DIR");
+}
+
+std::vector<CacheProvider*> selected_layers(const CacheChainSetup& setup, const std::string& name) {
+  if (!name.empty()) return {&named_layer(setup, name)};
+  return setup.chain->layers();
+}
+
+// The complete entries (with a manifest) of a layer, by key base.
+Expected<std::vector<CacheGcEntry>> entries_of(CacheProvider& layer) {
+  auto objects = layer.list("");
+  if (!objects) return objects.error();
+  std::vector<CacheGcEntry> out;
+  for (auto& e : group_cache_entries(*objects))
+    if (e.complete && CacheEntryKey::parse(e.base + ".manifest.json")) out.push_back(std::move(e));
+  return out;
+}
+
+std::vector<CacheGcEntry> entries_or_throw(CacheProvider& layer) {
+  auto e = entries_of(layer);
+  if (!e) {
+    throw CacheError("cannot list cache layer '" + layer.name() + "': " + e.error().message,
+                     {{"layer", layer.name()}, {"location", layer.location()}},
+                     "check the layer's url and credentials (slurm-factory config show cache)");
+  }
+  return *e;
+}
+
+bool is_signed(const CacheGcEntry& e) {
+  return std::any_of(e.keys.begin(), e.keys.end(), [](const std::string& k) {
+    return k.size() > 4 && k.compare(k.size() - 4, 4, ".asc") == 0;
+  });
+}
+
+// Picks the entries named by `wanted` (a key with or without suffix, or an unambiguous part of
+// one) from `available`.
+std::vector<CacheGcEntry> select_entries(const std::vector<CacheGcEntry>& available,
+                                         const std::string& wanted, const std::string& where) {
+  std::string base = wanted;
+  for (const char* suffix : {".manifest.json.asc", ".manifest.json", ".tar.zst"}) {
+    const std::string s = suffix;
+    if (base.size() > s.size() && base.compare(base.size() - s.size(), s.size(), s) == 0) {
+      base.resize(base.size() - s.size());
+      break;
+    }
+  }
+  std::vector<CacheGcEntry> hits;
+  for (const auto& e : available)
+    if (e.base == base) return {e};
+  for (const auto& e : available)
+    if (e.base.find(base) != std::string::npos) hits.push_back(e);
+  if (hits.empty()) {
+    throw CacheError("no cache entry matches '" + wanted + "' in " + where, {{"entry", wanted}},
+                     "list the entries with: slurm-factory cache list");
+  }
+  if (hits.size() > 1) {
+    std::string names;
+    for (const auto& h : hits) names += "\n  " + h.base;
+    throw UsageError("'" + wanted + "' matches " + std::to_string(hits.size()) + " entries in " +
+                         where + ":" + names,
+                     {{"entry", wanted}},
+                     "give the whole key (<toolchain>/<arch>/<name>-<version>-<hash12>)");
+  }
+  return hits;
+}
+
+struct CopyOutcome {
+  std::string key;
+  std::string from;
+  std::string to;
+  std::string status;  // "copied", "present", "refused", "failed"
+  std::string reason;
+  std::uint64_t size = 0;
+};
+
+// Downloads `base` from `src`, verifies it, and writes it to `dst` (tarball, signature, manifest).
+CopyOutcome copy_entry(CacheChain& chain, CacheProvider& src, CacheProvider& dst,
+                       const CacheGcEntry& entry, const fs::path& scratch, bool force) {
+  CopyOutcome o{entry.base, src.name(), dst.name(), "copied", "", entry.size};
+  const auto key = CacheEntryKey::parse(entry.base + ".manifest.json");
+  if (!force) {
+    auto has = dst.has(key->manifest());
+    if (has && *has) {
+      o.status = "present";
+      return o;
+    }
+  }
+  const fs::path dir = scratch / std::to_string(std::hash<std::string>{}(entry.base));
+  auto files = chain.fetch_from(src, *key, dir);
+  if (!files) {
+    o.status = "failed";
+    o.reason = "download: " + files.error().message;
+    return o;
+  }
+  auto manifest = verify_cache_entry(*files, chain.options().trust, key->base());
+  if (!manifest) {
+    o.status = "refused";
+    o.reason = manifest.error().message;
+  } else if (auto r = chain.put_to(dst, *key, *files); !r) {
+    o.status = "failed";
+    o.reason = "upload: " + r.error().message;
+  }
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  return o;
+}
+
+int report_copies(Invocation& inv, const std::vector<CopyOutcome>& outcomes, const char* verb) {
+  std::size_t copied = 0, present = 0, bad = 0;
+  std::uint64_t bytes = 0;
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& o : outcomes) {
+    if (o.status == "copied") {
+      ++copied;
+      bytes += o.size;
+    } else if (o.status == "present") {
+      ++present;
+    } else {
+      ++bad;
+    }
+    arr.push_back({{"key", o.key},
+                   {"from", o.from},
+                   {"to", o.to},
+                   {"status", o.status},
+                   {"reason", o.reason},
+                   {"size", o.size}});
+    if (inv.global.json) continue;
+    if (o.status == "copied" && !inv.global.quiet) {
+      inv.out << verb << " " << o.key << " " << o.from << " -> " << o.to << " ("
+              << human_size(o.size) << ")\n";
+    } else if (o.status == "present" && inv.global.verbosity > 0) {
+      inv.out << "already in " << o.to << ": " << o.key << "\n";
+    } else if (o.status == "refused" || o.status == "failed") {
+      inv.err << o.status << ": " << o.key << " " << o.from << " -> " << o.to << ": " << o.reason
+              << "\n";
+    }
+  }
+  if (inv.global.json) {
+    inv.out << nlohmann::json{{"copied", copied},
+                              {"present", present},
+                              {"failed", bad},
+                              {"bytes", bytes},
+                              {"entries", arr}}
+                   .dump()
+            << "\n";
+  } else if (!inv.global.quiet) {
+    inv.out << copied << " " << verb << " (" << human_size(bytes) << "), " << present
+            << " already there, " << bad << " refused or failed\n";
+  }
+  if (bad > 0) {
+    throw CacheError(std::to_string(bad) + " of " + std::to_string(outcomes.size()) +
+                         " cache entries were not " + verb,
+                     {},
+                     "see the lines above: a refused entry failed verification (cache verify "
+                     "--layer NAME), a failed one could not be read or written");
+  }
+  return 0;
+}
+
+// ---- list ---------------------------------------------------------------------------------------
+
+int cache_list(Invocation& inv) {
+  CommandSpec spec{
+      "slurm-factory cache list [--layer NAME] [options]",
+      "Lists the entries of every cache layer (or one): key, size, last use (local layers record\n"
+      "every read) and whether a signature is stored beside the manifest. Nothing is verified\n"
+      "here; use `cache verify` for that.",
+      "  slurm-factory cache list\n  slurm-factory cache list --layer site-s3 --json\n"};
+  std::string layer, local_cache;
+  po::options_description opts("Options");
+  opts.add_options()("layer", po::value(&layer)->value_name("NAME"), "only this layer");
+  add_layer_options(opts, local_cache);
+  if (!parse_command(inv, spec, opts)) return 0;
+  App app(inv.global);
+  auto setup = make_cache_chain(app, chain_request(local_cache));
+  nlohmann::json arr = nlohmann::json::array();
+  std::vector<std::vector<std::string>> rows;
+  for (CacheProvider* l : selected_layers(setup, layer)) {
+    auto entries = entries_of(*l);
+    if (!entries) {
+      if (!layer.empty()) entries_or_throw(*l);
+      inv.err << "warning: cannot list layer '" << l->name() << "' (" << l->location()
+              << "): " << entries.error().message << "\n";
+      continue;
+    }
+    for (const auto& e : *entries) {
+      const auto key = CacheEntryKey::parse(e.base + ".manifest.json");
+      arr.push_back({{"layer", l->name()},
+                     {"key", e.base},
+                     {"toolchain", key->toolchain},
+                     {"arch", key->arch},
+                     {"name", key->name},
+                     {"version", key->version},
+                     {"hash12", key->hash},
+                     {"size", e.size},
+                     {"last_use", utc_time(e.last_use)},
+                     {"signed", is_signed(e)}});
+      rows.push_back({l->name(), e.base, human_size(e.size), utc_time(e.last_use),
+                      is_signed(e) ? "yes" : "no"});
+    }
+  }
+  if (inv.global.json) {
+    inv.out << arr.dump() << "\n";
+    return 0;
+  }
+  const std::vector<std::string> header{"LAYER", "ENTRY", "SIZE", "LAST USE", "SIGNED"};
+  std::vector<std::size_t> width(header.size());
+  for (std::size_t c = 0; c < header.size(); ++c) {
+    width[c] = header[c].size();
+    for (const auto& r : rows) width[c] = std::max(width[c], r[c].size());
+  }
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string s;
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      s += cells[c];
+      if (c + 1 < cells.size()) s += std::string(width[c] - cells[c].size() + 2, ' ');
+    }
+    inv.out << s << "\n";
+  };
+  line(header);
+  for (const auto& r : rows) line(r);
+  if (!inv.global.quiet) inv.out << rows.size() << " entries\n";
+  return 0;
+}
+
+// ---- push / pull --------------------------------------------------------------------------------
+
+int cache_transfer(Invocation& inv, bool push) {
+  const std::string cmd = push ? "push" : "pull";
+  CommandSpec spec{
+      "slurm-factory cache " + cmd + " (KEY | --all) [--" + (push ? "to" : "from") +
+          " LAYER] [options]",
+      push ? "Copies entries of the local layer to the writable remote layers (or the one given\n"
+             "with --to). Each entry is verified before it is copied (signature against the\n"
+             "configured trust, tarball sha256 and size); an entry that does not verify is not\n"
+             "copied and the command exits non-zero. Entries already there are skipped.\n"
+             "KEY is an entry key (<toolchain>/<arch>/<name>-<version>-<hash12>, with or without\n"
+             "a suffix) or an unambiguous part of one."
+           : "Copies entries of the remote layers (or the one given with --from; the first layer\n"
+             "that has an entry wins) into the local layer. Each entry is verified before it is\n"
+             "written (signature against the configured trust, tarball sha256 and size); one that\n"
+             "does not verify is not written and the command exits non-zero. Entries already in\n"
+             "the local layer are skipped. KEY is an entry key or an unambiguous part of one.",
+      push ? "  slurm-factory cache push --all\n"
+             "  slurm-factory cache push debian-bookworm/x86_64/slurm-24.11.1-0123456789ab --to "
+             "site-s3\n"
+           : "  slurm-factory cache pull --all\n  slurm-factory cache pull slurm-24.11 --from "
+             "site-s3\n"};
+  std::string key, other, local_cache;
+  po::options_description opts("Options");
+  opts.add_options()("all", po::bool_switch(), "every entry")(
+      push ? "to" : "from", po::value(&other)->value_name("LAYER"),
+      push ? "only to this layer" : "only from this layer")(
+      "force", po::bool_switch(), "copy even when the destination already has the entry");
+  add_layer_options(opts, local_cache);
+  po::options_description hidden;
+  hidden.add_options()("key", po::value(&key));
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::positional_options_description pos;
+  pos.add("key", 1);
+  auto vm = parse_command(inv, spec, all, pos);
+  if (!vm) return 0;
+  const bool every = (*vm)["all"].as<bool>();
+  const bool force = (*vm)["force"].as<bool>();
+  if (every == !key.empty()) {
+    throw UsageError("cache " + cmd + " needs either one KEY or --all", {},
+                     "slurm-factory cache " + cmd + " --help");
+  }
+  App app(inv.global);
+  auto setup = make_cache_chain(app, chain_request(local_cache));
+  const CacheLayerSpec& local_spec = local_layer_spec(setup);
+  CacheProvider& local = named_layer(setup, local_spec.name);
+  std::vector<CacheProvider*> remotes;
+  if (!other.empty()) {
+    CacheProvider& o = named_layer(setup, other);
+    if (&o == &local) {
+      throw UsageError(
+          "--" + std::string(push ? "to" : "from") + " names the local layer '" + other + "'",
+          {{"layer", other}}, "name a remote layer");
+    }
+    remotes.push_back(&o);
+  } else {
+    for (CacheProvider* l : setup.chain->layers())
+      if (l != &local && (!push || l->writable())) remotes.push_back(l);
+  }
+  if (push) {
+    for (CacheProvider* r : remotes) {
+      if (!r->writable()) {
+        throw CacheError("cache layer '" + r->name() + "' is read-only", {{"layer", r->name()}},
+                         "push to a writable layer (s3 or local); an http layer is read-only");
+      }
+    }
+  }
+  if (remotes.empty()) {
+    throw ConfigurationError(
+        std::string("no ") + (push ? "writable " : "") + "remote cache layer is configured",
+        {{"key", "cache.layers"}, {"layers", layer_names(setup)}},
+        "add an s3 or http layer to cache.layers (docs/cache-format.md)");
+  }
+
+  Scratch scratch;
+  std::vector<CopyOutcome> outcomes;
+  if (push) {
+    auto available = entries_or_throw(local);
+    auto chosen =
+        every ? available : select_entries(available, key, "layer '" + local.name() + "'");
+    for (CacheProvider* r : remotes)
+      for (const auto& e : chosen)
+        outcomes.push_back(copy_entry(*setup.chain, local, *r, e, scratch.path(), force));
+  } else {
+    // The first remote that has an entry provides it.
+    std::map<std::string, std::pair<CacheProvider*, CacheGcEntry>> wanted;
+    for (CacheProvider* r : remotes) {
+      auto listed = entries_of(*r);
+      if (!listed) {
+        if (!other.empty()) entries_or_throw(*r);
+        inv.err << "warning: cannot list layer '" << r->name() << "' (" << r->location()
+                << "): " << listed.error().message << "\n";
+        continue;
+      }
+      std::vector<CacheGcEntry> chosen = *listed;
+      if (!every) {
+        chosen.clear();
+        for (const auto& e : *listed)
+          if (e.base == key || e.base.find(key) != std::string::npos) chosen.push_back(e);
+      }
+      for (auto& e : chosen) wanted.emplace(e.base, std::make_pair(r, e));
+    }
+    if (!every) {
+      std::vector<CacheGcEntry> all_found;
+      for (const auto& [base, v] : wanted) all_found.push_back(v.second);
+      auto one = select_entries(all_found, key, "the remote layers");
+      auto it = wanted.find(one.front().base);
+      outcomes.push_back(copy_entry(*setup.chain, *it->second.first, local, it->second.second,
+                                    scratch.path(), force));
+    } else {
+      for (const auto& [base, v] : wanted)
+        outcomes.push_back(
+            copy_entry(*setup.chain, *v.first, local, v.second, scratch.path(), force));
+    }
+  }
+  return report_copies(inv, outcomes, push ? "pushed" : "pulled");
+}
+
+// ---- verify -------------------------------------------------------------------------------------
+
+int cache_verify(Invocation& inv) {
+  CommandSpec spec{
+      "slurm-factory cache verify [--layer NAME] [options]",
+      "Downloads every entry of every layer (or one) and re-checks it as a build would before\n"
+      "use, and more: the manifest's signature against the configured trust anchor\n"
+      "(signing.keyring, signing.trusted_fingerprints; unsigned entries pass only with\n"
+      "signing.allow_unsigned), the tarball's size and sha256, that the manifest names its key,\n"
+      "and the sha256 of every file inside the tarball. Bad entries are listed with the reason;\n"
+      "the exit code is non-zero (verification error, 11) when there is any. --remove deletes\n"
+      "bad entries from writable layers.",
+      "  slurm-factory cache verify\n  slurm-factory cache verify --layer site-s3 --json\n"};
+  std::string layer, local_cache;
+  po::options_description opts("Options");
+  opts.add_options()("layer", po::value(&layer)->value_name("NAME"), "only this layer")(
+      "remove", po::bool_switch(), "remove bad entries from writable layers");
+  add_layer_options(opts, local_cache);
+  auto vm = parse_command(inv, spec, opts);
+  if (!vm) return 0;
+  const bool remove = (*vm)["remove"].as<bool>();
+  App app(inv.global);
+  auto req = chain_request(local_cache);
+  req.deep = true;
+  auto setup = make_cache_chain(app, req);
+  Scratch scratch;
+  nlohmann::json arr = nlohmann::json::array();
+  std::size_t checked = 0, bad = 0;
+  for (CacheProvider* l : selected_layers(setup, layer)) {
+    for (const auto& e : entries_or_throw(*l)) {
+      ++checked;
+      const auto key = CacheEntryKey::parse(e.base + ".manifest.json");
+      const fs::path dir = scratch.path() / std::to_string(checked);
+      std::string reason;
+      std::string signer;
+      auto files = setup.chain->fetch_from(*l, *key, dir);
+      if (!files) {
+        reason = "cannot download: " + files.error().message;
+      } else {
+        auto m = verify_cache_entry(*files, setup.chain->options().trust, key->base());
+        if (!m) reason = m.error().message;
+      }
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+      bool removed = false;
+      if (!reason.empty()) {
+        ++bad;
+        if (remove && l->writable()) {
+          removed = true;
+          for (const auto& k : e.keys) {
+            if (auto r = l->remove(k); !r && r.error().kind != Failure::Kind::kNotFound) {
+              removed = false;
+              reason += "; cannot remove " + k + ": " + r.error().message;
+            }
+          }
+        }
+        if (!inv.global.json) {
+          inv.out << "BAD  " << l->name() << "  " << e.base << ": " << reason
+                  << (removed ? " (removed)" : "") << "\n";
+        }
+      } else if (!inv.global.json && inv.global.verbosity > 0) {
+        inv.out << "ok   " << l->name() << "  " << e.base << "\n";
+      }
+      arr.push_back({{"layer", l->name()},
+                     {"key", e.base},
+                     {"ok", reason.empty()},
+                     {"reason", reason},
+                     {"removed", removed}});
+    }
+  }
+  if (inv.global.json) {
+    inv.out << nlohmann::json{{"checked", checked}, {"bad", bad}, {"entries", arr}}.dump() << "\n";
+  } else if (!inv.global.quiet) {
+    inv.out << checked << " entries checked, " << bad << " bad\n";
+  }
+  if (bad > 0) {
+    throw VerificationError(
+        std::to_string(bad) + " of " + std::to_string(checked) +
+            " cache entries failed verification",
+        {{"layers", layer.empty() ? layer_names(setup) : layer}},
+        remove ? "the bad entries were removed from writable layers; rebuild or pull them again"
+               : "remove them with: slurm-factory cache verify --remove" +
+                     (layer.empty() ? std::string() : " --layer " + layer) +
+                     " (or trust their signer: slurm-factory cache keys import FILE)");
+  }
+  return 0;
+}
+
+// ---- gc -----------------------------------------------------------------------------------------
+
+int cache_gc(Invocation& inv) {
+  CommandSpec spec{
+      "slurm-factory cache gc (--older-than DAYS | --max-size SIZE) [--dry-run] [options]",
+      "Removes entries from the local cache layer, least recently used first (a local layer\n"
+      "records every read): every entry unused for more than DAYS days, then more until the\n"
+      "layer fits in SIZE (512m, 20g). Remote layers are never collected here: use the bucket's\n"
+      "lifecycle rules. Leftovers of interrupted writes older than an hour go too. The\n"
+      "per-<toolchain>/<arch> index is rebuilt afterwards when the layer has one.",
+      "  slurm-factory cache gc --older-than 30\n"
+      "  slurm-factory cache gc --max-size 20g --dry-run\n"};
+  std::string layer, local_cache, max_size;
+  double days = -1;
+  po::options_description opts("Options");
+  opts.add_options()("older-than", po::value(&days)->value_name("DAYS"),
+                     "remove entries unused for more than DAYS days (fractions allowed)")(
+      "max-size", po::value(&max_size)->value_name("SIZE"),
+      "then remove the least recently used until the layer fits (k, m, g)")(
+      "dry-run", po::bool_switch(), "only print what would be removed")(
+      "layer", po::value(&layer)->value_name("NAME"), "the layer (default: the local one)");
+  add_layer_options(opts, local_cache);
+  auto vm = parse_command(inv, spec, opts);
+  if (!vm) return 0;
+  CacheGcOptions go;
+  go.dry_run = (*vm)["dry-run"].as<bool>();
+  if (vm->count("older-than") != 0U) {
+    if (days < 0)
+      throw UsageError("--older-than needs a number of days >= 0",
+                       {{"value", std::to_string(days)}}, "e.g. --older-than 30");
+    go.older_than_seconds = static_cast<std::int64_t>(days * 86400.0);
+  }
+  if (!max_size.empty()) {
+    try {
+      const auto bytes = parse_byte_size(max_size);
+      if (bytes < 0) throw UsageError("negative size", {}, "");
+      go.max_size = static_cast<std::uint64_t>(bytes);
+    } catch (const SlurmFactoryError& e) {
+      throw UsageError(std::string("--max-size: ") + e.what(), {{"value", max_size}},
+                       "write a size like 512m or 20g");
+    }
+  }
+  if (!go.older_than_seconds && !go.max_size) {
+    throw UsageError("cache gc needs --older-than DAYS or --max-size SIZE", {},
+                     "slurm-factory cache gc --help");
+  }
+  App app(inv.global);
+  auto setup = make_cache_chain(app, chain_request(local_cache));
+  const CacheLayerSpec* spec_used = layer.empty() ? &local_layer_spec(setup) : setup.spec(layer);
+  if (spec_used == nullptr) named_layer(setup, layer);  // throws: unknown layer
+  if (spec_used->type != "local") {
+    throw CacheError("cache gc works on local layers only; '" + spec_used->name + "' is a " +
+                         spec_used->type + " layer",
+                     {{"layer", spec_used->name}, {"url", spec_used->url}},
+                     "expire remote entries with the storage's own tools (S3 lifecycle rules), or "
+                     "remove bad ones with: slurm-factory cache verify --remove --layer " +
+                         spec_used->name);
+  }
+  CacheProvider& l = named_layer(setup, spec_used->name);
+  auto result = run_cache_gc(l, go);
+  if (!result) {
+    throw CacheError(result.error().message, {{"layer", l.name()}, {"location", l.location()}},
+                     "check the directory's permissions and free space");
+  }
+  if (!go.dry_run && !result->removed.empty()) {
+    auto has_index = l.has("index.json");
+    if (has_index && *has_index) {
+      Scratch scratch;
+      if (auto r = rebuild_cache_index(l, scratch.path()); !r)
+        inv.err << "warning: cannot rebuild the index: " << r.error().message << "\n";
+    }
+  }
+  std::uint64_t freed = 0;
+  for (const auto& e : result->removed) freed += e.size;
+  if (inv.global.json) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& e : result->removed)
+      arr.push_back({{"key", e.base},
+                     {"size", e.size},
+                     {"last_use", utc_time(e.last_use)},
+                     {"complete", e.complete}});
+    inv.out << nlohmann::json{{"layer", l.name()},
+                              {"dry_run", go.dry_run},
+                              {"removed", arr},
+                              {"kept", result->kept},
+                              {"size_before", result->size_before},
+                              {"size_after", result->size_after}}
+                   .dump()
+            << "\n";
+    return 0;
+  }
+  for (const auto& e : result->removed) {
+    inv.out << (go.dry_run ? "would remove " : "removed ") << e.base
+            << (e.complete ? "" : " (incomplete)") << "  " << human_size(e.size) << "  last use "
+            << utc_time(e.last_use) << "\n";
+  }
+  if (!inv.global.quiet) {
+    inv.out << (go.dry_run ? "would free " : "freed ") << human_size(freed) << " in "
+            << result->removed.size() << " entries; " << result->kept << " kept ("
+            << human_size(result->size_after) << ") in layer '" << l.name() << "' (" << l.location()
+            << ")\n";
+  }
+  return 0;
+}
+
+// ---- index --------------------------------------------------------------------------------------
+
+int cache_index(Invocation& inv) {
+  CommandSpec spec{
+      "slurm-factory cache index [--layer NAME] [options]",
+      "Rebuilds <toolchain>/<arch>/index.json and the top index.json of every writable layer (or\n"
+      "the one given) from the manifests stored there. The http layer lists only through these\n"
+      "files, so run this on the layer a mirror is made from.",
+      "  slurm-factory cache index\n  slurm-factory cache index --layer site-s3\n"};
+  std::string layer, local_cache;
+  po::options_description opts("Options");
+  opts.add_options()("layer", po::value(&layer)->value_name("NAME"), "only this layer");
+  add_layer_options(opts, local_cache);
+  if (!parse_command(inv, spec, opts)) return 0;
+  App app(inv.global);
+  auto setup = make_cache_chain(app, chain_request(local_cache));
+  Scratch scratch;
+  nlohmann::json arr = nlohmann::json::array();
+  for (CacheProvider* l : selected_layers(setup, layer)) {
+    if (!l->writable()) {
+      if (!layer.empty()) {
+        throw CacheError("cache layer '" + l->name() + "' is read-only", {{"layer", l->name()}},
+                         "build the index on the writable layer the mirror is copied from");
+      }
+      continue;
+    }
+    auto n = rebuild_cache_index(*l, scratch.path());
+    if (!n) {
+      throw CacheError(
+          "cannot rebuild the index of layer '" + l->name() + "': " + n.error().message,
+          {{"layer", l->name()}, {"location", l->location()}},
+          "check the layer's url, credentials and permissions");
+    }
+    arr.push_back({{"layer", l->name()}, {"entries", *n}});
+    if (!inv.global.json && !inv.global.quiet)
+      inv.out << "indexed " << *n << " entries in layer '" << l->name() << "' (" << l->location()
+              << ")\n";
+  }
+  if (inv.global.json) inv.out << arr.dump() << "\n";
+  return 0;
+}
+
+// ---- keys ---------------------------------------------------------------------------------------
+
+std::string normalized_fingerprint(const std::string& text) {
+  std::string f;
+  for (char c : text) {
+    if (c == ' ') continue;
+    f += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  if (f.rfind("0X", 0) == 0) f = f.substr(2);
+  const bool hex = !f.empty() && std::all_of(f.begin(), f.end(), [](char c) {
+    return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+  });
+  if (!hex || (f.size() != 40 && f.size() != 64)) {
+    throw UsageError(
+        "'" + text + "' is not a key fingerprint (40 or 64 hex digits)", {{"fingerprint", text}},
+        "show fingerprints with: gpg --fingerprint (or cache keys import prints them)");
+  }
+  return f;
+}
+
+int keys_export(Invocation& inv) {
+  CommandSpec spec{
+      "slurm-factory cache keys export [--armor] [--output FILE] [KEYID]",
+      "Writes the public key that verifies this site's cache entries: KEYID, else signing.key_id,\n"
+      "else every key of signing.keyring (binary OpenPGP; --armor for ASCII armor). When the\n"
+      "signing key comes from signing.private_key_file / private_key_env, its public part is\n"
+      "written (always armored). Give the output to consumers: cache keys import FILE.",
+      "  slurm-factory cache keys export --armor > site-cache.asc\n"
+      "  slurm-factory cache keys export --output site-cache.gpg 0123ABCD...\n"};
+  std::string id, output;
+  po::options_description opts("Options");
+  opts.add_options()("armor,a", po::bool_switch(), "ASCII armor")(
+      "output,o", po::value(&output)->value_name("FILE"), "write to FILE instead of stdout");
+  po::options_description hidden;
+  hidden.add_options()("keyid", po::value(&id));
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::positional_options_description pos;
+  pos.add("keyid", 1);
+  auto vm = parse_command(inv, spec, all, pos);
+  if (!vm) return 0;
+  const bool armor = (*vm)["armor"].as<bool>();
+  App app(inv.global);
+  const SigningSettings& sig = app.config().signing;
+  std::string bytes;
+  if (id.empty() && sig.key_id.empty() &&
+      (!sig.private_key_file.empty() || !sig.private_key_env.empty())) {
+    GpgSignerOptions so;
+    so.private_key_file = sig.private_key_file;
+    so.private_key_env = sig.private_key_env;
+    so.passphrase_file = sig.passphrase_file;
+    so.passphrase_env = sig.passphrase_env;
+    GpgSigner signer(so);
+    bytes = signer.export_public_key();
+  } else {
+    const std::string pattern = id.empty() ? sig.key_id : id;
+    gpg::Context ctx(sig.keyring);
+    gpgme_set_armor(ctx.get(), armor ? 1 : 0);
+    gpg::Data out;
+    if (auto err =
+            gpgme_op_export(ctx.get(), pattern.empty() ? nullptr : pattern.c_str(), 0, out.get());
+        err) {
+      throw SigningError("cannot export keys: " + gpg::error_text(err),
+                         {{"keyring", sig.keyring.empty() ? "(default GNUPGHOME)" : sig.keyring}},
+                         "check signing.keyring");
+    }
+    bytes = out.str();
+    if (bytes.empty()) {
+      throw SigningError(
+          pattern.empty() ? "the keyring holds no public key"
+                          : "no public key matches '" + pattern + "'",
+          {{"keyring", sig.keyring.empty() ? "(default GNUPGHOME)" : sig.keyring}},
+          "list the keys with: gpg --homedir KEYRING --list-keys; set signing.key_id or KEYID");
+    }
+  }
+  if (output.empty()) {
+    inv.out << bytes;
+  } else {
+    std::ofstream f(output, std::ios::binary | std::ios::trunc);
+    f << bytes;
+    if (!f) {
+      throw UsageError("cannot write " + output, {{"file", output}},
+                       "check the directory exists and is writable");
+    }
+    if (!inv.global.quiet) inv.err << "wrote " << output << "\n";
+  }
+  return 0;
+}
+
+int keys_import(Invocation& inv) {
+  CommandSpec spec{
+      "slurm-factory cache keys import FILE",
+      "Imports the public keys in FILE (armored or binary) into signing.keyring (or the default\n"
+      "GNUPGHOME), so entries they signed verify. Every key of the keyring is trusted unless\n"
+      "signing.trusted_fingerprints narrows it: see `cache keys trust`.",
+      "  slurm-factory cache keys import site-cache.asc\n"};
+  std::string file;
+  po::options_description opts("Options");
+  po::options_description hidden;
+  hidden.add_options()("file", po::value(&file));
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::positional_options_description pos;
+  pos.add("file", 1);
+  if (!parse_command(inv, spec, all, pos)) return 0;
+  if (file.empty())
+    throw UsageError("cache keys import needs FILE", {}, "slurm-factory cache keys import FILE");
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw UsageError("cannot read " + file, {{"file", file}}, "check the path");
+  std::stringstream text;
+  text << in.rdbuf();
+  App app(inv.global);
+  const SigningSettings& sig = app.config().signing;
+  GpgVerifier verifier(GpgTrust{sig.keyring, {}});
+  auto fprs = verifier.import_keys(text.str());
+  if (!fprs) {
+    throw SigningError(
+        fprs.error().message,
+        {{"file", file}, {"keyring", sig.keyring.empty() ? "(default GNUPGHOME)" : sig.keyring}},
+        "give a file made by `cache keys export` or `gpg --export`");
+  }
+  std::set<std::string> unique(fprs->begin(), fprs->end());
+  if (inv.global.json) {
+    inv.out << nlohmann::json{{"imported", unique}, {"keyring", sig.keyring}}.dump() << "\n";
+    return 0;
+  }
+  for (const auto& f : unique) inv.out << "imported " << f << "\n";
+  if (!sig.trusted_fingerprints.empty() && !inv.global.quiet) {
+    inv.out << "signing.trusted_fingerprints is set: trust the new key with: slurm-factory cache "
+               "keys trust FINGERPRINT\n";
+  }
+  return 0;
+}
+
+int keys_trust(Invocation& inv) {
+  CommandSpec spec{
+      "slurm-factory cache keys trust FINGERPRINT [--write]",
+      "Adds FINGERPRINT to signing.trusted_fingerprints. Without --write, prints the config\n"
+      "snippet to put into a config file (nothing is changed). With --write, adds it to the user\n"
+      "config file ($XDG_CONFIG_HOME/slurm-factory/config.yaml or\n"
+      "~/.config/slurm-factory/config.yaml), keeping the previous file as config.yaml.bak; the\n"
+      "file is re-emitted by yaml-cpp, so its comments are not kept. Warns when the key is not in\n"
+      "signing.keyring (import it first, or entries it signed still do not verify).",
+      "  slurm-factory cache keys trust 0123456789ABCDEF0123456789ABCDEF01234567\n"
+      "  slurm-factory cache keys trust 0123456789ABCDEF0123456789ABCDEF01234567 --write\n"};
+  std::string text;
+  po::options_description opts("Options");
+  opts.add_options()("write", po::bool_switch(), "change the user config file");
+  po::options_description hidden;
+  hidden.add_options()("fingerprint", po::value(&text));
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::positional_options_description pos;
+  pos.add("fingerprint", 1);
+  auto vm = parse_command(inv, spec, all, pos);
+  if (!vm) return 0;
+  if (text.empty())
+    throw UsageError("cache keys trust needs FINGERPRINT", {},
+                     "slurm-factory cache keys trust --help");
+  const std::string fpr = normalized_fingerprint(text);
+  App app(inv.global);
+  const SigningSettings& sig = app.config().signing;
+  GpgVerifier verifier(GpgTrust{sig.keyring, {}});
+  if (!verifier.export_keys(fpr)) {
+    inv.err
+        << "warning: key " << fpr << " is not in "
+        << (sig.keyring.empty() ? std::string("the default keyring") : sig.keyring)
+        << "; import it (slurm-factory cache keys import FILE) or its entries will not verify\n";
+  }
+  std::vector<std::string> list = sig.trusted_fingerprints;
+  const bool already = std::find(list.begin(), list.end(), fpr) != list.end();
+  if (!already) list.push_back(fpr);
+  if (!(*vm)["write"].as<bool>()) {
+    inv.out << "# add to a config file (e.g. "
+            << user_config_file(ConfigSources::from_global(inv.global)).string()
+            << "):\nsigning:\n  trusted_fingerprints:\n";
+    for (const auto& f : list) inv.out << "    - " << f << "\n";
+    return 0;
+  }
+  const fs::path file = user_config_file(ConfigSources::from_global(inv.global));
+  if (file.empty()) {
+    throw ConfigurationError(
+        "no user config file: neither XDG_CONFIG_HOME nor HOME is set", {},
+        "set HOME, or add the snippet printed without --write to a --config file");
+  }
+  YAML::Node root;
+  std::error_code ec;
+  if (fs::exists(file, ec)) {
+    try {
+      root = YAML::LoadFile(file.string());
+    } catch (const YAML::Exception& e) {
+      throw ConfigurationError("cannot parse " + file.string() + ": " + e.what(),
+                               {{"file", file.string()}}, "fix the file, then run again");
+    }
+    fs::copy_file(file, file.string() + ".bak", fs::copy_options::overwrite_existing, ec);
+  }
+  if (!root.IsMap()) root = YAML::Node(YAML::NodeType::Map);
+  YAML::Node trusted = root["signing"]["trusted_fingerprints"];
+  bool present = false;
+  if (trusted.IsSequence()) {
+    for (const auto& n : trusted)
+      if (n.as<std::string>() == fpr) present = true;
+  }
+  if (!present) root["signing"]["trusted_fingerprints"].push_back(fpr);
+  fs::create_directories(file.parent_path(), ec);
+  const fs::path tmp = file.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    YAML::Emitter em;
+    em << root;
+    out << em.c_str() << "\n";
+    if (!out)
+      throw ConfigurationError("cannot write " + tmp.string(), {{"file", tmp.string()}},
+                               "check permissions");
+  }
+  fs::rename(tmp, file, ec);
+  if (ec)
+    throw ConfigurationError("cannot write " + file.string() + ": " + ec.message(),
+                             {{"file", file.string()}}, "check permissions");
+  inv.out << (present ? "already trusted in " : "trusted " + fpr + " in ") << file.string() << "\n";
+  return 0;
+}
+
+}  // namespace
+
+void add_cache_commands(CommandTable& table) {
+  table.add({{"cache", "list"}, "list the entries of the cache layers", cache_list});
+  table.add({{"cache", "push"},
+             "copy verified local entries to the remote layers",
+             [](Invocation& inv) { return cache_transfer(inv, true); }});
+  table.add({{"cache", "pull"},
+             "copy verified remote entries into the local layer",
+             [](Invocation& inv) { return cache_transfer(inv, false); }});
+  table.add({{"cache", "verify"}, "re-check signatures and sha256 of cache entries", cache_verify});
+  table.add({{"cache", "gc"}, "remove least recently used local entries", cache_gc});
+  table.add({{"cache", "index"}, "rebuild the per-toolchain/arch index of a layer", cache_index});
+  table.add({{"cache", "keys", "export"}, "write the cache signing public key", keys_export});
+  table.add(
+      {{"cache", "keys", "import"}, "import public keys that sign cache entries", keys_import});
+  table.add({{"cache", "keys", "trust"},
+             "add a fingerprint to signing.trusted_fingerprints",
+             keys_trust});
+}
+
+}  // namespace sf::cli
