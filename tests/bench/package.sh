@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Packaging throughput: `slurm-factory package` (assets, compiled-path scan, reproducible tar with
+# multithreaded zstd, sha256, provenance) on a staged view, next to `tar -cf - . | zstd -T0` (the
+# goal: >= 0.9x its throughput) and the original tool's `tar -czf` (ratio reported), plus sizes.
+#
+# Usage: tests/bench/package.sh [--build DIR] [--view DIR] [--toolchain NAME] [--version V]
+#   --build DIR      build tree holding bin/slurm-factory and its plugins (default: ./build)
+#   --view DIR       a real staged view (view/ of a build's staging folder). Default: a stand-in
+#                    made of this host's /usr/sbin (real ELF files), said so in the output.
+#   --toolchain, --version   what the artifact is named for (default bookworm, 24.11.5)
+set -euo pipefail
+
+build=build
+view=""
+toolchain=bookworm
+version=24.11.5
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --build) build=$2; shift 2 ;;
+    --view) view=$2; shift 2 ;;
+    --toolchain) toolchain=$2; shift 2 ;;
+    --version) version=$2; shift 2 ;;
+    -h | --help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "package.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+sf="${build}/bin/slurm-factory"
+[[ -x "${sf}" ]] || { echo "package.sh: ${sf} not found: build first (ninja -C ${build})" >&2; exit 1; }
+command -v zstd >/dev/null || { echo "package.sh: zstd is needed" >&2; exit 1; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/sf-bench-package.XXXXXX")
+trap 'rm -rf "${work}"' EXIT
+stage="${work}/stage"
+mkdir -p "${stage}"
+if [[ -z "${view}" ]]; then
+  view=/usr/sbin
+  echo "view: stand-in ${view} (no --view given; pass a real staged view for the real number)"
+else
+  echo "view: ${view}"
+fi
+# Hardlinks when on the same filesystem (as the view assembler does), else a copy.
+cp -al "${view}" "${stage}/view" 2>/dev/null || cp -a "${view}" "${stage}/view"
+bytes=$(du -sb "${stage}/view" | cut -f1)
+mb=$(awk -v b="${bytes}" 'BEGIN { printf "%.1f", b / 1048576 }')
+echo "input: ${mb} MiB, $(find "${stage}/view" -type f | wc -l) files, $(nproc) CPUs"
+
+now() { date +%s.%N; }
+rate() { awk -v b="${bytes}" -v s="$1" 'BEGIN { printf "%.1f", b / 1048576 / s }'; }
+
+# Warm the page cache so every contender reads from memory.
+tar -C "${stage}" -cf - . >/dev/null
+
+t0=$(now)
+"${sf}" -q package "${stage}" --slurm-version "${version}" --toolchain "${toolchain}" \
+  --unsigned -o "${work}/out" >/dev/null
+t1=$(now)
+ours=$(awk -v a="${t0}" -v b="${t1}" 'BEGIN { print b - a }')
+artifact=$(ls "${work}"/out/*.tar.zst)
+
+t0=$(now)
+tar -C "${stage}" -cf - . | zstd -T0 -3 -q >"${work}/ref.tar.zst"
+t1=$(now)
+zst=$(awk -v a="${t0}" -v b="${t1}" 'BEGIN { print b - a }')
+
+t0=$(now)
+tar -czf "${work}/ref.tar.gz" -C "${stage}" .
+t1=$(now)
+gz=$(awk -v a="${t0}" -v b="${t1}" 'BEGIN { print b - a }')
+
+size() { stat -c %s "$1"; }
+printf '%-34s %8s %10s %12s\n' "method" "seconds" "MiB/s" "size"
+printf '%-34s %8.2f %10s %12s\n' "slurm-factory package (tar.zst)" "${ours}" "$(rate "${ours}")" "$(size "${artifact}")"
+printf '%-34s %8.2f %10s %12s\n' "tar | zstd -T0 -3" "${zst}" "$(rate "${zst}")" "$(size "${work}/ref.tar.zst")"
+printf '%-34s %8.2f %10s %12s\n' "tar -czf (original)" "${gz}" "$(rate "${gz}")" "$(size "${work}/ref.tar.gz")"
+awk -v o="${ours}" -v z="${zst}" -v g="${gz}" 'BEGIN {
+  r = z / o
+  printf "throughput vs tar|zstd -T0: %.2fx (goal >= 0.90: %s)\n", r, (r >= 0.9 ? "met" : "NOT met")
+  printf "throughput vs tar -czf:     %.2fx\n", g / o
+}'
+echo "artifact: $(basename "${artifact}") $(size "${artifact}") bytes"
