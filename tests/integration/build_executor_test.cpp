@@ -97,10 +97,11 @@ class BuildExecutorTest : public ::testing::Test {
     if (!root_.empty()) fs::remove_all(root_, ec);
   }
 
-  Plan plan_for(const std::string& root) {
+  // `version`: the root recipe's version (the planner's "Slurm version" is the root's).
+  Plan plan_for(const std::string& root, const std::string& version) {
     static RecipeBook book = RecipeBook::load_directory(RecipeBook::default_directory());
     PlanRequest req;
-    req.slurm_version = "24.11.5";
+    req.slurm_version = version;
     req.toolchain = release_;
     req.toolchain_image_hash = image_hash_;
     req.root = root;
@@ -171,7 +172,7 @@ class BuildExecutorTest : public ::testing::Test {
 };
 
 TEST_F(BuildExecutorTest, BuildsLz4RelocatedSignedAndARerunBuildsNothing) {
-  const Plan plan = plan_for("lz4");
+  const Plan plan = plan_for("lz4", "1.10.0");
   ASSERT_EQ(plan.packages.size(), 1U);
   auto c = chain();
   const BuildReport first = build(plan, *c);
@@ -193,7 +194,7 @@ TEST_F(BuildExecutorTest, BuildsLz4RelocatedSignedAndARerunBuildsNothing) {
 }
 
 TEST_F(BuildExecutorTest, BuildsJsonCWithCmake) {
-  const Plan plan = plan_for("json-c");
+  const Plan plan = plan_for("json-c", "0.18");
   auto c = chain();
   const BuildReport report = build(plan, *c);
   ASSERT_EQ(report.built(), 1U);
@@ -201,7 +202,7 @@ TEST_F(BuildExecutorTest, BuildsJsonCWithCmake) {
 }
 
 TEST_F(BuildExecutorTest, AFailingStepIsABuildErrorWithItsDebugBundle) {
-  Plan plan = plan_for("lz4");
+  Plan plan = plan_for("lz4", "1.10.0");
   auto& spec = plan.packages[0];
   spec.build_args = {"-C", "lib", "no-such-target"};
   spec.hash = std::string(64, 'e');  // never a real entry
