@@ -243,15 +243,17 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
         {"build_id", result.report.build_id},
         {"logs", result.report.log_dir.string()}});
 
-  // 5. assembly: view assembly and the packager are not there yet.
+  // 5. assembly: view assembly and the packager are not there yet. The run's copies of the
+  // entries are not needed by anything else (the cache layers hold them).
   emit("assemble", "start", "assembling the view");
+  std::error_code ec;
+  fs::remove_all(result.report.entries_dir.parent_path(), ec);
   throw NotImplementedError(
       "every package of Slurm " + plan.slurm_version + " for " + request.toolchain +
           " is built and cached, but the pipeline stops at the stage 'assemble': view assembly "
           "and the tarball packager do not exist yet",
       {{"stage", "assemble"},
        {"build id", result.report.build_id},
-       {"entries", result.report.entries_dir.string()},
        {"logs", result.report.log_dir.string()}},
       "no artifact was written; the staged trees are in the cache (rerun to reuse them)");
 }
