@@ -487,8 +487,17 @@ int cache_verify(Invocation& inv) {
   Scratch scratch;
   nlohmann::json arr = nlohmann::json::array();
   std::size_t checked = 0, bad = 0;
+  std::vector<std::string> unreachable;
   for (CacheProvider* l : selected_layers(setup, layer)) {
-    for (const auto& e : entries_or_throw(*l)) {
+    auto listed = entries_of(*l);
+    if (!listed) {
+      if (!layer.empty()) entries_or_throw(*l);
+      inv.err << "warning: cannot list layer '" << l->name() << "' (" << l->location()
+              << "), its entries are not verified: " << listed.error().message << "\n";
+      unreachable.push_back(l->name());
+      continue;
+    }
+    for (const auto& e : *listed) {
       ++checked;
       const auto key = CacheEntryKey::parse(e.base + ".manifest.json");
       const fs::path dir = scratch.path() / std::to_string(checked);
@@ -530,7 +539,12 @@ int cache_verify(Invocation& inv) {
     }
   }
   if (inv.global.json) {
-    inv.out << nlohmann::json{{"checked", checked}, {"bad", bad}, {"entries", arr}}.dump() << "\n";
+    inv.out << nlohmann::json{{"checked", checked},
+                              {"bad", bad},
+                              {"unreachable", unreachable},
+                              {"entries", arr}}
+                   .dump()
+            << "\n";
   } else if (!inv.global.quiet) {
     inv.out << checked << " entries checked, " << bad << " bad\n";
   }
@@ -543,6 +557,13 @@ int cache_verify(Invocation& inv) {
                : "remove them with: slurm-factory cache verify --remove" +
                      (layer.empty() ? std::string() : " --layer " + layer) +
                      " (or trust their signer: slurm-factory cache keys import FILE)");
+  }
+  if (!unreachable.empty()) {
+    std::string names;
+    for (const auto& n : unreachable) names += (names.empty() ? "" : ", ") + n;
+    throw CacheError("could not verify cache layer(s) " + names + ": they cannot be listed",
+                     {{"layers", names}, {"checked", std::to_string(checked)}},
+                     "check the layers' urls and credentials, or verify one layer with --layer");
   }
   return 0;
 }
