@@ -156,6 +156,23 @@ TEST_F(SlurmInstallScriptTest, RelocationRewritesTextFilesOnceAndFollowsAMove) {
   EXPECT_EQ(unit_text.find(root + "/"), std::string::npos) << unit_text;
 }
 
+TEST_F(SlurmInstallScriptTest, RewritesTheViewTextFilesListedAtPackaging) {
+  std::ofstream(root_ / "view/sbin/seff")
+      << "#!/usr/bin/perl\nuse lib \"/opt/slurm/view/lib/perl5\";\n";
+  std::ofstream(root_ / "view/sbin/untouched") << "/opt/slurm/view but not listed\n";
+  std::ofstream(root_ / "outside.txt") << "/opt/slurm/view\n";
+  std::ofstream(root_ / "data/slurm_assets/prefix-files.txt")
+      << "sbin/seff\n../outside.txt\n"
+      << (root_ / "outside.txt").string() << "\n";
+  auto r = sh("bash " + script_.string());
+  ASSERT_EQ(r.rc, 0) << r.out;
+  const std::string root = fs::canonical(root_).string();
+  EXPECT_EQ(read(root_ / "view/sbin/seff"),
+            "#!/usr/bin/perl\nuse lib \"" + root + "/view/lib/perl5\";\n");
+  EXPECT_EQ(read(root_ / "view/sbin/untouched"), "/opt/slurm/view but not listed\n");
+  EXPECT_EQ(read(root_ / "outside.txt"), "/opt/slurm/view\n") << "a listed path left the view";
+}
+
 TEST_F(SlurmInstallScriptTest, DryRunFullInitPrintsThePlanAndChangesNothing) {
   const auto tree_before = snapshot(root_);
   const auto etc_slurm_before = snapshot("/etc/slurm");

@@ -272,7 +272,9 @@ relocate() {
   if [[ -f "${ASSETS}/prefix-files.txt" ]]; then
     local rel
     while IFS= read -r rel; do
-      if [[ -n "${rel}" && "${rel}" != */../* && -f "${VIEW}/${rel}" && ! -L "${VIEW}/${rel}" ]]; then
+      # Only plain files inside the view: no absolute paths, no "..", no symlinks.
+      if [[ -n "${rel}" && "${rel}" != /* && "${rel}" != *..* && -f "${VIEW}/${rel}" &&
+        ! -L "${VIEW}/${rel}" ]]; then
         files+=("${VIEW}/${rel}")
       fi
     done <"${ASSETS}/prefix-files.txt"
