@@ -269,8 +269,10 @@ std::string EngineApiBackend::import_image(const std::filesystem::path& rootfs_t
   }
   auto info = inspect_image(reference);
   const std::string& id = stream.last_status();
-  if (!info && id.rfind("sha256:", 0) == 0) {
-    // Podman's compat import ignores repo/tag: tag the new image by its id.
+  const bool is_new = info && (info->id == id || info->id == "sha256:" + id);
+  if ((!info || !is_new) && id.rfind("sha256:", 0) == 0) {
+    // Podman's compat import ignores repo/tag: tag the new image by its id (also when the
+    // reference still names an older import).
     EngineRequest tag_req;
     tag_req.method = "POST";
     tag_req.path = "/images/" + id + "/tag";

@@ -5,9 +5,11 @@
 #include <cctype>
 #include <deque>
 #include <fstream>
+#include <optional>
 #include <ostream>
 
 #include "slurm_factory/core/interrupt_guard.hpp"
+#include "slurm_factory/core/live_tail.hpp"
 
 namespace sf {
 namespace {
@@ -16,7 +18,9 @@ namespace {
 class OutputCollector {
  public:
   OutputCollector(const std::filesystem::path& log_file, std::ostream* live, std::size_t tail)
-      : log_(log_file, std::ios::binary | std::ios::trunc), live_(live), max_tail_(tail) {}
+      : log_(log_file, std::ios::binary | std::ios::trunc), max_tail_(tail) {
+    if (live != nullptr) live_.emplace(*live, stream_is_terminal(*live));
+  }
 
   bool ok() const { return static_cast<bool>(log_); }
 
@@ -36,19 +40,20 @@ class OutputCollector {
   std::vector<std::string> finish() {
     if (!partial_.empty()) line(partial_);
     partial_.clear();
+    if (live_) live_->finish();
     log_.flush();
     return {tail_.begin(), tail_.end()};
   }
 
  private:
   void line(const std::string& l) {
-    if (live_ != nullptr) *live_ << "  | " << l << "\n" << std::flush;
+    if (live_) live_->line(l);
     tail_.push_back(l);
     if (tail_.size() > max_tail_) tail_.pop_front();
   }
 
   std::ofstream log_;
-  std::ostream* live_;
+  std::optional<LiveTail> live_;  // the last lines redrawn on a terminal, plain lines elsewhere
   std::size_t max_tail_;
   std::string partial_;
   std::deque<std::string> tail_;
@@ -168,7 +173,8 @@ HermeticRunResult run_hermetic(ContainerBackend& backend, const HermeticRunSpec&
       const int sig = interrupt_signal();
       throw fail(std::string("interrupted by ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +
                      "; the build container was removed",
-                 {{"container", id.substr(0, 12)}}, "run the command again when ready");
+                 {{"container", id.substr(0, 12)}, {"signal", std::to_string(sig)}},
+                 "run the command again when ready");
     }
     for (const auto& [k, v] : ctx) e.with(k, v);
     throw;

@@ -1,6 +1,7 @@
 #include "slurm_factory/core/interrupt_guard.hpp"
 
 #include <atomic>
+#include <string>
 
 namespace sf {
 namespace {
@@ -15,6 +16,17 @@ bool interrupt_requested() noexcept { return g_signal.load() != 0; }
 int interrupt_signal() noexcept { return g_signal.load(); }
 void clear_interrupt() noexcept { g_signal.store(0); }
 void request_interrupt(int signal) noexcept { g_signal.store(signal); }
+
+int exit_status_for(const SlurmFactoryError& error) noexcept {
+  try {
+    const std::string sig = error.context_value("signal");
+    if (sig == std::to_string(SIGINT) || sig == std::to_string(SIGTERM)) {
+      return 128 + std::stoi(sig);
+    }
+  } catch (...) {  // NOLINT(bugprone-empty-catch): fall back to the class's code
+  }
+  return static_cast<int>(error.exit_code());
+}
 
 InterruptGuard::InterruptGuard() {
   struct sigaction sa {};

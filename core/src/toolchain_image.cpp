@@ -111,7 +111,16 @@ ToolchainImage prepare_toolchain_image(ContainerBackend& backend, const Toolchai
     }
     const std::string bhash = bootstrap_recipe_hash(*recipe, r.release.arch);
     base = "slurm-factory/base-" + recipe->suite + ":" + bhash.substr(0, 12);
-    if (!backend.image_exists(base)) {
+    // An import made before images got their own label key carries the container label, so every
+    // container run from it (the build's intermediate containers too) would look like ours to
+    // `clean`: re-import such a base with the current labels.
+    const auto existing = backend.inspect_image(base);
+    const bool stale_labels = existing && existing->labels.count(kManagedLabel) != 0;
+    if (stale_labels) {
+      log().info("toolchain {}: re-importing {} (it carries the container label {})",
+                 r.release.name, base, kManagedLabel);
+    }
+    if (!existing || stale_labels) {
       const auto rootfs = bootstrap_rootfs(*recipe, r.release.arch, r.cache_dir, r.progress);
       log().info("toolchain {}: importing the bootstrapped rootfs as {}", r.release.name, base);
       backend.import_image(rootfs, base,

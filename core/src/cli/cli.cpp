@@ -8,6 +8,7 @@
 
 #include "slurm_factory/core/cli/command.hpp"
 #include "slurm_factory/core/cli/command_groups.hpp"
+#include "slurm_factory/core/interrupt_guard.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
 
@@ -112,7 +113,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     return cmd->run(inv);
   } catch (const SlurmFactoryError& e) {
     err << e.render() << "\n";
-    return static_cast<int>(e.exit_code());
+    return exit_status_for(e);  // 130 / 143 when a run was stopped by SIGINT / SIGTERM
   } catch (const std::exception& e) {
     err << "internal error: " << e.what()
         << "\n  what to do: rerun with -vv and report the output as a bug\n";

@@ -1,8 +1,14 @@
 // `slurm-factory toolchain prepare NAME [--backend B]` (also `toolchains prepare`): build or reuse
 // a release's build image. `slurm-factory clean [--full] [--dry-run]`: remove the containers (and
 // with --full the images) that carry slurm-factory's labels, and nothing else.
+// `slurm-factory toolchain run NAME -- COMMAND...`: run a command in a hermetic container from the
+// toolchain's image (the way package builds run), passing its exit code through.
+#include <unistd.h>
+
+#include <algorithm>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -10,6 +16,9 @@
 #include "slurm_factory/core/build_request.hpp"
 #include "slurm_factory/core/cli/command_groups.hpp"
 #include "slurm_factory/core/container_clean.hpp"
+#include "slurm_factory/core/hermetic_runner.hpp"
+#include "slurm_factory/core/live_tail.hpp"
+#include "slurm_factory/core/shell_quote.hpp"
 #include "slurm_factory/core/toolchain_image.hpp"
 #include "slurm_factory/core/toolchain_resolution.hpp"
 #include "slurm_factory/errors.hpp"
@@ -58,13 +67,15 @@ int run_prepare(Invocation& inv) {
   ResolvedToolchain resolved = resolve_toolchain(app, name, features);
   auto backend = make_backend(app, backend_name);
   ToolchainImageRequest req = resolved.image;
-  const bool show = !inv.global.quiet && !inv.global.json;
-  if (show) {
-    req.progress = [&inv](std::string_view line) {
-      inv.err << "  | " << line << "\n" << std::flush;
-    };
+  // Build output: the last lines redrawn on a terminal, plain lines elsewhere, nothing with
+  // --json or -q (the full output is in the log file either way).
+  std::optional<LiveTail> tail;
+  if (!inv.global.quiet && !inv.global.json) {
+    tail.emplace(inv.err, stream_is_terminal(inv.err));
+    req.progress = [&tail](std::string_view line) { tail->line(line); };
   }
   const auto image = prepare_toolchain_image(*backend, req);
+  if (tail) tail->finish();
   if (inv.global.json) {
     inv.out << nlohmann::json{{"toolchain", name},
                               {"image", image.tag},
@@ -87,25 +98,39 @@ int run_prepare(Invocation& inv) {
 }
 
 int run_clean(Invocation& inv) {
-  CommandSpec spec{"slurm-factory clean [--full] [--dry-run] [--backend docker|podman]",
-                   "Removes the containers that carry slurm-factory's label "
-                   "(org.slurm-factory.managed=true), and with --full its images too (toolchain "
-                   "and bootstrapped base images). Nothing without the label is touched. Prints "
-                   "what it removed.",
-                   "  slurm-factory clean --dry-run\n  slurm-factory clean --full\n"};
+  CommandSpec spec{
+      "slurm-factory clean [--full] [--dry-run] [--backend docker|podman] "
+      "[--label KEY=VALUE]",
+      "Removes the containers that carry slurm-factory's label "
+      "(org.slurm-factory.managed=true), and with --full its images too (toolchain "
+      "and bootstrapped base images). Nothing without the label is touched. Prints "
+      "what it removed.",
+      "  slurm-factory clean --dry-run\n  slurm-factory clean --full\n"
+      "  slurm-factory clean --backend podman --label org.slurm-factory.kind=build\n"};
   po::options_description opts("Options");
   bool full = false;
   bool dry = false;
   std::string backend_name;
+  std::vector<std::string> labels;
   opts.add_options()("full", po::bool_switch(&full), "remove images too")(
       "dry-run", po::bool_switch(&dry), "list what would be removed, remove nothing")(
-      "backend", po::value(&backend_name), "container backend (default: config default_backend)");
+      "backend", po::value(&backend_name), "container backend (default: config default_backend)")(
+      "label", po::value(&labels)->composing(),
+      "KEY=VALUE: only objects that also carry this label (repeatable)");
   if (!parse_command(inv, spec, opts)) return 0;
-  App app(inv.global);
-  auto backend = make_backend(app, backend_name);
   CleanOptions options;
   options.full = full;
   options.dry_run = dry;
+  for (const auto& l : labels) {
+    const auto eq = l.find('=');
+    if (eq == 0 || l.empty()) {
+      throw UsageError("--label needs KEY=VALUE (or KEY), got \"" + l + "\"", {},
+                       "for example --label org.slurm-factory.kind=build");
+    }
+    options.selector[l.substr(0, eq)] = eq == std::string::npos ? "" : l.substr(eq + 1);
+  }
+  App app(inv.global);
+  auto backend = make_backend(app, backend_name);
   const auto report = clean_managed_objects(*backend, options);
   const std::string verb = dry ? "would remove" : "removed";
   if (inv.global.json) {
@@ -118,11 +143,20 @@ int run_clean(Invocation& inv) {
     inv.out << j.dump() << "\n";
   } else {
     for (const auto& c : report.containers) {
-      inv.out << verb << " container " << c.id.substr(0, 12) << " "
-              << (c.names.empty() ? "" : c.names[0]) << " (" << c.image << ")\n";
+      std::string name = c.names.empty() ? "" : c.names[0];
+      if (!name.empty() && name[0] == '/') name.erase(0, 1);  // docker's "/name"
+      std::string image = c.image;
+      if (image.rfind("sha256:", 0) == 0) image = image.substr(7, 12);
+      inv.out << verb << " container " << c.id.substr(0, 12) << " " << name << " (image " << image
+              << ")\n";
     }
     for (const auto& i : report.images) {
-      inv.out << verb << " image " << (i.tags.empty() ? i.id : i.tags[0]) << "\n";
+      std::string refs;
+      for (const auto& t : i.tags) {
+        if (t != "<none>:<none>") refs += (refs.empty() ? "" : ", ") + t;
+      }
+      const std::string id = i.id.rfind("sha256:", 0) == 0 ? i.id.substr(7, 12) : i.id;
+      inv.out << verb << " image " << (refs.empty() ? id : refs + " (" + id + ")") << "\n";
     }
     if (report.containers.empty() && report.images.empty()) {
       inv.out << "nothing to remove on " << backend->name() << "\n";
@@ -137,11 +171,98 @@ int run_clean(Invocation& inv) {
   return 0;
 }
 
+int run_toolchain_run(Invocation& inv) {
+  CommandSpec spec{
+      "slurm-factory toolchain run NAME [--backend B] [--timeout S] [--gpu G] -- COMMAND [ARG...]",
+      "Runs COMMAND (with /bin/sh -c when it is one word with spaces) in a fresh hermetic "
+      "container "
+      "from toolchain NAME's build image, the way package builds run: as the builder user, "
+      "network off, every capability dropped, under the configured limits. The image is prepared "
+      "first (reused when it exists). Output is shown as a short live tail on a terminal and "
+      "kept in <cache_dir>/logs/; the command's exit code is passed through. SIGINT/SIGTERM "
+      "remove the container and exit 130/143.",
+      "  slurm-factory toolchain run trixie -- gcc --version\n"
+      "  slurm-factory toolchain run bookworm -- 'ldd --version | head -1'\n"};
+  // Everything after "--" is the command, never options of ours.
+  std::vector<std::string> command;
+  auto dash = std::find(inv.args.begin(), inv.args.end(), "--");
+  if (dash != inv.args.end()) {
+    command.assign(dash + 1, inv.args.end());
+    inv.args.erase(dash, inv.args.end());
+  }
+  po::options_description opts("Options");
+  std::string name;
+  std::string backend_name;
+  std::vector<std::string> gpu;
+  double timeout_s = 0;
+  opts.add_options()("name", po::value(&name), "toolchain release")(
+      "backend", po::value(&backend_name), "container backend (default: config default_backend)")(
+      "timeout", po::value(&timeout_s), "kill the container after S seconds (default: none)")(
+      "gpu", po::value(&gpu)->composing(), "use the image with a GPU feature's packages");
+  po::positional_options_description pos;
+  pos.add("name", 1);
+  if (!parse_command(inv, spec, opts, pos)) return 0;
+  if (name.empty() || command.empty()) {
+    throw UsageError("toolchain run needs a release name and a command after --", {},
+                     "for example: slurm-factory toolchain run trixie -- gcc --version");
+  }
+  App app(inv.global);
+  std::vector<std::string> features;
+  for (const auto& g : parse_gpu_flavours(gpu)) features.push_back("gpu-" + g);
+  ResolvedToolchain resolved = resolve_toolchain(app, name, features);
+  auto backend = make_backend(app, backend_name);
+  const bool show = !inv.global.quiet && !inv.global.json;
+  ToolchainImageRequest req = resolved.image;
+  std::optional<LiveTail> tail;
+  if (show) {
+    tail.emplace(inv.err, stream_is_terminal(inv.err));
+    req.progress = [&tail](std::string_view line) { tail->line(line); };
+  }
+  const auto image = prepare_toolchain_image(*backend, req);
+  if (tail) tail->finish();
+
+  HermeticRunSpec run;
+  run.image = image.tag;
+  run.script = command.size() == 1 ? command[0] : shell_join(command);
+  const auto& build = app.config().build;
+  run.cpus = build.cpus;
+  run.memory_bytes = build.memory.empty() ? 0 : parse_byte_size(build.memory);
+  run.shm_bytes = build.shm.empty() ? 0 : parse_byte_size(build.shm);
+  run.pids_limit = build.pids;
+  run.labels[kKindLabel] = "run";
+  run.labels[kToolchainLabel] = name;
+  run.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(timeout_s * 1000));
+  run.log_file = resolved.image.cache_dir / "logs" /
+                 ("run-" + name + "-" + std::to_string(::getpid()) + ".log");
+  run.live = show ? &inv.err : nullptr;
+  run.check = false;
+  run.context = {{"toolchain", name}};
+  const auto result = run_hermetic(*backend, run);
+  if (inv.global.json) {
+    inv.out << nlohmann::json{{"toolchain", name},
+                              {"image", image.tag},
+                              {"backend", backend->name()},
+                              {"exit_code", result.exit_code},
+                              {"log_file", result.log_file.string()},
+                              {"seconds", static_cast<double>(result.elapsed.count()) / 1000.0}}
+                   .dump()
+            << "\n";
+  } else if (show) {
+    inv.err << "exit code " << result.exit_code << " ("
+            << static_cast<double>(result.elapsed.count()) / 1000.0
+            << " s; log: " << result.log_file.string() << ")\n";
+  }
+  return result.exit_code;
+}
+
 }  // namespace
 
 void add_container_commands(CommandTable& table) {
   table.add({{"toolchain", "prepare"}, "build or reuse a toolchain's build image", run_prepare});
   table.add({{"toolchains", "prepare"}, "build or reuse a toolchain's build image", run_prepare});
+  table.add({{"toolchain", "run"},
+             "run a command in a hermetic container of a toolchain",
+             run_toolchain_run});
   table.add({{"clean"}, "remove slurm-factory's containers (--full: and images)", run_clean});
 }
 

@@ -6,6 +6,8 @@
 
 #include <csignal>
 
+#include "slurm_factory/errors.hpp"
+
 namespace sf {
 
 bool interrupt_requested() noexcept;
@@ -13,6 +15,10 @@ int interrupt_signal() noexcept;  // the signal received, 0 when none
 void clear_interrupt() noexcept;
 // For tests and for code that wants to cancel a run from another thread.
 void request_interrupt(int signal) noexcept;
+
+// The process exit status for an error: 128 + signal (130 for SIGINT, 143 for SIGTERM) when the
+// error says a run was stopped by one of them (context "signal"), else the error class's code.
+int exit_status_for(const SlurmFactoryError& error) noexcept;
 
 class InterruptGuard {
  public:
