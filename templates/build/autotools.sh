@@ -1,6 +1,11 @@
 # Autotools (and look-alikes such as OpenSSL's ./config): in-tree configure, make, make install.
 sf_configure() {
   cd "$SF_SRC"
+  # A tag snapshot (e.g. a Debian orig tarball) may ship configure.ac without configure.
+  if [ -z "$SF_CONFIGURE_COMMAND" ] && [ ! -x ./configure ] && [ -f configure.ac ]; then
+    echo "no ./configure in the sources: running autoreconf -fi (set 'autoreconf: true' in the recipe)"
+    autoreconf -fi
+  fi
   eval "set -- $SF_CONFIGURE_ARGS"
   ${SF_CONFIGURE_COMMAND:-./configure} "$@"
 }
