@@ -34,7 +34,7 @@ check() { # check NAME STATUS [DETAIL]
 }
 cleanup() {
   [ -n "${GNUPGHOME:-}" ] && gpgconf --homedir "$GNUPGHOME" --kill all >/dev/null 2>&1
-  rm -rf "$work/gnupg" "$work/views"
+  rm -rf "$work/views"
   [ -n "${SF_E2E_CACHE:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
@@ -44,11 +44,15 @@ if [ ! -x "$SF_BIN" ]; then
   exit 1
 fi
 
-# A throwaway signing key; its keyring is also the trust anchor for reading entries back.
-export GNUPGHOME="$work/gnupg"
+# A throwaway signing key; its keyring is also the trust anchor for reading entries back. With a
+# kept cache (SF_E2E_CACHE) the key is kept beside it, so the entries stay trusted between runs.
+export GNUPGHOME="$CACHE/e2e-gnupg"
+[ -n "${SF_E2E_CACHE:-}" ] || GNUPGHOME="$work/gnupg"
 mkdir -p "$GNUPGHOME" && chmod 700 "$GNUPGHOME"
-gpg --batch --quiet --passphrase '' --quick-gen-key 'slurm-factory e2e <e2e@slurm-factory.invalid>' \
-  ed25519 sign never 2>/dev/null
+if ! gpg --batch --list-secret-keys 2>/dev/null | grep -q 'slurm-factory e2e'; then
+  gpg --batch --quiet --passphrase '' --quick-gen-key \
+    'slurm-factory e2e <e2e@slurm-factory.invalid>' ed25519 sign never 2>/dev/null
+fi
 fpr=$(gpg --batch --with-colons --list-secret-keys | awk -F: '/^fpr:/ {print $10; exit}')
 cat > "$work/config.yaml" <<CONF
 cache_dir: $CACHE
