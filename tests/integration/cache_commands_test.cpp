@@ -85,7 +85,7 @@ TEST(CacheCommandsS3, PushAllWipePullAllVerify) {
   ASSERT_EQ(run({"cache", "verify"}), 0) << out.str() << err.str();
   EXPECT_THAT(out.str(), HasSubstr("6 entries checked, 0 bad"));
 
-  // Pulled entries really work: the chain serves one from the local layer.
+  // Both layers list the three entries.
   ASSERT_EQ(run({"--json", "cache", "list"}), 0) << err.str();
   auto listed = nlohmann::json::parse(out.str());
   EXPECT_EQ(listed.size(), 6U);
