@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include <deque>
+#include <thread>
 
 #include "slurm_factory/core/engine_api_client.hpp"
 #include "slurm_factory/core/log_frame_demuxer.hpp"
@@ -11,6 +12,9 @@
 
 namespace sf {
 namespace {
+
+// How long stream_logs watches a just-started container stop before following its logs.
+constexpr long kShortWaitMs = 60;
 
 using Query = std::vector<std::pair<std::string, std::string>>;
 
@@ -467,9 +471,19 @@ bool EngineApiBackend::stream_logs(const std::string& id, const OutputSink& sink
                          {{"container", id}, {"socket", options_.socket}});
   }
   LogFrameDemuxer demux(sink, info->tty);
+  // A short command has often finished by now. Following the logs of a stopped container costs
+  // Podman a fixed poll interval (250 ms) before the stream ends; a wait of a few milliseconds
+  // tells whether it stopped, and then one plain read gets the whole output.
+  const auto settle = std::chrono::steady_clock::now() + std::chrono::milliseconds(kShortWaitMs);
+  while (info && info->running && std::chrono::steady_clock::now() < settle) {
+    // Inspect is a cheap answer on both engines (Podman's wait polls at 250 ms itself).
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    info = inspect_container(id);
+  }
+  const bool stopped = info && !info->running && info->state != "created";
   EngineRequest req;
   req.path = "/containers/" + id + "/logs";
-  req.query = {{"follow", "1"}, {"stdout", "1"}, {"stderr", "1"}};
+  req.query = {{"follow", stopped ? "0" : "1"}, {"stdout", "1"}, {"stderr", "1"}};
   req.on_data = [&](std::string_view d) { demux.feed(d); };
   req.timeout = timeout;
   auto resp = client().request(req);

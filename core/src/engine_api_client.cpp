@@ -207,6 +207,11 @@ EngineResponse EngineApiClient::request(const EngineRequest& req) {
   curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  // libcurl's own timer ends the request on time; the progress callback alone runs only about
+  // once a second while a request idles (a 100 ms wait would last a second).
+  if (req.timeout.count() > 0) {
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout.count()));
+  }
   if (!req.body_file.empty()) {
     curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
@@ -229,6 +234,7 @@ EngineResponse EngineApiClient::request(const EngineRequest& req) {
                                          {"request", req.method + " " + req.path},
                                          {"signal", std::to_string(interrupt_signal())}});
   }
+  if (rc == CURLE_OPERATION_TIMEDOUT && t.has_deadline) resp.timed_out = true;
   if (resp.timed_out) return resp;
   if (rc != CURLE_OK) {
     throw ContainerError(

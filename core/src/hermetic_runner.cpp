@@ -190,8 +190,15 @@ HermeticRunResult run_hermetic(ContainerBackend& backend, const HermeticRunSpec&
         "raise the timeout, or look at the log for a step that hangs");
   }
   result.tail = out.finish();
-  const WaitResult w = backend.wait_container(id, std::chrono::seconds(60));
+  // The logs end when the container stops; ask the engine to wait only when it still runs
+  // (Podman answers a wait no sooner than its 250 ms poll, even for a stopped container).
   auto info = backend.inspect_container(id);
+  WaitResult w;
+  w.timed_out = true;
+  if (info && info->running) {
+    w = backend.wait_container(id, std::chrono::seconds(60));
+    info = backend.inspect_container(id);
+  }
   if (!info) {
     throw fail("the build container disappeared while the script ran (removed from outside)",
                {{"container", id.substr(0, 12)}, {"last output", join_tail(result.tail)}},
