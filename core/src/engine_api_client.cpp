@@ -284,6 +284,30 @@ void EngineApiClient::throw_error(const EngineResponse& resp, const std::string&
   throw ContainerError(what, std::move(context), hint);
 }
 
+void EngineApiClient::fetch_version() {
+  EngineRequest ver;
+  ver.path = "/version";
+  ver.versioned = false;
+  ver.timeout = std::chrono::seconds(10);
+  auto v = request(ver);
+  version_ = nlohmann::json::parse(v.body, nullptr, false);
+  if (v.timed_out || !v.ok() || !version_.is_object()) {
+    version_ = nlohmann::json::object();
+    throw ContainerError("the container engine's /version answer is unusable",
+                         {{"socket", socket_}, {"http status", std::to_string(v.status)}});
+  }
+  if (version_.contains("Components") && version_["Components"].is_array()) {
+    for (const auto& c : version_["Components"]) {
+      if (c.value("Name", "").find("Podman") != std::string::npos) podman_ = true;
+    }
+  }
+}
+
+const nlohmann::json& EngineApiClient::version_info() {
+  if (!version_.is_object() || version_.empty()) fetch_version();
+  return version_;
+}
+
 void EngineApiClient::negotiate() {
   if (negotiated_) return;
   EngineRequest ping;
@@ -297,17 +321,12 @@ void EngineApiClient::negotiate() {
                          "check that the engine is running and healthy");
   }
   podman_ = !pong.header("libpod-api-version").empty();
-  EngineRequest ver;
-  ver.path = "/version";
-  ver.versioned = false;
-  ver.timeout = std::chrono::seconds(10);
-  auto v = request(ver);
-  version_ = nlohmann::json::parse(v.body, nullptr, false);
-  if (!v.ok() || !version_.is_object()) {
-    throw ContainerError("the container engine's /version answer is unusable",
-                         {{"socket", socket_}, {"http status", std::to_string(v.status)}});
+  // Docker and Podman both send Api-Version with /_ping; older engines only in /version.
+  std::string server = pong.header("api-version");
+  if (server.empty()) {
+    fetch_version();
+    server = version_.value("ApiVersion", "");
   }
-  const std::string server = version_.value("ApiVersion", pong.header("api-version"));
   const auto ours = parse_version(kMaxEngineApiVersion);
   const auto theirs = parse_version(server);
   if (theirs < parse_version(kMinEngineApiVersion)) {
@@ -319,14 +338,9 @@ void EngineApiClient::negotiate() {
   }
   const auto chosen = std::min(ours, theirs);
   api_version_ = std::to_string(chosen.first) + "." + std::to_string(chosen.second);
-  if (version_.contains("Components") && version_["Components"].is_array()) {
-    for (const auto& c : version_["Components"]) {
-      if (c.value("Name", "").find("Podman") != std::string::npos) podman_ = true;
-    }
-  }
   negotiated_ = true;
-  log().debug("engine on {}: {} {} (API {})", socket_, podman_ ? "podman" : "docker",
-              version_.value("Version", "?"), api_version_);
+  log().debug("engine on {}: {} (API {}, {} speaks {})", socket_, podman_ ? "podman" : "docker",
+              pong.header("server"), server, "slurm-factory", api_version_);
 }
 
 bool engine_socket_answers(const std::string& socket, std::chrono::milliseconds timeout) {

@@ -1,68 +1,88 @@
 #!/bin/bash
-# Container benchmark (issue 3, Done-when), for docker and podman:
+# Container benchmark (issue 3, Done-when), for docker and podman, measuring our own code:
 #   1. a second `slurm-factory toolchain prepare trixie` (goal <= 1 s: the image is reused);
-#   2. the median of 10 hermetic create+start+exec `true`+remove cycles through the Engine API
-#      (the `slurm-factory` binary is not involved: curl on the socket does the same requests the
-#      backend does) next to `docker run --rm IMAGE true` / `podman run --rm IMAGE true` measured
-#      in the same run (goal: ratio <= 1.2).
-# Usage: tests/bench/containers.sh [BUILD_DIR]   (engines: tests/support/start-engines.sh)
-set -euo pipefail
+#   2. the median of 10 hermetic create+start+run `true`+remove cycles through sf::run_hermetic
+#      (tests/bench/hermetic_cycle.cpp: the backend plugin and the Engine-API client, as a package
+#      build runs its container) next to `docker run --rm IMAGE true` / `podman run --rm IMAGE true`
+#      measured in the same run, interleaved one for one so load on the machine hits both alike
+#      (goal: ratio <= 1.2);
+#   3. for information, where a cycle's time goes (create, start, exec, kill+wait, remove).
+# Prints the figures, the ratios and one PASS/FAIL line per goal; exits 1 when a goal is missed.
+# Usage: tests/bench/containers.sh [BUILD_DIR] [RUNS]
+#   needs: ninja -C BUILD_DIR slurm-factory sf-hermetic-cycle sf-backend-docker sf-backend-podman
+#          sf-toolchain-debian (+ the plugins of the default config); engines are started with
+#          tests/support/start-engines.sh when they do not answer.
+set -uo pipefail
 
-build_dir=${1:-$(cd "$(dirname "$0")/../.." && pwd)/build}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build_dir=${1:-$root/build}
+runs=${2:-10}
 sf=$build_dir/bin/slurm-factory
-runs=10
+cycle_bin=$build_dir/tests/sf-hermetic-cycle
+for f in "$sf" "$cycle_bin"; do
+  [ -x "$f" ] || { echo "containers.sh: $f is missing (build it first)" >&2; exit 2; }
+done
 
 now() { date +%s.%N; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+median() { sort -n | awk '{a[NR]=$1} END {if (NR == 0) print 0; else print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+le() { [ "$(echo "$1 <= $2" | bc)" = 1 ]; }
+ping_socket() { curl -fsS --max-time 2 --unix-socket "$1" http://d/_ping >/dev/null 2>&1; }
 
-api() {  # api SOCKET METHOD PATH [BODY]
-  curl -fsS --unix-socket "$1" -X "$2" -H 'Content-Type: application/json' \
-    ${4:+--data "$4"} "http://localhost/v1.41$3"
-}
-
-cycle() {  # one hermetic create+start+exec true+remove cycle over the Engine API
-  local sock=$1 image=$2 id exec_id
-  id=$(api "$sock" POST /containers/create "{\"Image\":\"$image\",\"Cmd\":[\"sleep\",\"30\"],\"User\":\"10001:10001\",\"Labels\":{\"org.slurm-factory.managed\":\"true\",\"org.slurm-factory.kind\":\"bench\"},\"HostConfig\":{\"NetworkMode\":\"none\",\"CapDrop\":[\"ALL\"],\"SecurityOpt\":[\"no-new-privileges\"],\"PidsLimit\":4096,\"Ulimits\":[{\"Name\":\"nofile\",\"Soft\":$nofile,\"Hard\":$nofile}]}}" |
-    sed 's/.*"Id":"\([0-9a-f]*\)".*/\1/')
-  api "$sock" POST "/containers/$id/start" >/dev/null
-  exec_id=$(api "$sock" POST "/containers/$id/exec" '{"AttachStdout":true,"AttachStderr":true,"Cmd":["true"]}' |
-    sed 's/.*"Id":"\([0-9a-f]*\)".*/\1/')
-  api "$sock" POST "/exec/$exec_id/start" '{"Detach":false,"Tty":false}' >/dev/null
-  api "$sock" DELETE "/containers/$id?force=1" >/dev/null
-}
+podman_sock=/run/podman/podman.sock
+[ "$(id -u)" -eq 0 ] || podman_sock=${XDG_RUNTIME_DIR:-/run/user/$(id -u)}/podman/podman.sock
+if ! ping_socket /var/run/docker.sock || ! ping_socket "$podman_sock"; then
+  bash "$root/tests/support/start-engines.sh" || true
+fi
 
 nofile=$(ulimit -Hn)
-printf '%-8s %-22s %-12s %-24s %-22s %s\n' engine "prepare trixie (2nd)" "goal <= 1 s" "hermetic cycle (median)" "CLI run --rm (median)" ratio
+nproc=$(ulimit -Hu); [ "$nproc" = unlimited ] && nproc=32768; [ "$nproc" -gt 32768 ] && nproc=32768
+failed=0
+summary=()
 for engine in docker podman; do
-  case $engine in
-    docker) sock=/var/run/docker.sock ;;
-    podman) sock=/run/podman/podman.sock ;;
-  esac
-  if ! curl -fsS --max-time 2 --unix-socket "$sock" http://d/_ping >/dev/null 2>&1; then
-    echo "$engine: skipped, no engine answers on $sock (tests/support/start-engines.sh)"
+  case $engine in docker) sock=/var/run/docker.sock ;; podman) sock=$podman_sock ;; esac
+  if ! ping_socket "$sock"; then
+    echo "$engine: SKIP, no engine answers on $sock (tests/support/start-engines.sh)"
     continue
   fi
-  # First prepare builds (or reuses); the second is the measurement.
-  "$sf" -q toolchain prepare trixie --backend "$engine" >/dev/null
-  t0=$(now)
-  image=$("$sf" --json toolchain prepare trixie --backend "$engine" | sed 's/.*"image":"\([^"]*\)".*/\1/')
-  t1=$(now)
-  prepare=$(echo "$t1 - $t0" | bc)
-
-  hermetic=$(for _ in $(seq $runs); do
-    a=$(now); cycle "$sock" "$image"; b=$(now); echo "$b - $a" | bc
+  echo "== $engine"
+  # The first prepare builds the image when it does not exist yet; the next ones are measured.
+  if ! "$sf" -q toolchain prepare trixie --backend "$engine" >/dev/null; then
+    echo "$engine: FAIL, toolchain prepare trixie failed"; failed=1; continue
+  fi
+  image=$("$sf" --json toolchain prepare trixie --backend "$engine" | sed -n 's/.*"image":"\([^"]*\)".*/\1/p')
+  prepare=$(for _ in 1 2 3; do
+    a=$(now); "$sf" -q toolchain prepare trixie --backend "$engine" >/dev/null; b=$(now)
+    echo "$b - $a" | bc
   done | median)
-  cli=$(for _ in $(seq $runs); do
+  echo "second toolchain prepare trixie: ${prepare} s (median of 3, $image)"
+
+  ours=() cli=()
+  for _ in $(seq "$runs"); do
+    ours+=("$("$cycle_bin" "$engine" "$image" 1 | sed -n 's/^cycle //p')")
     a=$(now)
     if [ "$engine" = podman ]; then
-      podman run --rm --network none --ulimit "nofile=$nofile:$nofile" "$image" true
+      podman run --rm --network none --ulimit "nofile=$nofile:$nofile" \
+        --ulimit "nproc=$nproc:$nproc" "$image" true
     else
       docker run --rm --network none "$image" true
     fi
-    b=$(now); echo "$b - $a" | bc
-  done | median)
-  ratio=$(echo "scale=2; $hermetic / $cli" | bc)
-  printf '%-8s %-22s %-12s %-24s %-22s %s\n' "$engine" "${prepare} s" \
-    "$(echo "$prepare <= 1" | bc | sed 's/1/met/;s/0/MISSED/')" "${hermetic} s" "${cli} s" \
-    "$ratio (goal <= 1.2)"
+    b=$(now)
+    cli+=("$(echo "$b - $a" | bc)")
+  done
+  hermetic=$(printf '%s\n' "${ours[@]}" | median)
+  reference=$(printf '%s\n' "${cli[@]}" | median)
+  ratio=$(echo "scale=2; $hermetic / $reference" | bc)
+  echo "hermetic cycle (sf::run_hermetic), median of $runs: ${hermetic} s"
+  echo "$engine run --rm IMAGE true, median of $runs:     ${reference} s"
+  echo "ratio: $ratio"
+  echo "where a cycle goes (step by step through the backend, medians of 5):"
+  "$cycle_bin" "$engine" "$image" 5 --phases | sed 's/^/  /'
+
+  if le "$prepare" 1; then r=PASS; else r=FAIL; failed=1; fi
+  summary+=("$r $engine: second toolchain prepare trixie ${prepare} s (goal <= 1 s)")
+  if le "$ratio" 1.2; then r=PASS; else r=FAIL; failed=1; fi
+  summary+=("$r $engine: hermetic cycle ${hermetic} s vs run --rm ${reference} s, ratio $ratio (goal <= 1.2)")
 done
+echo "== summary"
+printf '%s\n' "${summary[@]}"
+exit "$failed"

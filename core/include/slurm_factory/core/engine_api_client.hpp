@@ -57,10 +57,13 @@ class EngineApiClient {
   EngineApiClient& operator=(const EngineApiClient&) = delete;
 
   const std::string& socket() const { return socket_; }
-  // /_ping then /version; picks min(engine's version, ours). Idempotent. Throws ContainerError.
+  // /_ping (its Api-Version header; /version only when the header is missing); picks
+  // min(engine's version, ours). Idempotent. Throws ContainerError. Podman answers /version in
+  // about 0.6 s (it asks its runtime and conmon), so the tool's fast paths never wait for it.
   void negotiate();
   const std::string& api_version() const { return api_version_; }
-  const nlohmann::json& version_info() const { return version_; }
+  // The engine's /version answer, fetched on first use.
+  const nlohmann::json& version_info();
   bool is_podman() const { return podman_; }
 
   // Performs one request. Throws ContainerError on transport failure or interrupt (never on an
@@ -77,6 +80,7 @@ class EngineApiClient {
 
  private:
   std::string url_for(const EngineRequest& req) const;
+  void fetch_version();
 
   std::string socket_;
   std::string api_version_;
