@@ -3,20 +3,29 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <fstream>
 #include <set>
 
 #include "slurm_factory/core/app.hpp"
+#include "slurm_factory/core/archive_reader.hpp"
+#include "slurm_factory/core/artifact_packaging.hpp"
 #include "slurm_factory/core/cache_chain.hpp"
+#include "slurm_factory/core/cache_chain_factory.hpp"
 #include "slurm_factory/core/gpg_signer.hpp"
 #include "slurm_factory/core/gpg_verifier.hpp"
 #include "slurm_factory/core/hermetic_runner.hpp"
 #include "slurm_factory/core/plugin_host.hpp"
 #include "slurm_factory/core/recipe_book.hpp"
 #include "slurm_factory/core/source_fetcher.hpp"
+#include "slurm_factory/core/system_library_export.hpp"
+#include "slurm_factory/core/template_renderer.hpp"
 #include "slurm_factory/core/toolchain_catalog.hpp"
 #include "slurm_factory/core/toolchain_image.hpp"
+#include "slurm_factory/core/toolchain_resolution.hpp"
+#include "slurm_factory/core/view_assembler.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
+#include "slurm_factory/packager.hpp"
 
 namespace fs = std::filesystem;
 
@@ -26,33 +35,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-struct Resolved {
-  ToolchainCatalog catalog;
-  ToolchainImageRequest image;
-  std::vector<std::unique_ptr<Feature>> features;
-};
+using Resolved = ResolvedToolchain;
 
 Resolved resolve(App& app, const BuildRequest& request) {
-  Resolved r;
-  Config& config = app.config();
-  PluginHost& host = app.plugins();
-  r.catalog = make_toolchain_catalog(host, config);
-  const ToolchainRelease& release = r.catalog.get(request.toolchain);  // UsageError when unknown
-  std::vector<std::string> extra;
-  for (const auto& name : request.feature_names()) {
-    auto f = host.make_feature(name);
-    for (const auto& p : f->image_packages(release)) extra.push_back(p);
-    r.features.push_back(std::move(f));
-  }
-  std::sort(extra.begin(), extra.end());
-  extra.erase(std::unique(extra.begin(), extra.end()), extra.end());
-  r.image.release = release;
-  r.image.setup_script = r.catalog.setup_script(release.name, extra);
-  r.image.extra_packages = extra;
-  r.image.bootstrap = r.catalog.bootstrap_recipe(release.name);
-  r.image.debian_mirror = config.debian_mirror;
-  r.image.cache_dir = config.cache_dir;
-  return r;
+  return resolve_toolchain(app, request.toolchain, request.feature_names());
 }
 
 PlannedBuild plan_with(const Resolved& r, const BuildRequest& request) {
@@ -62,7 +48,7 @@ PlannedBuild plan_with(const Resolved& r, const BuildRequest& request) {
   PlanRequest req;
   req.slurm_version = request.slurm_version;
   req.toolchain = r.image.release;
-  req.toolchain_image_hash = toolchain_image_hash(r.image);
+  req.toolchain_image_hash = r.image_hash;
   req.features = request.feature_names();
   req.arch = request.arch == r.image.release.arch ? std::string() : request.arch;
   for (const auto& f : r.features) {
@@ -85,16 +71,6 @@ PlannedBuild plan_with(const Resolved& r, const BuildRequest& request) {
   return out;
 }
 
-std::unique_ptr<CacheProvider> make_provider(App& app, const CacheLayerSpec& spec) {
-  PluginHost& host = app.plugins();
-  const auto types = host.cache_provider_types();
-  if (std::find(types.begin(), types.end(), spec.type) == types.end()) {
-    // The layer's provider plugin is loaded on demand: cache-<type>.
-    host.load("cache-" + spec.type, default_plugin_search_paths(app.config().plugin_search_paths));
-  }
-  return host.make_cache_provider(spec);
-}
-
 std::string backend_name(App& app, const BuildRequest& request) {
   const std::string name = request.backend.empty() ? app.config().default_backend : request.backend;
   const auto names = app.plugins().container_backend_names();
@@ -107,7 +83,59 @@ std::string backend_name(App& app, const BuildRequest& request) {
   return name;
 }
 
+std::unique_ptr<Packager> make_packager(App& app) {
+  PluginHost& host = app.plugins();
+  const auto names = host.packager_names();
+  if (std::find(names.begin(), names.end(), "tarball") == names.end()) {
+    host.load("packager-tarball", default_plugin_search_paths(app.config().plugin_search_paths));
+  }
+  return host.make_packager("tarball", nlohmann::json::object());
+}
+
 }  // namespace
+
+fs::path artifact_output_dir(const fs::path& output_root, const Plan& plan) {
+  return output_root / plan.request.toolchain.name / plan.slurm_version /
+         plan.root().toolchain.arch;
+}
+
+std::optional<fs::path> find_valid_artifact(const fs::path& dir, const std::string& basename,
+                                            const std::string& root_hash, const GpgTrust& trust) {
+  for (const char* ext : {".tar.zst", ".tar.gz", ".tar.xz"}) {
+    const fs::path artifact = dir / (basename + ext);
+    std::error_code ec;
+    if (!fs::is_regular_file(artifact, ec)) continue;
+    nlohmann::json prov;
+    try {
+      std::ifstream in(provenance_path_for(artifact));
+      prov = nlohmann::json::parse(in);
+    } catch (const std::exception& e) {
+      log().debug("{}: unreadable provenance ({}), rebuilding", artifact.string(), e.what());
+      continue;
+    }
+    const auto* hash = prov.contains("plan") && prov["plan"].is_object() &&
+                               prov["plan"].contains("root_hash") &&
+                               prov["plan"]["root_hash"].is_string()
+                           ? prov["plan"]["root_hash"].get_ptr<const std::string*>()
+                           : nullptr;
+    if (hash == nullptr || *hash != root_hash) {
+      log().info("{} was built from another plan; building this one", artifact.string());
+      continue;
+    }
+    VerifyOptions vo;
+    vo.trust = trust;
+    const VerifyReport report = verify_artifact(artifact, vo);
+    if (!report.ok() || report.signer.empty()) {
+      log().warn("{} is there but does not verify ({}); building it again", artifact.string(),
+                 report.problems.empty()
+                     ? std::string("unsigned")
+                     : report.problems.front().file + ": " + report.problems.front().problem);
+      continue;
+    }
+    return artifact;
+  }
+  return std::nullopt;
+}
 
 PlannedBuild plan_build(App& app, const BuildRequest& request) {
   return plan_with(resolve(app, request), request);
@@ -142,6 +170,76 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
         {"packages", plan.packages.size()},
         {"plan_ms", result.planned.plan_ms},
         {"root_hash", plan.root().hash}});
+  if (request.publish != PublishPolicy::kNone) {
+    throw NotImplementedError(
+        "--publish " + to_string(request.publish) + " is not wired into build-slurm yet",
+        {{"stage", "publish"}},
+        "build without --publish, then push the entries with 'slurm-factory cache push'");
+  }
+
+  // The artifact's place; a valid signed artifact of this very plan there ends the run now.
+  const ToolchainRelease& release = resolved.image.release;
+  ArtifactInfo info;
+  info.slurm_version = plan.slurm_version;
+  info.toolchain = release.name;
+  info.toolchain_family = release.family;
+  info.os_name = release.os_name;
+  info.arch = plan.root().toolchain.arch;
+  info.gpu = request.gpu;
+  info.install_root = fs::path(plan.request.prefix).parent_path().string();
+  const std::string basename = artifact_basename(info);
+  const fs::path output_root =
+      request.output ? *request.output : fs::path(config.cache_dir) / "builds";
+  const fs::path output_dir = artifact_output_dir(output_root, plan);
+  CacheChainRequest cr;
+  cr.local_cache = request.local_cache;
+  cr.no_cache = request.no_cache;
+  cr.signing_key = request.signing_key;
+  CacheChainSetup cache = make_cache_chain(app, cr);
+  if (!cache.signer) {
+    log().warn(
+        "no signing key configured (signing.key_id): new cache entries and the artifact are "
+        "unsigned, and a rerun reuses them only with signing.allow_unsigned: true");
+  }
+  GpgTrust trust{config.signing.keyring, config.signing.trusted_fingerprints};
+  if (cache.signer && trust.trusted_fingerprints.empty() && trust.gnupg_home.empty()) {
+    trust.trusted_fingerprints.push_back(cache.signer->fingerprint());
+  }
+  auto run_verify = [&]() {
+    emit("verify", "start", "verify --deep " + result.artifact.filename().string());
+    VerifyOptions vopt;
+    vopt.deep = true;
+    vopt.trust = trust;
+    result.verify = verify_artifact(result.artifact, vopt);
+    const VerifyReport& v = *result.verify;
+    if (!v.ok()) {
+      throw VerificationError(
+          std::to_string(v.problems.size()) + " problem(s) in the new artifact:\n" +
+              format_problem_table(v.problems),
+          {{"stage", "verify"},
+           {"artifact", result.artifact.string()},
+           {"first", v.problems.front().file + ": " + v.problems.front().problem}},
+          "do not install it; the problems name the files (see docs/relocation.md), fix the "
+          "recipe or the release's system_libraries and rebuild");
+    }
+    emit("verify", "done",
+         "ok: signed by " + v.signer + ", " + std::to_string(v.elf_checked) +
+             " ELF files checked, " + std::to_string(v.warnings.size()) + " warning(s)",
+         {{"signer", v.signer}, {"elf_checked", v.elf_checked}, {"warnings", v.warnings.size()}});
+  };
+  if (!request.no_cache) {
+    if (auto existing = find_valid_artifact(output_dir, basename, plan.root().hash, trust)) {
+      result.existed = true;
+      result.artifact = *existing;
+      result.provenance = provenance_path_for(*existing);
+      result.checksums = output_dir / "SHA256SUMS";
+      emit("artifact", "exists",
+           "a valid signed artifact of this plan exists: " + existing->string(),
+           {{"artifact", existing->string()}, {"root_hash", plan.root().hash}});
+      if (request.verify) run_verify();
+      return result;
+    }
+  }
 
   // 2. sources
   emit("fetch", "start", "fetching and verifying sources");
@@ -162,6 +260,7 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
     return app.plugins().make_container_backend(backend, settings);
   };
   emit("image", "start", "preparing the build image " + result.planned.image_tag);
+  std::string image_id;
   {
     auto engine = make_backend();
     engine->info();
@@ -171,42 +270,12 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
     }
     auto image = prepare_toolchain_image(*engine, ireq);
     result.image = image.tag;
+    if (auto inspected = engine->inspect_image(image.tag)) image_id = inspected->id;
     emit("image", "done", (image.reused ? "reused " : "built ") + image.tag,
          {{"image", image.tag}, {"reused", image.reused}});
   }
 
   // 4. packages: the cache chain, then builds
-  std::vector<CacheLayerSpec> layers = config.cache_layers;
-  if (request.local_cache) apply_local_cache_override(layers, request.local_cache->string());
-  std::vector<std::unique_ptr<CacheProvider>> providers;
-  for (const auto& l : layers) providers.push_back(make_provider(app, l));
-  const SigningSettings& sig = config.signing;
-  std::unique_ptr<GpgSigner> signer;
-  const std::string key_id = request.signing_key.empty() ? sig.key_id : request.signing_key;
-  if (!key_id.empty() || !sig.private_key_file.empty() || !sig.private_key_env.empty()) {
-    GpgSignerOptions so;
-    so.gnupg_home = sig.keyring;
-    so.key_id = key_id;
-    so.private_key_file = sig.private_key_file;
-    so.private_key_env = sig.private_key_env;
-    so.passphrase_file = sig.passphrase_file;
-    so.passphrase_env = sig.passphrase_env;
-    signer = std::make_unique<GpgSigner>(so);
-  } else {
-    log().warn(
-        "no signing key configured (signing.key_id): new cache entries are unsigned, and a rerun "
-        "reuses them only with signing.allow_unsigned: true");
-  }
-  std::vector<std::string> trusted = sig.trusted_fingerprints;
-  if (signer && trusted.empty() && sig.keyring.empty()) trusted.push_back(signer->fingerprint());
-  GpgVerifier verifier(GpgTrust{sig.keyring, trusted});
-  CacheChainOptions co;
-  co.no_cache = request.no_cache;
-  co.require_signed = sig.require_signed;
-  co.trust.verifier = &verifier;
-  co.trust.allow_unsigned = sig.allow_unsigned;
-  CacheChain chain(std::move(providers), co);
-
   BuildExecutorOptions eo;
   eo.cache_dir = config.cache_dir;
   eo.image = result.image;
@@ -219,12 +288,12 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
   eo.memory_bytes = parse_byte_size(config.build.memory);
   eo.shm_bytes = parse_byte_size(config.build.shm);
   eo.pids_limit = config.build.pids;
-  eo.signer = signer.get();
+  eo.signer = cache.signer.get();
   eo.live = live;
   const std::size_t source_packages = SourceFetcher::items_for(plan).size();
   emit("build", "start", "building or fetching " + std::to_string(source_packages) + " package(s)",
        {{"packages", source_packages}, {"parallel", eo.parallel}, {"jobs", eo.jobs}});
-  BuildExecutor executor(make_backend, chain, eo);
+  BuildExecutor executor(make_backend, *cache.chain, eo);
   result.report = executor.run(plan, [&](const BuildEvent& be) {
     if (!events) return;
     PipelineEvent e;
@@ -235,27 +304,201 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
     e.message = be.kind + " " + be.package + " " + be.version + " (" + be.hash12 + ")";
     events(e);
   });
+  nlohmann::json layer_hits = nlohmann::json::object();
+  for (const auto& o : result.report.packages) {
+    if (o.status == PackageStatus::kCached) {
+      layer_hits[o.layer] = layer_hits.value(o.layer, 0) + 1;
+    }
+  }
   emit("build", "done",
        std::to_string(result.report.built()) + " built, " + std::to_string(result.report.cached()) +
            " from the cache",
        {{"built", result.report.built()},
         {"cached", result.report.cached()},
+        {"hits", layer_hits},
         {"build_id", result.report.build_id},
         {"logs", result.report.log_dir.string()}});
 
-  // 5. assembly: view assembly and the packager are not there yet. The run's copies of the
-  // entries are not needed by anything else (the cache layers hold them).
+  // The run's work folder (entry copies, unpacked trees, staging) goes when the run ends, whatever
+  // happens: the cache layers hold the entries, the artifact is in the output folder.
+  const fs::path work = result.report.entries_dir.parent_path();
+  struct RemoveWork {
+    fs::path dir;
+    ~RemoveWork() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } remove_work{work};
+
+  // 5. assembly
   emit("assemble", "start", "assembling the view");
+  const fs::path staging = work / "artifact";
+  const fs::path view = staging / "view";
+  std::vector<ViewEntry> entries;
+  for (const auto& o : result.report.packages) {
+    const PackageSpec* spec = plan.find(o.name);
+    if (spec == nullptr || spec->origin != Origin::kSource || !spec->runtime) continue;
+    const fs::path tree = work / "trees" / o.name;
+    auto unpacked = extract_archive(o.tarball, tree);
+    if (!unpacked) {
+      throw PackagingError("cannot unpack the entry of " + o.name + " " + o.version,
+                           {{"stage", "assemble"},
+                            {"package", o.name},
+                            {"entry", o.tarball.string()},
+                            {"reason", unpacked.error().message}},
+                           "remove the entry from the cache ('slurm-factory cache gc') and rerun");
+    }
+    entries.push_back({o.name, o.version, tree});
+  }
+  ViewAssemblyOptions vo;
+  vo.system_libraries = release.system_libraries;
+  ViewAssemblyReport view_report = assemble_view(entries, view, vo);
+  SystemLibraryExport exported;
+  if (!view_report.unresolved.empty()) {
+    // Libraries of `from: system` dependencies: copied out of the build image, then assembled
+    // again so that the assembler bundles them (and what they need) like the rest.
+    SystemLibraryExportRequest xr;
+    xr.image = result.image;
+    std::set<std::string> sonames;
+    for (const auto& u : view_report.unresolved) sonames.insert(u.soname);
+    xr.sonames.assign(sonames.begin(), sonames.end());
+    xr.out_dir = work / "system-libraries";
+    xr.log_file = result.report.log_dir / "export-system-libraries.log";
+    auto engine = make_backend();
+    exported = export_system_libraries(*engine, xr);
+    vo.system_library_dirs = {exported.dir};
+    std::error_code ec;
+    fs::remove_all(view, ec);
+    view_report = assemble_view(entries, view, vo);
+  }
+  if (!view_report.unresolved.empty()) {
+    std::string list;
+    for (const auto& u : view_report.unresolved) {
+      list += (list.empty() ? "" : ", ") + u.soname + " (needed by " + u.needed_by + ")";
+    }
+    throw PackagingError(
+        std::to_string(view_report.unresolved.size()) +
+            " shared librar(ies) the view needs are in no package, not in the build image and "
+            "not on the toolchain's system-library list: " +
+            list,
+        {{"stage", "assemble"},
+         {"toolchain", release.name},
+         {"image", result.image},
+         {"export log", (result.report.log_dir / "export-system-libraries.log").string()}},
+        "add the -dev package that provides them to the recipe's system_dependencies (and the "
+        "release's dev_packages), or, when every host of " +
+            release.name + " has them, to the release's system_libraries (" + release.origin + ")");
+  }
+  nlohmann::json view_json = view_report.to_json();
+  for (auto& b : view_json["bundled"]) {
+    auto it = exported.found.find(b["soname"].get<std::string>());
+    b["from"] = result.image + ":" + (it != exported.found.end() ? it->second : std::string("?"));
+  }
+  // GPU features: the plugin the feature exists for must be there (the most common silent
+  // failure of Slurm packaging: configure quietly builds without it).
+  for (const auto& f : resolved.features) {
+    for (const auto& plugin : f->required_slurm_plugins()) {
+      if (fs::exists(view / "lib" / "slurm" / plugin)) continue;
+      fs::path slurm_log;
+      std::string slurm_key;
+      for (const auto& o : result.report.packages) {
+        if (o.name == plan.root().name) {
+          slurm_log = o.log_file;
+          slurm_key = o.key.manifest();
+        }
+      }
+      throw BuildError(
+          "Slurm was built without " + plugin + ", which the feature " + f->name() + " requires",
+          {{"stage", "assemble"},
+           {"package", plan.root().name + " " + plan.root().version},
+           {"feature", f->name()},
+           {"expected", "view/lib/slurm/" + plugin},
+           {"log", slurm_log.empty() ? std::string("(from the cache)") : slurm_log.string()},
+           {"entry", slurm_key}},
+          "configure did not find the feature's development files: check that the build image "
+          "installs them (" +
+              release.origin +
+              ") and read configure's output in the log; then remove the Slurm entry from the "
+              "cache and rerun");
+    }
+  }
+  emit("assemble", "done",
+       std::to_string(view_report.files) + " files, " + std::to_string(view_report.bundled.size()) +
+           " system librar" + (view_report.bundled.size() == 1 ? "y" : "ies") + " bundled",
+       {{"files", view_report.files},
+        {"bundled", view_json["bundled"]},
+        {"dropped", view_report.dropped.size()}});
+
+  // 6. package and sign
+  emit("package", "start", "packaging " + basename);
+  ArtifactPackagingRequest pr;
+  pr.info = info;
+  pr.staging = staging;
+  pr.output_dir = output_dir;
+  pr.system_libraries = release.system_libraries;
+  pr.signer = cache.signer.get();
+  nlohmann::json packages = nlohmann::json::array();
+  std::map<std::string, const FetchResult*> fetched_by_name;
+  for (const auto& f : fetched) fetched_by_name[f.item.name] = &f;
+  for (const auto& p : plan.packages) {
+    nlohmann::json j{{"name", p.name},
+                     {"version", p.version},
+                     {"origin", to_string(p.origin)},
+                     {"runtime", p.runtime}};
+    if (p.origin == Origin::kSource) {
+      j["hash"] = p.hash;
+      j["source_sha256"] = p.source.sha256;
+      if (auto it = fetched_by_name.find(p.name); it != fetched_by_name.end()) {
+        j["mirror"] = it->second->url;
+      }
+      for (const auto& o : result.report.packages) {
+        if (o.name != p.name) continue;
+        j["status"] = to_string(o.status);
+        if (!o.layer.empty()) j["layer"] = o.layer;
+      }
+    } else {
+      j["system_packages"] = p.system_package_names;
+    }
+    packages.push_back(std::move(j));
+  }
+  pr.provenance = {{"plan",
+                    {{"root_hash", plan.root().hash},
+                     {"build_id", result.report.build_id},
+                     {"request",
+                      {{"slurm_version", request.slurm_version},
+                       {"toolchain", request.toolchain},
+                       {"gpu", request.gpu}}}}},
+                   {"packages", packages},
+                   {"toolchain", {{"image", result.image}, {"image_id", image_id}}},
+                   {"features", request.feature_names()},
+                   {"view", view_json}};
   std::error_code ec;
-  fs::remove_all(result.report.entries_dir.parent_path(), ec);
-  throw NotImplementedError(
-      "every package of Slurm " + plan.slurm_version + " for " + request.toolchain +
-          " is built and cached, but the pipeline stops at the stage 'assemble': view assembly "
-          "and the tarball packager do not exist yet",
-      {{"stage", "assemble"},
-       {"build id", result.report.build_id},
-       {"logs", result.report.log_dir.string()}},
-      "no artifact was written; the staged trees are in the cache (rerun to reuse them)");
+  fs::create_directories(output_dir, ec);
+  if (ec) {
+    throw PackagingError("cannot create the output folder: " + ec.message(),
+                         {{"stage", "package"}, {"folder", output_dir.string()}},
+                         "choose a writable folder with --output");
+  }
+  auto packager = make_packager(app);
+  const auto packaged = package_artifact(pr, *packager, TemplateRenderer());
+  result.artifact = packaged.artifact;
+  result.provenance = packaged.provenance;
+  result.checksums = packaged.checksums;
+  std::size_t unhandled = 0;
+  for (const auto& c : packaged.compiled_paths) unhandled += c.handled ? 0 : 1;
+  emit("package", "done",
+       result.artifact.string() + " (" + std::to_string(fs::file_size(result.artifact)) +
+           " bytes, " + (cache.signer ? "signed" : "unsigned") + ")",
+       {{"artifact", result.artifact.string()},
+        {"provenance", result.provenance.string()},
+        {"checksums", result.checksums.string()},
+        {"size", fs::file_size(result.artifact)},
+        {"signed", cache.signer != nullptr},
+        {"compiled_paths_unhandled", unhandled}});
+
+  // 7. verify --deep
+  if (request.verify) run_verify();
+  return result;
 }
 
 }  // namespace sf

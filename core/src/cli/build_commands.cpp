@@ -219,13 +219,39 @@ int run_build_slurm(Invocation& inv) {
     const auto secs = e.elapsed.count() / 1000;
     std::string counter =
         e.package ? fmt::format(" {}/{}", e.package->index, e.package->total) : std::string();
-    inv.err << fmt::format("[{:02}:{:02}] {:<8}{} {}\n", secs / 60, secs % 60, e.stage, counter,
-                           e.message)
+    std::string hits;  // cache hits per layer, after the build stage's summary
+    if (e.stage == "build" && e.kind == "done" && e.data.contains("hits")) {
+      for (const auto& [layer, n] : e.data["hits"].items()) {
+        hits += (hits.empty() ? " (hits: " : ", ") + layer + " " + std::to_string(n.get<int>());
+      }
+      if (!hits.empty()) hits += ")";
+    }
+    inv.err << fmt::format("[{:02}:{:02}] {:<8}{} {}{}\n", secs / 60, secs % 60, e.stage, counter,
+                           e.message, hits)
             << std::flush;
   };
   // Build output streams to the terminal only with -v; it is always in the per-package logs.
   std::ostream* live = (terminal && inv.global.verbosity > 0) ? &inv.err : nullptr;
-  run_build_pipeline(app, request, sink, live);
+  const PipelineResult result = run_build_pipeline(app, request, sink, live);
+  if (inv.global.json) {
+    nlohmann::json j{{"event", "result"},
+                     {"artifact", result.artifact.string()},
+                     {"provenance", result.provenance.string()},
+                     {"checksums", result.checksums.string()},
+                     {"existed", result.existed},
+                     {"root_hash", result.planned.plan.root().hash}};
+    if (result.verify) {
+      j["verify"] = {{"ok", result.verify->ok()},
+                     {"signer", result.verify->signer},
+                     {"elf_checked", result.verify->elf_checked}};
+    }
+    inv.out << j.dump() << "\n";
+  } else {
+    if (result.existed && !inv.global.quiet) {
+      inv.err << "nothing to do: a valid signed artifact of this plan exists\n";
+    }
+    inv.out << result.artifact.string() << "\n";
+  }
   return 0;
 }
 

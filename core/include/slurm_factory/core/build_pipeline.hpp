@@ -1,16 +1,22 @@
 // What `build-slurm` runs: plan -> fetch sources -> prepare the toolchain image (with the plan's
 // system -dev packages and the features' packages) -> build or fetch every package through the
-// cache chain (build_executor.hpp) -> assemble the view and package it. Each step reports a
-// PipelineEvent (the CLI turns them into one progress display on a terminal, or one JSON object
-// per step with --json).
+// cache chain (build_executor.hpp) -> assemble the view (runtime entries, plus the runtime
+// libraries of `from: system` dependencies copied out of the build image) -> check the features'
+// Slurm plugins -> package, sign (artifact_packaging.hpp) -> optionally verify --deep. The artifact
+// goes to <output>/<toolchain>/<version>/<arch>/; when a valid, signed artifact of the same plan
+// (provenance.json plan.root_hash) is already there, the pipeline says so and returns right after
+// planning. Each step reports a PipelineEvent (the CLI turns them into one progress display on a
+// terminal, or one JSON object per step with --json).
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
+#include "slurm_factory/core/artifact_verifier.hpp"
 #include "slurm_factory/core/build_executor.hpp"
 #include "slurm_factory/core/build_request.hpp"
 #include "slurm_factory/core/planner.hpp"
@@ -20,7 +26,7 @@ namespace sf {
 class App;
 
 struct PipelineEvent {
-  std::string stage;  // plan, fetch, image, build, assemble
+  std::string stage;  // plan, fetch, image, build, assemble, package, verify, artifact
   std::string kind;   // "start", "done", or a package event's kind (start, built, cached)
   std::string message;
   std::chrono::milliseconds elapsed{0};  // since the pipeline started
@@ -39,15 +45,34 @@ struct PipelineResult {
   PlannedBuild planned;
   std::string image;
   BuildReport report;
+  std::filesystem::path artifact;  // the artifact written (or found)
+  std::filesystem::path provenance;
+  std::filesystem::path checksums;
+  bool existed = false;                // a valid signed artifact of this plan was there already
+  std::optional<VerifyReport> verify;  // --verify: the deep check
 };
+
+// Where build-slurm writes the artifact of `plan`: <output or <cache>/builds>/<toolchain>/
+// <version>/<arch>.
+std::filesystem::path artifact_output_dir(const std::filesystem::path& output_root,
+                                          const Plan& plan);
+
+// The artifact `basename`.tar.{zst,gz,xz} in `dir` when it is valid for the plan whose root hash
+// is `root_hash`: its provenance.json names that hash, and SHA256SUMS is signed by a trusted key
+// and matches the artifact and the provenance. nullopt otherwise (the reason is logged at debug).
+std::optional<std::filesystem::path> find_valid_artifact(const std::filesystem::path& dir,
+                                                         const std::string& basename,
+                                                         const std::string& root_hash,
+                                                         const GpgTrust& trust);
 
 // Resolves the request against the loaded plugins and the recipes: the toolchain (UsageError
 // listing the valid ones), the features, the image definition hash and the plan. No network, no
 // container.
 PlannedBuild plan_build(App& app, const BuildRequest& request);
 
-// Runs the whole pipeline. Throws the stage's error; the assembly stage throws
-// NotImplementedError naming 'assemble' until view assembly and the packager exist. `live` gets
+// Runs the whole pipeline. Throws the stage's error (PackagingError for a view that needs a
+// library nothing provides, BuildError for a feature's missing Slurm plugin, VerificationError when
+// --verify finds problems; NotImplementedError for --publish, which is not wired yet). `live` gets
 // the build output (nullptr: only the logs).
 PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
                                   const PipelineEventSink& events, std::ostream* live = nullptr);
