@@ -370,7 +370,8 @@ int cache_transfer(Invocation& inv, bool push) {
       "force", po::bool_switch(), "copy even when the destination already has the entry");
   add_layer_options(opts, local_cache);
   po::options_description hidden;
-  hidden.add_options()("key", po::value(&key));
+  hidden.add_options()("key", po::value(&key)->value_name("KEY"),
+                       "the entry (also the first argument)");
   po::options_description all;
   all.add(opts).add(hidden);
   po::positional_options_description pos;
@@ -749,7 +750,8 @@ int keys_export(Invocation& inv) {
   opts.add_options()("armor,a", po::bool_switch(), "ASCII armor")(
       "output,o", po::value(&output)->value_name("FILE"), "write to FILE instead of stdout");
   po::options_description hidden;
-  hidden.add_options()("keyid", po::value(&id));
+  hidden.add_options()("keyid", po::value(&id)->value_name("KEYID"),
+                       "the key (also the first argument)");
   po::options_description all;
   all.add(opts).add(hidden);
   po::positional_options_description pos;
@@ -814,7 +816,8 @@ int keys_import(Invocation& inv) {
   std::string file;
   po::options_description opts("Options");
   po::options_description hidden;
-  hidden.add_options()("file", po::value(&file));
+  hidden.add_options()("file", po::value(&file)->value_name("FILE"),
+                       "the key file (also the first argument)");
   po::options_description all;
   all.add(opts).add(hidden);
   po::positional_options_description pos;
@@ -864,7 +867,8 @@ int keys_trust(Invocation& inv) {
   po::options_description opts("Options");
   opts.add_options()("write", po::bool_switch(), "change the user config file");
   po::options_description hidden;
-  hidden.add_options()("fingerprint", po::value(&text));
+  hidden.add_options()("fingerprint", po::value(&text)->value_name("FPR"),
+                       "the fingerprint (also the first argument)");
   po::options_description all;
   all.add(opts).add(hidden);
   po::positional_options_description pos;
