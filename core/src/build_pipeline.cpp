@@ -449,7 +449,7 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
       j["hash"] = p.hash;
       j["source_sha256"] = p.source.sha256;
       if (auto it = fetched_by_name.find(p.name); it != fetched_by_name.end()) {
-        j["mirror"] = it->second->url;
+        if (!it->second->url.empty()) j["mirror"] = it->second->url;
       }
       for (const auto& o : result.report.packages) {
         if (o.name != p.name) continue;
@@ -469,6 +469,7 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
                        {"toolchain", request.toolchain},
                        {"gpu", request.gpu}}}}},
                    {"packages", packages},
+                   {"system_packages", plan.system_package_names},
                    {"toolchain", {{"image", result.image}, {"image_id", image_id}}},
                    {"features", request.feature_names()},
                    {"view", view_json}};

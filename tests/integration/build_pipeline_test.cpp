@@ -1,0 +1,297 @@
+// build-slurm end to end on docker, in a couple of seconds: a recipe folder holding a stand-in
+// "slurm" (plain make: one program linking json-c, which the trixie build image has from
+// libjson-c-dev but a minimal trixie host does not, one plugin, one header) whose source tarball is
+// made here and placed, verified, in the source cache. The real trixie build image runs the build;
+// the pipeline assembles the view (json-c copied out of the image and bundled), packages and signs
+// with a throwaway key; the test checks the artifact, SHA256SUMS and its signature,
+// provenance.json, `verify --deep`, that the bundled library is what the program loads from a
+// moved copy of the view, that a rerun returns at once saying the artifact exists, and that a
+// tampered artifact is rebuilt rather than trusted.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "../support/gpg_home.hpp"
+#include "../support/temp_dir.hpp"
+#include "slurm_factory/core/cli/cli.hpp"
+#include "slurm_factory/core/elf_reader.hpp"
+#include "slurm_factory/core/gpg_signer.hpp"
+#include "slurm_factory/errors.hpp"
+#include "slurm_factory/http_client.hpp"
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+namespace sf {
+namespace {
+
+void write(const fs::path& p, const std::string& text) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p, std::ios::binary) << text;
+}
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+int sh(const std::string& cmd) {
+  const int rc = std::system(cmd.c_str());
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+std::string capture(const std::string& cmd) {
+  std::string out;
+  if (FILE* p = ::popen(cmd.c_str(), "r")) {
+    char buf[4096];
+    std::size_t n = 0;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    ::pclose(p);
+  }
+  return out;
+}
+
+// JSON lines of a --json run.
+std::vector<nlohmann::json> events(const std::string& out) {
+  std::vector<nlohmann::json> v;
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.front() == '{') v.push_back(nlohmann::json::parse(line));
+  }
+  return v;
+}
+
+const nlohmann::json* find_event(const std::vector<nlohmann::json>& v, const std::string& event,
+                                 const std::string& kind) {
+  for (const auto& e : v) {
+    if (e.value("event", "") == event && e.value("kind", "") == kind) return &e;
+  }
+  return nullptr;
+}
+
+class BuildPipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (sh("docker info >/dev/null 2>&1") != 0) GTEST_SKIP() << "docker does not answer";
+    ::setenv("XDG_CONFIG_HOME", (dir_ / "xdg").c_str(), 1);
+    ::unsetenv("SLURM_FACTORY_PLUGIN_PATH");
+    ::unsetenv("SLURM_FACTORY_CACHE_DIR");
+
+    // The stand-in Slurm source.
+    const fs::path src = dir_ / "src" / "slurm-fake-24.11.5";
+    write(src / "sinfo.c",
+          "#include <json-c/json.h>\n#include <stdio.h>\n"
+          "int main(void) {\n"
+          "  json_object* o = json_object_new_object();\n"
+          "  json_object_object_add(o, \"slurm\", json_object_new_string(\"24.11.5\"));\n"
+          "  printf(\"fake sinfo %s\\n\", json_object_to_json_string(o));\n"
+          "  json_object_put(o);\n  return 0;\n}\n");
+    write(src / "plugin.c", "int init(void) { return 0; }\n");
+    write(src / "Makefile",
+          "PREFIX ?= /opt/slurm/view\n"
+          "all: sinfo auth_fake.so\n"
+          "sinfo: sinfo.c\n\t$(CC) -O2 -o $@ sinfo.c -ljson-c\n"
+          "auth_fake.so: plugin.c\n\t$(CC) -O2 -shared -fPIC -o $@ plugin.c\n"
+          "install: all\n"
+          "\tinstall -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/slurm "
+          "$(DESTDIR)$(PREFIX)/include\n"
+          "\tinstall -m 755 sinfo $(DESTDIR)$(PREFIX)/bin/sinfo\n"
+          "\tinstall -m 755 auth_fake.so $(DESTDIR)$(PREFIX)/lib/slurm/auth_fake.so\n"
+          "\tinstall -m 644 plugin.c $(DESTDIR)$(PREFIX)/include/slurm_fake.h\n");
+    const fs::path tarball = dir_ / "slurm-fake-24.11.5.tar.gz";
+    ASSERT_EQ(sh("tar -C '" + (dir_ / "src").string() + "' -czf '" + tarball.string() +
+                 "' slurm-fake-24.11.5"),
+              0);
+    auto sha = http::sha256_file_hex(tarball);
+    ASSERT_TRUE(sha) << sha.error().message;
+    // Pre-verified in the source cache: the pipeline's fetch finds it and downloads nothing.
+    const fs::path cached = cache_ / "sourcecache" / *sha / tarball.filename();
+    fs::create_directories(cached.parent_path());
+    fs::copy_file(tarball, cached);
+    write(recipes_ / "slurm.yaml",
+          "name: slurm\n"
+          "description: a stand-in for Slurm (a program linking json-c, a plugin)\n"
+          "homepage: https://example.invalid\n"
+          "license: MIT\n"
+          "build_system: make\n"
+          "from: source\n"
+          "versions:\n"
+          "  - version: \"24.11.5\"\n"
+          "    sha256: " +
+              *sha +
+              "\n"
+              "    file: slurm-fake-24.11.5.tar.gz\n"
+              "    strip_dir: slurm-fake-24.11.5\n"
+              "    mirrors:\n"
+              "      - http://127.0.0.1:9/slurm-fake-24.11.5.tar.gz\n"
+              "system_dependencies:\n  - json-c\n"
+              "build:\n  - PREFIX=${prefix}\n"
+              "install:\n  - install\n  - PREFIX=${prefix}\n");
+    ::setenv("SLURM_FACTORY_RECIPE_DIR", recipes_.c_str(), 1);
+
+    fpr_ = GpgSigner::generate_key(gpg_.path(), "Pipeline Test <pipeline@test.invalid>");
+    write(config_, "cache_dir: " + cache_.string() +
+                       "\n"
+                       "plugins:\n  search_paths: [" SF_TEST_PLUGIN_DIR
+                       "]\n  load: [toolchain-debian, backend-docker, cache-local]\n"
+                       "signing:\n  key_id: \"" +
+                       fpr_ + "\"\n  keyring: \"" + gpg_.path() + "\"\n");
+  }
+  void TearDown() override {
+    ::unsetenv("SLURM_FACTORY_RECIPE_DIR");
+    ::unsetenv("XDG_CONFIG_HOME");
+  }
+
+  int run(std::vector<std::string> args) {
+    out_.str("");
+    err_.str("");
+    std::vector<std::string> full{"--json",      "--config",        config_.string(),
+                                  "build-slurm", "--slurm-version", "24.11.5",
+                                  "--toolchain", "trixie",          "--backend",
+                                  "docker",      "--output",        output_.string()};
+    full.insert(full.end(), args.begin(), args.end());
+    return cli::run(full, out_, err_);
+  }
+
+  test::TempDir dir_{"sf-pipeline"};
+  test::GpgHome gpg_;
+  fs::path cache_ = dir_ / "cache";
+  fs::path recipes_ = dir_ / "recipes";
+  fs::path config_ = dir_ / "config.yaml";
+  fs::path output_ = dir_ / "out";
+  std::string fpr_;
+  std::ostringstream out_, err_;
+};
+
+TEST_F(BuildPipelineTest, BuildsSignedVerifiedArtifactThenReturnsAtOnce) {
+  ASSERT_EQ(run({"--verify"}), 0) << out_.str() << err_.str();
+  const auto first = events(out_.str());
+  const fs::path dir = output_ / "trixie" / "24.11.5" / "amd64";
+  const fs::path artifact = dir / "slurm-24.11.5-trixie-amd64-software.tar.zst";
+  const fs::path provenance = dir / "slurm-24.11.5-trixie-amd64-software.provenance.json";
+  ASSERT_TRUE(fs::is_regular_file(artifact)) << out_.str();
+  EXPECT_TRUE(fs::is_regular_file(provenance));
+  EXPECT_TRUE(fs::is_regular_file(dir / "SHA256SUMS"));
+  EXPECT_TRUE(fs::is_regular_file(dir / "SHA256SUMS.asc"));
+
+  // Every stage reported, the result names the artifact, the deep check passed.
+  for (const char* stage : {"plan", "fetch", "image", "build", "assemble", "package", "verify"}) {
+    EXPECT_NE(find_event(first, stage, "done"), nullptr) << stage << "\n" << out_.str();
+  }
+  const auto* built = find_event(first, "build", "done");
+  ASSERT_NE(built, nullptr);
+  EXPECT_EQ((*built)["data"]["built"], 1);
+  const auto* verified = find_event(first, "verify", "done");
+  ASSERT_NE(verified, nullptr);
+  EXPECT_EQ((*verified)["data"]["signer"], fpr_);
+  EXPECT_GE((*verified)["data"]["elf_checked"].get<int>(), 3);  // sinfo, plugin, libjson-c
+  const auto& result = first.back();
+  EXPECT_EQ(result["event"], "result");
+  EXPECT_EQ(result["artifact"], artifact.string());
+  EXPECT_EQ(result["existed"], false);
+
+  // SHA256SUMS holds both files, and gpg accepts its signature.
+  const std::string sums = read(dir / "SHA256SUMS");
+  EXPECT_THAT(sums, HasSubstr(artifact.filename().string()));
+  EXPECT_THAT(sums, HasSubstr(provenance.filename().string()));
+  EXPECT_EQ(sh("GNUPGHOME='" + gpg_.path() + "' gpg --batch --quiet --verify '" +
+               (dir / "SHA256SUMS.asc").string() + "' '" + (dir / "SHA256SUMS").string() +
+               "' 2>/dev/null"),
+            0);
+  EXPECT_EQ(sh("cd '" + dir.string() + "' && sha256sum --quiet -c SHA256SUMS"), 0);
+
+  // provenance.json: the plan's root hash, the package, the image, the bundled library.
+  const auto prov = nlohmann::json::parse(read(provenance));
+  EXPECT_EQ(prov["plan"]["root_hash"], result["root_hash"]);
+  ASSERT_EQ(prov["packages"].size(), 1U);
+  EXPECT_THAT(prov["system_packages"].dump(), HasSubstr("libjson-c-dev"));
+  bool saw_slurm = false;
+  for (const auto& p : prov["packages"]) {
+    if (p["name"] != "slurm") continue;
+    saw_slurm = true;
+    EXPECT_EQ(p["hash"], result["root_hash"]);
+    EXPECT_EQ(p["status"], "built");
+    EXPECT_EQ(p["source_sha256"].get<std::string>().size(), 64U);
+  }
+  EXPECT_TRUE(saw_slurm);
+  EXPECT_THAT(prov["toolchain"]["image"].get<std::string>(),
+              HasSubstr("slurm-factory/toolchain-trixie:"));
+  EXPECT_THAT(prov["toolchain"]["image_id"].get<std::string>(), HasSubstr("sha256:"));
+  ASSERT_EQ(prov["view"]["bundled"].size(), 1U) << prov["view"].dump(2);
+  EXPECT_EQ(prov["view"]["bundled"][0]["soname"], "libjson-c.so.5");
+  EXPECT_EQ(prov["view"]["bundled"][0]["needed_by"], "bin/sinfo");
+  EXPECT_EQ(prov["signing_key"], fpr_);
+
+  // The tarball's layout: the view with the bundled library, no header, modulefiles, assets.
+  const std::string listing = capture("tar --zstd -tf '" + artifact.string() + "'");
+  for (const char* entry :
+       {"view/bin/sinfo", "view/lib/libjson-c.so.5", "view/lib/slurm/auth_fake.so",
+        "modules/slurm/24.11.5-trixie.lua", "data/slurm_assets/slurm_install.sh"}) {
+    EXPECT_THAT(listing, HasSubstr(std::string(entry) + "\n")) << entry;
+  }
+  EXPECT_THAT(listing, ::testing::Not(HasSubstr("include/")));
+
+  // The program runs from a moved copy of the view in a minimal trixie (no libjson-c there),
+  // loading json-c from the view.
+  const fs::path unpacked = dir_ / "unpacked";
+  fs::create_directories(unpacked);
+  ASSERT_EQ(sh("tar --zstd -xf '" + artifact.string() + "' -C '" + unpacked.string() + "'"), 0);
+  const std::string base = capture(
+      "docker images --format '{{.Repository}}:{{.Tag}}' 'slurm-factory/base-trixie' | head -n1");
+  if (!base.empty()) {
+    const std::string image = base.substr(0, base.find('\n'));
+    const std::string ran =
+        capture("docker run --rm --network none -v '" + unpacked.string() +
+                "/view:/srv/elsewhere/view:ro' " + image +
+                " sh -c 'test ! -e /usr/lib/x86_64-linux-gnu/libjson-c.so.5 && "
+                "/srv/elsewhere/view/bin/sinfo && ldd /srv/elsewhere/view/bin/sinfo' 2>&1");
+    EXPECT_THAT(ran, HasSubstr("fake sinfo { \"slurm\": \"24.11.5\" }"));
+    EXPECT_THAT(ran, HasSubstr("libjson-c.so.5 => /srv/elsewhere/view/bin/../lib/libjson-c.so.5"));
+  }
+
+  // A rerun: the artifact exists, valid and signed -> said so, at once, nothing rebuilt.
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(run({}), 0) << out_.str() << err_.str();
+  const auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LE(secs, 1.0);
+  const auto second = events(out_.str());
+  EXPECT_NE(find_event(second, "artifact", "exists"), nullptr) << out_.str();
+  EXPECT_EQ(find_event(second, "build", "start"), nullptr) << out_.str();
+  EXPECT_EQ(second.back()["existed"], true);
+  EXPECT_EQ(second.back()["artifact"], artifact.string());
+
+  // A flipped byte in the artifact: not trusted, packaged again from the cached entry.
+  {
+    std::fstream f(artifact, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(100);
+    f.put('\x5a');
+  }
+  ASSERT_EQ(run({}), 0) << out_.str() << err_.str();
+  const auto third = events(out_.str());
+  EXPECT_EQ(find_event(third, "artifact", "exists"), nullptr) << out_.str();
+  const auto* rebuilt = find_event(third, "build", "done");
+  ASSERT_NE(rebuilt, nullptr);
+  EXPECT_EQ((*rebuilt)["data"]["built"], 0);
+  EXPECT_EQ((*rebuilt)["data"]["cached"], 1);
+  EXPECT_EQ(third.back()["existed"], false);
+  EXPECT_EQ(sh("cd '" + dir.string() + "' && sha256sum --quiet -c SHA256SUMS"), 0);
+}
+
+TEST_F(BuildPipelineTest, PublishIsRefusedBeforeAnyWork) {
+  EXPECT_EQ(run({"--publish", "all"}), static_cast<int>(ExitCode::kNotImplemented))
+      << out_.str() << err_.str();
+  EXPECT_THAT(err_.str(), HasSubstr("--publish all"));
+  EXPECT_FALSE(fs::exists(output_));
+}
+
+}  // namespace
+}  // namespace sf
