@@ -1,0 +1,203 @@
+#!/bin/sh
+# The proof: a slurm-factory artifact starts a one-node cluster on a clean machine of its OS.
+#
+#   tests/e2e/cluster.sh [--artifact FILE] [TOOLCHAIN...]      (default toolchains: trixie bookworm)
+#
+# For each toolchain: takes the artifact given with --artifact (its toolchain is read from the
+# provenance.json beside it), or builds it with `build-slurm --verify` (throwaway signing key, cache
+# in SF_E2E_CACHE, like tests/e2e/build-slurm.sh). Then, in a fresh container of the bootstrapped
+# minimal base image of the same release (slurm-factory/base-<release>: no compiler, no -dev
+# package, no munge, no Slurm), it unpacks the artifact under a random prefix, runs
+# `slurm_install.sh --prefix ... --full-init --start-services`, and checks:
+#   sinfo shows the node idle; `srun -N1 hostname` prints the container's hostname; `sbatch --wrap
+#   hostname` completes and its output file holds the hostname; `scontrol show config` shows the
+#   PluginDir under the random prefix; `ldd` on every ELF file of the view finds every library.
+# One PASS/FAIL line per check, then "N passed, N failed"; exit 1 when a check failed.
+#
+# Environment: SF_BIN (default build/bin/slurm-factory), SF_E2E_CACHE (cache kept between runs;
+# default a new temporary one), SF_E2E_VERSION (default 24.11.5), SF_E2E_JOBS (default 2),
+# SF_E2E_BACKEND (build engine, default docker), SF_E2E_ENGINE (engine for the cluster container,
+# default docker), SF_E2E_KEEP=1 (keep the cluster container for inspection).
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+SF_BIN=${SF_BIN:-$here/../../build/bin/slurm-factory}
+VERSION=${SF_E2E_VERSION:-24.11.5}
+JOBS=${SF_E2E_JOBS:-2}
+BACKEND=${SF_E2E_BACKEND:-docker}
+ENGINE=${SF_E2E_ENGINE:-docker}
+ARTIFACT=""
+if [ "${1:-}" = "--artifact" ]; then
+  ARTIFACT=$2
+  shift 2
+fi
+
+work=$(mktemp -d /tmp/sf-e2e-cluster.XXXXXX)
+passed=0
+failed=0
+containers=""
+check() { # check NAME STATUS [DETAIL]
+  if [ "$2" -eq 0 ]; then
+    passed=$((passed + 1)); echo "PASS $1"
+  else
+    failed=$((failed + 1)); echo "FAIL $1${3:+: $3}"
+  fi
+}
+cleanup() {
+  if [ -z "${SF_E2E_KEEP:-}" ]; then
+    for c in $containers; do "$ENGINE" rm -f "$c" >/dev/null 2>&1; done
+  elif [ -n "$containers" ]; then
+    echo "kept container(s):$containers"
+  fi
+  [ -n "${GNUPGHOME:-}" ] && gpgconf --homedir "$GNUPGHOME" --kill all >/dev/null 2>&1
+  rm -rf "$work"
+}
+trap cleanup EXIT
+summary() {
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+}
+
+# build_artifact TOOLCHAIN -> prints the artifact path (build-slurm --verify into $work/out)
+build_artifact() {
+  if [ ! -x "$SF_BIN" ]; then
+    echo "no slurm-factory binary at $SF_BIN; set SF_BIN" >&2
+    return 1
+  fi
+  cache=${SF_E2E_CACHE:-$work/cache}
+  mkdir -p "$cache"
+  export GNUPGHOME="$cache/e2e-gnupg"
+  mkdir -p "$GNUPGHOME" && chmod 700 "$GNUPGHOME"
+  if ! gpg --batch --list-secret-keys 2>/dev/null | grep -q 'slurm-factory e2e'; then
+    gpg --batch --quiet --passphrase '' --quick-gen-key \
+      'slurm-factory e2e <e2e@slurm-factory.invalid>' ed25519 sign never 2>/dev/null
+  fi
+  fpr=$(gpg --batch --with-colons --list-secret-keys | awk -F: '/^fpr:/ {print $10; exit}')
+  cat > "$work/config.yaml" <<CONF
+cache_dir: $cache
+plugins:
+  load: [toolchain-debian, backend-docker, backend-podman, cache-local, packager-tarball]
+signing:
+  key_id: "$fpr"
+  keyring: "$GNUPGHOME"
+CONF
+  "$SF_BIN" --json --config "$work/config.yaml" build-slurm --slurm-version "$VERSION" \
+    --toolchain "$1" --backend "$BACKEND" --jobs "$JOBS" --verify --output "$work/out" \
+    > "$work/$1-build.json" 2> "$work/$1-build.err" || {
+    tail -n 30 "$work/$1-build.err" >&2
+    return 1
+  }
+  jq -r 'select(.event=="result") | .artifact' "$work/$1-build.json"
+}
+
+# in CONTAINER SCRIPT: runs SCRIPT with bash in the cluster container (SLURM_CONF set, as clients
+# get it from the modulefile)
+in_container() {
+  "$ENGINE" exec -e SLURM_CONF=/etc/slurm/slurm.conf "$1" bash -c "$2"
+}
+
+cluster() { # cluster TOOLCHAIN ARTIFACT
+  tc=$1
+  artifact=$2
+  base=$("$ENGINE" images --format '{{.Repository}}:{{.Tag}}' "slurm-factory/base-$tc" | head -n 1)
+  if [ -z "$base" ]; then
+    check "$tc: a clean base image slurm-factory/base-$tc" 1 \
+      "none; run 'slurm-factory toolchain prepare $tc' (it bootstraps the base image)"
+    return
+  fi
+  rand=$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
+  prefix="/srv/site-$rand/slurm-$VERSION"
+  node="sfnode-$rand"
+  name="sf-e2e-cluster-$rand"
+  echo "== $tc: $(basename "$artifact") on $base ($ENGINE), prefix '$prefix', node $node"
+  # A plain root container with the default capabilities (useradd and runuser need them), no
+  # network but its own loopback: the cluster talks to itself.
+  if ! "$ENGINE" run -d --name "$name" --hostname "$node" --network none \
+      --label org.slurm-factory.kind=e2e "$base" sleep infinity >/dev/null; then
+    check "$tc: start the cluster container" 1
+    return
+  fi
+  containers="$containers $name"
+  # shellcheck disable=SC2016 # $1 expands in the container's shell
+  zstd -dc "$artifact" | "$ENGINE" exec -i "$name" sh -c 'mkdir -p "$1" && tar -x -C "$1"' sh "$prefix"
+  check "$tc: unpack under a random prefix" $?
+  if in_container "$name" 'command -v cc gcc munged sinfo slurmctld >/dev/null' 2>/dev/null; then
+    check "$tc: the machine is clean (no compiler, munge or Slurm on PATH)" 1
+  else
+    check "$tc: the machine is clean (no compiler, munge or Slurm on PATH)" 0
+  fi
+
+  out=$(in_container "$name" "cd /tmp && '$prefix/data/slurm_assets/slurm_install.sh' \
+        --prefix '$prefix' --full-init --start-services" 2>&1)
+  rc=$?
+  echo "$out" | sed 's/^/   | /' | tail -n 25
+  check "$tc: slurm_install.sh --full-init --start-services" $rc
+  if [ "$rc" -ne 0 ]; then
+    in_container "$name" 'tail -n 20 /var/log/slurm/*.log /var/log/munge/*.log' 2>&1 | sed 's/^/   | /'
+    return
+  fi
+
+  bin="$prefix/view/bin"
+  state=""
+  for _ in $(seq 1 30); do
+    state=$(in_container "$name" "'$bin/sinfo' -h -N -o '%N %T'" 2>&1)
+    echo "$state" | grep -q "^$node idle" && break
+    sleep 1
+  done
+  echo "$state" | grep -q "^$node idle"
+  check "$tc: sinfo shows $node idle" $? "$state"
+
+  out=$(in_container "$name" "timeout 60 '$bin/srun' -N1 hostname" 2>&1)
+  [ "$out" = "$node" ]
+  check "$tc: srun -N1 hostname prints $node" $? "$out"
+
+  job=$(in_container "$name" "cd /tmp && '$bin/sbatch' --parsable -o /tmp/job-%j.out --wrap hostname" 2>&1)
+  ok=1
+  for _ in $(seq 1 60); do
+    st=$(in_container "$name" "'$bin/squeue' -h -j '$job' -o %T" 2>/dev/null)
+    if [ -z "$st" ]; then ok=0; break; fi
+    sleep 1
+  done
+  out=$(in_container "$name" "cat /tmp/job-$job.out" 2>&1)
+  [ "$ok" -eq 0 ] && [ "$out" = "$node" ]
+  check "$tc: sbatch --wrap hostname (job $job) wrote $node" $? "$out"
+
+  out=$(in_container "$name" "'$bin/scontrol' show config | grep -E '^PluginDir'" 2>&1)
+  echo "$out" | grep -q "= $prefix/view/lib/slurm"
+  check "$tc: scontrol show config: PluginDir under the prefix" $? "$out"
+
+  # Every ELF file of the view (magic bytes), ldd with nothing set.
+  out=$(in_container "$name" "unset LD_LIBRARY_PATH; n=0; bad=0
+    while IFS= read -r -d '' f; do
+      [ \"\$(head -c 4 \"\$f\" | od -An -c | tr -d ' ')\" = '177ELF' ] || continue
+      n=\$((n + 1))
+      if ldd \"\$f\" 2>&1 | grep -q 'not found'; then bad=\$((bad + 1)); echo \"\$f:\"; ldd \"\$f\" | grep 'not found'; fi
+    done < <(find '$prefix/view' -type f -print0)
+    echo \"\$n ELF files, \$bad with a missing library\"; [ \$bad -eq 0 ] && [ \$n -gt 0 ]" 2>&1)
+  rc=$?
+  check "$tc: ldd on every ELF of the view finds every library ($(echo "$out" | tail -n 1))" $rc \
+    "$(echo "$out" | head -n 10)"
+}
+
+[ "$#" -gt 0 ] || set -- trixie bookworm
+if [ -n "$ARTIFACT" ]; then
+  prov="${ARTIFACT%.tar.*}.provenance.json"
+  tc=$(jq -r '.toolchain.name' "$prov" 2>/dev/null)
+  VERSION=$(jq -r '.slurm_version' "$prov" 2>/dev/null)
+  if [ -z "$tc" ] || [ "$tc" = null ]; then
+    check "read $prov" 1 "no toolchain in the provenance beside the artifact"
+  else
+    cluster "$tc" "$ARTIFACT"
+  fi
+  summary
+  exit $?
+fi
+for tc in "$@"; do
+  echo "== $tc: build-slurm $VERSION on $BACKEND"
+  start=$(date +%s)
+  artifact=$(build_artifact "$tc")
+  rc=$?
+  check "$tc: build-slurm --verify ($(( $(date +%s) - start ))s)" $rc
+  [ "$rc" -eq 0 ] && [ -n "$artifact" ] && cluster "$tc" "$artifact"
+done
+summary
