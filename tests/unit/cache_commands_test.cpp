@@ -152,6 +152,14 @@ TEST_F(CacheCommands, PullOneEntryByPartOfItsKey) {
   EXPECT_THAT(out.str(), HasSubstr("pulled " + a.base() + " second -> local"));
   EXPECT_TRUE(fs::exists(local() / a.manifest()));
   EXPECT_FALSE(fs::exists(local() / test::sample_key("beta", "b").manifest()));
+  // Two entries match "1.0-": ambiguous.
+  EXPECT_EQ(run({"cache", "pull", "1.0-", "--from", "second"}),
+            static_cast<int>(ExitCode::kUsage));
+  EXPECT_THAT(err.str(), HasSubstr("matches 2 entries"));
+  // A whole key with a suffix works too.
+  const auto b = test::sample_key("beta", "b");
+  ASSERT_EQ(run({"cache", "pull", b.tarball(), "--from", "second"}), 0) << err.str();
+  EXPECT_TRUE(fs::exists(local() / b.manifest()));
   EXPECT_EQ(run({"cache", "pull", "nothing-like-this"}), static_cast<int>(ExitCode::kCache));
   EXPECT_EQ(run({"cache", "pull"}), static_cast<int>(ExitCode::kUsage));
 }

@@ -148,18 +148,23 @@ bool is_signed(const CacheGcEntry& e) {
   });
 }
 
+// "<base>.tar.zst" / ".manifest.json" / ".manifest.json.asc" -> "<base>"; anything else as is.
+std::string strip_entry_suffix(std::string key) {
+  for (const char* suffix : {".manifest.json.asc", ".manifest.json", ".tar.zst"}) {
+    const std::string s = suffix;
+    if (key.size() > s.size() && key.compare(key.size() - s.size(), s.size(), s) == 0) {
+      key.resize(key.size() - s.size());
+      break;
+    }
+  }
+  return key;
+}
+
 // Picks the entries named by `wanted` (a key with or without suffix, or an unambiguous part of
 // one) from `available`.
 std::vector<CacheGcEntry> select_entries(const std::vector<CacheGcEntry>& available,
                                          const std::string& wanted, const std::string& where) {
-  std::string base = wanted;
-  for (const char* suffix : {".manifest.json.asc", ".manifest.json", ".tar.zst"}) {
-    const std::string s = suffix;
-    if (base.size() > s.size() && base.compare(base.size() - s.size(), s.size(), s) == 0) {
-      base.resize(base.size() - s.size());
-      break;
-    }
-  }
+  const std::string base = strip_entry_suffix(wanted);
   std::vector<CacheGcEntry> hits;
   for (const auto& e : available)
     if (e.base == base) return {e};
@@ -344,8 +349,8 @@ int cache_list(Invocation& inv) {
 int cache_transfer(Invocation& inv, bool push) {
   const std::string cmd = push ? "push" : "pull";
   CommandSpec spec{
-      "slurm-factory cache " + cmd + " (KEY | --all) [--" + (push ? "to" : "from") +
-          " LAYER] [options]",
+      "slurm-factory cache " + cmd + " [options] (KEY | --all) [--" + (push ? "to" : "from") +
+          " LAYER]",
       push ? "Copies entries of the local layer to the writable remote layers (or the one given\n"
              "with --to). Each entry is verified before it is copied (signature against the\n"
              "configured trust, tarball sha256 and size); an entry that does not verify is not\n"
@@ -440,7 +445,7 @@ int cache_transfer(Invocation& inv, bool push) {
       if (!every) {
         chosen.clear();
         for (const auto& e : *listed)
-          if (e.base == key || e.base.find(key) != std::string::npos) chosen.push_back(e);
+          if (e.base.find(strip_entry_suffix(key)) != std::string::npos) chosen.push_back(e);
       }
       for (auto& e : chosen) wanted.emplace(e.base, std::make_pair(r, e));
     }
@@ -573,7 +578,7 @@ int cache_verify(Invocation& inv) {
 
 int cache_gc(Invocation& inv) {
   CommandSpec spec{
-      "slurm-factory cache gc (--older-than DAYS | --max-size SIZE) [--dry-run] [options]",
+      "slurm-factory cache gc [options] (--older-than DAYS | --max-size SIZE) [--dry-run]",
       "Removes entries from the local cache layer, least recently used first (a local layer\n"
       "records every read): every entry unused for more than DAYS days, then more until the\n"
       "layer fits in SIZE (512m, 20g). Remote layers are never collected here: use the bucket's\n"
@@ -808,7 +813,7 @@ int keys_export(Invocation& inv) {
 
 int keys_import(Invocation& inv) {
   CommandSpec spec{
-      "slurm-factory cache keys import FILE",
+      "slurm-factory cache keys import [options] FILE",
       "Imports the public keys in FILE (armored or binary) into signing.keyring (or the default\n"
       "GNUPGHOME), so entries they signed verify. Every key of the keyring is trusted unless\n"
       "signing.trusted_fingerprints narrows it: see `cache keys trust`.",
@@ -854,7 +859,7 @@ int keys_import(Invocation& inv) {
 
 int keys_trust(Invocation& inv) {
   CommandSpec spec{
-      "slurm-factory cache keys trust FINGERPRINT [--write]",
+      "slurm-factory cache keys trust [--write] FINGERPRINT",
       "Adds FINGERPRINT to signing.trusted_fingerprints. Without --write, prints the config\n"
       "snippet to put into a config file (nothing is changed). With --write, adds it to the user\n"
       "config file ($XDG_CONFIG_HOME/slurm-factory/config.yaml or\n"
