@@ -16,6 +16,7 @@
 #include "slurm_factory/core/hermetic_runner.hpp"
 #include "slurm_factory/core/plugin_host.hpp"
 #include "slurm_factory/core/recipe_book.hpp"
+#include "slurm_factory/core/required_plugins.hpp"
 #include "slurm_factory/core/source_fetcher.hpp"
 #include "slurm_factory/core/system_library_export.hpp"
 #include "slurm_factory/core/template_renderer.hpp"
@@ -346,7 +347,7 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
                             {"package", o.name},
                             {"entry", o.tarball.string()},
                             {"reason", unpacked.error().message}},
-                           "remove the entry from the cache ('slurm-factory cache gc') and rerun");
+                           "check it with 'slurm-factory cache verify --remove', then rerun");
     }
     entries.push_back({o.name, o.version, tree});
   }
@@ -396,31 +397,34 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
   }
   // GPU features: the plugin the feature exists for must be there (the most common silent
   // failure of Slurm packaging: configure quietly builds without it).
-  for (const auto& f : resolved.features) {
-    for (const auto& plugin : f->required_slurm_plugins()) {
-      if (fs::exists(view / "lib" / "slurm" / plugin)) continue;
-      fs::path slurm_log;
-      std::string slurm_key;
-      for (const auto& o : result.report.packages) {
-        if (o.name == plan.root().name) {
-          slurm_log = o.log_file;
-          slurm_key = o.key.manifest();
-        }
+  std::vector<const Feature*> features;
+  for (const auto& f : resolved.features) features.push_back(f.get());
+  if (const auto missing = missing_required_plugins(view, features); !missing.empty()) {
+    fs::path slurm_log;
+    std::string slurm_key;
+    for (const auto& o : result.report.packages) {
+      if (o.name == plan.root().name) {
+        slurm_log = o.log_file;
+        slurm_key = o.key.manifest();
       }
-      throw BuildError(
-          "Slurm was built without " + plugin + ", which the feature " + f->name() + " requires",
-          {{"stage", "assemble"},
-           {"package", plan.root().name + " " + plan.root().version},
-           {"feature", f->name()},
-           {"expected", "view/lib/slurm/" + plugin},
-           {"log", slurm_log.empty() ? std::string("(from the cache)") : slurm_log.string()},
-           {"entry", slurm_key}},
-          "configure did not find the feature's development files: check that the build image "
-          "installs them (" +
-              release.origin +
-              ") and read configure's output in the log; then remove the Slurm entry from the "
-              "cache and rerun");
     }
+    std::string list;
+    for (const auto& m : missing) {
+      list += (list.empty() ? "" : ", ") + m.plugin + " (feature " + m.feature + ")";
+    }
+    throw BuildError(
+        "Slurm was built without " + list,
+        {{"stage", "assemble"},
+         {"package", plan.root().name + " " + plan.root().version},
+         {"expected", "view/lib/slurm/" + missing.front().plugin},
+         {"log",
+          slurm_log.empty() ? std::string("(Slurm came from the cache)") : slurm_log.string()},
+         {"entry", slurm_key}},
+        "configure did not find the feature's development files: check that the build image "
+        "installs them (" +
+            release.origin +
+            ") and read configure's output in the log; then rebuild with --no-cache (the "
+            "cached Slurm entry lacks the plugin too)");
   }
   emit("assemble", "done",
        std::to_string(view_report.files) + " files, " + std::to_string(view_report.bundled.size()) +
