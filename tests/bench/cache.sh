@@ -93,6 +93,10 @@ t_get_curl=$(printf '%s\n' "${get_curl[@]}" | best)
 printf '%-34s %8.2f s  %8s MB/s\n' "s3 provider put" "$t_put_sf" "$(mbps "$bytes" "$t_put_sf")"
 printf '%-34s %8.2f s  %8s MB/s\n' "sha256sum + curl PUT (SigV4)" "$t_put_curl" "$(mbps "$bytes" "$t_put_curl")"
 printf '%-34s %8.2f s  %8s MB/s   (hash given, not timed)\n' "curl PUT alone" "$t_put_curl_raw" "$(mbps "$bytes" "$t_put_curl_raw")"
+# For information: the same put as one PUT (no multipart: s3rver assembles parts by copying).
+t_put_single=$("$bench" s3-put "$endpoint" bench/sf single.tar.zst "$tarball" \
+  '{"multipart_threshold": 1073741824}' | cut -d' ' -f1)
+printf '%-34s %8.2f s  %8s MB/s   (multipart_threshold 1 GiB)\n' "s3 provider put, single PUT" "$t_put_single" "$(mbps "$bytes" "$t_put_single")"
 printf '%-34s %8.2f s  %8s MB/s\n' "s3 provider get" "$t_get_sf" "$(mbps "$bytes" "$t_get_sf")"
 printf '%-34s %8.2f s  %8s MB/s\n' "curl GET (SigV4)" "$t_get_curl" "$(mbps "$bytes" "$t_get_curl")"
 
@@ -133,7 +137,7 @@ find "$work/tree" -type l -lname '/*' -delete
 tree_bytes=$(du -sb "$work/tree" | cut -f1)
 files=$(find "$work/tree" -type f | wc -l)
 echo "== pack / unpack: $tree_dirs ($tree_bytes bytes, $files files)"
-pack_sf=() pack_tar=() unpack_sf=() unpack_tar=()
+pack_sf=() pack_tar=() unpack_sf=() unpack_tar=() extract_sf=()
 for i in $(seq 1 "$runs"); do
   rm -rf "$work/out" "$work/x-sf" "$work/x-tar" "$work/t.tar.zst"
   pack_sf+=("$("$bench" pack "$work/tree" "$work/out" | cut -d' ' -f1)")
@@ -141,6 +145,8 @@ for i in $(seq 1 "$runs"); do
   tar -C "$work/tree" -cf - . | zstd -q -T0 -3 -o "$work/t.tar.zst"
   pack_tar+=("$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')")
   unpack_sf+=("$("$bench" unpack "$work/out" "$work/x-sf" | cut -d' ' -f1)")
+  rm -rf "$work/x-bare"
+  extract_sf+=("$("$bench" extract "$(find "$work/out" -name '*.tar.zst')" "$work/x-bare" | cut -d' ' -f1)")
   mkdir -p "$work/x-tar"
   t0=$(date +%s.%N)
   zstd -q -d -c "$work/t.tar.zst" | tar -C "$work/x-tar" -xf -
@@ -152,9 +158,11 @@ t_pack_sf=$(printf '%s\n' "${pack_sf[@]}" | best)
 t_pack_tar=$(printf '%s\n' "${pack_tar[@]}" | best)
 t_unpack_sf=$(printf '%s\n' "${unpack_sf[@]}" | best)
 t_unpack_tar=$(printf '%s\n' "${unpack_tar[@]}" | best)
+t_extract_sf=$(printf '%s\n' "${extract_sf[@]}" | best)
 printf '%-34s %8.2f s  %8s MB/s  -> %s bytes\n' "pack entry (tar+zstd+sha256)" "$t_pack_sf" "$(mbps "$tree_bytes" "$t_pack_sf")" "$entry_bytes"
 printf '%-34s %8.2f s  %8s MB/s  -> %s bytes\n' "tar -cf - | zstd -T0" "$t_pack_tar" "$(mbps "$tree_bytes" "$t_pack_tar")" "$tar_bytes"
 printf '%-34s %8.2f s  %8s MB/s\n' "unpack entry (verify+extract)" "$t_unpack_sf" "$(mbps "$tree_bytes" "$t_unpack_sf")"
+printf '%-34s %8.2f s  %8s MB/s   (archive reader alone, secure flags on)\n' "extract_archive" "$t_extract_sf" "$(mbps "$tree_bytes" "$t_extract_sf")"
 printf '%-34s %8.2f s  %8s MB/s\n' "zstd -d | tar -x" "$t_unpack_tar" "$(mbps "$tree_bytes" "$t_unpack_tar")"
 
 echo "== goals (throughput ratio = other tool's time / ours)"

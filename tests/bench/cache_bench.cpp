@@ -1,6 +1,7 @@
 // Timing helper for tests/bench/cache.sh: runs one cache operation the way the tool does and prints
 // "SECONDS BYTES". Modes:
-//   s3-put ENDPOINT BUCKET/PREFIX KEY FILE   the s3 provider plugin's put (multipart above 64 MiB)
+//   s3-put ENDPOINT BUCKET/PREFIX KEY FILE [SETTINGS_JSON]   the s3 provider plugin's put
+//                                            (multipart above 64 MiB unless SETTINGS_JSON says)
 //   s3-get ENDPOINT BUCKET/PREFIX KEY FILE   the s3 provider plugin's get
 //   pack TREE OUTDIR                          pack_cache_entry (tar + zstd threads, every sha256)
 //   unpack OUTDIR DEST                        unpack_cache_entry (verify, safe extract, every
@@ -11,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "slurm_factory/core/archive_reader.hpp"
@@ -40,7 +42,7 @@ int main(int argc, char** argv) {
   };
   try {
     if (mode == "s3-put" || mode == "s3-get") {
-      if (argc != 6) return fail(mode + " ENDPOINT BUCKET/PREFIX KEY FILE");
+      if (argc != 6 && argc != 7) return fail(mode + " ENDPOINT BUCKET/PREFIX KEY FILE [JSON]");
       sf::PluginHost host;
       host.load_file(fs::path(SF_BENCH_PLUGIN_DIR) / "libsf-cache-s3.so");
       sf::CacheLayerSpec spec{"bench-s3",
@@ -48,6 +50,7 @@ int main(int argc, char** argv) {
                               std::string("s3://") + argv[3],
                               true,
                               {{"endpoint", argv[2]}, {"region", "us-east-1"}}};
+      if (argc == 7) spec.settings.update(nlohmann::json::parse(argv[6]));
       auto layer = host.make_cache_provider(spec);
       const fs::path file = argv[5];
       const auto t0 = Clock::now();
