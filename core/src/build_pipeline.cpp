@@ -123,6 +123,15 @@ std::optional<fs::path> find_valid_artifact(const fs::path& dir, const std::stri
       log().info("{} was built from another plan; building this one", artifact.string());
       continue;
     }
+    // Templates and assembly belong to the builder: another version makes another artifact.
+    const std::string builder = prov.contains("builder") && prov["builder"].is_object()
+                                    ? prov["builder"].value("version", std::string())
+                                    : std::string();
+    if (builder != SF_VERSION) {
+      log().info("{} was made by slurm-factory {} (this is {}); building it again",
+                 artifact.string(), builder.empty() ? "?" : builder, SF_VERSION);
+      continue;
+    }
     VerifyOptions vo;
     vo.trust = trust;
     const VerifyReport report = verify_artifact(artifact, vo);

@@ -58,8 +58,9 @@ std::filesystem::path artifact_output_dir(const std::filesystem::path& output_ro
                                           const Plan& plan);
 
 // The artifact `basename`.tar.{zst,gz,xz} in `dir` when it is valid for the plan whose root hash
-// is `root_hash`: its provenance.json names that hash, and SHA256SUMS is signed by a trusted key
-// and matches the artifact and the provenance. nullopt otherwise (the reason is logged at debug).
+// is `root_hash`: its provenance.json names that hash and this builder version, and SHA256SUMS is
+// signed by a trusted key and matches the artifact and the provenance. nullopt otherwise (the
+// reason is logged at debug).
 std::optional<std::filesystem::path> find_valid_artifact(const std::filesystem::path& dir,
                                                          const std::string& basename,
                                                          const std::string& root_hash,
