@@ -17,7 +17,9 @@
 # Environment: SF_BIN (default build/bin/slurm-factory), SF_E2E_CACHE (cache kept between runs;
 # default a new temporary one), SF_E2E_VERSION (default 24.11.5), SF_E2E_JOBS (default 2),
 # SF_E2E_BACKEND (build engine, default docker), SF_E2E_ENGINE (engine for the cluster container,
-# default docker), SF_E2E_KEEP=1 (keep the cluster container for inspection).
+# default docker), SF_E2E_KEEP=1 (keep the cluster container for inspection), SF_E2E_ACCOUNTING=1
+# (also install Debian's mariadb-server in the container from deb.debian.org, run slurm_install.sh
+# with --accounting so slurmdbd starts, and check that sacct lists the batch job).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -112,7 +114,10 @@ cluster() { # cluster TOOLCHAIN ARTIFACT
   echo "== $tc: $(basename "$artifact") on $base ($ENGINE), prefix '$prefix', node $node"
   # A plain root container with the default capabilities (useradd and runuser need them), no
   # network but its own loopback: the cluster talks to itself.
-  if ! "$ENGINE" run -d --name "$name" --hostname "$node" --network none \
+  # With accounting the container needs the Debian mirror once, for mariadb-server.
+  net=none
+  [ -n "${SF_E2E_ACCOUNTING:-}" ] && net=bridge
+  if ! "$ENGINE" run -d --name "$name" --hostname "$node" --network "$net" \
       --label org.slurm-factory.kind=e2e "$base" sleep infinity >/dev/null; then
     check "$tc: start the cluster container" 1
     return
@@ -127,8 +132,20 @@ cluster() { # cluster TOOLCHAIN ARTIFACT
     check "$tc: the machine is clean (no compiler, munge or Slurm on PATH)" 0
   fi
 
+  extra=""
+  if [ -n "${SF_E2E_ACCOUNTING:-}" ]; then
+    # shellcheck disable=SC2016 # expands in the container
+    out=$(in_container "$name" 'export DEBIAN_FRONTEND=noninteractive
+      apt-get update -qq && apt-get install -y -qq --no-install-recommends mariadb-server >/dev/null || exit 1
+      mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld
+      setsid mariadbd-safe >/dev/null 2>&1 < /dev/null &
+      for _ in $(seq 1 60); do mariadb -u root -e "select 1" >/dev/null 2>&1 && exit 0; sleep 1; done
+      exit 1' 2>&1)
+    check "$tc: mariadb-server installed and answering" $? "$(echo "$out" | tail -n 5)"
+    extra="--accounting"
+  fi
   out=$(in_container "$name" "cd /tmp && '$prefix/data/slurm_assets/slurm_install.sh' \
-        --prefix '$prefix' --full-init --start-services" 2>&1)
+        --prefix '$prefix' --full-init --start-services $extra" 2>&1)
   rc=$?
   echo "$out" | sed 's/^/   | /' | tail -n 25
   check "$tc: slurm_install.sh --full-init --start-services" $rc
@@ -161,6 +178,17 @@ cluster() { # cluster TOOLCHAIN ARTIFACT
   out=$(in_container "$name" "cat /tmp/job-$job.out" 2>&1)
   [ "$ok" -eq 0 ] && [ "$out" = "$node" ]
   check "$tc: sbatch --wrap hostname (job $job) wrote $node" $? "$out"
+
+  if [ -n "${SF_E2E_ACCOUNTING:-}" ]; then
+    out=""
+    for _ in $(seq 1 30); do
+      out=$(in_container "$name" "'$bin/sacct' -n -X -j '$job' -o JobID,State" 2>&1)
+      echo "$out" | grep -q "COMPLETED" && break
+      sleep 1
+    done
+    echo "$out" | grep -q "^ *$job .*COMPLETED"
+    check "$tc: sacct lists job $job COMPLETED (slurmdbd + MariaDB)" $? "$out"
+  fi
 
   out=$(in_container "$name" "'$bin/scontrol' show config | grep -E '^PluginDir'" 2>&1)
   echo "$out" | grep -q "= $prefix/view/lib/slurm"
