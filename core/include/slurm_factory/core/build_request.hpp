@@ -1,5 +1,5 @@
-// What the admin asked for: `build-slurm` options turned into a validated request. The planner turns
-// it into a Plan; nothing here touches the network or a container.
+// What the admin asked for: `build-slurm` options turned into a validated request. The planner
+// turns it into a Plan; nothing here touches the network or a container.
 #pragma once
 
 #include <filesystem>
@@ -15,15 +15,15 @@ std::string to_string(PublishPolicy p);
 struct BuildRequest {
   std::string slurm_version = "25.11";  // a series (24.11) or a full version (24.11.5)
   std::string toolchain = "noble";
-  std::vector<std::string> gpu;         // "cuda", "rocm", "oneapi" (sorted, unique)
+  std::vector<std::string> gpu;  // "cuda", "rocm", "oneapi" (sorted, unique)
   std::string arch = "amd64";
   PublishPolicy publish = PublishPolicy::kNone;
-  std::string signing_key;              // a key id or fingerprint, never key material
+  std::string signing_key;  // a key id or fingerprint, never key material
   std::optional<std::filesystem::path> local_cache;
   bool no_cache = false;
   bool verify = false;
-  std::string backend;                  // "" = the config's default backend
-  int jobs = 0;                         // 0 = the config's build.jobs
+  std::string backend;  // "" = the config's default backend
+  int jobs = 0;         // 0 = the config's build.jobs
   std::optional<std::filesystem::path> output;
   bool dry_run = false;
 
@@ -35,8 +35,8 @@ struct BuildRequest {
 
 inline constexpr const char* kGpuFlavours[] = {"cuda", "rocm", "oneapi"};
 
-// Parses "--gpu" values: "" (flag without value) means cuda; "cuda,rocm" combines. Throws UsageError
-// listing the valid flavours.
+// Parses "--gpu" values: "" (flag without value) means cuda; "cuda,rocm" combines. Throws
+// UsageError listing the valid flavours.
 std::vector<std::string> parse_gpu_flavours(const std::vector<std::string>& values);
 // "none" | "cache" | "all"; throws UsageError listing them.
 PublishPolicy parse_publish_policy(const std::string& value);
