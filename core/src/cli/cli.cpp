@@ -1,10 +1,10 @@
 #include "slurm_factory/core/cli/cli.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
-
-#include <spdlog/spdlog.h>
 
 #include "slurm_factory/core/cli/command.hpp"
 #include "slurm_factory/core/cli/command_groups.hpp"
@@ -72,7 +72,8 @@ std::string top_level_help(const CommandTable& table) {
     for (std::size_t n = words.size(); n < 22; ++n) out << ' ';
     out << " " << c.summary << "\n";
   }
-  out << "\n" << global_options_help()
+  out << "\n"
+      << global_options_help()
       << "\nRun 'slurm-factory COMMAND --help' for a command's options and examples.\n"
          "Example: slurm-factory build-slurm --slurm-version 24.11 --toolchain noble --gpu cuda\n";
   return out.str();
@@ -94,21 +95,39 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     if (rest[0] == "--version") rest[0] = "version";
     const Command* cmd = table.match(rest);
     if (cmd == nullptr) {
-      auto below = table.under({rest[0]});
+      // The longest run of words that has subcommands ("cache keys" before "cache").
+      std::vector<std::string> prefix;
+      std::vector<const Command*> below;
+      for (std::size_t n = 1; n <= rest.size(); ++n) {
+        std::vector<std::string> candidate(rest.begin(),
+                                           rest.begin() + static_cast<std::ptrdiff_t>(n));
+        auto found = table.under(candidate);
+        if (found.empty()) break;
+        prefix = std::move(candidate);
+        below = std::move(found);
+      }
       if (!below.empty()) {
+        std::string group;
+        for (const auto& w : prefix) group += (group.empty() ? "" : " ") + w;
         std::string list;
-        for (const auto* c : below) list += "\n    slurm-factory " + rest[0] + " " + c->words[1] + "  " + c->summary;
-        throw UsageError("'" + rest[0] + "' needs a subcommand" +
-                             (rest.size() > 1 ? " ('" + rest[1] + "' is not one)" : std::string()) +
-                             ":" + list,
-                         {}, "run 'slurm-factory " + rest[0] + " SUBCOMMAND --help'");
+        for (const auto* c : below) {
+          std::string words;
+          for (const auto& w : c->words) words += (words.empty() ? "" : " ") + w;
+          list += "\n    slurm-factory " + words + "  " + c->summary;
+        }
+        const bool extra = rest.size() > prefix.size();
+        throw UsageError(
+            "'" + group + "' needs a subcommand" +
+                (extra ? " ('" + rest[prefix.size()] + "' is not one)" : std::string()) + ":" +
+                list,
+            {}, "run 'slurm-factory " + group + " SUBCOMMAND --help'");
       }
       throw UsageError("unknown command '" + rest[0] + "'", {},
                        "run 'slurm-factory --help' for the list of commands");
     }
     Invocation inv{global, cmd->words,
-                   std::vector<std::string>(rest.begin() + static_cast<std::ptrdiff_t>(cmd->words.size()),
-                                            rest.end()),
+                   std::vector<std::string>(
+                       rest.begin() + static_cast<std::ptrdiff_t>(cmd->words.size()), rest.end()),
                    out, err};
     return cmd->run(inv);
   } catch (const SlurmFactoryError& e) {
