@@ -112,12 +112,12 @@ cluster() { # cluster TOOLCHAIN ARTIFACT
   node="sfnode-$rand"
   name="sf-e2e-cluster-$rand"
   echo "== $tc: $(basename "$artifact") on $base ($ENGINE), prefix '$prefix', node $node"
-  # A plain root container with the default capabilities (useradd and runuser need them), no
-  # network but its own loopback: the cluster talks to itself.
-  # With accounting the container needs the Debian mirror once, for mariadb-server.
-  net=none
-  [ -n "${SF_E2E_ACCOUNTING:-}" ] && net=bridge
-  if ! "$ENGINE" run -d --name "$name" --hostname "$node" --network "$net" \
+  # A plain root container with the default capabilities (useradd and runuser need them) on the
+  # engine's bridge network: Slurm resolves its listen addresses with AI_ADDRCONFIG, which finds
+  # nothing when loopback is the only interface (--network none: "getaddrinfo((null):6817)
+  # failed"), and the node name must resolve. The cluster only talks to itself; with accounting
+  # the bridge also reaches the Debian mirror once, for mariadb-server.
+  if ! "$ENGINE" run -d --name "$name" --hostname "$node" --network bridge \
       --label org.slurm-factory.kind=e2e "$base" sleep infinity >/dev/null; then
     check "$tc: start the cluster container" 1
     return
