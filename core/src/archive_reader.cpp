@@ -4,10 +4,12 @@
 #include <archive_entry.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <memory>
 #include <system_error>
+#include <unordered_map>
 
 namespace fs = std::filesystem;
 
@@ -152,6 +154,129 @@ Expected<std::vector<ArchiveEntryInfo>> read_archive_index(const fs::path& archi
   return out;
 }
 
+namespace {
+
+// Components of a safe relative entry path without "" and "." ("a//./b/" -> "a/b"), the form
+// libarchive's own cleanup gives it, so that one path has one key.
+std::string clean_path(const std::string& p) {
+  std::string out;
+  for (const auto& c : split(p)) {
+    if (c.empty() || c == ".") continue;
+    if (!out.empty()) out += '/';
+    out += c;
+  }
+  return out;
+}
+
+// What is already at a path inside the destination.
+enum class Existing { None, Dir, Symlink, Other };
+
+// The checks that make the writes safe without libarchive's per-entry walk of every component of
+// the absolute path (ARCHIVE_EXTRACT_SECURE_SYMLINKS: ~9 openat per file). What this extraction
+// has seen is remembered, so each directory is looked at once:
+//  - `dirs_`: directories known to be real directories inside the destination (made by an entry,
+//    created as a parent, or found by lstat), with whether they are new ("fresh": created by this
+//    extraction, so only this archive's entries can be in them and nothing needs an lstat);
+//  - `made_`: every non-directory this archive wrote, with its kind ('f' file, 'l' symlink).
+// An entry is written only when every parent is in `dirs_` (never through a symlink or file);
+// directories are never replaced by non-directories; a symlink in the way of an entry is removed
+// first (as SECURE_SYMLINKS does) so no write, chmod or utimes follows it; hard links must name a
+// regular file this archive extracted. `created_` holds the top-most new path of each new branch,
+// O(entries) in all, for the rollback.
+class DestinationGuard {
+ public:
+  DestinationGuard(fs::path dest, bool root_fresh)
+      : dest_(std::move(dest)), root_fresh_(root_fresh) {}
+
+  // Empty when every parent of `clean` is (or will be created as) a real directory inside.
+  std::string check_parents(const std::string& clean) {
+    const auto last = clean.rfind('/');
+    if (last == std::string::npos || dirs_.count(clean.substr(0, last))) return {};
+    bool parent_fresh = root_fresh_;
+    bool at_root = true;
+    size_t pos = 0;
+    size_t slash;
+    while ((slash = clean.find('/', pos)) != std::string::npos) {
+      std::string q = clean.substr(0, slash);
+      pos = slash + 1;
+      if (auto it = dirs_.find(q); it != dirs_.end()) {
+        parent_fresh = it->second;
+        at_root = false;
+        continue;
+      }
+      if (auto m = made_.find(q); m != made_.end())
+        return "goes through '" + q + "', which this archive made a " +
+               (m->second == 'l' ? "symbolic link" : "file");
+      bool fresh = false;
+      if (parent_fresh) {
+        fresh = true;  // nothing but this archive's entries is in a directory it created
+        if (at_root) created_.push_back(dest_ / q);
+      } else {
+        const Existing e = probe(q, fresh);
+        if (e == Existing::Symlink) return "goes through '" + q + "', a symbolic link";
+        if (e == Existing::Other) return "goes through '" + q + "', which is not a directory";
+      }
+      dirs_.emplace(std::move(q), fresh);
+      parent_fresh = fresh;
+      at_root = false;
+    }
+    return {};
+  }
+
+  // What is at `clean` now (its parents checked), recording it for the rollback when new.
+  Existing existing(const std::string& clean) {
+    if (dirs_.count(clean)) return Existing::Dir;
+    if (auto m = made_.find(clean); m != made_.end())
+      return m->second == 'l' ? Existing::Symlink : Existing::Other;
+    const auto last = clean.rfind('/');
+    const bool at_root = last == std::string::npos;
+    const bool parent_fresh = at_root ? root_fresh_ : dirs_.at(clean.substr(0, last));
+    if (parent_fresh) {
+      if (at_root) created_.push_back(dest_ / clean);
+      return Existing::None;
+    }
+    bool fresh = false;
+    return probe(clean, fresh);
+  }
+
+  void wrote_dir(const std::string& clean, bool fresh) {
+    made_.erase(clean);
+    dirs_.emplace(clean, fresh);
+  }
+  void wrote(const std::string& clean, char kind) { made_[clean] = kind; }
+  bool is_extracted_file(const std::string& clean) const {
+    auto m = made_.find(clean);
+    return m != made_.end() && m->second == 'f';
+  }
+  // Removes everything this extraction created; what was in the destination before stays.
+  void rollback() const {
+    std::error_code ec;
+    for (auto it = created_.rbegin(); it != created_.rend(); ++it) fs::remove_all(*it, ec);
+  }
+
+ private:
+  Existing probe(const std::string& rel, bool& fresh) {
+    const fs::path p = dest_ / rel;
+    struct stat st {};
+    if (::lstat(p.c_str(), &st) != 0) {
+      fresh = true;
+      created_.push_back(p);
+      return Existing::None;
+    }
+    if (S_ISLNK(st.st_mode)) return Existing::Symlink;
+    if (S_ISDIR(st.st_mode)) return Existing::Dir;
+    return Existing::Other;
+  }
+
+  fs::path dest_;
+  bool root_fresh_;
+  std::unordered_map<std::string, bool> dirs_;
+  std::unordered_map<std::string, char> made_;
+  std::vector<fs::path> created_;
+};
+
+}  // namespace
+
 Expected<ExtractResult> extract_archive(const fs::path& archive_path, const fs::path& destination,
                                         const ExtractOptions& options) {
   std::error_code ec;
@@ -161,36 +286,27 @@ Expected<ExtractResult> extract_archive(const fs::path& archive_path, const fs::
                           "; check the directory's permissions");
   const fs::path dest = fs::canonical(destination, ec);
   if (ec) return Failure::error("cannot resolve " + destination.string() + ": " + ec.message());
+  const bool root_fresh = fs::directory_iterator(dest, ec) == fs::directory_iterator();
+  if (ec) return Failure::error("cannot list " + dest.string() + ": " + ec.message());
 
   std::string err;
   auto a = open_reader(archive_path, err);
   if (!a) return Failure::error("cannot read archive " + archive_path.string() + ": " + err);
 
   std::unique_ptr<archive, DiskDeleter> disk(archive_write_disk_new());
-  int flags = ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT;
+  // DestinationGuard does what ARCHIVE_EXTRACT_SECURE_SYMLINKS did, once per directory instead of
+  // once per component per entry; SECURE_NODOTDOT (lexical, cheap) stays as a second guard.
+  int flags = ARCHIVE_EXTRACT_SECURE_NODOTDOT;
   if (options.restore_times) flags |= ARCHIVE_EXTRACT_TIME;
   if (options.restore_permissions) flags |= ARCHIVE_EXTRACT_PERM;
   if (options.no_overwrite) flags |= ARCHIVE_EXTRACT_NO_OVERWRITE;
   archive_write_disk_set_options(disk.get(), flags);
 
-  // Paths this extraction created (top-most new ancestor of each entry), for the rollback.
-  std::vector<fs::path> created;
+  DestinationGuard guard(dest, root_fresh);
   std::vector<std::string> symlinks;
-  auto note_created = [&](const std::string& rel) {
-    fs::path p = dest;
-    for (const auto& c : split(rel)) {
-      p /= c;
-      struct stat st {};
-      if (::lstat(p.c_str(), &st) != 0) {
-        created.push_back(p);
-        return;
-      }
-    }
-  };
   auto rollback = [&] {
     disk.reset();
-    std::error_code e2;
-    for (auto it = created.rbegin(); it != created.rend(); ++it) fs::remove_all(*it, e2);
+    guard.rollback();
   };
 
   ExtractResult result;
@@ -209,6 +325,12 @@ Expected<ExtractResult> extract_archive(const fs::path& archive_path, const fs::
       rollback();
       return refuse(archive_path, raw, "has an absolute path or a '..' component");
     }
+    const std::string clean = clean_path(rel);
+    if (clean.empty()) {
+      if (info.type == "dir") continue;
+      rollback();
+      return refuse(archive_path, raw, "names the destination itself");
+    }
     if (info.type == "special") {
       rollback();
       return refuse(archive_path, raw, "is a device, fifo or socket");
@@ -220,23 +342,47 @@ Expected<ExtractResult> extract_archive(const fs::path& archive_path, const fs::
         return refuse(archive_path, raw,
                       "is a symlink to '" + info.link_target + "', outside the destination");
       }
-      symlinks.push_back(rel);
+      symlinks.push_back(clean);
     }
     if (info.type == "hardlink") {
       info.link_target = normalize(archive_entry_hardlink(e));
-      if (!is_safe_entry_path(info.link_target)) {
+      const std::string target = clean_path(info.link_target);
+      if (!is_safe_entry_path(info.link_target) || !guard.is_extracted_file(target)) {
         rollback();
         return refuse(archive_path, raw,
-                      "is a hard link to '" + info.link_target + "', outside the destination");
+                      "is a hard link to '" + info.link_target +
+                          "', not a regular file extracted earlier from this archive");
       }
-      archive_entry_set_hardlink(e, (dest / info.link_target).c_str());
+      archive_entry_set_hardlink(e, (dest / target).c_str());
     }
-    note_created(rel);
-    archive_entry_set_pathname(e, (dest / rel).c_str());
+    if (auto why = guard.check_parents(clean); !why.empty()) {
+      rollback();
+      return refuse(archive_path, raw, why);
+    }
+    const Existing before = guard.existing(clean);
+    if (before == Existing::Dir && info.type != "dir") {
+      rollback();
+      return refuse(archive_path, raw, "would replace the directory '" + clean + "'");
+    }
+    if (before == Existing::Symlink) {
+      // Never write, chmod or utimes through a symlink: replace it (what SECURE_SYMLINKS does).
+      if (options.no_overwrite || ::unlink((dest / clean).c_str()) != 0) {
+        rollback();
+        return refuse(archive_path, raw,
+                      "is in the way of the symbolic link '" + clean +
+                          "' in the destination, which cannot be replaced");
+      }
+    }
+    archive_entry_set_pathname(e, (dest / clean).c_str());
     if (archive_write_header(disk.get(), e) != ARCHIVE_OK) {
       std::string why = archive_error_string(disk.get()) ? archive_error_string(disk.get()) : "";
       rollback();
       return refuse(archive_path, raw, "could not be written: " + why);
+    }
+    if (info.type == "dir") {
+      guard.wrote_dir(clean, before == Existing::None);
+    } else {
+      guard.wrote(clean, info.type == "symlink" ? 'l' : 'f');
     }
     if (info.type == "file" && archive_entry_size(e) > 0) {
       info.size = static_cast<std::uint64_t>(archive_entry_size(e));

@@ -80,7 +80,84 @@ INSTANTIATE_TEST_SUITE_P(
         std::vector<Crafted>{{"ok/link", 'l', "../../escaped"}},
         std::vector<Crafted>{{"ok/first", 'f', "fine"}, {"hard", 'h', "../escaped"}},
         // Each link stays inside on its own; together they point above the destination.
-        std::vector<Crafted>{{"d", 'd', ""}, {"d/up", 'l', ".."}, {"esc", 'l', "d/up/.."}}));
+        std::vector<Crafted>{{"d", 'd', ""}, {"d/up", 'l', ".."}, {"esc", 'l', "d/up/.."}},
+        // A symlink made by the archive, then used as a path prefix by a later entry.
+        std::vector<Crafted>{{"d", 'd', ""}, {"d/up", 'l', ".."}, {"d/up/x", 'f', "evil"}},
+        std::vector<Crafted>{{"sub", 'd', ""}, {"lnk", 'l', "sub"}, {"lnk/f", 'f', "x"}},
+        std::vector<Crafted>{{"lnk", 'l', "."}, {"lnk/lnk/f", 'f', "x"}},
+        // Hard links only to regular files extracted earlier from the same archive.
+        std::vector<Crafted>{{"ok/first", 'f', "fine"}, {"hard", 'h', "ok/missing"}},
+        std::vector<Crafted>{{"ok/l", 'l', "first"}, {"ok/first", 'f', "x"}, {"h", 'h', "ok/l"}},
+        std::vector<Crafted>{{"ok", 'd', ""}, {"h", 'h', "ok"}},
+        // A directory this archive made (entries may be inside) replaced by a link or a file.
+        std::vector<Crafted>{{"a", 'd', ""}, {"a", 'l', "b"}},
+        std::vector<Crafted>{{"a/f", 'f', "x"}, {"a", 'f', "y"}},
+        // A file this archive made used as a directory.
+        std::vector<Crafted>{{"f", 'f', "x"}, {"f/g", 'f', "y"}}));
+
+// A symlink already in the destination (pointing outside) is never written through.
+TEST(ArchiveReader, RefusesToWriteThroughASymlinkInTheDestination) {
+  test::TempDir dir;
+  fs::create_directories(dir / "outside");
+  fs::create_directories(dir / "dest/keep");
+  fs::create_directory_symlink("../../outside", dir / "dest/keep/out");
+  craft(dir / "evil.tar.zst", {{"new/a", 'f', "x"}, {"keep/out/evil", 'f', "y"}});
+  auto r = extract_archive(dir / "evil.tar.zst", dir / "dest");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("symbolic link"), std::string::npos) << r.error().message;
+  EXPECT_TRUE(fs::is_empty(dir / "outside"));
+  EXPECT_FALSE(fs::exists(dir / "dest/new"));
+  EXPECT_TRUE(fs::is_symlink(dir / "dest/keep/out"));  // what was there before survives
+}
+
+// An entry at the path of a symlink already in the destination replaces the link; nothing
+// (contents, mode, times) reaches the link's target.
+TEST(ArchiveReader, ReplacesASymlinkInTheWayInsteadOfFollowingIt) {
+  test::TempDir dir;
+  fs::create_directories(dir / "outside");
+  test::write_file(dir / "outside/target", "theirs");
+  fs::permissions(dir / "outside", fs::perms(0700));
+  fs::create_directories(dir / "dest");
+  fs::create_directory_symlink("../outside", dir / "dest/d");
+  fs::create_symlink("../outside/target", dir / "dest/f");
+  craft(dir / "ok.tar.zst", {{"d", 'd', ""}, {"d/x", 'f', "mine"}, {"f", 'f', "mine"}});
+  auto r = extract_archive(dir / "ok.tar.zst", dir / "dest");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_FALSE(fs::is_symlink(dir / "dest/d"));
+  EXPECT_FALSE(fs::is_symlink(dir / "dest/f"));
+  EXPECT_EQ(test::read_file(dir / "dest/d/x"), "mine");
+  EXPECT_EQ(test::read_file(dir / "dest/f"), "mine");
+  EXPECT_EQ(test::read_file(dir / "outside/target"), "theirs");
+  EXPECT_FALSE(fs::exists(dir / "outside/x"));
+  EXPECT_EQ(fs::status(dir / "outside").permissions(), fs::perms(0700));
+}
+
+// Many entries in deep trees, into an empty and into a non-empty destination: every file there.
+TEST(ArchiveReader, ExtractsDeepTreesIntoFreshAndExistingDestinations) {
+  test::TempDir dir;
+  std::vector<Crafted> entries{{"./top", 'd', ""}};
+  for (int i = 0; i < 50; ++i) {
+    const std::string d = "top/a" + std::to_string(i % 5) + "/b" + std::to_string(i % 7) + "/c";
+    entries.push_back({d + "/f" + std::to_string(i), 'f', std::to_string(i)});
+    entries.push_back({d + "/l" + std::to_string(i), 'l', "f" + std::to_string(i)});
+  }
+  entries.push_back({"top/h", 'h', "top/a0/b0/c/f0"});
+  craft(dir / "deep.tar.zst", entries);
+  test::write_file(dir / "existing/top/a1/mine", "mine");
+  for (const auto& dest : {dir / "fresh", dir / "existing"}) {
+    auto r = extract_archive(dir / "deep.tar.zst", dest);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->entries.size(), entries.size());
+    EXPECT_EQ(test::read_file(dest / "top/a4/b6/c/f34"), "34");
+    EXPECT_EQ(test::read_file(dest / "top/a4/b6/c/l34"), "34");
+    EXPECT_EQ(test::read_file(dest / "top/h"), "0");
+  }
+  EXPECT_EQ(test::read_file(dir / "existing/top/a1/mine"), "mine");
+  // Extracting again over the result replaces files and links in place.
+  auto again = extract_archive(dir / "deep.tar.zst", dir / "fresh");
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(test::read_file(dir / "fresh/top/a4/b6/c/l34"), "34");
+}
 
 TEST(ArchiveReader, ExtractsSafeLinksAndReportsHashes) {
   test::TempDir dir;

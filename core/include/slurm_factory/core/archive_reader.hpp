@@ -1,8 +1,11 @@
 // Reads archives (tar with zstd, gzip, xz or none) with libarchive and extracts them safely: every
 // entry is checked before anything is written (relative path, no "..", no absolute or escaping
-// symlink, hardlinks only to entries inside the destination, only files, directories and links),
-// libarchive's ARCHIVE_EXTRACT_SECURE_SYMLINKS / SECURE_NODOTDOT guard the writes, and when an
-// entry is refused everything this extraction created is removed again (nothing is left behind).
+// symlink, hardlinks only to regular files extracted earlier from the same archive, only files,
+// directories and links; no entry written through a symlink or replacing a directory; a symlink in
+// the way of an entry is replaced, never followed), each directory checked once (what
+// ARCHIVE_EXTRACT_SECURE_SYMLINKS checks per component per entry), libarchive's SECURE_NODOTDOT as
+// a second guard, and when an entry is refused everything this extraction created is removed
+// again (nothing is left behind; what was in the destination before stays).
 #pragma once
 
 #include <filesystem>
