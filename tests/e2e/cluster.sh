@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # The proof: a slurm-factory artifact starts a one-node cluster on a clean machine of its OS.
 #
 #   tests/e2e/cluster.sh [--artifact FILE] [TOOLCHAIN...]      (default toolchains: trixie bookworm)
@@ -20,7 +20,7 @@
 # default docker), SF_E2E_KEEP=1 (keep the cluster container for inspection), SF_E2E_ACCOUNTING=1
 # (also install Debian's mariadb-server in the container from deb.debian.org, run slurm_install.sh
 # with --accounting so slurmdbd starts, and check that sacct lists the batch job).
-set -u
+set -u  # bash: ulimit -H for podman
 
 here=$(cd "$(dirname "$0")" && pwd)
 SF_BIN=${SF_BIN:-$here/../../build/bin/slurm-factory}
@@ -117,7 +117,16 @@ cluster() { # cluster TOOLCHAIN ARTIFACT
   # nothing when loopback is the only interface (--network none: "getaddrinfo((null):6817)
   # failed"), and the node name must resolve. The cluster only talks to itself; with accounting
   # the bridge also reaches the Debian mirror once, for mariadb-server.
-  if ! "$ENGINE" run -d --name "$name" --hostname "$node" --network bridge \
+  # Podman as root passes the service's rlimits, which the runtime may refuse: explicit ones, no
+  # higher than ours (as the podman backend plugin does).
+  limits=""
+  if [ "$ENGINE" = podman ]; then
+    nproc=$(ulimit -Hu)
+    [ "$nproc" = unlimited ] || [ "$nproc" -gt 32768 ] && nproc=32768
+    limits="--ulimit nofile=$(ulimit -Hn):$(ulimit -Hn) --ulimit nproc=$nproc:$nproc"
+  fi
+  # shellcheck disable=SC2086 # $limits is a list of options
+  if ! "$ENGINE" run -d --name "$name" --hostname "$node" --network bridge $limits \
       --label org.slurm-factory.kind=e2e "$base" sleep infinity >/dev/null; then
     check "$tc: start the cluster container" 1
     return
