@@ -26,7 +26,9 @@ const CommandSpec kSpec{
     "that OS: plans the packages, fetches and verifies sources, builds each package that no cache\n"
     "layer holds, assembles the view with modulefiles and install assets, and writes\n"
     "slurm-<version>-<toolchain>[-<gpu>]-<arch>-software.tar.zst with SHA256SUMS, a detached .asc\n"
-    "signature and provenance.json to --output.",
+    "signature and provenance.json to <output>/<toolchain>/<version>/<arch>/ (--output, default\n"
+    "<cache>/builds). When a valid artifact of the same plan, signed by a trusted key, is already\n"
+    "there, it says so and returns at once. --verify runs 'verify --deep' on the result.",
     "  slurm-factory build-slurm --slurm-version 24.11 --toolchain trixie\n"
     "  slurm-factory build-slurm --slurm-version 24.11.5 --toolchain noble --gpu cuda\n"
     "  slurm-factory build-slurm --toolchain rockylinux9 --gpu cuda,rocm --publish cache\n"
