@@ -374,6 +374,12 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
     xr.sonames.assign(sonames.begin(), sonames.end());
     xr.out_dir = work / "system-libraries";
     xr.log_file = result.report.log_dir / "export-system-libraries.log";
+    std::string names;
+    for (const auto& n : xr.sonames) names += (names.empty() ? "" : " ") + n;
+    emit("assemble", "export",
+         "copying " + std::to_string(xr.sonames.size()) + " system librar" +
+             (xr.sonames.size() == 1 ? "y" : "ies") + " out of " + result.image + ": " + names,
+         {{"sonames", xr.sonames}, {"image", result.image}});
     auto engine = make_backend();
     exported = export_system_libraries(*engine, xr);
     vo.system_library_dirs = {exported.dir};
