@@ -128,6 +128,7 @@ cluster() { # cluster TOOLCHAIN ARTIFACT
   # shellcheck disable=SC2086 # $limits is a list of options
   if ! "$ENGINE" run -d --name "$name" --hostname "$node" --network bridge $limits \
       --label org.slurm-factory.kind=e2e "$base" sleep infinity >/dev/null; then
+    containers="$containers $name"  # a container the runtime refused to start still exists
     check "$tc: start the cluster container" 1
     return
   fi
