@@ -111,7 +111,8 @@ for tc in "$@"; do
   out=$(docker run --rm --network none --user 10001:10001 -v "$moved:$target:ro" "$image" \
     /bin/sh -c 'unset LD_LIBRARY_PATH; test ! -e /opt/slurm/view || exit 90
                 # Slurm clients read a config before parsing --version: a minimal one will do.
-                printf "ClusterName=e2e\nSlurmctldHost=localhost\n" > /tmp/slurm.conf
+                printf "ClusterName=e2e\nSlurmctldHost=localhost\nPluginDir=\"%s/lib/slurm\"\n" \
+                  "$1" > /tmp/slurm.conf
                 export SLURM_CONF=/tmp/slurm.conf
                 "$1/sbin/slurmctld" -V && "$1/bin/sinfo" --version' sh "$target" 2>&1)
   rc=$?
