@@ -147,14 +147,20 @@ echo "== pack / unpack: $tree_dirs ($tree_bytes bytes, $files files)"
 pack_sf=() pack_tar=() unpack_sf=() unpack_tar=() extract_sf=()
 for i in $(seq 1 "$runs"); do
   rm -rf "$work/out" "$work/x-sf" "$work/x-tar" "$work/t.tar.zst"
+  # sync before each timing: the writeback of the step before must not be charged to the next one.
+  sync
   pack_sf+=("$("$bench" pack "$work/tree" "$work/out" | cut -d' ' -f1)")
+  sync
   t0=$(date +%s.%N)
   tar -C "$work/tree" -cf - . | zstd -q -T0 -3 -o "$work/t.tar.zst"
   pack_tar+=("$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')")
+  sync
   unpack_sf+=("$("$bench" unpack "$work/out" "$work/x-sf" | cut -d' ' -f1)")
   rm -rf "$work/x-bare"
+  sync
   extract_sf+=("$("$bench" extract "$(find "$work/out" -name '*.tar.zst')" "$work/x-bare" | cut -d' ' -f1)")
   mkdir -p "$work/x-tar"
+  sync
   t0=$(date +%s.%N)
   zstd -q -d -c "$work/t.tar.zst" | tar -C "$work/x-tar" -xf -
   unpack_tar+=("$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')")
