@@ -41,7 +41,7 @@ if command -v dockerd >/dev/null 2>&1; then
       status=1
     else
       echo "start-engines: starting dockerd (log: $log_dir/dockerd.log)"
-      nohup dockerd >"$log_dir/dockerd.log" 2>&1 </dev/null &
+      (cd / && nohup dockerd >"$log_dir/dockerd.log" 2>&1 </dev/null &)
       wait_socket docker "$docker_sock" || status=1
     fi
   fi
@@ -69,7 +69,9 @@ if command -v podman >/dev/null 2>&1; then
     # the service; the slurm-factory podman plugin also passes explicit ulimits per container.
     ulimit -n 1048576 2>/dev/null || ulimit -n 65536 2>/dev/null || true
     ulimit -u unlimited 2>/dev/null || true
-    nohup podman system service --time=0 "unix://$podman_sock" >"$podman_log" 2>&1 </dev/null &
+    # From "/": conmon inherits the service's working directory and fails every container start
+    # ("Failed to get working directory") if that directory is later removed.
+    (cd / && nohup podman system service --time=0 "unix://$podman_sock" >"$podman_log" 2>&1 </dev/null &)
     wait_socket podman "$podman_sock" || status=1
   fi
 else

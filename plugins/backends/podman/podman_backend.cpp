@@ -73,8 +73,11 @@ class PodmanBackend : public sf::EngineApiBackend {
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(socket).parent_path(), ec);
     sf::log().info("podman: no service answers; starting `podman system service` on {}", socket);
+    // Started in "/": conmon inherits the service's working directory and fails every container
+    // start ("Failed to get working directory") once that directory is removed.
     service_.emplace(podman, "system", "service", "--time=0", "unix://" + socket,
-                     bp::std_out > bp::null, bp::std_err > bp::null, bp::std_in < bp::null);
+                     bp::start_dir("/"), bp::std_out > bp::null, bp::std_err > bp::null,
+                     bp::std_in < bp::null);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (std::chrono::steady_clock::now() < deadline) {
       if (sf::engine_socket_answers(socket, std::chrono::seconds(1))) return;
