@@ -6,14 +6,14 @@ CommandTable& builtin_commands() {
   static CommandTable table = [] {
     CommandTable t;
     // Keep this list in the order shown by --help.
-    add_build_commands(t);
-    add_cache_commands(t);
-    add_config_commands(t);
-    add_container_commands(t);
-    add_package_commands(t);
-    add_plan_commands(t);
+    add_build_commands(t);      // build-slurm: the main job
+    add_plan_commands(t);       // plan, fetch
+    add_toolchain_commands(t);  // toolchains list / show
+    add_container_commands(t);  // toolchain prepare / run, clean
     add_plugin_commands(t);
-    add_toolchain_commands(t);
+    add_config_commands(t);
+    add_cache_commands(t);
+    add_package_commands(t);
     add_verify_commands(t);
     add_version_commands(t);
     return t;
