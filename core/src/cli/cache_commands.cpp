@@ -24,6 +24,7 @@
 #include "slurm_factory/core/cache_chain_factory.hpp"
 #include "slurm_factory/core/cache_gc.hpp"
 #include "slurm_factory/core/cli/command_groups.hpp"
+#include "slurm_factory/core/cli/text_table.hpp"
 #include "slurm_factory/core/config_loader.hpp"
 #include "slurm_factory/core/gpgme_context.hpp"
 #include "slurm_factory/core/hermetic_runner.hpp"
@@ -325,21 +326,7 @@ int cache_list(Invocation& inv) {
     return 0;
   }
   const std::vector<std::string> header{"LAYER", "ENTRY", "SIZE", "LAST USE", "SIGNED"};
-  std::vector<std::size_t> width(header.size());
-  for (std::size_t c = 0; c < header.size(); ++c) {
-    width[c] = header[c].size();
-    for (const auto& r : rows) width[c] = std::max(width[c], r[c].size());
-  }
-  auto line = [&](const std::vector<std::string>& cells) {
-    std::string s;
-    for (std::size_t c = 0; c < cells.size(); ++c) {
-      s += cells[c];
-      if (c + 1 < cells.size()) s += std::string(width[c] - cells[c].size() + 2, ' ');
-    }
-    inv.out << s << "\n";
-  };
-  line(header);
-  for (const auto& r : rows) line(r);
+  for (const auto& l : format_table(header, rows)) inv.out << l << "\n";
   if (!inv.global.quiet) inv.out << rows.size() << " entries\n";
   return 0;
 }

@@ -8,6 +8,7 @@
 
 #include "slurm_factory/core/app.hpp"
 #include "slurm_factory/core/cli/command_groups.hpp"
+#include "slurm_factory/core/cli/text_table.hpp"
 
 namespace po = boost::program_options;
 
@@ -38,22 +39,10 @@ void print_table(std::ostream& out, const std::deque<LoadedPlugin>& plugins, boo
   for (const auto& p : plugins) {
     rows.push_back({p.name, p.version, p.abi.str(), provides_text(p), p.file.string()});
   }
-  std::vector<std::size_t> width(header.size());
-  for (std::size_t c = 0; c < header.size(); ++c) {
-    width[c] = header[c].size();
-    for (const auto& r : rows) width[c] = std::max(width[c], r[c].size());
-  }
-  auto line = [&](const std::vector<std::string>& cells) {
-    std::string s;
-    for (std::size_t c = 0; c < cells.size(); ++c) {
-      s += cells[c];
-      if (c + 1 < cells.size()) s += std::string(width[c] - cells[c].size() + 2, ' ');
-    }
-    out << s << "\n";
-  };
-  line(header);
+  const auto lines = format_table(header, rows);
+  out << lines[0] << "\n";
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    line(rows[i]);
+    out << lines[i + 1] << "\n";
     if (verbose && !plugins[i].description.empty()) out << "  " << plugins[i].description << "\n";
   }
 }

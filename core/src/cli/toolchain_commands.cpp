@@ -8,6 +8,7 @@
 
 #include "slurm_factory/core/app.hpp"
 #include "slurm_factory/core/cli/command_groups.hpp"
+#include "slurm_factory/core/cli/text_table.hpp"
 #include "slurm_factory/core/toolchain_catalog.hpp"
 #include "slurm_factory/errors.hpp"
 
@@ -82,21 +83,7 @@ void print_table(std::ostream& out, const std::vector<ToolchainRelease>& release
     rows.push_back(
         {r.name, r.family, r.os_name, r.gcc_version, r.glibc_version, base_of(r), r.origin});
   }
-  std::vector<std::size_t> width(header.size());
-  for (std::size_t c = 0; c < header.size(); ++c) {
-    width[c] = header[c].size();
-    for (const auto& row : rows) width[c] = std::max(width[c], row[c].size());
-  }
-  auto line = [&](const std::vector<std::string>& cells) {
-    std::string s;
-    for (std::size_t c = 0; c < cells.size(); ++c) {
-      s += cells[c];
-      if (c + 1 < cells.size()) s += std::string(width[c] - cells[c].size() + 2, ' ');
-    }
-    out << s << "\n";
-  };
-  line(header);
-  for (const auto& row : rows) line(row);
+  for (const auto& l : format_table(header, rows)) out << l << "\n";
 }
 
 // GPU flavours named with --gpu (comma-separated, repeatable) -> the release's packages for them.
