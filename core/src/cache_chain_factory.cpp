@@ -1,9 +1,12 @@
 #include "slurm_factory/core/cache_chain_factory.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 #include "slurm_factory/core/app.hpp"
 #include "slurm_factory/core/plugin_host.hpp"
+#include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
 
 namespace sf {
@@ -31,10 +34,39 @@ CacheChainSetup make_cache_chain(App& app, const CacheChainRequest& request) {
   std::vector<std::unique_ptr<CacheProvider>> providers;
   for (const auto& l : setup.layers) providers.push_back(make_cache_layer(app, l));
 
-  const SigningSettings& sig = config.signing;
+  SigningSettings sig = config.signing;
   const std::string key_id = request.signing_key.empty() ? sig.key_id : request.signing_key;
-  if (request.want_signer &&
-      (!key_id.empty() || !sig.private_key_file.empty() || !sig.private_key_env.empty())) {
+  const bool configured =
+      !key_id.empty() || !sig.private_key_file.empty() || !sig.private_key_env.empty();
+  if (!configured && sig.keyring.empty() && sig.trusted_fingerprints.empty()) {
+    // No signing configured: a local key of this cache (<cache_dir>/gnupg), made on first use,
+    // signs and is trusted, so a rebuild on this machine reuses its own entries. Sharing entries
+    // between machines needs a configured key (docs/cache.md).
+    const std::filesystem::path home = config.cache_dir / "gnupg";
+    if (request.want_signer || std::filesystem::exists(home)) {
+      sig.keyring = home.string();
+      if (request.want_signer) {
+        std::error_code ec;
+        std::filesystem::create_directories(home, ec);
+        std::filesystem::permissions(home, std::filesystem::perms::owner_all,
+                                     std::filesystem::perm_options::replace, ec);
+        GpgSignerOptions probe;
+        probe.gnupg_home = sig.keyring;
+        try {
+          setup.signer = std::make_unique<GpgSigner>(probe);
+        } catch (const SigningError&) {
+          const std::string fpr =
+              GpgSigner::generate_key(sig.keyring, "slurm-factory local cache key");
+          sf::log().info(
+              "made a local signing key {} in {} (configure signing.key_id to share "
+              "entries between machines)",
+              fpr, sig.keyring);
+          setup.signer = std::make_unique<GpgSigner>(probe);
+        }
+      }
+    }
+  }
+  if (!setup.signer && request.want_signer && configured) {
     GpgSignerOptions so;
     so.gnupg_home = sig.keyring;
     so.key_id = key_id;
