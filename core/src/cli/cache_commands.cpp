@@ -14,6 +14,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <set>
 #include <sstream>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "slurm_factory/core/app.hpp"
+#include "slurm_factory/core/artifact_index_html.hpp"
 #include "slurm_factory/core/cache_chain_factory.hpp"
 #include "slurm_factory/core/cache_gc.hpp"
 #include "slurm_factory/core/cli/command_groups.hpp"
@@ -28,6 +30,8 @@
 #include "slurm_factory/core/config_loader.hpp"
 #include "slurm_factory/core/gpgme_context.hpp"
 #include "slurm_factory/core/hermetic_runner.hpp"
+#include "slurm_factory/core/human_size.hpp"
+#include "slurm_factory/core/published_artifacts.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace po = boost::program_options;
@@ -58,21 +62,6 @@ class Scratch {
   fs::path path_;
 };
 
-std::string human_size(std::uint64_t bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(bytes);
-  std::size_t u = 0;
-  while (v >= 1024.0 && u + 1 < std::size(units)) {
-    v /= 1024.0;
-    ++u;
-  }
-  std::ostringstream s;
-  s.setf(std::ios::fixed);
-  s.precision(u == 0 ? 0 : 1);
-  s << v << " " << units[u];
-  return s.str();
-}
-
 std::string utc_time(std::int64_t t) {
   if (t <= 0) return "-";
   const std::time_t tt = static_cast<std::time_t>(t);
@@ -83,17 +72,38 @@ std::string utc_time(std::int64_t t) {
   return buf;
 }
 
-void add_layer_options(po::options_description& opts, std::string& local_cache) {
-  opts.add_options()("local-cache", po::value(&local_cache)->value_name("DIR"),
-                     "use DIR as the local cache layer (replaces the url of the 'local' layer)");
-}
+// The options the cache commands share: --layer NAME (where the command takes one) and
+// --local-cache DIR.
+struct LayerOptions {
+  std::string layer;        // "" = every layer (or the command's default)
+  std::string local_cache;  // "" = the configured local layer
 
-CacheChainRequest chain_request(const std::string& local_cache) {
-  CacheChainRequest r;
-  if (!local_cache.empty()) r.local_cache = local_cache;
-  r.want_signer = false;  // nothing here signs: entries keep the signature they were made with
-  return r;
-}
+  void add_to(po::options_description& opts, const char* layer_help = "only this layer") {
+    if (layer_help != nullptr)
+      opts.add_options()("layer", po::value(&layer)->value_name("NAME"), layer_help);
+    opts.add_options()("local-cache", po::value(&local_cache)->value_name("DIR"),
+                       "use DIR as the local cache layer (replaces the url of the 'local' layer)");
+  }
+};
+
+// The App and the cache chain it configures, for one command (the chain's providers come from the
+// App's plugins, so the App lives as long as they do).
+struct OpenCache {
+  App app;
+  CacheChainSetup setup;
+
+  OpenCache(Invocation& inv, const LayerOptions& o, bool deep = false)
+      : app(inv.global), setup(make_cache_chain(app, request(o, deep))) {}
+
+ private:
+  static CacheChainRequest request(const LayerOptions& o, bool deep) {
+    CacheChainRequest r;
+    if (!o.local_cache.empty()) r.local_cache = o.local_cache;
+    r.want_signer = false;  // nothing here signs: entries keep the signature they were made with
+    r.deep = deep;
+    return r;
+  }
+};
 
 std::string layer_names(const CacheChainSetup& setup) {
   std::string s;
@@ -141,6 +151,19 @@ std::vector<CacheGcEntry> entries_or_throw(CacheProvider& layer) {
                      "check the layer's url and credentials (slurm-factory config show cache)");
   }
   return *e;
+}
+
+// The entries of `l`; when it cannot be listed: throws if `strict` (the layer was named), else
+// warns on stderr (adding `consequence`) and returns nothing.
+std::optional<std::vector<CacheGcEntry>> entries_or_warn(Invocation& inv, CacheProvider& l,
+                                                         bool strict,
+                                                         const std::string& consequence = "") {
+  auto entries = entries_of(l);
+  if (entries) return std::move(*entries);
+  if (strict) entries_or_throw(l);
+  inv.err << "warning: cannot list layer '" << l.name() << "' (" << l.location() << ")"
+          << consequence << ": " << entries.error().message << "\n";
+  return std::nullopt;
 }
 
 bool is_signed(const CacheGcEntry& e) {
@@ -288,23 +311,16 @@ int cache_list(Invocation& inv) {
       "every read) and whether a signature is stored beside the manifest. Nothing is verified\n"
       "here; use `cache verify` for that.",
       "  slurm-factory cache list\n  slurm-factory cache list --layer site-s3 --json\n"};
-  std::string layer, local_cache;
+  LayerOptions lo;
   po::options_description opts("Options");
-  opts.add_options()("layer", po::value(&layer)->value_name("NAME"), "only this layer");
-  add_layer_options(opts, local_cache);
+  lo.add_to(opts);
   if (!parse_command(inv, spec, opts)) return 0;
-  App app(inv.global);
-  auto setup = make_cache_chain(app, chain_request(local_cache));
+  OpenCache cache(inv, lo);
   nlohmann::json arr = nlohmann::json::array();
   std::vector<std::vector<std::string>> rows;
-  for (CacheProvider* l : selected_layers(setup, layer)) {
-    auto entries = entries_of(*l);
-    if (!entries) {
-      if (!layer.empty()) entries_or_throw(*l);
-      inv.err << "warning: cannot list layer '" << l->name() << "' (" << l->location()
-              << "): " << entries.error().message << "\n";
-      continue;
-    }
+  for (CacheProvider* l : selected_layers(cache.setup, lo.layer)) {
+    auto entries = entries_or_warn(inv, *l, !lo.layer.empty());
+    if (!entries) continue;
     for (const auto& e : *entries) {
       const auto key = CacheEntryKey::parse(e.base + ".manifest.json");
       arr.push_back({{"layer", l->name()},
@@ -354,13 +370,14 @@ int cache_transfer(Invocation& inv, bool push) {
              "site-s3\n"
            : "  slurm-factory cache pull --all\n  slurm-factory cache pull slurm-24.11 --from "
              "site-s3\n"};
-  std::string key, other, local_cache;
+  std::string key, other;
+  LayerOptions lo;
   po::options_description opts("Options");
   opts.add_options()("all", po::bool_switch(), "every entry")(
       push ? "to" : "from", po::value(&other)->value_name("LAYER"),
       push ? "only to this layer" : "only from this layer")(
       "force", po::bool_switch(), "copy even when the destination already has the entry");
-  add_layer_options(opts, local_cache);
+  lo.add_to(opts, nullptr);
   po::options_description hidden;
   hidden.add_options()("key", po::value(&key)->value_name("KEY"),
                        "the entry (also the first argument)");
@@ -376,8 +393,8 @@ int cache_transfer(Invocation& inv, bool push) {
     throw UsageError("cache " + cmd + " needs either one KEY or --all", {},
                      "slurm-factory cache " + cmd + " --help");
   }
-  App app(inv.global);
-  auto setup = make_cache_chain(app, chain_request(local_cache));
+  OpenCache cache(inv, lo);
+  const CacheChainSetup& setup = cache.setup;
   const CacheLayerSpec& local_spec = local_layer_spec(setup);
   CacheProvider& local = named_layer(setup, local_spec.name);
   std::vector<CacheProvider*> remotes;
@@ -421,13 +438,8 @@ int cache_transfer(Invocation& inv, bool push) {
     // The first remote that has an entry provides it.
     std::map<std::string, std::pair<CacheProvider*, CacheGcEntry>> wanted;
     for (CacheProvider* r : remotes) {
-      auto listed = entries_of(*r);
-      if (!listed) {
-        if (!other.empty()) entries_or_throw(*r);
-        inv.err << "warning: cannot list layer '" << r->name() << "' (" << r->location()
-                << "): " << listed.error().message << "\n";
-        continue;
-      }
+      auto listed = entries_or_warn(inv, *r, !other.empty());
+      if (!listed) continue;
       std::vector<CacheGcEntry> chosen = *listed;
       if (!every) {
         chosen.clear();
@@ -465,28 +477,23 @@ int cache_verify(Invocation& inv) {
       "the exit code is non-zero (verification error, 11) when there is any. --remove deletes\n"
       "bad entries from writable layers.",
       "  slurm-factory cache verify\n  slurm-factory cache verify --layer site-s3 --json\n"};
-  std::string layer, local_cache;
+  LayerOptions lo;
   po::options_description opts("Options");
-  opts.add_options()("layer", po::value(&layer)->value_name("NAME"), "only this layer")(
-      "remove", po::bool_switch(), "remove bad entries from writable layers");
-  add_layer_options(opts, local_cache);
+  lo.add_to(opts);
+  opts.add_options()("remove", po::bool_switch(), "remove bad entries from writable layers");
   auto vm = parse_command(inv, spec, opts);
   if (!vm) return 0;
   const bool remove = (*vm)["remove"].as<bool>();
-  App app(inv.global);
-  auto req = chain_request(local_cache);
-  req.deep = true;
-  auto setup = make_cache_chain(app, req);
+  const std::string& layer = lo.layer;
+  OpenCache cache(inv, lo, /*deep=*/true);
+  const CacheChainSetup& setup = cache.setup;
   Scratch scratch;
   nlohmann::json arr = nlohmann::json::array();
   std::size_t checked = 0, bad = 0;
   std::vector<std::string> unreachable;
   for (CacheProvider* l : selected_layers(setup, layer)) {
-    auto listed = entries_of(*l);
+    auto listed = entries_or_warn(inv, *l, !layer.empty(), ", its entries are not verified");
     if (!listed) {
-      if (!layer.empty()) entries_or_throw(*l);
-      inv.err << "warning: cannot list layer '" << l->name() << "' (" << l->location()
-              << "), its entries are not verified: " << listed.error().message << "\n";
       unreachable.push_back(l->name());
       continue;
     }
@@ -573,16 +580,16 @@ int cache_gc(Invocation& inv) {
       "per-<toolchain>/<arch> index is rebuilt afterwards when the layer has one.",
       "  slurm-factory cache gc --older-than 30\n"
       "  slurm-factory cache gc --max-size 20g --dry-run\n"};
-  std::string layer, local_cache, max_size;
+  std::string max_size;
+  LayerOptions lo;
   double days = -1;
   po::options_description opts("Options");
   opts.add_options()("older-than", po::value(&days)->value_name("DAYS"),
                      "remove entries unused for more than DAYS days (fractions allowed)")(
       "max-size", po::value(&max_size)->value_name("SIZE"),
       "then remove the least recently used until the layer fits (k, m, g)")(
-      "dry-run", po::bool_switch(), "only print what would be removed")(
-      "layer", po::value(&layer)->value_name("NAME"), "the layer (default: the local one)");
-  add_layer_options(opts, local_cache);
+      "dry-run", po::bool_switch(), "only print what would be removed");
+  lo.add_to(opts, "the layer (default: the local one)");
   auto vm = parse_command(inv, spec, opts);
   if (!vm) return 0;
   CacheGcOptions go;
@@ -607,10 +614,11 @@ int cache_gc(Invocation& inv) {
     throw UsageError("cache gc needs --older-than DAYS or --max-size SIZE", {},
                      "slurm-factory cache gc --help");
   }
-  App app(inv.global);
-  auto setup = make_cache_chain(app, chain_request(local_cache));
-  const CacheLayerSpec* spec_used = layer.empty() ? &local_layer_spec(setup) : setup.spec(layer);
-  if (spec_used == nullptr) named_layer(setup, layer);  // throws: unknown layer
+  OpenCache cache(inv, lo);
+  const CacheChainSetup& setup = cache.setup;
+  const CacheLayerSpec* spec_used =
+      lo.layer.empty() ? &local_layer_spec(setup) : setup.spec(lo.layer);
+  if (spec_used == nullptr) named_layer(setup, lo.layer);  // throws: unknown layer
   if (spec_used->type != "local") {
     throw CacheError("cache gc works on local layers only; '" + spec_used->name + "' is a " +
                          spec_used->type + " layer",
@@ -668,25 +676,122 @@ int cache_gc(Invocation& inv) {
 
 // ---- index --------------------------------------------------------------------------------------
 
+// The layer `cache index --html` lists: the named one, else the only layer, else the only remote
+// (non-local) one.
+CacheProvider& html_index_layer(const CacheChainSetup& setup, const std::string& name) {
+  if (!name.empty()) return named_layer(setup, name);
+  if (setup.layers.size() == 1) return named_layer(setup, setup.layers.front().name);
+  std::vector<const CacheLayerSpec*> remote;
+  for (const auto& l : setup.layers)
+    if (l.type != "local") remote.push_back(&l);
+  if (remote.size() == 1) return named_layer(setup, remote.front()->name);
+  throw UsageError("cache index --html lists one layer: name it with --layer NAME", {},
+                   "configured layers: " + layer_names(setup));
+}
+
+// Where the page's links point: --base-url, else the layer's settings.public_url, else an http
+// layer's url; "" = the keys themselves, relative to the page (upload it to the layer's root).
+std::string html_index_base_url(const CacheChainSetup& setup, const CacheProvider& layer,
+                                const std::string& base_url) {
+  if (!base_url.empty()) return base_url;
+  const CacheLayerSpec* spec = setup.spec(layer.name());
+  if (spec == nullptr) return "";
+  if (auto it = spec->settings.find("public_url");
+      it != spec->settings.end() && it->is_string() && !it->get<std::string>().empty())
+    return it->get<std::string>();
+  if (spec->type == "http") return spec->url;
+  return "";
+}
+
+int write_html_index(Invocation& inv, const CacheChainSetup& setup, const std::string& layer,
+                     const std::string& dir, const std::string& base_url,
+                     const std::string& title) {
+  CacheProvider& l = html_index_layer(setup, layer);
+  Scratch scratch;
+  auto scan = find_published_artifacts(l, scratch.path());
+  if (!scan) {
+    throw CacheError("cannot list cache layer '" + l.name() + "': " + scan.error().message,
+                     {{"layer", l.name()}, {"location", l.location()}},
+                     "check the layer's url and credentials (slurm-factory config show cache)");
+  }
+  for (const auto& w : scan->warnings) inv.err << "warning: " << w << "\n";
+  ArtifactIndexPage page;
+  page.title = title;
+  page.layer = l.name();
+  page.location = l.location();
+  page.base_url = html_index_base_url(setup, l, base_url);
+  page.generated = utc_time(static_cast<std::int64_t>(std::time(nullptr)));
+  const fs::path index = write_artifact_index(dir, page, scan->artifacts, TemplateRenderer());
+  if (inv.global.json) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& a : scan->artifacts) {
+      arr.push_back({{"key", a.artifact_key},
+                     {"slurm_version", a.slurm_version},
+                     {"toolchain", a.toolchain},
+                     {"gpu", a.gpu},
+                     {"arch", a.arch},
+                     {"size", a.size},
+                     {"created", a.created},
+                     {"sha256", a.sha256},
+                     {"href", artifact_href(page.base_url, a.artifact_key)}});
+    }
+    inv.out << nlohmann::json{{"layer", l.name()},
+                              {"html", index.string()},
+                              {"base_url", page.base_url},
+                              {"artifacts", arr},
+                              {"warnings", scan->warnings}}
+                   .dump()
+            << "\n";
+  } else if (!inv.global.quiet) {
+    inv.out << "wrote " << index.string() << ": " << scan->artifacts.size()
+            << " artifacts of layer '" << l.name() << "' (" << l.location() << "), links "
+            << (page.base_url.empty()
+                    ? std::string("relative to the page (upload it to the layer's root)")
+                    : "under " + page.base_url)
+            << "\n";
+  }
+  return 0;
+}
+
 int cache_index(Invocation& inv) {
   CommandSpec spec{
-      "slurm-factory cache index [--layer NAME] [options]",
+      "slurm-factory cache index [--layer NAME] [options]\n"
+      "       slurm-factory cache index [--layer NAME] --html DIR [--base-url URL]",
       "Rebuilds <toolchain>/<arch>/index.json and the top index.json of every writable layer (or\n"
       "the one given) from the manifests stored there. The http layer lists only through these\n"
-      "files, so run this on the layer a mirror is made from.",
-      "  slurm-factory cache index\n  slurm-factory cache index --layer site-s3\n"};
-  std::string layer, local_cache;
+      "files, so run this on the layer a mirror is made from.\n"
+      "With --html DIR, writes instead a static page for people, DIR/index.html + style.css\n"
+      "(no script, works offline), listing the Slurm artifacts published to one layer\n"
+      "(build-slurm --publish): version, toolchain, GPU, arch, size, date, sha256 and links to "
+      "the\n"
+      "artifact, its signatures, SHA256SUMS and provenance. Links go under --base-url, else the\n"
+      "layer's settings.public_url, else an http layer's url, else they are the keys relative to\n"
+      "the page (upload it to the layer's root). Nothing is verified for the page.",
+      "  slurm-factory cache index\n  slurm-factory cache index --layer site-s3\n"
+      "  slurm-factory cache index --layer site-s3 --html public/\n"
+      "  slurm-factory cache index --layer site-s3 --html public/ --base-url "
+      "https://builds.example.org/slurm\n"};
+  LayerOptions lo;
+  std::string html, base_url, title = "Slurm builds";
   po::options_description opts("Options");
-  opts.add_options()("layer", po::value(&layer)->value_name("NAME"), "only this layer");
-  add_layer_options(opts, local_cache);
+  lo.add_to(opts);
+  opts.add_options()("html", po::value(&html)->value_name("DIR"),
+                     "write DIR/index.html listing the published artifacts of the layer")(
+      "base-url", po::value(&base_url)->value_name("URL"),
+      "with --html: links under URL (default: settings.public_url of the layer)")(
+      "title", po::value(&title)->value_name("TEXT"), "with --html: the page title");
   if (!parse_command(inv, spec, opts)) return 0;
-  App app(inv.global);
-  auto setup = make_cache_chain(app, chain_request(local_cache));
+  if (html.empty() && (!base_url.empty() || title != "Slurm builds")) {
+    throw UsageError("--base-url and --title go with --html DIR", {},
+                     "slurm-factory cache index --layer NAME --html DIR --base-url URL");
+  }
+  OpenCache cache(inv, lo);
+  if (!html.empty()) return write_html_index(inv, cache.setup, lo.layer, html, base_url, title);
   Scratch scratch;
   nlohmann::json arr = nlohmann::json::array();
-  for (CacheProvider* l : selected_layers(setup, layer)) {
+  for (CacheProvider* l : selected_layers(cache.setup, lo.layer)) {
     if (!l->writable()) {
-      if (!layer.empty()) {
+      if (!lo.layer.empty()) {
         throw CacheError("cache layer '" + l->name() + "' is read-only", {{"layer", l->name()}},
                          "build the index on the writable layer the mirror is copied from");
       }
@@ -946,7 +1051,9 @@ void add_cache_commands(CommandTable& table) {
              [](Invocation& inv) { return cache_transfer(inv, false); }});
   table.add({{"cache", "verify"}, "re-check signatures and sha256 of cache entries", cache_verify});
   table.add({{"cache", "gc"}, "remove least recently used local entries", cache_gc});
-  table.add({{"cache", "index"}, "rebuild the per-toolchain/arch index of a layer", cache_index});
+  table.add({{"cache", "index"},
+             "rebuild a layer's index (--html: a page of its artifacts)",
+             cache_index});
   table.add({{"cache", "keys", "export"}, "write the cache signing public key", keys_export});
   table.add(
       {{"cache", "keys", "import"}, "import public keys that sign cache entries", keys_import});
