@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "slurm_factory/core/config_yaml.hpp"
+#include "slurm_factory/core/pipeline_config.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace sf::config {
@@ -207,6 +208,9 @@ void materialize(Config& c) {
   const YAML::Node pipelines = at(t, {"pipelines"});
   c.pipelines = pipelines.IsDefined() && !pipelines.IsNull() ? yaml_to_json(pipelines)
                                                              : nlohmann::json::object();
+  // The values of every pipeline (the schema checked their keys and types): an error cites the
+  // file:line of the value now, not when `run` is called.
+  parse_pipelines(c);
 }
 
 }  // namespace sf::config

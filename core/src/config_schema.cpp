@@ -56,6 +56,39 @@ SchemaPtr map(std::vector<SchemaField> fields, bool open = false, bool required 
   return n;
 }
 
+SchemaPtr required(SchemaPtr node) {
+  auto n = std::make_shared<SchemaNode>(*node);
+  n->required = true;
+  return n;
+}
+
+// One entry of `pipelines:` (docs/pipelines.md). The types are checked here; the values (Slurm
+// version syntax, GPU flavours, publish policy, an empty matrix) by parse_pipelines().
+SchemaPtr pipeline_schema() {
+  return map({
+      {"matrix", map({
+                     {"slurm_versions", required(sequence(scalar(ValueType::kString)))},
+                     {"toolchains", required(sequence(scalar(ValueType::kString)))},
+                     {"gpu", sequence(scalar(ValueType::kAny))},
+                     {"arch", scalar(ValueType::kString)},
+                 },
+                 /*open=*/false, /*required=*/true)},
+      {"exclude", sequence(map({
+                      {"slurm_version", scalar(ValueType::kString)},
+                      {"toolchain", scalar(ValueType::kString)},
+                      {"gpu", scalar(ValueType::kAny)},
+                  }))},
+      {"packagers", sequence(scalar(ValueType::kString))},
+      {"publish", scalar(ValueType::kString)},
+      {"backend", scalar(ValueType::kString)},
+      {"profile", scalar(ValueType::kString)},
+      {"parallel", scalar(ValueType::kInt, false, 1)},
+      {"keep_going", scalar(ValueType::kBool)},
+      {"verify", scalar(ValueType::kBool)},
+      {"output", scalar(ValueType::kPath)},
+  });
+}
+
 std::vector<SchemaField> settings_fields() {
   const auto cache_layer = map({
       {"name", scalar(ValueType::kString, true)},
@@ -97,7 +130,7 @@ std::vector<SchemaField> settings_fields() {
        named(map({{"family", scalar(ValueType::kString)}, {"based_on", scalar(ValueType::kString)}},
                  /*open=*/true))},
       {"debian_mirror", scalar(ValueType::kUrl)},
-      {"pipelines", scalar(ValueType::kAny)},
+      {"pipelines", named(pipeline_schema())},
   };
 }
 

@@ -43,7 +43,7 @@ TEST(ConfigMaterialize, TypedValuesAndNormalisedFingerprints) {
       "backends: {docker: {socket: 'unix:///run/docker.sock', timeout: 30}}\n"
       "cache: {layers: [{name: s3, type: s3, url: 's3://b/p', writable: false,"
       " settings: {region: eu-west-1, part_size: 8}}]}\n"
-      "pipelines: {nightly: {versions: ['24.11']}}\n");
+      "pipelines: {nightly: {matrix: {slurm_versions: ['24.11'], toolchains: [noble]}}}\n");
   EXPECT_EQ(c.build.jobs, 4);
   EXPECT_DOUBLE_EQ(c.build.cpus, 2.5);
   EXPECT_EQ(c.build.memory, "2g");
@@ -58,7 +58,7 @@ TEST(ConfigMaterialize, TypedValuesAndNormalisedFingerprints) {
   EXPECT_FALSE(c.cache_layers[0].writable);
   EXPECT_EQ(c.cache_layers[0].settings["region"], "eu-west-1");
   EXPECT_EQ(c.cache_layers[0].settings["part_size"], 8);
-  EXPECT_EQ(c.pipelines["nightly"]["versions"][0], "24.11");
+  EXPECT_EQ(c.pipelines["nightly"]["matrix"]["slurm_versions"][0], "24.11");
 }
 
 TEST(ConfigMaterialize, ContradictionsAreErrors) {

@@ -138,7 +138,7 @@ TEST(ConfigSchema, AcceptsWhatTheDocsShow) {
       "build: {jobs: 8, cpus: 1.5, memory: 16g, shm: 512m, pids: 8192, network: false}\n"
       "toolchains:\n  mysite:\n    family: ubuntu\n    base_image: registry.site/ubuntu:24.04\n"
       "debian_mirror: http://mirror.site/debian\n"
-      "pipelines: {nightly: {versions: [24.11, 25.11]}}\n"
+      "pipelines: {nightly: {matrix: {slurm_versions: [24.11, 25.11], toolchains: [noble]}}}\n"
       "profiles:\n  ci: {backend: docker, build: {jobs: 2}}\n  laptop: {build: {cpus: 2}}\n");
   accepts("");
   accepts("build:\n");  // an empty section is "not set here"
