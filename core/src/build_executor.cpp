@@ -1,10 +1,15 @@
 #include "slurm_factory/core/build_executor.hpp"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <ctime>
 #include <exception>
 #include <fstream>
@@ -67,14 +72,57 @@ std::vector<std::string> resolve_jobs(const std::vector<std::string>& args, int 
   return out;
 }
 
+// UTC time + pid, and a counter after the first: the cells of `slurm-factory run` start several
+// executors in one process within the same second, and each needs its own logs/ and work/.
 std::string new_build_id() {
+  static std::atomic<unsigned> count{0};
+  const unsigned n = ++count;
   const std::time_t now = std::time(nullptr);
   std::tm tm{};
   gmtime_r(&now, &tm);
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-  return std::string(buf) + "-" + std::to_string(::getpid());
+  return std::string(buf) + "-" + std::to_string(::getpid()) +
+         (n > 1 ? "-" + std::to_string(n) : std::string());
 }
+
+// The right to build one package hash: an exclusive flock on <cache_dir>/locks/<hash>.lock, on a
+// file descriptor of its own (flock locks belong to the open file description, so two threads of
+// one process exclude each other as two processes do; the kernel drops the lock if the holder
+// dies). Whoever gets it second looks in the cache again and finds the entry the first one built.
+class PackageBuildLock {
+ public:
+  PackageBuildLock(const fs::path& file, const std::string& package) {
+    std::error_code ec;
+    fs::create_directories(file.parent_path(), ec);
+    fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) {
+      throw CacheError("cannot open the build lock " + file.string() + ": " + std::strerror(errno),
+                       {{"package", package}, {"file", file.string()}},
+                       "check that the cache directory is writable");
+    }
+    if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) return;
+    waited_ = true;
+    while (::flock(fd_, LOCK_EX) != 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd_);
+      throw CacheError("cannot lock " + file.string() + ": " + std::strerror(err),
+                       {{"package", package}, {"file", file.string()}},
+                       "check that the cache directory is on a file system with flock support");
+    }
+  }
+  ~PackageBuildLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  PackageBuildLock(const PackageBuildLock&) = delete;
+  PackageBuildLock& operator=(const PackageBuildLock&) = delete;
+  bool waited() const { return waited_; }
+
+ private:
+  int fd_ = -1;
+  bool waited_ = false;
+};
 
 std::string join_lines(const std::vector<std::string>& lines) {
   std::string out;
@@ -594,6 +642,24 @@ BuildReport BuildExecutor::run(const Plan& plan, const BuildEventSink& events) {
       const PackageSpec& spec = plan.packages[i];
       try {
         std::optional<PackageOutcome> o = m.fetch(spec);
+        // A miss: take the package's build lock, then look again; a hit now means another cell
+        // or process built it while we waited (a build in progress is awaited, not repeated).
+        std::optional<PackageBuildLock> build_lock;
+        bool reused = false;
+        if (!o) {
+          build_lock.emplace(m.options.cache_dir / "locks" / (spec.hash + ".lock"), spec.name);
+          if (build_lock->waited()) {
+            log().info("{} {} ({}): waited for another cell/process building it", spec.name,
+                       spec.version, spec.hash12());
+          }
+          o = m.fetch(spec);
+          if (o) {
+            reused = true;
+            build_lock.reset();
+            log().info("{} {} ({}): built by another cell/process, reused", spec.name, spec.version,
+                       spec.hash12());
+          }
+        }
         if (!o) {
           {
             std::lock_guard lock(m.mutex);
@@ -618,7 +684,7 @@ BuildReport BuildExecutor::run(const Plan& plan, const BuildEventSink& events) {
             e.index = ++position;
           }
           e.elapsed = o->elapsed;
-          e.detail = o->layer;
+          e.detail = reused ? o->layer + ", built by another cell/process" : o->layer;
           emit(e);
         }
         std::lock_guard lock(sched);

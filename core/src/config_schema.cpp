@@ -66,13 +66,14 @@ SchemaPtr required(SchemaPtr node) {
 // version syntax, GPU flavours, publish policy, an empty matrix) by parse_pipelines().
 SchemaPtr pipeline_schema() {
   return map({
-      {"matrix", map({
-                     {"slurm_versions", required(sequence(scalar(ValueType::kString)))},
-                     {"toolchains", required(sequence(scalar(ValueType::kString)))},
-                     {"gpu", sequence(scalar(ValueType::kAny))},
-                     {"arch", scalar(ValueType::kString)},
-                 },
-                 /*open=*/false, /*required=*/true)},
+      {"matrix", map(
+                     {
+                         {"slurm_versions", required(sequence(scalar(ValueType::kString)))},
+                         {"toolchains", required(sequence(scalar(ValueType::kString)))},
+                         {"gpu", sequence(scalar(ValueType::kAny))},
+                         {"arch", scalar(ValueType::kString)},
+                     },
+                     /*open=*/false, /*required=*/true)},
       {"exclude", sequence(map({
                       {"slurm_version", scalar(ValueType::kString)},
                       {"toolchain", scalar(ValueType::kString)},

@@ -107,9 +107,10 @@ PipelineDefinition parse_one(const Config& config, const std::string& name,
     if (s.empty()) throw UsageError("an empty name", {}, "write a toolchain name, e.g. noble");
     return s;
   };
-  d.toolchains = words(config, child(matrix, "toolchains"), join_key(mpath, "toolchains"), any_word);
-  for (const auto& [list, key] : {std::pair{&d.slurm_versions, "slurm_versions"},
-                                  std::pair{&d.toolchains, "toolchains"}}) {
+  d.toolchains =
+      words(config, child(matrix, "toolchains"), join_key(mpath, "toolchains"), any_word);
+  for (const auto& [list, key] :
+       {std::pair{&d.slurm_versions, "slurm_versions"}, std::pair{&d.toolchains, "toolchains"}}) {
     if (list->empty()) {
       fail(config, join_key(mpath, key), "pipeline '" + name + "': matrix." + key + " is empty",
            std::string("list at least one value, e.g. ") + key + ": [" +
@@ -160,8 +161,8 @@ PipelineDefinition parse_one(const Config& config, const std::string& name,
         }
       }
       if (const auto v = child(item, "gpu"); v.IsDefined()) {
-        e.gpu = v.IsNull() ? std::vector<std::string>{}
-                           : gpu_set_at(config, v, join_key(path, "gpu"));
+        e.gpu =
+            v.IsNull() ? std::vector<std::string>{} : gpu_set_at(config, v, join_key(path, "gpu"));
       }
       if (!e.slurm_version && !e.toolchain && !e.gpu) {
         fail(config, path, "an exclude entry must name slurm_version, toolchain or gpu",
@@ -195,8 +196,8 @@ PipelineDefinition parse_one(const Config& config, const std::string& name,
           config.available_profiles.end()) {
     std::string list;
     for (const auto& p : config.available_profiles) list += (list.empty() ? "" : ", ") + p;
-    fail(config, join_key(base, "profile"), "pipeline '" + name + "' names profile '" + d.profile +
-                                                "', which no config file defines",
+    fail(config, join_key(base, "profile"),
+         "pipeline '" + name + "' names profile '" + d.profile + "', which no config file defines",
          "define it under profiles: (defined: " + (list.empty() ? std::string("none") : list) +
              ") or remove the key");
   }
@@ -205,7 +206,8 @@ PipelineDefinition parse_one(const Config& config, const std::string& name,
     std::from_chars(par.data(), par.data() + par.size(), v);
     d.parallel = std::max(1, v);
   }
-  if (const auto v = child(node, "keep_going"); set(v)) YAML::convert<bool>::decode(v, d.keep_going);
+  if (const auto v = child(node, "keep_going"); set(v))
+    YAML::convert<bool>::decode(v, d.keep_going);
   if (const auto v = child(node, "verify"); set(v)) YAML::convert<bool>::decode(v, d.verify);
   if (const std::string out = text(child(node, "output")); !out.empty()) {
     d.output = config::expand_home(out, config, join_key(base, "output"));
@@ -237,8 +239,7 @@ std::vector<PipelineDefinition> parse_pipelines(const Config& config) {
     }
     out.push_back(std::move(d));
   }
-  std::sort(out.begin(), out.end(),
-            [](const auto& a, const auto& b) { return a.name < b.name; });
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   return out;
 }
 

@@ -1,5 +1,5 @@
-// A pipeline's matrix expanded into cells: Slurm versions x toolchains x GPU feature sets, minus the
-// `exclude:` entries, in the order written (versions outermost). Each cell has a stable id
+// A pipeline's matrix expanded into cells: Slurm versions x toolchains x GPU feature sets, minus
+// the `exclude:` entries, in the order written (versions outermost). Each cell has a stable id
 // "<slurm_version>-<toolchain>-<gpu>" ("24.11-noble-cpu", "25.11-rockylinux9-cuda+rocm") that
 // `run --cell`, the CI matrices (pipeline_emit.hpp) and the report use. `--only KEY=VALUE` filters
 // keep the cells matching every filter.
