@@ -7,6 +7,7 @@ CommandTable& builtin_commands() {
     CommandTable t;
     // Keep this list in the order shown by --help.
     add_build_commands(t);      // build-slurm: the main job
+    add_run_commands(t);        // run: a configured pipeline of build-slurm cells
     add_plan_commands(t);       // plan, fetch
     add_toolchain_commands(t);  // toolchains list / show
     add_container_commands(t);  // toolchain prepare / run, clean

@@ -6,6 +6,7 @@
 namespace sf::cli {
 
 void add_build_commands(CommandTable& table);
+void add_run_commands(CommandTable& table);
 void add_cache_commands(CommandTable& table);
 void add_config_commands(CommandTable& table);
 void add_package_commands(CommandTable& table);

@@ -1,0 +1,201 @@
+// `slurm-factory run NAME`: a configured pipeline (docs/pipelines.md).
+#include <fmt/format.h>
+
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "slurm_factory/core/app.hpp"
+#include "slurm_factory/core/cli/command_groups.hpp"
+#include "slurm_factory/core/pipeline_config.hpp"
+#include "slurm_factory/core/pipeline_emit.hpp"
+#include "slurm_factory/core/pipeline_matrix.hpp"
+#include "slurm_factory/core/pipeline_runner.hpp"
+#include "slurm_factory/errors.hpp"
+
+namespace po = boost::program_options;
+
+namespace sf::cli {
+namespace {
+
+const CommandSpec kSpec{
+    "slurm-factory run NAME [options]",
+    "Runs the pipeline NAME from the config's 'pipelines:' section: expands its matrix (Slurm\n"
+    "versions x toolchains x GPU feature sets, minus 'exclude' entries) into cells, plans them "
+    "all\n"
+    "and prints one table (cell, packages to build, packages cached, estimated work), then builds\n"
+    "each cell as build-slurm would, up to --parallel cells at once. A package several cells need\n"
+    "(same hash) is built once and reused by the others, even by a cell running at the same time.\n"
+    "At the end: a summary table (cell, result, time, cache hits, artifact) and, with --report, a\n"
+    "JSON report. The exit code is non-zero when any cell failed. For CI, --emit prints the cells\n"
+    "as a GitHub Actions or GitLab CI matrix, and --cell ID runs one cell of the plan.\n"
+    "Artifacts go to <output>/<cell>/<toolchain>/<version>/<arch>/ (--output, else the pipeline's\n"
+    "'output', else <cache>/pipelines/NAME).",
+    "  slurm-factory run nightly --dry-run\n"
+    "  slurm-factory run nightly --parallel 2 --keep-going --report nightly.json\n"
+    "  slurm-factory run nightly --only toolchain=noble --only gpu=cuda\n"
+    "  slurm-factory run nightly --emit github-matrix\n"
+    "  slurm-factory run nightly --emit gitlab\n"
+    "  slurm-factory run nightly --cell 24.11-noble-cuda --json\n"};
+
+std::string configured(const std::vector<PipelineDefinition>& pipelines) {
+  std::string list;
+  for (const auto& p : pipelines) list += (list.empty() ? "" : ", ") + p.name;
+  return list.empty() ? std::string("(none)") : list;
+}
+
+nlohmann::json event_json(const std::string& cell, const PipelineEvent& e) {
+  nlohmann::json j{{"event", e.stage},
+                   {"kind", e.kind},
+                   {"cell", cell},
+                   {"message", e.message},
+                   {"elapsed_ms", e.elapsed.count()}};
+  if (!e.data.empty()) j["data"] = e.data;
+  if (e.package) {
+    j["package"] = {{"name", e.package->package},  {"version", e.package->version},
+                    {"hash12", e.package->hash12}, {"index", e.package->index},
+                    {"total", e.package->total},   {"elapsed_ms", e.package->elapsed.count()}};
+    if (!e.package->detail.empty()) j["package"]["detail"] = e.package->detail;
+  }
+  return j;
+}
+
+int run_pipeline_command(Invocation& inv) {
+  po::options_description opts("Options");
+  opts.add_options()("name", po::value<std::string>(), "the pipeline to run (see the config)")(
+      "dry-run", "print the plan of every cell and stop")(
+      "parallel", po::value<int>(), "cells built at once (default: the pipeline's 'parallel', 1)")(
+      "keep-going", "when a cell fails, finish the other cells (default: the pipeline's)")(
+      "only", po::value<std::vector<std::string>>()->composing(),
+      "keep the cells matching KEY=VALUE (slurm_version, toolchain, gpu, arch); repeatable")(
+      "cell", po::value<std::string>(), "run exactly this cell (an id from --dry-run or --emit)")(
+      "emit", po::value<std::string>(),
+      "print the cells as a CI matrix and stop: github-matrix (JSON) | gitlab (YAML)")(
+      "report", po::value<std::string>(), "write the JSON run report to FILE")(
+      "output", po::value<std::string>(), "artifacts root (default <cache>/pipelines/NAME)")(
+      "backend", po::value<std::string>(), "container engine for every cell (docker | podman)")(
+      "verify", "run 'verify --deep' on each artifact");
+  po::positional_options_description pos;
+  pos.add("name", 1);
+  auto vm = parse_command(inv, kSpec, opts, pos);
+  if (!vm) return 0;
+
+  auto app = std::make_unique<App>(inv.global);
+  auto pipelines = parse_pipelines(app->config());
+  if (vm->count("name") == 0U) {
+    throw UsageError("which pipeline? 'run' needs a NAME", {{"configured", configured(pipelines)}},
+                     "run 'slurm-factory run NAME' with one of the configured pipelines");
+  }
+  const std::string name = (*vm)["name"].as<std::string>();
+  PipelineDefinition pipeline = find_pipeline(pipelines, name);
+
+  // The pipeline's profile selects its cache layers (and anything else a profile sets), unless
+  // --profile chose one on the command line.
+  if (!pipeline.profile.empty() && inv.global.profile.empty()) {
+    GlobalOptions global = inv.global;
+    global.profile = pipeline.profile;
+    app = std::make_unique<App>(global);
+    pipeline = find_pipeline(parse_pipelines(app->config()), name);
+  }
+
+  std::vector<PipelineCell> cells = expand_matrix(pipeline);
+  std::vector<CellFilter> filters;
+  if (vm->count("only") != 0U) {
+    for (const auto& f : (*vm)["only"].as<std::vector<std::string>>()) {
+      filters.push_back(parse_cell_filter(f));
+    }
+  }
+  cells = filter_cells(cells, filters);
+  if (vm->count("cell") != 0U) {
+    cells = {find_cell(cells, (*vm)["cell"].as<std::string>())};
+  }
+  if (cells.empty()) {
+    throw UsageError(
+        "no cell of pipeline '" + name + "' matches the --only filters", {{"pipeline", name}},
+        "run 'slurm-factory run " + name + " --dry-run' to see the cells, then filter again");
+  }
+  if (vm->count("emit") != 0U) {
+    inv.out << emit_cells((*vm)["emit"].as<std::string>(), cells);
+    return 0;
+  }
+
+  PipelineRunOptions ro;
+  if (vm->count("parallel") != 0U) {
+    ro.parallel = (*vm)["parallel"].as<int>();
+    if (ro.parallel < 1) {
+      throw UsageError("invalid --parallel value " + std::to_string(ro.parallel), {},
+                       "give the number of cells to build at once, e.g. --parallel 2");
+    }
+  }
+  if (vm->count("keep-going") != 0U) ro.keep_going = true;
+  if (vm->count("output") != 0U) ro.output = (*vm)["output"].as<std::string>();
+  if (vm->count("backend") != 0U) ro.backend = (*vm)["backend"].as<std::string>();
+  if (vm->count("verify") != 0U) ro.verify = true;
+
+  const PipelinePlan plan = plan_pipeline(*app, pipeline, cells, ro);
+  if (inv.global.json) {
+    inv.out << nlohmann::json{{"event", "pipeline"}, {"kind", "plan"}, {"plan", plan_to_json(plan)}}
+                   .dump()
+            << "\n"
+            << std::flush;
+  } else if (!inv.global.quiet || vm->count("dry-run") != 0U) {
+    inv.out << format_plan_table(plan) << std::flush;
+  }
+  if (vm->count("dry-run") != 0U) {
+    if (!inv.global.json) inv.out << "(dry run: nothing built)\n";
+    return 0;
+  }
+
+  const bool progress = !inv.global.json && !inv.global.quiet;
+  ro.events = [&](const std::string& cell, const PipelineEvent& e) {
+    if (inv.global.json) {
+      inv.out << event_json(cell, e).dump() << "\n" << std::flush;
+      return;
+    }
+    if (!progress) return;
+    const auto secs = e.elapsed.count() / 1000;
+    std::string counter =
+        e.package ? fmt::format(" {}/{}", e.package->index, e.package->total) : std::string();
+    inv.err << fmt::format("[{:02}:{:02}] {:<22} {:<8}{} {}\n", secs / 60, secs % 60, cell, e.stage,
+                           counter, e.message)
+            << std::flush;
+  };
+  ro.live = inv.global.verbosity > 0 && progress ? &inv.err : nullptr;
+  const PipelineRunReport report = run_pipeline(*app, plan, ro);
+  const nlohmann::json report_json = report.to_json();
+  if (vm->count("report") != 0U) {
+    const std::string file = (*vm)["report"].as<std::string>();
+    std::ofstream out(file, std::ios::trunc);
+    out << report_json.dump(2) << "\n";
+    if (!out) {
+      throw UsageError("cannot write the report to " + file, {{"file", file}},
+                       "give --report a path in a writable folder");
+    }
+  }
+  if (inv.global.json) {
+    inv.out << nlohmann::json{{"event", "summary"}, {"report", report_json}}.dump() << "\n";
+  } else if (!inv.global.quiet || !report.ok()) {
+    inv.out << format_summary_table(report);
+  }
+  if (!report.ok() && !inv.global.json) {
+    for (const auto& c : report.cells) {
+      if (c.result != "failed") continue;
+      inv.err << "cell " << c.cell.id << " failed (" << c.error_kind << ", stage " << c.stage
+              << "): " << c.error << "\n";
+      for (const auto& [k, v] : c.error_context.items()) {
+        inv.err << "  " << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
+      }
+      if (!c.remediation.empty()) inv.err << "  hint: " << c.remediation << "\n";
+    }
+  }
+  return report.exit_code();
+}
+
+}  // namespace
+
+void add_run_commands(CommandTable& table) {
+  table.add({{"run"}, "run a configured pipeline (a build matrix)", run_pipeline_command});
+}
+
+}  // namespace sf::cli
