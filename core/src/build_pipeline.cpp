@@ -362,6 +362,10 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
   }
   ViewAssemblyOptions vo;
   vo.system_libraries = release.system_libraries;
+  for (const auto& p : plan.packages) {  // libraries dlopened at run time (recipe runtime_dlopen)
+    if (!p.runtime) continue;
+    for (const auto& so : p.runtime_dlopen) vo.dlopened.push_back({so, p.name});
+  }
   ViewAssemblyReport view_report = assemble_view(entries, view, vo);
   SystemLibraryExport exported;
   if (!view_report.unresolved.empty()) {

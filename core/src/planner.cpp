@@ -154,6 +154,7 @@ class PlanBuilder {
     spec.toolchain = {req_.toolchain.family, req_.toolchain.name, arch_, req_.toolchain_image_hash};
     spec.build_system = r.build_system;
     spec.origin = r.origin_for(req_.toolchain.family, req_.toolchain.name);
+    spec.runtime_dlopen = r.runtime_dlopen;
     if (auto it = req_.origin_overrides.find(r.name); it != req_.origin_overrides.end()) {
       spec.origin = it->second;
     }

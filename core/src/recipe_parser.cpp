@@ -244,12 +244,14 @@ class Parser {
 
   Recipe recipe(const YAML::Node& root) const {
     if (!root.IsMap()) fail(root, "a recipe must be a YAML mapping");
-    check_keys(
-        root,
-        {"name", "description", "homepage", "license", "build_system", "default_version",
-         "system_package", "from", "versions", "dependencies", "system_dependencies", "configure",
-         "build", "install", "env", "patches", "system_prefix", "autoreconf", "configure_command"},
-        "a recipe");
+    // clang-format off
+    static const std::set<std::string> kKeys{
+        "name", "description", "homepage", "license", "build_system", "default_version",
+        "system_package", "from", "versions", "dependencies", "system_dependencies", "configure",
+        "build", "install", "env", "patches", "system_prefix", "autoreconf", "configure_command",
+        "runtime_dlopen"};
+    // clang-format on
+    check_keys(root, kKeys, "a recipe");
     Recipe r;
     r.where = SourceLocation{origin_, 1, 1};
     if (!root["name"]) fail(root, "a recipe needs 'name'");
@@ -329,6 +331,16 @@ class Parser {
         r.autoreconf = root["autoreconf"].as<bool>();
       } catch (const YAML::Exception&) {
         fail(root["autoreconf"], "autoreconf must be true or false");
+      }
+    }
+    if (root["runtime_dlopen"]) {
+      static const std::regex kSoname("^[A-Za-z0-9._+-]+\\.so[A-Za-z0-9._+-]*$");
+      r.runtime_dlopen = scalar_list(root["runtime_dlopen"], "runtime_dlopen");
+      for (const auto& so : r.runtime_dlopen) {
+        if (!std::regex_match(so, kSoname)) {
+          fail(root["runtime_dlopen"], "runtime_dlopen entry '" + so + "' is not a soname",
+               "write sonames such as libpmix.so.2 (a file name, no '/')");
+        }
       }
     }
     if (root["configure_command"]) {

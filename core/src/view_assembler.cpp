@@ -208,6 +208,47 @@ ViewAssemblyReport assemble_view(const std::vector<ViewEntry>& entries, const fs
   std::set<std::string> provided = provided_sonames(view);
   std::set<std::string> decided;  // sonames already bundled, skipped or reported
   const fs::path bundle_dir = view / options.bundle_subdir;
+  // Decides one soname the view needs; returns true when it bundled it (whose NEEDED entries are
+  // then read on the next pass).
+  auto need = [&](const std::string& soname, const std::string& rel) {
+    if (provided.count(soname) != 0 || decided.count(soname) != 0) return false;
+    decided.insert(soname);
+    if (matches_any(soname, options.system_libraries)) {
+      report.skipped_system.push_back(soname);
+      return false;
+    }
+    if (matches_any(soname, driver)) {
+      report.skipped_driver.push_back(soname);
+      return false;
+    }
+    fs::path found;
+    if (options.bundle_only.empty() || matches_any(soname, options.bundle_only)) {
+      for (const auto& dir : options.system_library_dirs) {
+        if (fs::exists(dir / soname, ec)) {
+          found = dir / soname;
+          break;
+        }
+      }
+    }
+    if (found.empty()) {
+      report.unresolved.push_back({soname, rel});
+      return false;
+    }
+    fs::create_directories(bundle_dir, ec);
+    const fs::path dest = bundle_dir / soname;
+    fs::copy_file(fs::canonical(found), dest, fs::copy_options::overwrite_existing, ec);
+    if (ec) write_error(dest, ec);
+    fs::permissions(dest,
+                    fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                        fs::perms::others_read,
+                    fs::perm_options::replace, ec);
+    set_runpath_origin(dest);
+    report.bundled.push_back({soname, found, rel});
+    provided.insert(soname);
+    log().info("bundled {} (needed by {}) from {}", soname, rel, found.string());
+    return true;
+  };
+  for (const auto& d : options.dlopened) (void)need(d.soname, d.package + " (dlopen)");
   bool changed = true;
   while (changed) {  // bundled libraries have NEEDED entries of their own
     changed = false;
@@ -216,42 +257,7 @@ ViewAssemblyReport assemble_view(const std::vector<ViewEntry>& entries, const fs
       if (!info) continue;
       const std::string rel = file.lexically_relative(view).generic_string();
       for (const auto& soname : info->needed) {
-        if (provided.count(soname) != 0 || decided.count(soname) != 0) continue;
-        decided.insert(soname);
-        if (matches_any(soname, options.system_libraries)) {
-          report.skipped_system.push_back(soname);
-          continue;
-        }
-        if (matches_any(soname, driver)) {
-          report.skipped_driver.push_back(soname);
-          continue;
-        }
-        fs::path found;
-        if (options.bundle_only.empty() || matches_any(soname, options.bundle_only)) {
-          for (const auto& dir : options.system_library_dirs) {
-            if (fs::exists(dir / soname, ec)) {
-              found = dir / soname;
-              break;
-            }
-          }
-        }
-        if (found.empty()) {
-          report.unresolved.push_back({soname, rel});
-          continue;
-        }
-        fs::create_directories(bundle_dir, ec);
-        const fs::path dest = bundle_dir / soname;
-        fs::copy_file(fs::canonical(found), dest, fs::copy_options::overwrite_existing, ec);
-        if (ec) write_error(dest, ec);
-        fs::permissions(dest,
-                        fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
-                            fs::perms::others_read,
-                        fs::perm_options::replace, ec);
-        set_runpath_origin(dest);
-        report.bundled.push_back({soname, found, rel});
-        provided.insert(soname);
-        log().info("bundled {} (needed by {}) from {}", soname, rel, found.string());
-        changed = true;
+        if (need(soname, rel)) changed = true;
       }
     }
   }

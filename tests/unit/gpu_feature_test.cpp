@@ -36,6 +36,17 @@ TEST(GpuFeature, ReleaseWithoutPackagesIsAConfigurationErrorNamingTheReleaseData
   }
 }
 
+// A site release that empties the list (gpu_packages: {cuda: []}) installs nothing for the
+// feature: no error at planning time; configure and the required-plugin check decide at build time.
+TEST(GpuFeature, AnExplicitlyEmptyListInstallsNothingButKeepsTheFlagAndTheCheck) {
+  auto r = trixie_like();
+  r.gpu_packages["cuda"] = {};
+  GpuFeature f({"gpu-cuda", "cuda", "NVML", "--with-nvml", "gpu_nvml.so"});
+  EXPECT_TRUE(f.image_packages(r).empty());
+  EXPECT_EQ(f.configure_args(), std::vector<std::string>{"--with-nvml"});
+  EXPECT_EQ(f.required_slurm_plugins(), std::vector<std::string>{"gpu_nvml.so"});
+}
+
 // The shipped plugins, loaded through the real host: each registers its feature with the right
 // configure flag and required Slurm plugin.
 TEST(GpuFeature, ShippedPluginsRegisterTheThreeFlavours) {

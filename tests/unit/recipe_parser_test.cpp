@@ -70,6 +70,17 @@ TEST(RecipeParser, ParsesAFullRecipe) {
   EXPECT_EQ(r.patches[0].strip, 1);
 }
 
+TEST(RecipeParser, RuntimeDlopenListsSonames) {
+  EXPECT_EQ(parse_recipe(minimal("runtime_dlopen: [libpmix.so.2]\n"), "demo.yaml").runtime_dlopen,
+            std::vector<std::string>{"libpmix.so.2"});
+  EXPECT_EQ(parse_recipe(minimal("runtime_dlopen: libfoo.so\n"), "demo.yaml").runtime_dlopen,
+            std::vector<std::string>{"libfoo.so"});
+  EXPECT_TRUE(parse_recipe(minimal(), "demo.yaml").runtime_dlopen.empty());
+  const auto [where, what] = error_of(minimal("runtime_dlopen: [/usr/lib/libpmix.so.2]\n"));
+  EXPECT_EQ(where, "demo.yaml:7:17");
+  EXPECT_NE(what.find("not a soname"), std::string::npos) << what;
+}
+
 TEST(RecipeParser, UnknownKeyCitesLineAndColumn) {
   auto [loc, what] = error_of(minimal("confgure: [--x]\n"));
   EXPECT_EQ(loc, "demo.yaml:7:1");

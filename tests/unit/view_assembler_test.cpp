@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -129,6 +130,40 @@ TEST_F(ViewAssemblerTest, BundleOnlyRestrictsBundlingToTheSystemDependencies) {
   const auto report = sf::assemble_view(entries(), view_, options_);
   EXPECT_TRUE(report.bundled.empty());
   EXPECT_EQ(report.unresolved.size(), 2u);  // libz and libmissing
+}
+
+// A library no NEEDED entry names (Slurm's mpi_pmix dlopens libpmix.so.2): bundled when declared,
+// with its own NEEDED closure; a declared soname the view provides is left alone; one found
+// nowhere is reported as needed by "<package> (dlopen)".
+TEST_F(ViewAssemblerTest, BundlesDlopenedLibrariesWithTheirClosure) {
+  const fs::path sys = dir_ / "image-lib";
+  fs::create_directories(sys);
+  ASSERT_EQ(run("cc -shared -fPIC -Wl,-soname,libplug.so.2 -Wl,--no-as-needed -o " +
+                (sys / "libplug.so.2").string() + " " + (stubs_ / "stub.c").string() +
+                " -l:libz.so.1 -l:liblzma.so.5"),
+            0);
+  options_.system_library_dirs = {sys, kSystemLibDir};
+  options_.dlopened = {{"libplug.so.2", "pmix"}, {"libmunge.so.2", "munge"}, {"libgone.so.1", "x"}};
+  const auto report = sf::assemble_view(entries(), view_, options_);
+  auto find = [&](const std::string& so) {
+    return std::find_if(report.bundled.begin(), report.bundled.end(),
+                        [&](const sf::BundledLibrary& b) { return b.soname == so; });
+  };
+  ASSERT_NE(find("libplug.so.2"), report.bundled.end()) << report.to_json().dump(2);
+  EXPECT_EQ(find("libplug.so.2")->needed_by, "pmix (dlopen)");
+  EXPECT_EQ(find("libplug.so.2")->from, sys / "libplug.so.2");
+  ASSERT_NE(find("liblzma.so.5"), report.bundled.end()) << "the dlopened library's NEEDED closure";
+  EXPECT_EQ(find("liblzma.so.5")->needed_by, "lib/libplug.so.2");
+  EXPECT_TRUE(fs::exists(view_ / "lib/libplug.so.2"));
+  auto plug = sf::read_elf(view_ / "lib/libplug.so.2");
+  ASSERT_TRUE(plug);
+  EXPECT_EQ(plug->runpath, std::vector<std::string>{"$ORIGIN"});
+  EXPECT_EQ(find("libmunge.so.2"), report.bundled.end()) << "provided by the munge entry";
+  bool gone = false;
+  for (const auto& u : report.unresolved) {
+    if (u.soname == "libgone.so.1") gone = u.needed_by == "x (dlopen)";
+  }
+  EXPECT_TRUE(gone) << report.to_json().dump(2);
 }
 
 TEST_F(ViewAssemblerTest, RefusesTwoPackagesShippingDifferentFilesAtOnePath) {

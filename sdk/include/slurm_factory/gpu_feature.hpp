@@ -24,8 +24,10 @@ class GpuFeature : public Feature {
   explicit GpuFeature(GpuFeatureSpec spec);
   ~GpuFeature() override;
   std::string name() const override;
-  // Throws ConfigurationError when the release lists no package for the flavour (naming the
-  // release's origin, so a site can add them).
+  // Throws ConfigurationError when the release has no gpu_packages entry for the flavour (naming
+  // the release's origin, so a site can add them). An entry with an empty list is a site's explicit
+  // "install nothing" (the base image provides the files, or a test removes them): no packages,
+  // a warning, and configure plus the required-plugin check decide.
   std::vector<std::string> image_packages(const ToolchainRelease& release) const override;
   std::vector<std::string> configure_args() const override;
   std::vector<std::string> required_slurm_plugins() const override;

@@ -67,6 +67,9 @@ struct PackageSpec {
   std::string system_package;
   std::vector<std::string> system_package_names;
   std::string system_prefix;  // where ${dep:NAME} points for a system package
+  // Sonames dependents dlopen at run time (the recipe's runtime_dlopen): the view must provide
+  // them. Not a build input, so not in the hash.
+  std::vector<std::string> runtime_dlopen;
   BuildSystem build_system = BuildSystem::kAutotools;
   bool autoreconf = false;
   std::string configure_command;

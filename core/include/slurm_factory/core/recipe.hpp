@@ -109,6 +109,10 @@ struct Recipe {
   // Where a `system` origin installs the library, for ${dep:NAME} (same keys as `from`; default
   // "/usr"). Variables allowed (${multiarch}).
   std::map<std::string, std::string> system_prefix;
+  // Sonames that dependents dlopen at run time (no NEEDED entry names them: Slurm's mpi_pmix
+  // dlopens libpmix.so.2). The view must provide them: for a `system` origin the view assembler
+  // bundles them out of the build image with their NEEDED closure.
+  std::vector<std::string> runtime_dlopen;
   // Autotools: run `autoreconf -fi` first (sources without a generated configure script).
   bool autoreconf = false;
   // The configure step's program ("" = the build system's: ./configure, cmake, meson setup).

@@ -20,6 +20,13 @@ struct ViewEntry {
   std::filesystem::path tree;  // the unpacked entry: bin/, lib/, sbin/, ... relative to the prefix
 };
 
+// A library a package's dependents dlopen at run time (no NEEDED entry names it): the recipe's
+// runtime_dlopen. The assembler treats it as needed by "<package> (dlopen)".
+struct DlopenedLibrary {
+  std::string soname;   // "libpmix.so.2"
+  std::string package;  // "pmix": the recipe that declares it
+};
+
 struct ViewAssemblyOptions {
   bool keep_dev = false;  // keep include/, *.a, *.la, pkg-config and CMake files
   // Sonames (globs) a host of the target release always has: never bundled
@@ -37,6 +44,9 @@ struct ViewAssemblyOptions {
   // When not empty, only sonames matching these globs are bundled (the from: system deps).
   std::vector<std::string> bundle_only;
   std::string bundle_subdir = "lib";  // where bundled libraries go, relative to the view
+  // Sonames the view must provide although no NEEDED entry names them (dlopened): bundled like a
+  // NEEDED library when no file of the view provides them, with their own NEEDED closure.
+  std::vector<DlopenedLibrary> dlopened;
 };
 
 struct BundledLibrary {
