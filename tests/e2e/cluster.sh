@@ -11,7 +11,9 @@
 # `slurm_install.sh --prefix ... --full-init --start-services`, and checks:
 #   sinfo shows the node idle; `srun -N1 hostname` prints the container's hostname; `sbatch --wrap
 #   hostname` completes and its output file holds the hostname; `scontrol show config` shows the
-#   PluginDir under the random prefix; `ldd` on every ELF file of the view finds every library.
+#   PluginDir under the random prefix; `ldd` on every ELF file of the view finds every library;
+#   slurmd.log has no "can not load" line (mpi/pmix finds libpmix.so.2); `srun --mpi=list` lists
+#   pmix and `srun --mpi=pmix` runs a step with PMIX_RANK=0.
 # One PASS/FAIL line per check, then "N passed, N failed"; exit 1 when a check failed.
 #
 # Environment: SF_BIN (default build/bin/slurm-factory), SF_E2E_CACHE (cache kept between runs;
@@ -188,6 +190,18 @@ cluster() { # cluster TOOLCHAIN ARTIFACT
   out=$(in_container "$name" "cat /tmp/job-$job.out" 2>&1)
   [ "$ok" -eq 0 ] && [ "$out" = "$node" ]
   check "$tc: sbatch --wrap hostname (job $job) wrote $node" $? "$out"
+
+  # PMIx: Slurm's mpi_pmix dlopens libpmix.so.2 (recipe pmix: runtime_dlopen), bundled in view/lib.
+  out=$(in_container "$name" "grep -i 'can not load' /var/log/slurm/slurmd.log" 2>&1)
+  [ -z "$out" ]
+  check "$tc: slurmd.log has no 'can not load' line" $? "$out"
+  out=$(in_container "$name" "timeout 60 '$bin/srun' --mpi=list" 2>&1)
+  echo "$out" | grep -qw pmix
+  check "$tc: srun --mpi=list lists pmix" $? "$(echo "$out" | tr '\n' ' ')"
+  out=$(in_container "$name" "timeout 60 '$bin/srun' --mpi=pmix -N1 printenv PMIX_RANK" 2>&1)
+  [ "$out" = 0 ]
+  check "$tc: srun --mpi=pmix -N1 printenv PMIX_RANK prints 0 (libpmix loaded in the step)" $? \
+    "$(echo "$out" | tail -n 5 | tr '\n' ' ')"
 
   if [ -n "${SF_E2E_ACCOUNTING:-}" ]; then
     out=""
