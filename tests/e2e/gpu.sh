@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# End to end: GPU features on real trixie builds.
+#
+#   tests/e2e/gpu.sh [a] [b]        (default: both parts)
+#
+# (a) `build-slurm --toolchain trixie --gpu cuda,rocm,oneapi --verify`: the build image gets
+#     libnvidia-ml-dev (non-free), librocm-smi-dev and libze-dev from the release data, Slurm is
+#     configured --with-nvml --with-rsmi --with-oneapi; checks that view/lib/slurm holds
+#     gpu_nvml.so, gpu_rsmi.so and gpu_oneapi.so, that each links its vendor library, that no
+#     driver library (libnvidia-ml, libcuda, libze_loader, librocm_smi64) is in the view, that
+#     `verify --deep` passes, that gres.conf's template names the three AutoDetect values and that
+#     provenance.json lists the features.
+# (b) The same request on a site release that drops one flavour's -dev package, as an admin would
+#     write it in a config file:
+#         toolchains:
+#           trixie-no-oneapi: {based_on: trixie, gpu_packages: {oneapi: []}}
+#     The build must fail, non-zero, naming Slurm, the missing library or plugin, and the log file.
+#
+# Environment: SF_BIN (default build/bin/slurm-factory), SF_E2E_CACHE (cache kept between runs;
+# default a new temporary one: then every dependency builds), SF_E2E_VERSION (default 24.11.5),
+# SF_E2E_JOBS (default 2), SF_E2E_BACKEND (default docker), SF_E2E_GPU (default cuda,rocm,oneapi),
+# SF_E2E_DROP (the flavour part b drops, default oneapi). Entries are signed with a throwaway GPG key
+# kept beside the cache (as tests/e2e/build-slurm.sh does). One PASS/FAIL line per check, then
+# "gpu e2e: PASS" or "gpu e2e: FAIL (N failed)".
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+SF_BIN=${SF_BIN:-$here/../../build/bin/slurm-factory}
+VERSION=${SF_E2E_VERSION:-24.11.5}
+JOBS=${SF_E2E_JOBS:-2}
+BACKEND=${SF_E2E_BACKEND:-docker}
+GPU=${SF_E2E_GPU:-cuda,rocm,oneapi}
+DROP=${SF_E2E_DROP:-oneapi}
+[ "$#" -gt 0 ] || set -- a b
+
+work=$(mktemp -d /tmp/sf-e2e-gpu.XXXXXX)
+CACHE=${SF_E2E_CACHE:-$work/cache}
+mkdir -p "$CACHE"
+passed=0
+failed=0
+check() { # check NAME STATUS [DETAIL]
+  if [ "$2" -eq 0 ]; then
+    passed=$((passed + 1)); echo "PASS $1"
+  else
+    failed=$((failed + 1)); echo "FAIL $1${3:+: $3}"
+  fi
+}
+cleanup() {
+  [ -n "${GNUPGHOME:-}" ] && gpgconf --homedir "$GNUPGHOME" --kill all >/dev/null 2>&1
+  rm -rf "$work/x"
+  [ -n "${SF_E2E_CACHE:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+summary() {
+  if [ "$failed" -eq 0 ]; then echo "gpu e2e: PASS ($passed checks)"; else echo "gpu e2e: FAIL ($failed failed, $passed passed)"; fi
+  [ "$failed" -eq 0 ]
+}
+
+if [ ! -x "$SF_BIN" ]; then
+  echo "gpu e2e: FAIL (no slurm-factory binary at $SF_BIN; set SF_BIN)"
+  exit 1
+fi
+
+export GNUPGHOME="$CACHE/e2e-gnupg"
+mkdir -p "$GNUPGHOME" && chmod 700 "$GNUPGHOME"
+if ! gpg --batch --list-secret-keys 2>/dev/null | grep -q 'slurm-factory e2e'; then
+  gpg --batch --quiet --passphrase '' --quick-gen-key \
+    'slurm-factory e2e <e2e@slurm-factory.invalid>' ed25519 sign never 2>/dev/null
+fi
+fpr=$(gpg --batch --with-colons --list-secret-keys | awk -F: '/^fpr:/ {print $10; exit}')
+cat > "$work/config.yaml" <<CONF
+cache_dir: $CACHE
+plugins:
+  load: [toolchain-debian, backend-docker, backend-podman, cache-local, packager-tarball,
+         feature-gpu-cuda, feature-gpu-rocm, feature-gpu-oneapi]
+signing:
+  key_id: "$fpr"
+  keyring: "$GNUPGHOME"
+# Part b: a site release without one flavour's -dev package (an empty list installs nothing).
+toolchains:
+  trixie-no-$DROP:
+    based_on: trixie
+    gpu_packages: {$DROP: []}
+CONF
+
+plugin_of() { # flavour -> Slurm plugin
+  case $1 in cuda) echo gpu_nvml.so ;; rocm) echo gpu_rsmi.so ;; oneapi) echo gpu_oneapi.so ;; esac
+}
+vendor_lib_of() { # flavour -> the vendor library its plugin links (left to the driver)
+  case $1 in cuda) echo libnvidia-ml.so ;; rocm) echo librocm_smi64.so ;; oneapi) echo libze_loader.so ;; esac
+}
+build() { # build TOOLCHAIN NAME -> exit status; events in $work/NAME.json, stderr in .err
+  "$SF_BIN" --json --config "$work/config.yaml" build-slurm --slurm-version "$VERSION" \
+    --toolchain "$1" --gpu "$GPU" --backend "$BACKEND" --jobs "$JOBS" --verify \
+    --output "$work/out-$2" > "$work/$2.json" 2> "$work/$2.err"
+}
+
+part_a() {
+  echo "== a: Slurm $VERSION for trixie --gpu $GPU on $BACKEND (cache $CACHE)"
+  start=$(date +%s)
+  build trixie a
+  rc=$?
+  secs=$(( $(date +%s) - start ))
+  built=$(jq -r 'select(.event=="build" and .kind=="done") | .data.built' "$work/a.json" 2>/dev/null)
+  check "a: build-slurm --gpu $GPU --verify exits 0 in ${secs}s (built ${built:-?})" "$rc" \
+    "$(tail -n 25 "$work/a.err")"
+  [ "$rc" -eq 0 ] || return
+  artifact=$(jq -r 'select(.event=="result") | .artifact' "$work/a.json")
+  echo "   artifact: $artifact"
+  flavours=$(echo "$GPU" | tr ',' ' ')
+  name=$(basename "$artifact")
+  missing_name=0
+  for g in $flavours; do case $name in *-"$g"-*|*-"$g"-amd64-*) ;; *) missing_name=1 ;; esac; done
+  check "a: the artifact's name carries the GPU flavours ($name)" "$missing_name"
+
+  list="$work/a-list.txt"
+  tar --zstd -tf "$artifact" > "$list"
+  mkdir -p "$work/x"
+  for g in $flavours; do
+    p=$(plugin_of "$g")
+    grep -qx "view/lib/slurm/$p" "$list"
+    check "a: view/lib/slurm/$p is in the tarball ($g)" $?
+    tar --zstd -xf "$artifact" -C "$work/x" "view/lib/slurm/$p" 2>/dev/null
+    needed=$(readelf -d "$work/x/view/lib/slurm/$p" 2>/dev/null | grep NEEDED | tr -s ' ' | cut -d' ' -f6 | tr '\n' ' ')
+    echo "$needed" | grep -q "\[$(vendor_lib_of "$g")"
+    check "a: $p links the driver's $(vendor_lib_of "$g")" $? "NEEDED: $needed"
+  done
+  drivers=$(grep -E '(^|/)(libnvidia-ml|libcuda|libze_loader|libze_intel_gpu|librocm_smi64|libamdhip64|libhsa-runtime64)\.so' "$list")
+  [ -z "$drivers" ]
+  check "a: no GPU driver library in the tarball" $? "$drivers"
+
+  out=$("$SF_BIN" --config "$work/config.yaml" verify --deep "$artifact" 2>&1)
+  rc=$?
+  check "a: verify --deep ($(echo "$out" | tail -n 1))" "$rc" "$(echo "$out" | tail -n 15)"
+
+  tar --zstd -xf "$artifact" -C "$work/x" --wildcards 'data/slurm_assets/slurm/gres.conf*' 2>/dev/null
+  gres=$(find "$work/x/data/slurm_assets/slurm" -name 'gres.conf*' 2>/dev/null | head -n 1)
+  bad=0
+  for g in $flavours; do
+    case $g in cuda) a=nvml ;; rocm) a=rsmi ;; oneapi) a=oneapi ;; esac
+    grep -q "$a" "$gres" 2>/dev/null || bad=1
+  done
+  check "a: gres.conf template in the artifact names the AutoDetect values ($(grep -m1 '^AutoDetect' "$gres" 2>/dev/null))" "$bad"
+
+  prov="${artifact%.tar.*}.provenance.json"
+  feats=$(jq -r '.features | join(",")' "$prov" 2>/dev/null)
+  bad=0
+  for g in $flavours; do echo ",$feats," | grep -q ",gpu-$g," || bad=1; done
+  check "a: provenance.json lists the features ($feats)" "$bad"
+}
+
+part_b() {
+  tc="trixie-no-$DROP"
+  p=$(plugin_of "$DROP")
+  echo "== b: the same on $tc (gpu_packages.$DROP: [] in a site config): the build must fail"
+  start=$(date +%s)
+  build "$tc" b
+  rc=$?
+  secs=$(( $(date +%s) - start ))
+  err=$(cat "$work/b.err")
+  [ "$rc" -ne 0 ]
+  check "b: build-slurm --gpu $GPU on $tc fails (exit $rc after ${secs}s)" $? "$(tail -n 20 "$work/b.err")"
+  echo "$err" | sed 's/^/   | /' | tail -n 30
+  log=$(echo "$err" | grep -oE '/[^ ]*/slurm\.log' | head -n 1)
+  # Either configure refuses (--with-$DROP asked for it), or the assembly finds the plugin missing.
+  if echo "$err" | grep -q "$p"; then
+    check "b: the error names the missing plugin $p and the feature gpu-$DROP" \
+      "$(echo "$err" | grep -q "gpu-$DROP"; echo $?)"
+  else
+    lib=$(vendor_lib_of "$DROP")
+    echo "$err" | grep -q "unable to locate $lib"
+    check "b: the error is Slurm's configure refusing --with-$DROP: 'unable to locate $lib'" $? \
+      "$(echo "$err" | head -n 5)"
+  fi
+  echo "$err" | grep -q "slurm" && [ -n "$log" ] && [ -f "$log" ]
+  check "b: the error names package slurm and its log file (${log:-none})" $?
+}
+
+for part in "$@"; do
+  case $part in
+    a) part_a ;;
+    b) part_b ;;
+    *) echo "unknown part '$part' (a or b)"; exit 2 ;;
+  esac
+done
+summary
