@@ -31,6 +31,30 @@ void classify_compiled_path(CompiledPath& p, const std::string& build_prefix) {
   // The string's path relative to the prefix, for the known cases.
   const auto at = p.value.find(build_prefix);
   const std::string rest = at == std::string::npos ? "" : p.value.substr(at + build_prefix.size());
+  // OpenSSL (libcrypto): the default and base providers are built into libcrypto, so its
+  // compiled-in MODULESDIR and ENGINESDIR are read only when an openssl.cnf (the host's: openssldir
+  // is /etc/ssl) activates the legacy provider or names an engine; nothing in the view does.
+  // OPENSSL_MODULES and OPENSSL_ENGINES override them (docs/relocation.md).
+  const bool libcrypto = p.file.find("libcrypto.so") != std::string::npos;
+  if (libcrypto && p.value.find(build_prefix + "/lib/ossl-modules") != std::string::npos) {
+    p.handling =
+        "OpenSSL MODULESDIR: default providers are built in; only a config loading the legacy "
+        "provider reads it (set OPENSSL_MODULES=<prefix>/view/lib/ossl-modules then)";
+    p.handled = true;
+    return;
+  }
+  if (libcrypto && p.value.find(build_prefix + "/lib/engines-3") != std::string::npos) {
+    p.handling =
+        "OpenSSL ENGINESDIR: read only when a config or program loads an engine by name (set "
+        "OPENSSL_ENGINES=<prefix>/view/lib/engines-3 then)";
+    p.handled = true;
+    return;
+  }
+  if (libcrypto && starts_with(p.value, "compiler: ")) {
+    p.handling = "OpenSSL's build flags, reported by OpenSSL_version(OPENSSL_CFLAGS): text only";
+    p.handled = true;
+    return;
+  }
   if (rest == "/sbin/slurmstepd") {
     p.handling = "slurmd -d <prefix>/view/sbin/slurmstepd in the slurmd unit and slurm_install.sh";
     p.handled = true;

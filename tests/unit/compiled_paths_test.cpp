@@ -93,3 +93,26 @@ TEST(CompiledPathsTest, FindsAndClassifiesEveryPrefixString) {
   EXPECT_TRUE(json[0].contains("handling"));
   fs::remove_all(dir);
 }
+
+// OpenSSL's libcrypto names its MODULESDIR and ENGINESDIR (bare and in OpenSSL_version's
+// "ENGINESDIR: ..." strings) and its build flags: harmless (providers built in), explained.
+TEST(CompiledPathsTest, OpenSslModulesAndEnginesDirsAreExplained) {
+  auto classify = [](const std::string& file, const std::string& value) {
+    sf::CompiledPath p;
+    p.file = file;
+    p.value = value;
+    p.elf = true;
+    p.section = ".rodata";
+    sf::classify_compiled_path(p, kPrefix);
+    return p;
+  };
+  auto modules = classify("lib/libcrypto.so.3", "MODULESDIR: \"" + kPrefix + "/lib/ossl-modules\"");
+  EXPECT_TRUE(modules.handled);
+  EXPECT_NE(modules.handling.find("OPENSSL_MODULES"), std::string::npos);
+  auto engines = classify("lib/libcrypto.so.3", kPrefix + "/lib/engines-3");
+  EXPECT_TRUE(engines.handled);
+  EXPECT_NE(engines.handling.find("OPENSSL_ENGINES"), std::string::npos);
+  EXPECT_TRUE(classify("lib/libcrypto.so.3", "compiler: gcc -I" + kPrefix + "/include").handled);
+  // The same string in another library is not OpenSSL's: still reported.
+  EXPECT_FALSE(classify("lib/libother.so.1", kPrefix + "/lib/ossl-modules").handled);
+}
