@@ -2,11 +2,14 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <memory>
 #include <system_error>
 #include <unordered_map>
@@ -67,6 +70,82 @@ std::unique_ptr<archive, ReadDeleter> open_reader(const fs::path& file, std::str
   }
   return a;
 }
+
+// The archive file read through our own callback, so that the compressed bytes are hashed as
+// libarchive consumes them (no skip callback: libarchive reads what it skips, so every byte passes
+// here) and the rest of the file after the end-of-archive marker is hashed by drain().
+class ArchiveSource {
+ public:
+  ArchiveSource(const fs::path& file, bool hash) : buf_(1 << 20) {
+    fd_ = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    open_errno_ = errno;
+    if (fd_ >= 0) ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+    if (hash) {
+      md_.reset(EVP_MD_CTX_new());
+      EVP_DigestInit_ex(md_.get(), EVP_sha256(), nullptr);
+    }
+  }
+  ~ArchiveSource() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  ArchiveSource(const ArchiveSource&) = delete;
+  ArchiveSource& operator=(const ArchiveSource&) = delete;
+
+  int fd() const { return fd_; }
+
+  // Opens `a` on this source; the error (libarchive's or errno's) in `error`.
+  bool open(archive* a, std::string& error) {
+    if (fd_ < 0) {
+      error = std::strerror(open_errno_);
+      return false;
+    }
+    if (archive_read_open(a, this, nullptr, &ArchiveSource::read, nullptr) != ARCHIVE_OK) {
+      error = archive_error_string(a) ? archive_error_string(a) : "cannot open";
+      return false;
+    }
+    return true;
+  }
+
+  // Hashes what libarchive left unread and returns the file's sha256 (hex); empty on a read error.
+  std::string drain() {
+    if (!md_) return {};
+    for (;;) {
+      const ssize_t n = read_some();
+      if (n < 0) return {};
+      if (n == 0) break;
+    }
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int dn = 0;
+    EVP_DigestFinal_ex(md_.get(), d, &dn);
+    md_.reset();
+    return hex(d, dn);
+  }
+
+ private:
+  ssize_t read_some() {
+    ssize_t n;
+    do {
+      n = ::read(fd_, buf_.data(), buf_.size());
+    } while (n < 0 && errno == EINTR);
+    if (n > 0 && md_) EVP_DigestUpdate(md_.get(), buf_.data(), static_cast<size_t>(n));
+    return n;
+  }
+  static la_ssize_t read(archive* a, void* client, const void** out) {
+    auto* self = static_cast<ArchiveSource*>(client);
+    const ssize_t n = self->read_some();
+    if (n < 0) {
+      archive_set_error(a, errno, "read error: %s", std::strerror(errno));
+      return -1;
+    }
+    *out = self->buf_.data();
+    return n;
+  }
+
+  int fd_ = -1;
+  int open_errno_ = 0;
+  std::vector<char> buf_;
+  std::unique_ptr<EVP_MD_CTX, MdDeleter> md_;
+};
 
 std::string entry_type(archive_entry* e) {
   if (archive_entry_hardlink(e)) return "hardlink";
@@ -289,9 +368,22 @@ Expected<ExtractResult> extract_archive(const fs::path& archive_path, const fs::
   const bool root_fresh = fs::directory_iterator(dest, ec) == fs::directory_iterator();
   if (ec) return Failure::error("cannot list " + dest.string() + ": " + ec.message());
 
-  std::string err;
-  auto a = open_reader(archive_path, err);
-  if (!a) return Failure::error("cannot read archive " + archive_path.string() + ": " + err);
+  const bool hashing = !options.archive_sha256.empty();
+  ArchiveSource source(archive_path, hashing);
+  std::unique_ptr<archive, ReadDeleter> a(archive_read_new());
+  archive_read_support_filter_all(a.get());
+  archive_read_support_format_tar(a.get());
+  archive_read_support_format_gnutar(a.get());
+  if (std::string err; !source.open(a.get(), err))
+    return Failure::error("cannot read archive " + archive_path.string() + ": " + err);
+  // With an expected hash, a read error is most often tampering: say so when the bytes differ.
+  auto tamper_note = [&]() -> std::string {
+    if (!hashing) return {};
+    const std::string got = source.drain();
+    if (got.empty() || got == options.archive_sha256) return {};
+    return " (its sha256 " + got + " differs from the expected " + options.archive_sha256 +
+           ": tampered or corrupt)";
+  };
 
   std::unique_ptr<archive, DiskDeleter> disk(archive_write_disk_new());
   // DestinationGuard does what ARCHIVE_EXTRACT_SECURE_SYMLINKS did, once per directory instead of
@@ -405,7 +497,7 @@ Expected<ExtractResult> extract_archive(const fs::path& archive_path, const fs::
         std::string why = archive_error_string(a.get()) ? archive_error_string(a.get()) : "";
         rollback();
         return Failure::error("archive " + archive_path.string() + " is truncated or corrupt at '" +
-                              rel + "': " + why);
+                              rel + "': " + why + tamper_note() + "; nothing was extracted");
       }
       unsigned char d[EVP_MAX_MD_SIZE];
       unsigned int dn = 0;
@@ -426,7 +518,7 @@ Expected<ExtractResult> extract_archive(const fs::path& archive_path, const fs::
     std::string why = archive_error_string(a.get()) ? archive_error_string(a.get()) : "";
     rollback();
     return Failure::error("archive " + archive_path.string() + " is truncated or corrupt: " + why +
-                          "; nothing was extracted");
+                          tamper_note() + "; nothing was extracted");
   }
   if (archive_write_close(disk.get()) != ARCHIVE_OK) {
     std::string why = archive_error_string(disk.get()) ? archive_error_string(disk.get()) : "";
@@ -441,6 +533,23 @@ Expected<ExtractResult> extract_archive(const fs::path& archive_path, const fs::
     if (ec || (resolved != dest && resolved.string().rfind(prefix, 0) != 0)) {
       rollback();
       return refuse(archive_path, rel, "is a symlink resolving outside the destination");
+    }
+  }
+  if (hashing) {
+    result.archive_sha256 = source.drain();
+    if (result.archive_sha256 != options.archive_sha256) {
+      rollback();
+      return Failure::error(
+          "archive " + archive_path.string() + " sha256 " +
+          (result.archive_sha256.empty() ? std::string("(unreadable)") : result.archive_sha256) +
+          " differs from the expected " + options.archive_sha256 +
+          " (tampered or corrupt); nothing was extracted");
+    }
+  }
+  if (options.accept) {
+    if (auto why = options.accept(result); !why.empty()) {
+      rollback();
+      return Failure::error(why + "; nothing was extracted from " + archive_path.string());
     }
   }
   return result;

@@ -1,5 +1,8 @@
 #include "slurm_factory/core/cache_entry.hpp"
 
+#include <unistd.h>
+
+#include <atomic>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -74,9 +77,12 @@ Expected<CacheEntryFiles> pack_cache_entry(const fs::path& tree, CacheManifest& 
   return files;
 }
 
-Expected<CacheManifest> verify_cache_entry(const CacheEntryFiles& files,
-                                           const EntryTrustPolicy& policy,
-                                           const std::string& expected_key) {
+namespace {
+
+// Everything verify_cache_entry checks; the tarball's sha256 only when `hash_tarball` (unpacking
+// hashes it while extracting instead, and accepts nothing before it matches).
+Expected<CacheManifest> check_entry(const CacheEntryFiles& files, const EntryTrustPolicy& policy,
+                                    const std::string& expected_key, bool hash_tarball) {
   auto text = slurp(files.manifest);
   if (!text) return Failure::error("manifest missing (" + files.manifest.string() + ")");
   std::error_code ec;
@@ -105,6 +111,7 @@ Expected<CacheManifest> verify_cache_entry(const CacheEntryFiles& files,
     return Failure::error("tarball size " + std::to_string(size) + " differs from the manifest's " +
                           std::to_string(manifest->tarball_size) + " (truncated or replaced)");
   }
+  if (!hash_tarball) return manifest;
   auto sha = http::sha256_file_hex(files.tarball);
   if (!sha) return sha.error();
   if (*sha != manifest->tarball_sha256) {
@@ -129,26 +136,96 @@ Expected<CacheManifest> verify_cache_entry(const CacheEntryFiles& files,
   return manifest;
 }
 
+// Moves the tree `from` into `to` (an existing directory), entry by entry: what `to` lacks is
+// renamed in whole (one rename per new branch); a directory present in both is merged; a file or
+// symlink in `to` is replaced by rename (never followed); a directory in `to` is never replaced by
+// a non-directory. `from` holds a verified extraction on the same filesystem.
+Expected<void> move_tree_into(const fs::path& from, const fs::path& to, const fs::path& top) {
+  std::error_code ec;
+  for (fs::directory_iterator it(from, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::path src = it->path();
+    const fs::path dst = to / src.filename();
+    const auto src_status = fs::symlink_status(src, ec);
+    const auto dst_status = fs::symlink_status(dst, ec);
+    ec.clear();
+    const bool src_dir = fs::is_directory(src_status);
+    if (!fs::exists(dst_status)) {
+      fs::rename(src, dst, ec);
+    } else if (fs::is_directory(dst_status)) {
+      if (!src_dir)
+        return Failure::error("cannot unpack into " + top.string() + ": '" +
+                              fs::relative(dst, top).string() +
+                              "' is a directory there and a file in the entry; remove it first");
+      fs::permissions(dst, src_status.permissions(), ec);
+      if (auto r = move_tree_into(src, dst, top); !r) return r;
+    } else {
+      if (src_dir) fs::remove(dst, ec);  // a file or symlink where the entry has a directory
+      fs::rename(src, dst, ec);
+    }
+    if (ec)
+      return Failure::error("cannot move " + src.string() + " to " + dst.string() + ": " +
+                            ec.message() + "; check the destination's permissions");
+  }
+  if (ec) return Failure::error("cannot list " + from.string() + ": " + ec.message());
+  return {};
+}
+
+}  // namespace
+
+Expected<CacheManifest> verify_cache_entry(const CacheEntryFiles& files,
+                                           const EntryTrustPolicy& policy,
+                                           const std::string& expected_key) {
+  return check_entry(files, policy, expected_key, true);
+}
+
 Expected<CacheManifest> unpack_cache_entry(const CacheEntryFiles& files,
                                            const EntryTrustPolicy& policy,
-                                           const fs::path& destination) {
-  auto manifest = verify_cache_entry(files, policy);
+                                           const fs::path& destination_in) {
+  fs::path destination = fs::absolute(destination_in).lexically_normal();
+  if (!destination.has_filename()) destination = destination.parent_path();
+  // One pass over the tarball: the signature, manifest and size first, then the tarball's sha256
+  // computed as it is extracted. Nothing is accepted before that hash and every extracted file's
+  // sha256 match the signed manifest: a fresh (missing or empty) destination is extracted into and
+  // emptied again on a mismatch; a destination with content gets a staging directory beside it,
+  // moved in only after the checks pass.
+  auto manifest = check_entry(files, policy, {}, policy.deep);
   if (!manifest) return manifest;
-  auto extracted = extract_archive(files.tarball, destination);
-  if (!extracted) return extracted.error();
   std::map<std::string, std::string> want;
   for (const auto& f : manifest->files) want[f.path] = f.sha256;
-  for (const auto& e : extracted->entries) {
-    auto it = want.find(e.path);
-    if (it == want.end() || it->second != e.sha256) {
-      // Remove what was just extracted: the entry is not what the manifest says.
-      std::error_code ec;
-      for (const auto& x : extracted->entries) {
-        if (x.type != "dir") fs::remove(destination / x.path, ec);
-      }
-      return Failure::error("extracted file '" + e.path + "' does not match the manifest");
+  ExtractOptions options;
+  options.archive_sha256 = manifest->tarball_sha256;
+  options.accept = [&](const ExtractResult& r) -> std::string {
+    for (const auto& e : r.entries) {
+      auto it = want.find(e.path);
+      if (it == want.end() || it->second != e.sha256)
+        return "extracted file '" + e.path + "' does not match the manifest of " +
+               files.manifest.string();
     }
+    return {};
+  };
+  std::error_code ec;
+  const bool existed = fs::exists(destination, ec);
+  const bool fresh = !existed || fs::is_empty(destination, ec);
+  if (fresh) {
+    auto extracted = extract_archive(files.tarball, destination, options);
+    if (!extracted) {
+      if (!existed) fs::remove_all(destination, ec);
+      return extracted.error();
+    }
+    return manifest;
   }
+  static std::atomic<unsigned> n{0};
+  const fs::path staging =
+      destination.parent_path() / ("." + destination.filename().string() + ".sf-unpack-" +
+                                   std::to_string(::getpid()) + "-" + std::to_string(n++));
+  auto extracted = extract_archive(files.tarball, staging, options);
+  if (!extracted) {
+    fs::remove_all(staging, ec);
+    return extracted.error();
+  }
+  auto moved = move_tree_into(staging, destination, destination);
+  fs::remove_all(staging, ec);
+  if (!moved) return moved.error();
   return manifest;
 }
 

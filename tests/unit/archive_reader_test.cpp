@@ -202,6 +202,75 @@ TEST(ArchiveReader, TruncatedArchiveIsRefused) {
   EXPECT_FALSE(fs::exists(dir / "dest/big"));
 }
 
+// Single pass: the archive's own sha256 is computed from the bytes libarchive reads while it
+// extracts; nothing from an archive whose bytes differ remains.
+TEST(ArchiveReader, SinglePassHashMatchesTheFile) {
+  test::TempDir dir;
+  craft(dir / "a.tar.zst", {{"lib/x", 'f', std::string(300000, 'x')}, {"bin/y", 'f', "y"}});
+  ExtractOptions o;
+  o.archive_sha256 = *http::sha256_file_hex(dir / "a.tar.zst");
+  auto r = extract_archive(dir / "a.tar.zst", dir / "dest", o);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->archive_sha256, o.archive_sha256);
+  EXPECT_EQ(test::read_file(dir / "dest/bin/y"), "y");
+}
+
+TEST(ArchiveReader, TamperedTarballDuringSinglePassExtractionLeavesNothing) {
+  test::TempDir dir;
+  test::write_file(dir / "dest/keep/me", "mine");
+  craft(dir / "a.tar.zst", {{"lib/x", 'f', std::string(300000, 'x')}, {"keep/y", 'f', "y"}});
+  const std::string signed_sha = *http::sha256_file_hex(dir / "a.tar.zst");
+  const auto check_nothing_left = [&] {
+    EXPECT_EQ(test::read_file(dir / "dest/keep/me"), "mine");
+    EXPECT_FALSE(fs::exists(dir / "dest/lib"));
+    EXPECT_FALSE(fs::exists(dir / "dest/keep/y"));
+    EXPECT_EQ(count_entries(dir / "dest"), 2U);
+  };
+  ExtractOptions o;
+  o.archive_sha256 = signed_sha;
+  // 1. Bytes appended after the end of the archive: every entry decodes, only the hash differs.
+  fs::copy_file(dir / "a.tar.zst", dir / "appended.tar.zst");
+  std::ofstream(dir / "appended.tar.zst", std::ios::binary | std::ios::app) << "trailing";
+  auto r = extract_archive(dir / "appended.tar.zst", dir / "dest", o);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("differs from the expected " + signed_sha), std::string::npos)
+      << r.error().message;
+  check_nothing_left();
+  // 2. A valid archive that is not the signed one (another tree): extracts cleanly, then refused.
+  craft(dir / "other.tar.zst", {{"lib/x", 'f', std::string(300000, 'z')}, {"keep/y", 'f', "y"}});
+  r = extract_archive(dir / "other.tar.zst", dir / "dest", o);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("tampered or corrupt"), std::string::npos) << r.error().message;
+  check_nothing_left();
+  // 3. A byte flipped inside the compressed stream.
+  fs::copy_file(dir / "a.tar.zst", dir / "flipped.tar.zst");
+  {
+    std::fstream f(dir / "flipped.tar.zst", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(fs::file_size(dir / "a.tar.zst") / 2));
+    f.put('Z');
+  }
+  r = extract_archive(dir / "flipped.tar.zst", dir / "dest", o);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("flipped.tar.zst"), std::string::npos) << r.error().message;
+  check_nothing_left();
+  // The signed bytes themselves extract.
+  ASSERT_TRUE(extract_archive(dir / "a.tar.zst", dir / "dest", o));
+  EXPECT_EQ(test::read_file(dir / "dest/keep/y"), "y");
+}
+
+TEST(ArchiveReader, AcceptHookRefusalRemovesTheExtraction) {
+  test::TempDir dir;
+  craft(dir / "a.tar.zst", {{"lib/x", 'f', "x"}});
+  ExtractOptions o;
+  o.accept = [](const ExtractResult& r) {
+    return r.entries.size() == 1 ? std::string("not wanted") : std::string();
+  };
+  auto r = extract_archive(dir / "a.tar.zst", dir / "dest", o);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("not wanted"), std::string::npos);
+  EXPECT_EQ(count_entries(dir / "dest"), 0U);
+}
+
 TEST(EntryPaths, SafeAndUnsafe) {
   EXPECT_TRUE(is_safe_entry_path("a/b.c"));
   EXPECT_TRUE(is_safe_entry_path("a..b"));

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -17,16 +18,24 @@
 
 namespace sf {
 
+struct ExtractResult {
+  std::vector<ArchiveEntryInfo> entries;
+  std::uint64_t bytes = 0;
+  std::string archive_sha256;  // of the archive file, when ExtractOptions::archive_sha256 was set
+};
+
 struct ExtractOptions {
   bool restore_times = true;
   bool restore_permissions = true;
   // Refuse to overwrite existing files (else they are replaced).
   bool no_overwrite = false;
-};
-
-struct ExtractResult {
-  std::vector<ArchiveEntryInfo> entries;
-  std::uint64_t bytes = 0;
+  // When set (hex): the sha256 the archive file must have. It is computed from the compressed
+  // bytes as libarchive reads them (one pass over the file, not a second read); on a mismatch
+  // everything this extraction created is removed and the Failure gives both hashes.
+  std::string archive_sha256;
+  // Called once everything is extracted, before the extraction is accepted; a non-empty answer
+  // refuses it: everything this extraction created is removed and the answer is the message.
+  std::function<std::string(const ExtractResult&)> accept;
 };
 
 // Lists the entries of `archive` with the sha256 of each regular file, extracting nothing.
