@@ -1,6 +1,7 @@
 #include "slurm_factory/core/build_pipeline.hpp"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
@@ -9,6 +10,7 @@
 #include "slurm_factory/core/app.hpp"
 #include "slurm_factory/core/archive_reader.hpp"
 #include "slurm_factory/core/artifact_packaging.hpp"
+#include "slurm_factory/core/artifact_publisher.hpp"
 #include "slurm_factory/core/cache_chain.hpp"
 #include "slurm_factory/core/cache_chain_factory.hpp"
 #include "slurm_factory/core/gpg_signer.hpp"
@@ -180,13 +182,6 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
         {"packages", plan.packages.size()},
         {"plan_ms", result.planned.plan_ms},
         {"root_hash", plan.root().hash}});
-  if (request.publish != PublishPolicy::kNone) {
-    throw NotImplementedError(
-        "--publish " + to_string(request.publish) + " is not wired into build-slurm yet",
-        {{"stage", "publish"}},
-        "build without --publish, then push the entries with 'slurm-factory cache push'");
-  }
-
   // The artifact's place; a valid signed artifact of this very plan there ends the run now.
   const ToolchainRelease& release = resolved.image.release;
   ArtifactInfo info;
@@ -210,6 +205,12 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
     log().warn(
         "no signing key configured (signing.key_id): new cache entries and the artifact are "
         "unsigned, and a rerun reuses them only with signing.allow_unsigned: true");
+  }
+  // --publish: the remote writable layers, checked before any work.
+  std::vector<CacheProvider*> publish_to;
+  if (request.publish != PublishPolicy::kNone) {
+    publish_to = publish_targets(cache);
+    if (publish_to.empty()) throw_no_publish_target(cache, request.publish);
   }
   GpgTrust trust{config.signing.keyring, config.signing.trusted_fingerprints};
   if (cache.signer && trust.trusted_fingerprints.empty() && trust.gnupg_home.empty()) {
@@ -237,6 +238,77 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
              " ELF files checked, " + std::to_string(v.warnings.size()) + " warning(s)",
          {{"signer", v.signer}, {"elf_checked", v.elf_checked}, {"warnings", v.warnings.size()}});
   };
+  // 8. publish: the plan's entries (from this run's copies, else through the chain) to every
+  // remote writable layer that lacks them; with "all" also the artifact's files.
+  auto run_publish = [&](const BuildReport* report) {
+    if (request.publish == PublishPolicy::kNone) return;
+    std::string names;
+    for (const auto* t : publish_to) names += (names.empty() ? "" : ", ") + t->name();
+    emit("publish", "start", "publishing (" + to_string(request.publish) + ") to " + names,
+         {{"policy", to_string(request.publish)}, {"layers", names}});
+    const fs::path scratch =
+        fs::path(config.cache_dir) / "work" / ("publish-" + std::to_string(::getpid()));
+    struct RemoveScratch {
+      fs::path dir;
+      ~RemoveScratch() {
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+      }
+    } remove_scratch{scratch};
+    ArtifactPublisher publisher(
+        *cache.chain, publish_to, scratch, cache.signer.get(),
+        [&](const std::string& layer, const std::string& key, std::uint64_t bytes) {
+          emit("publish", "upload", layer + ": " + key,
+               {{"layer", layer}, {"key", key}, {"bytes", bytes}});
+        });
+    for (const auto& p : plan.packages) {
+      if (p.origin != Origin::kSource) continue;
+      CacheEntryKey key = entry_key_for(p);
+      const PackageOutcome* outcome = nullptr;
+      if (report != nullptr) {
+        for (const auto& o : report->packages) {
+          if (o.name == p.name) outcome = &o;
+        }
+      }
+      if (outcome != nullptr) key = outcome->key;
+      publisher.publish_entry(key, [&]() -> Expected<CacheEntryFiles> {
+        std::error_code ec;
+        if (report != nullptr) {
+          // This run's verified copy (built, or fetched from a layer).
+          auto files = CacheEntryFiles::under(report->entries_dir, key);
+          if (fs::is_regular_file(files.tarball, ec) && fs::is_regular_file(files.manifest, ec)) {
+            if (!fs::is_regular_file(files.signature, ec)) files.signature.clear();
+            return files;
+          }
+        }
+        if (auto hit = cache.chain->get(key, scratch / "entries")) return hit->files;
+        return Failure::not_found(
+            "the entry is in no readable cache layer (rebuild it: build-slurm --no-cache "
+            "--publish " +
+            to_string(request.publish) + ")");
+      });
+    }
+    if (request.publish == PublishPolicy::kAll) {
+      publisher.publish_files(artifact_publish_prefix(release.name, plan.slurm_version, info.arch),
+                              artifact_publish_files(result.artifact));
+    }
+    result.publish = publisher.report();
+    const PublishReport& pr = *result.publish;
+    std::size_t entries_up = 0;
+    std::size_t files_up = 0;
+    std::uint64_t bytes = 0;
+    for (const auto& l : pr.layers) {
+      entries_up += l.entries_uploaded.size();
+      files_up += l.files_uploaded.size();
+      bytes += l.bytes_uploaded;
+    }
+    emit("publish", pr.failed() ? "failed" : "done",
+         std::to_string(entries_up) + " entr" + (entries_up == 1 ? "y" : "ies") + " and " +
+             std::to_string(files_up) + " artifact file(s) uploaded (" + std::to_string(bytes) +
+             " bytes) to " + names + (pr.failed() ? "; some layers failed" : ""),
+         {{"uploaded", pr.uploaded()}, {"bytes", bytes}, {"layers", pr.to_json()}});
+    publisher.throw_if_failed(result.artifact);
+  };
   if (!request.no_cache) {
     if (auto existing = find_valid_artifact(output_dir, basename, plan.root().hash, trust)) {
       result.existed = true;
@@ -247,6 +319,7 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
            "a valid signed artifact of this plan exists: " + existing->string(),
            {{"artifact", existing->string()}, {"root_hash", plan.root().hash}});
       if (request.verify) run_verify();
+      run_publish(nullptr);
       return result;
     }
   }
@@ -522,6 +595,7 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
 
   // 7. verify --deep
   if (request.verify) run_verify();
+  run_publish(&result.report);
   return result;
 }
 

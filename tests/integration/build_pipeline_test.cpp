@@ -6,7 +6,7 @@
 // with a throwaway key; the test checks the artifact, SHA256SUMS and its signature,
 // provenance.json, `verify --deep`, that the bundled library is what the program loads from a
 // moved copy of the view, that a rerun returns at once saying the artifact exists, and that a
-// tampered artifact is rebuilt rather than trusted.
+// tampered artifact is rebuilt rather than trusted; --publish without a remote layer is refused.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -286,10 +286,12 @@ TEST_F(BuildPipelineTest, BuildsSignedVerifiedArtifactThenReturnsAtOnce) {
   EXPECT_EQ(sh("cd '" + dir.string() + "' && sha256sum --quiet -c SHA256SUMS"), 0);
 }
 
-TEST_F(BuildPipelineTest, PublishIsRefusedBeforeAnyWork) {
-  EXPECT_EQ(run({"--publish", "all"}), static_cast<int>(ExitCode::kNotImplemented))
+TEST_F(BuildPipelineTest, PublishWithoutRemoteLayerIsRefusedBeforeAnyWork) {
+  // The config has only the default local layer (publish_test.cpp publishes to s3rver).
+  EXPECT_EQ(run({"--publish", "all"}), static_cast<int>(ExitCode::kUsage))
       << out_.str() << err_.str();
-  EXPECT_THAT(err_.str(), HasSubstr("--publish all"));
+  EXPECT_THAT(err_.str(), HasSubstr("--publish all needs a writable remote cache layer"));
+  EXPECT_THAT(err_.str(), HasSubstr("local (local)"));
   EXPECT_FALSE(fs::exists(output_));
 }
 

@@ -28,7 +28,9 @@ const CommandSpec kSpec{
     "slurm-<version>-<toolchain>[-<gpu>]-<arch>-software.tar.zst with SHA256SUMS, a detached .asc\n"
     "signature and provenance.json to <output>/<toolchain>/<version>/<arch>/ (--output, default\n"
     "<cache>/builds). When a valid artifact of the same plan, signed by a trusted key, is already\n"
-    "there, it says so and returns at once. --verify runs 'verify --deep' on the result.",
+    "there, it says so and returns at once. --verify runs 'verify --deep' on the result.\n"
+    "--publish cache|all then uploads what the writable remote cache layers (s3) lack: the plan's\n"
+    "entries, and with 'all' the artifact files under <toolchain>/<version>/<arch>/ there.",
     "  slurm-factory build-slurm --slurm-version 24.11 --toolchain trixie\n"
     "  slurm-factory build-slurm --slurm-version 24.11.5 --toolchain noble --gpu cuda\n"
     "  slurm-factory build-slurm --toolchain rockylinux9 --gpu cuda,rocm --publish cache\n"
@@ -154,11 +156,13 @@ int run_build_slurm(Invocation& inv) {
       "GPU support: cuda (NVML), rocm (RSMI), oneapi (Level Zero); combine with commas; "
       "--gpu alone means cuda")(
       "publish", po::value<std::string>()->default_value("none"),
-      "none | cache (push package entries to writable remote cache layers) | all (also upload "
-      "the artifact)")("signing-key", po::value<std::string>(),
-                       "GPG key id or fingerprint to sign with (key material only via the config's "
-                       "signing.private_key_file / private_key_env)")(
-      "local-cache", po::value<std::string>(), "use DIR as the local cache layer")(
+      "none | cache (push the plan's entries to every writable non-local cache layer that lacks "
+      "them) | all (also upload the artifact, SHA256SUMS, .asc and provenance.json under "
+      "<toolchain>/<version>/<arch>/); also when the artifact existed")(
+      "signing-key", po::value<std::string>(),
+      "GPG key id or fingerprint to sign with (key material only via the config's "
+      "signing.private_key_file / private_key_env)")("local-cache", po::value<std::string>(),
+                                                     "use DIR as the local cache layer")(
       "no-cache", "do not read from any cache layer (still writes new entries)")(
       "verify", "run 'verify --deep' on the artifact")(
       "backend", po::value<std::string>(), "container engine: docker | podman (default: config)")(
@@ -247,10 +251,21 @@ int run_build_slurm(Invocation& inv) {
                      {"signer", result.verify->signer},
                      {"elf_checked", result.verify->elf_checked}};
     }
+    if (result.publish) j["published"] = result.publish->to_json();
     inv.out << j.dump() << "\n";
   } else {
     if (result.existed && !inv.global.quiet) {
       inv.err << "nothing to do: a valid signed artifact of this plan exists\n";
+    }
+    if (result.publish && !inv.global.quiet) {
+      for (const auto& l : result.publish->layers) {
+        inv.err << fmt::format(
+            "published to {} ({}): {} entr{} uploaded, {} already there; {} artifact file(s) "
+            "uploaded, {} already there\n",
+            l.layer, l.location, l.entries_uploaded.size(),
+            l.entries_uploaded.size() == 1 ? "y" : "ies", l.entries_present.size(),
+            l.files_uploaded.size(), l.files_present.size());
+      }
     }
     inv.out << result.artifact.string() << "\n";
   }

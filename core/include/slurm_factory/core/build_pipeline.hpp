@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 
+#include "slurm_factory/core/artifact_publisher.hpp"
 #include "slurm_factory/core/artifact_verifier.hpp"
 #include "slurm_factory/core/build_executor.hpp"
 #include "slurm_factory/core/build_request.hpp"
@@ -26,7 +27,7 @@ namespace sf {
 class App;
 
 struct PipelineEvent {
-  std::string stage;  // plan, fetch, image, build, assemble, package, verify, artifact
+  std::string stage;  // plan, fetch, image, build, assemble, package, verify, artifact, publish
   std::string kind;   // "start", "done", or a package event's kind (start, built, cached)
   std::string message;
   std::chrono::milliseconds elapsed{0};  // since the pipeline started
@@ -48,8 +49,9 @@ struct PipelineResult {
   std::filesystem::path artifact;  // the artifact written (or found)
   std::filesystem::path provenance;
   std::filesystem::path checksums;
-  bool existed = false;                // a valid signed artifact of this plan was there already
-  std::optional<VerifyReport> verify;  // --verify: the deep check
+  bool existed = false;                  // a valid signed artifact of this plan was there already
+  std::optional<VerifyReport> verify;    // --verify: the deep check
+  std::optional<PublishReport> publish;  // --publish: what went where
 };
 
 // Where build-slurm writes the artifact of `plan`: <output or <cache>/builds>/<toolchain>/
@@ -73,8 +75,10 @@ PlannedBuild plan_build(App& app, const BuildRequest& request);
 
 // Runs the whole pipeline. Throws the stage's error (PackagingError for a view that needs a
 // library nothing provides, BuildError for a feature's missing Slurm plugin, VerificationError when
-// --verify finds problems; NotImplementedError for --publish, which is not wired yet). `live` gets
-// the build output (nullptr: only the logs).
+// --verify finds problems; UsageError for --publish without a writable remote layer, before any
+// work; CacheError when a layer refused what --publish sent, after the artifact is written).
+// --publish also runs when the artifact existed already (artifact_publisher.hpp). `live` gets the
+// build output (nullptr: only the logs).
 PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
                                   const PipelineEventSink& events, std::ostream* live = nullptr);
 

@@ -1,0 +1,357 @@
+// build-slurm --publish against a real s3rver, with the stand-in "slurm" recipe of
+// build_pipeline_test (plain make, built by the real trixie build image on docker in seconds):
+// --publish cache puts the plan's entries on the s3 layer even when the artifact exists already
+// (the entries come from the local layer), --publish all puts the artifact, provenance.json,
+// SHA256SUMS and SHA256SUMS.asc under trixie/24.11.5/amd64/, a second publish uploads nothing,
+// a read-only http layer is never written, and cache list / verify / index on the s3 layer still
+// see exactly the entries. Without a writable remote layer --publish is a usage error before any
+// work; a layer that fails is a cache error naming it and the entry, and the artifact stays.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "../support/cache_fixture.hpp"
+#include "../support/gpg_home.hpp"
+#include "../support/s3rver.hpp"
+#include "../support/temp_dir.hpp"
+#include "../support/test_http_server.hpp"
+#include "slurm_factory/core/cli/cli.hpp"
+#include "slurm_factory/core/gpg_signer.hpp"
+#include "slurm_factory/errors.hpp"
+#include "slurm_factory/http_client.hpp"
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+namespace sf {
+namespace {
+
+void write(const fs::path& p, const std::string& text) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p, std::ios::binary) << text;
+}
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+int sh(const std::string& cmd) {
+  const int rc = std::system(cmd.c_str());
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+std::vector<nlohmann::json> events(const std::string& out) {
+  std::vector<nlohmann::json> v;
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.front() == '{') v.push_back(nlohmann::json::parse(line));
+  }
+  return v;
+}
+
+const nlohmann::json* find_event(const std::vector<nlohmann::json>& v, const std::string& event,
+                                 const std::string& kind) {
+  for (const auto& e : v) {
+    if (e.value("event", "") == event && e.value("kind", "") == kind) return &e;
+  }
+  return nullptr;
+}
+
+// The publication of layer `name` in a result event.
+nlohmann::json published(const std::vector<nlohmann::json>& v, const std::string& name) {
+  if (v.empty() || !v.back().contains("published")) return nullptr;
+  for (const auto& l : v.back()["published"]) {
+    if (l["layer"] == name) return l;
+  }
+  return nullptr;
+}
+
+class PublishTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { server = new test::S3rver("sf-publish"); }
+  static void TearDownTestSuite() {
+    delete server;
+    server = nullptr;
+  }
+
+  void SetUp() override {
+    if (sh("docker info >/dev/null 2>&1") != 0) GTEST_SKIP() << "docker does not answer";
+    ::setenv("XDG_CONFIG_HOME", (dir_ / "xdg").c_str(), 1);
+    ::unsetenv("SLURM_FACTORY_PLUGIN_PATH");
+    ::unsetenv("SLURM_FACTORY_CACHE_DIR");
+    const fs::path src = dir_ / "src" / "slurm-fake-24.11.5";
+    write(src / "sinfo.c",
+          "#include <stdio.h>\nint main(void) { printf(\"fake sinfo\\n\"); return 0; }\n");
+    write(src / "plugin.c", "int init(void) { return 0; }\n");
+    write(src / "Makefile",
+          "PREFIX ?= /opt/slurm/view\n"
+          "all: sinfo auth_fake.so\n"
+          "sinfo: sinfo.c\n\t$(CC) -O2 -o $@ sinfo.c\n"
+          "auth_fake.so: plugin.c\n\t$(CC) -O2 -shared -fPIC -o $@ plugin.c\n"
+          "install: all\n"
+          "\tinstall -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/slurm\n"
+          "\tinstall -m 755 sinfo $(DESTDIR)$(PREFIX)/bin/sinfo\n"
+          "\tinstall -m 755 auth_fake.so $(DESTDIR)$(PREFIX)/lib/slurm/auth_fake.so\n");
+    const fs::path tarball = dir_ / "slurm-fake-24.11.5.tar.gz";
+    ASSERT_EQ(sh("tar -C '" + (dir_ / "src").string() + "' -czf '" + tarball.string() +
+                 "' slurm-fake-24.11.5"),
+              0);
+    auto sha = http::sha256_file_hex(tarball);
+    ASSERT_TRUE(sha) << sha.error().message;
+    const fs::path cached = cache_ / "sourcecache" / *sha / tarball.filename();
+    fs::create_directories(cached.parent_path());
+    fs::copy_file(tarball, cached);
+    write(recipes_ / "slurm.yaml",
+          "name: slurm\n"
+          "description: a stand-in for Slurm\n"
+          "homepage: https://example.invalid\n"
+          "license: MIT\n"
+          "build_system: make\n"
+          "from: source\n"
+          "versions:\n"
+          "  - version: \"24.11.5\"\n"
+          "    sha256: " +
+              *sha +
+              "\n"
+              "    file: slurm-fake-24.11.5.tar.gz\n"
+              "    strip_dir: slurm-fake-24.11.5\n"
+              "    mirrors:\n"
+              "      - http://127.0.0.1:9/slurm-fake-24.11.5.tar.gz\n"
+              "build:\n  - PREFIX=${prefix}\n"
+              "install:\n  - install\n  - PREFIX=${prefix}\n");
+    ::setenv("SLURM_FACTORY_RECIPE_DIR", recipes_.c_str(), 1);
+    fpr_ = GpgSigner::generate_key(gpg_.path(), "Publish Test <publish@test.invalid>");
+    // Each test its own prefix in the bucket.
+    prefix_ = std::string("t-") + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  }
+  void TearDown() override {
+    ::unsetenv("SLURM_FACTORY_RECIPE_DIR");
+    ::unsetenv("XDG_CONFIG_HOME");
+  }
+
+  // layers: YAML list items (already indented) after the local layer.
+  void configure(const std::string& more_layers) {
+    write(config_, "cache_dir: " + cache_.string() +
+                       "\n"
+                       "plugins:\n  search_paths: [" SF_TEST_PLUGIN_DIR
+                       "]\n  load: [toolchain-debian, backend-docker, cache-local, cache-s3, "
+                       "cache-http]\n"
+                       "cache:\n  layers:\n"
+                       "    - {name: local, type: local, url: \"file://" +
+                       (cache_ / "cache").string() + "\", writable: true}\n" + more_layers +
+                       "signing:\n  key_id: \"" + fpr_ + "\"\n  keyring: \"" + gpg_.path() +
+                       "\"\n");
+  }
+  std::string s3_layer(const std::string& endpoint) const {
+    return "    - name: site-s3\n      type: s3\n      url: s3://" + server->bucket() + "/" +
+           prefix_ + "\n      writable: true\n      settings: {endpoint: \"" + endpoint +
+           "\", region: us-east-1, retries: 0}\n";
+  }
+
+  int run(std::vector<std::string> args) {
+    out_.str("");
+    err_.str("");
+    std::vector<std::string> full{"--json",      "--config",        config_.string(),
+                                  "build-slurm", "--slurm-version", "24.11.5",
+                                  "--toolchain", "trixie",          "--backend",
+                                  "docker",      "--output",        output_.string()};
+    full.insert(full.end(), args.begin(), args.end());
+    return cli::run(full, out_, err_);
+  }
+  int cli(std::vector<std::string> args) {
+    out_.str("");
+    err_.str("");
+    std::vector<std::string> full{"--config", config_.string()};
+    full.insert(full.end(), args.begin(), args.end());
+    return cli::run(full, out_, err_);
+  }
+  std::unique_ptr<CacheProvider> s3() const {
+    return test::make_layer("s3", "site-s3", "s3://" + server->bucket() + "/" + prefix_, true,
+                            {{"endpoint", server->endpoint()}, {"region", "us-east-1"}});
+  }
+  std::set<std::string> s3_keys() const {
+    std::set<std::string> keys;
+    auto listed = s3()->list("");
+    if (listed) {
+      for (const auto& o : *listed) keys.insert(o.key);
+    }
+    return keys;
+  }
+
+  static test::S3rver* server;
+  test::TempDir dir_{"sf-publish"};
+  test::GpgHome gpg_;
+  fs::path cache_ = dir_ / "cache";
+  fs::path recipes_ = dir_ / "recipes";
+  fs::path config_ = dir_ / "config.yaml";
+  fs::path output_ = dir_ / "out";
+  std::string fpr_, prefix_;
+  std::ostringstream out_, err_;
+};
+test::S3rver* PublishTest::server = nullptr;
+
+TEST_F(PublishTest, CacheThenAllThenNothingNewAndNeverTheReadOnlyLayer) {
+  // A mirror that answers every read with 404 and records what it was asked.
+  test::TestHttpServer mirror([](const test::HttpRequestSeen&) {
+    test::HttpReply r;
+    r.status = 404;
+    return r;
+  });
+  // 1. Built with the local layer only: nothing on S3 yet.
+  configure("");
+  ASSERT_EQ(run({}), 0) << out_.str() << err_.str();
+  const fs::path dir = output_ / "trixie" / "24.11.5" / "amd64";
+  const fs::path artifact = dir / "slurm-24.11.5-trixie-amd64-software.tar.zst";
+  ASSERT_TRUE(fs::is_regular_file(artifact));
+  const std::string root_hash = events(out_.str()).back()["root_hash"];
+  EXPECT_TRUE(s3_keys().empty());
+
+  // 2. --publish cache with s3 and a read-only http layer: the artifact exists (returns at
+  // once), and the entry still goes to S3, taken from the local layer.
+  configure(s3_layer(server->endpoint()) + "    - {name: mirror, type: http, url: \"" +
+            mirror.url("/cache/") + "\", writable: false}\n");
+  ASSERT_EQ(run({"--publish", "cache"}), 0) << out_.str() << err_.str();
+  auto ev = events(out_.str());
+  EXPECT_NE(find_event(ev, "artifact", "exists"), nullptr) << out_.str();
+  EXPECT_NE(find_event(ev, "publish", "done"), nullptr) << out_.str();
+  auto s3pub = published(ev, "site-s3");
+  ASSERT_FALSE(s3pub.is_null()) << out_.str();
+  EXPECT_EQ(published(ev, "mirror"), nullptr) << "a read-only layer is no publish target";
+  ASSERT_EQ(s3pub["entries_uploaded"].size(), 1U) << s3pub.dump(2);
+  EXPECT_TRUE(s3pub["files_uploaded"].empty());
+  const std::string entry = s3pub["entries_uploaded"][0];
+  EXPECT_THAT(entry, HasSubstr("debian-trixie/amd64/slurm-24.11.5-" + root_hash.substr(0, 12)));
+  auto keys = s3_keys();
+  EXPECT_EQ(keys, (std::set<std::string>{entry + ".tar.zst", entry + ".manifest.json",
+                                         entry + ".manifest.json.asc"}));
+
+  // 3. --publish all: the entry is there, the artifact files go under trixie/24.11.5/amd64/.
+  ASSERT_EQ(run({"--publish", "all"}), 0) << out_.str() << err_.str();
+  ev = events(out_.str());
+  s3pub = published(ev, "site-s3");
+  ASSERT_FALSE(s3pub.is_null()) << out_.str();
+  EXPECT_TRUE(s3pub["entries_uploaded"].empty());
+  EXPECT_EQ(s3pub["entries_present"].size(), 1U);
+  const std::string pre = "trixie/24.11.5/amd64/";
+  const std::vector<std::string> files{pre + "slurm-24.11.5-trixie-amd64-software.tar.zst",
+                                       pre + "slurm-24.11.5-trixie-amd64-software.provenance.json",
+                                       pre + "SHA256SUMS", pre + "SHA256SUMS.asc"};
+  std::vector<std::string> uploaded = s3pub["files_uploaded"];
+  for (const auto& f : files) {
+    EXPECT_NE(std::find(uploaded.begin(), uploaded.end(), f), uploaded.end()) << f;
+    EXPECT_EQ(keys.count(f), 0U);
+  }
+  keys = s3_keys();
+  for (const auto& f : files) EXPECT_EQ(keys.count(f), 1U) << f;
+  // The bytes on S3 are the artifact's, and the signed sums still check there.
+  const fs::path back = dir_ / "back";
+  fs::create_directories(back);
+  for (const auto& f : files) {
+    ASSERT_TRUE(s3()->get(f, back / fs::path(f).filename())) << f;
+  }
+  EXPECT_EQ(read(back / artifact.filename()), read(artifact));
+  EXPECT_EQ(sh("cd '" + back.string() + "' && sha256sum --quiet -c SHA256SUMS"), 0);
+  EXPECT_EQ(sh("GNUPGHOME='" + gpg_.path() + "' gpg --batch --quiet --verify '" +
+               (back / "SHA256SUMS.asc").string() + "' '" + (back / "SHA256SUMS").string() +
+               "' 2>/dev/null"),
+            0);
+
+  // 4. The same again: nothing new goes up.
+  ASSERT_EQ(run({"--publish", "all"}), 0) << out_.str() << err_.str();
+  ev = events(out_.str());
+  s3pub = published(ev, "site-s3");
+  ASSERT_FALSE(s3pub.is_null());
+  EXPECT_TRUE(s3pub["entries_uploaded"].empty()) << s3pub.dump(2);
+  EXPECT_TRUE(s3pub["files_uploaded"].empty()) << s3pub.dump(2);
+  EXPECT_EQ(s3pub["files_present"].size(), 4U);
+  EXPECT_EQ(s3pub["bytes_uploaded"], 0);
+  EXPECT_EQ(find_event(ev, "publish", "upload"), nullptr);
+
+  // The http layer was read at most, never written.
+  for (const auto& r : mirror.seen()) {
+    EXPECT_TRUE(r.method == "GET" || r.method == "HEAD") << r.method << " " << r.target;
+  }
+
+  // cache list / verify / index on the s3 layer see the one entry, not the artifact files.
+  ASSERT_EQ(cli({"--json", "cache", "list", "--layer", "site-s3"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr(fs::path(entry).filename().string()));
+  EXPECT_THAT(out_.str(), Not(HasSubstr("software.tar.zst")));
+  EXPECT_THAT(out_.str(), Not(HasSubstr("SHA256SUMS")));
+  ASSERT_EQ(cli({"cache", "verify", "--layer", "site-s3"}), 0) << out_.str() << err_.str();
+  EXPECT_THAT(out_.str() + err_.str(), Not(HasSubstr("BAD")));
+  ASSERT_EQ(cli({"--json", "cache", "index", "--layer", "site-s3"}), 0) << out_.str() << err_.str();
+  ASSERT_TRUE(s3()->get("debian-trixie/amd64/index.json", back / "index.json"));
+  const auto index = nlohmann::json::parse(read(back / "index.json"));
+  ASSERT_EQ(index["entries"].size(), 1U) << index.dump(2);
+  EXPECT_EQ(index["entries"][0]["key"], entry);
+  ASSERT_TRUE(s3()->get("index.json", back / "top.json"));
+  EXPECT_EQ(nlohmann::json::parse(read(back / "top.json"))["directories"],
+            nlohmann::json::array({"debian-trixie/amd64"}));
+}
+
+TEST_F(PublishTest, FreshBuildPublishesAllAndTheTextOutputSaysWhere) {
+  configure(s3_layer(server->endpoint()));
+  out_.str("");
+  err_.str("");
+  const int rc = cli::run(
+      {"--config", config_.string(), "build-slurm", "--slurm-version", "24.11.5", "--toolchain",
+       "trixie", "--backend", "docker", "--output", output_.string(), "--publish", "all"},
+      out_, err_);
+  ASSERT_EQ(rc, 0) << out_.str() << err_.str();
+  // The build wrote the entry through the chain (local and s3); publish adds the artifact.
+  EXPECT_THAT(err_.str(), HasSubstr("published to site-s3"));
+  EXPECT_THAT(err_.str(), HasSubstr("0 entries uploaded, 1 already there; 4 artifact file(s) "
+                                    "uploaded, 0 already there"));
+  const auto keys = s3_keys();
+  EXPECT_EQ(keys.count("trixie/24.11.5/amd64/slurm-24.11.5-trixie-amd64-software.tar.zst"), 1U);
+  std::size_t manifests = 0;
+  for (const auto& k : keys) manifests += k.find(".manifest.json") != std::string::npos ? 1 : 0;
+  EXPECT_EQ(manifests, 2U);  // the manifest and its signature
+}
+
+TEST_F(PublishTest, NoWritableRemoteLayerIsAUsageErrorBeforeAnyWork) {
+  test::TestHttpServer mirror([](const test::HttpRequestSeen&) { return test::HttpReply{404}; });
+  configure("    - {name: mirror, type: http, url: \"" + mirror.url("/") +
+            "\", writable: false}\n");
+  EXPECT_EQ(run({"--publish", "cache"}), static_cast<int>(ExitCode::kUsage))
+      << out_.str() << err_.str();
+  EXPECT_THAT(err_.str(), HasSubstr("--publish cache needs a writable remote cache layer"));
+  EXPECT_THAT(err_.str(), HasSubstr("mirror (http, read-only)"));
+  EXPECT_THAT(err_.str(), HasSubstr("type: s3"));  // the snippet
+  EXPECT_FALSE(fs::exists(output_));
+  EXPECT_EQ(find_event(events(out_.str()), "build", "start"), nullptr);
+}
+
+TEST_F(PublishTest, AFailingLayerIsACacheErrorNamingItAndTheArtifactStays) {
+  // Nothing listens on port 9: the layer fails (the build goes on without it), then publishing
+  // to it fails.
+  configure(s3_layer("http://127.0.0.1:9"));
+  const int rc = run({"--publish", "all"});
+  EXPECT_EQ(rc, static_cast<int>(ExitCode::kCache)) << out_.str() << err_.str();
+  EXPECT_THAT(err_.str(), HasSubstr("publishing failed on 1 of 1 layer(s)"));
+  EXPECT_THAT(err_.str(), HasSubstr("layer 'site-s3'"));
+  EXPECT_THAT(err_.str(), HasSubstr("debian-trixie/amd64/slurm-24.11.5-"));
+  EXPECT_THAT(err_.str(), HasSubstr("run the same build-slurm command again"));
+  const fs::path artifact =
+      output_ / "trixie/24.11.5/amd64/slurm-24.11.5-trixie-amd64-software.tar.zst";
+  EXPECT_TRUE(fs::is_regular_file(artifact));
+  const auto ev = events(out_.str());
+  const auto* failed = find_event(ev, "publish", "failed");
+  ASSERT_NE(failed, nullptr) << out_.str();
+  EXPECT_THAT((*failed)["data"]["layers"][0]["failure"]["object"].get<std::string>(),
+              HasSubstr("slurm-24.11.5-"));
+}
+
+}  // namespace
+}  // namespace sf
