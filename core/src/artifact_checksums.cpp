@@ -106,6 +106,27 @@ std::string format_sha256sums(std::vector<ChecksumLine> lines) {
   return out;
 }
 
+fs::path artifact_signature_path(const fs::path& artifact) {
+  return artifact.parent_path() / (artifact.filename().string() + ".asc");
+}
+
+fs::path write_artifact_signature(const fs::path& artifact, const GpgSigner& signer) {
+  std::ifstream in(artifact, std::ios::binary);
+  if (!in) {
+    throw PackagingError("cannot read the artifact to sign it", {{"file", artifact.string()}},
+                         "check that the packager wrote it and that it is readable");
+  }
+  std::string bytes(static_cast<size_t>(fs::file_size(artifact)), '\0');
+  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (in.gcount() != static_cast<std::streamsize>(bytes.size())) {
+    throw PackagingError("short read of the artifact to sign it", {{"file", artifact.string()}},
+                         "the file changed while it was signed: package again");
+  }
+  const fs::path asc = artifact_signature_path(artifact);
+  write_atomically(asc, signer.sign_detached(bytes));
+  return asc;
+}
+
 void write_checksums(const fs::path& dir, const std::vector<fs::path>& files,
                      const GpgSigner* signer) {
   std::map<std::string, std::string> sums;

@@ -195,6 +195,23 @@ VerifyReport verify_artifact(const fs::path& artifact, const VerifyOptions& opti
     }
   }
 
+  // 1b. The artifact's own detached signature, when it is there (artifacts made before it existed
+  // have only SHA256SUMS.asc).
+  if (const fs::path own = artifact_signature_path(artifact); fs::exists(own)) {
+    const std::string own_name = own.filename().string();
+    GpgVerifier verifier(options.trust);
+    auto signer = verifier.verify_detached(read_file(artifact), read_file(own));
+    if (!signer) {
+      report.problems.push_back(
+          {own_name, "signature of " + name + " does not verify: " + signer.error().message});
+    } else if (report.signer.empty()) {
+      report.signer = *signer;
+    } else if (*signer != report.signer) {
+      report.warnings.push_back(
+          {own_name, "signed by " + *signer + ", SHA256SUMS.asc by " + report.signer});
+    }
+  }
+
   // 2. Checksums of the artifact and its provenance.
   nlohmann::json prov;
   for (const fs::path& f : {artifact, provenance}) {

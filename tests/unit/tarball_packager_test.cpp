@@ -139,6 +139,9 @@ TEST_F(TarballPackagerTest, SameTreeTwiceGivesTheSameBytes) {
   EXPECT_EQ(sf::test::read_file(a.artifact), sf::test::read_file(b.artifact));
   EXPECT_TRUE(fs::exists(a.provenance));
   EXPECT_TRUE(fs::exists(a.artifact.parent_path() / "SHA256SUMS.asc"));
+  EXPECT_EQ(a.signature,
+            a.artifact.parent_path() / "slurm-24.11.5-bookworm-amd64-software.tar.zst.asc");
+  EXPECT_NE(sf::test::read_file(a.signature).find("BEGIN PGP SIGNATURE"), std::string::npos);
 }
 
 TEST_F(TarballPackagerTest, LayoutHasViewModulesAndAssets) {
@@ -193,8 +196,48 @@ TEST_F(TarballPackagerTest, OneFlippedByteFailsNamingTheFile) {
   }
   const auto report = sf::verify_artifact(r.artifact, verify_options(false));
   EXPECT_FALSE(report.ok());
-  EXPECT_TRUE(has_problem(report, r.artifact.filename().string(), "sha256 mismatch"))
+  const std::string name = r.artifact.filename().string();
+  EXPECT_TRUE(has_problem(report, name, "sha256 mismatch"))
       << sf::format_problem_table(report.problems);
+  EXPECT_TRUE(has_problem(report, name + ".asc", "signature of " + name + " does not verify"))
+      << sf::format_problem_table(report.problems);
+}
+
+TEST_F(TarballPackagerTest, ArtifactSignatureIsCheckedAndNamedWhenItFails) {
+  const auto r = pack(stage("stage"), "out");
+  const std::string name = r.artifact.filename().string();
+  auto report = sf::verify_artifact(r.artifact, verify_options(false));
+  EXPECT_TRUE(report.ok()) << sf::format_problem_table(report.problems);
+  // The .asc of another artifact (same signer, other bytes): only the artifact's own signature
+  // fails, and the report names that file.
+  const auto other = pack(stage("other", "$ORIGIN/../lib/slurm/../"), "other");
+  fs::copy_file(other.signature, r.signature, fs::copy_options::overwrite_existing);
+  report = sf::verify_artifact(r.artifact, verify_options(false));
+  ASSERT_EQ(report.problems.size(), 1u) << sf::format_problem_table(report.problems);
+  EXPECT_EQ(report.problems[0].file, name + ".asc");
+  EXPECT_NE(report.problems[0].problem.find("does not verify"), std::string::npos);
+  // The CLI prints the table with that file and fails.
+  const auto [rc, out] =
+      capture(std::string(SF_TEST_BINARY_DIR) + "/bin/slurm-factory verify --keyring " +
+              home_->path() + " " + r.artifact.string());
+  EXPECT_EQ(rc, 11) << out;
+  EXPECT_NE(out.find(name + ".asc"), std::string::npos) << out;
+  // Without its own .asc (an older artifact) SHA256SUMS.asc alone still verifies it.
+  fs::remove(r.signature);
+  report = sf::verify_artifact(r.artifact, verify_options(false));
+  EXPECT_TRUE(report.ok()) << sf::format_problem_table(report.problems);
+  // Packaging unsigned removes a stale .asc of the same name.
+  fs::copy_file(other.signature, r.signature);
+  auto packager = host_->make_packager("tarball", nlohmann::json::object());
+  sf::ArtifactPackagingRequest req;
+  req.info = info_;
+  req.staging = stage("stage");
+  req.output_dir = r.artifact.parent_path();
+  req.mtime = 1700000000;
+  const auto u = sf::package_artifact(
+      req, *packager, sf::TemplateRenderer(fs::path(SF_TEST_SOURCE_DIR) / "templates"));
+  EXPECT_TRUE(u.signature.empty());
+  EXPECT_FALSE(fs::exists(r.signature));
 }
 
 TEST_F(TarballPackagerTest, RewrittenChecksumsFailTheSignature) {

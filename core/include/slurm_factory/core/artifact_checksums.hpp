@@ -1,5 +1,7 @@
 // SHA256SUMS beside an artifact (the `sha256sum -c` format) and its detached signature
 // SHA256SUMS.asc: the signature covers the sums, the sums cover the artifact and its provenance.
+// The artifact also gets its own detached signature, <artifact>.asc (same signer), so that
+// `gpg --verify slurm-...tar.zst.asc` works without the checksum file.
 #pragma once
 
 #include <filesystem>
@@ -14,6 +16,14 @@ class GpgSigner;
 
 inline constexpr const char* kChecksumsFile = "SHA256SUMS";
 inline constexpr const char* kChecksumsSignatureFile = "SHA256SUMS.asc";
+
+// "<artifact>.asc": the detached, ASCII-armored signature of the artifact itself.
+std::filesystem::path artifact_signature_path(const std::filesystem::path& artifact);
+
+// Signs the bytes of `artifact` and writes <artifact>.asc atomically; returns its path. Throws
+// PackagingError (unreadable artifact, unwritable folder) / SigningError.
+std::filesystem::path write_artifact_signature(const std::filesystem::path& artifact,
+                                               const GpgSigner& signer);
 
 struct ChecksumLine {
   std::string sha256;  // 64 lowercase hex

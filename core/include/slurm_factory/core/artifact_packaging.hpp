@@ -1,8 +1,8 @@
 // The last stage of a build: from an assembled view to a signed artifact. Renders the modulefiles
 // and data/slurm_assets/ into the staging tree, scans the view for compiled-in build-prefix paths
 // (listing the text files slurm_install.sh --prefix must rewrite in data/slurm_assets/
-// prefix-files.txt), hands the tree to the packager, then writes <basename>.provenance.json,
-// SHA256SUMS and SHA256SUMS.asc beside the artifact.
+// prefix-files.txt), hands the tree to the packager, then writes <artifact>.asc (the artifact's
+// own detached signature), <basename>.provenance.json, SHA256SUMS and SHA256SUMS.asc beside it.
 #pragma once
 
 #include <cstdint>
@@ -33,11 +33,13 @@ struct ArtifactPackagingRequest {
   nlohmann::json provenance = nlohmann::json::object();
   // Every archive entry's mtime; nullopt: $SOURCE_DATE_EPOCH when set, else 0.
   std::optional<std::int64_t> mtime;
-  const GpgSigner* signer = nullptr;  // nullptr: SHA256SUMS is written unsigned
+  // nullptr: SHA256SUMS is written unsigned and no <artifact>.asc (a stale one is removed)
+  const GpgSigner* signer = nullptr;
 };
 
 struct ArtifactPackagingResult {
   std::filesystem::path artifact;
+  std::filesystem::path signature;  // <artifact>.asc; empty when unsigned
   std::filesystem::path provenance;
   std::filesystem::path checksums;
   std::vector<CompiledPath> compiled_paths;

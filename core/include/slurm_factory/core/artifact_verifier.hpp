@@ -1,5 +1,6 @@
 // `slurm-factory verify ARTIFACT [--deep]`: the artifact's SHA256SUMS signature (SHA256SUMS.asc,
-// against the trusted keys) and checksums (the artifact and its provenance.json); with deep, the
+// against the trusted keys), the artifact's own signature (<artifact>.asc) when present, and the
+// checksums (the artifact and its provenance.json); with deep, the
 // artifact is unpacked to a temporary folder and every ELF file of view/ is checked: no absolute
 // (or working-directory relative) RPATH/RUNPATH, every NEEDED library found in the view or on the
 // toolchain's system-library list (read from the signed provenance.json).
@@ -21,7 +22,7 @@ struct VerifyOptions {
 };
 
 struct VerifyProblem {
-  std::string file;  // "SHA256SUMS.asc", "slurm-...tar.zst", "view/sbin/slurmd"
+  std::string file;  // "SHA256SUMS.asc", "slurm-...tar.zst", "slurm-...tar.zst.asc", "view/..."
   std::string problem;
 };
 
