@@ -27,9 +27,11 @@ using config::join_key;
 YAML::Node child(const YAML::Node& node, const char* key) {
   if (!node.IsDefined() || !node.IsMap()) return YAML::Node();
   const YAML::Node& c = node;
-  YAML::Node v;
-  v.reset(c[key]);
-  return v;
+  const YAML::Node v = c[key];
+  if (!v.IsDefined()) return YAML::Node();  // absent: never reset() to an invalid node
+  YAML::Node out;
+  out.reset(v);
+  return out;
 }
 
 bool set(const YAML::Node& node) { return node.IsDefined() && !node.IsNull(); }
@@ -160,7 +162,8 @@ PipelineDefinition parse_one(const Config& config, const std::string& name,
                "use one of matrix.toolchains, or remove the key");
         }
       }
-      if (const auto v = child(item, "gpu"); v.IsDefined()) {
+      const bool has_gpu = item.IsMap() && std::as_const(item)["gpu"].IsDefined();
+      if (const auto v = child(item, "gpu"); has_gpu) {
         e.gpu =
             v.IsNull() ? std::vector<std::string>{} : gpu_set_at(config, v, join_key(path, "gpu"));
       }

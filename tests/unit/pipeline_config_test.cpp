@@ -1,0 +1,200 @@
+// `pipelines:` read from a real config file: the values, the defaults, and errors that cite the
+// file:line:col and key path of the offending value (schema errors and value errors alike).
+#include "slurm_factory/core/pipeline_config.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "../support/temp_dir.hpp"
+#include "slurm_factory/core/config_loader.hpp"
+#include "slurm_factory/errors.hpp"
+
+namespace sf {
+namespace {
+
+using ::testing::HasSubstr;
+
+class PipelineConfigTest : public ::testing::Test {
+ protected:
+  Config load(const std::string& yaml) {
+    const auto file = dir_.path() / "site.yaml";
+    std::ofstream(file) << yaml;
+    ConfigSources s;
+    s.files = {file};
+    s.read_system_file = false;
+    s.read_user_file = false;
+    s.environment = {{"HOME", dir_.path().string()}};
+    return load_config(s);
+  }
+  ConfigurationError error_for(const std::string& yaml) {
+    try {
+      load(yaml);
+    } catch (const ConfigurationError& e) {
+      return e;
+    }
+    ADD_FAILURE() << "no error for:\n" << yaml;
+    return ConfigurationError("none");
+  }
+  std::string file() const { return (dir_.path() / "site.yaml").string(); }
+  test::TempDir dir_{"sf-pipeline-config"};
+};
+
+TEST_F(PipelineConfigTest, ReadsEveryKey) {
+  const Config c = load(
+      "profiles:\n  ci: {build: {jobs: 2}}\n"
+      "pipelines:\n"
+      "  nightly:\n"
+      "    matrix:\n"
+      "      slurm_versions: [24.11, '25.11']\n"
+      "      toolchains: [noble, rockylinux9]\n"
+      "      gpu: [[], [cuda], cuda+rocm]\n"
+      "    exclude:\n"
+      "      - {toolchain: rockylinux9, gpu: [cuda]}\n"
+      "      - {slurm_version: '25.11', gpu: []}\n"
+      "    packagers: [tarball]\n"
+      "    publish: cache\n"
+      "    backend: podman\n"
+      "    profile: ci\n"
+      "    parallel: 3\n"
+      "    keep_going: true\n"
+      "    verify: yes\n"
+      "    output: ~/artifacts\n"
+      "  adhoc:\n"
+      "    matrix: {slurm_versions: [24.11.5], toolchains: [trixie]}\n");
+  const auto pipelines = parse_pipelines(c);
+  ASSERT_EQ(pipelines.size(), 2U);
+  EXPECT_EQ(pipelines[0].name, "adhoc");  // sorted by name
+  const auto& a = pipelines[0];
+  EXPECT_EQ(a.gpu_sets, (std::vector<std::vector<std::string>>{{}}));  // default: CPU only
+  EXPECT_EQ(a.publish, PublishPolicy::kNone);
+  EXPECT_EQ(a.parallel, 1);
+  EXPECT_FALSE(a.keep_going);
+  EXPECT_FALSE(a.output.has_value());
+  const auto& n = find_pipeline(pipelines, "nightly");
+  EXPECT_EQ(n.slurm_versions, (std::vector<std::string>{"24.11", "25.11"}));
+  EXPECT_EQ(n.toolchains, (std::vector<std::string>{"noble", "rockylinux9"}));
+  EXPECT_EQ(n.gpu_sets, (std::vector<std::vector<std::string>>{{}, {"cuda"}, {"cuda", "rocm"}}));
+  ASSERT_EQ(n.exclude.size(), 2U);
+  EXPECT_EQ(n.exclude[0].toolchain, "rockylinux9");
+  EXPECT_FALSE(n.exclude[0].slurm_version.has_value());
+  EXPECT_EQ(n.exclude[0].gpu, std::vector<std::string>{"cuda"});
+  EXPECT_EQ(n.exclude[1].gpu, std::vector<std::string>{});
+  EXPECT_THAT(n.exclude[0].origin, HasSubstr("site.yaml:"));
+  EXPECT_EQ(n.publish, PublishPolicy::kCache);
+  EXPECT_EQ(n.backend, "podman");
+  EXPECT_EQ(n.profile, "ci");
+  EXPECT_EQ(n.parallel, 3);
+  EXPECT_TRUE(n.keep_going);
+  EXPECT_TRUE(n.verify);
+  EXPECT_EQ(n.output, dir_.path() / "artifacts");
+  EXPECT_EQ(n.origin, file() + ":5:5");
+}
+
+TEST_F(PipelineConfigTest, UnknownPipelineListsTheConfiguredOnes) {
+  const Config c =
+      load("pipelines:\n  nightly: {matrix: {slurm_versions: [24.11], toolchains: [noble]}}\n");
+  try {
+    find_pipeline(parse_pipelines(c), "nighty");
+    FAIL() << "no error";
+  } catch (const UsageError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("nighty"));
+    EXPECT_EQ(e.context_value("configured"), "nightly");
+  }
+}
+
+TEST_F(PipelineConfigTest, SchemaErrorsCiteFileLineAndKey) {
+  // A misspelt key: the schema, with a suggestion.
+  auto e = error_for(
+      "pipelines:\n  nightly:\n    matrix: {slurm_versions: [24.11], toolchains: [noble]}\n"
+      "    paralel: 2\n");
+  EXPECT_EQ(e.context_value("file"), file() + ":4:5");
+  EXPECT_EQ(e.context_value("key"), "pipelines.nightly.paralel");
+  EXPECT_THAT(e.remediation(), HasSubstr("did you mean 'parallel'?"));
+  // A missing matrix.
+  e = error_for("pipelines:\n  nightly:\n    publish: none\n");
+  EXPECT_EQ(e.context_value("key"), "pipelines.nightly.matrix");
+  EXPECT_THAT(e.context_value("file"), HasSubstr("site.yaml:3:5"));
+  // No toolchains in the matrix.
+  e = error_for("pipelines:\n  nightly:\n    matrix:\n      slurm_versions: [24.11]\n");
+  EXPECT_EQ(e.context_value("key"), "pipelines.nightly.matrix.toolchains");
+  // parallel below 1.
+  e = error_for(
+      "pipelines:\n  n:\n    matrix: {slurm_versions: [24.11], toolchains: [noble]}\n"
+      "    parallel: 0\n");
+  EXPECT_EQ(e.context_value("file"), file() + ":4:15");
+}
+
+TEST_F(PipelineConfigTest, ValueErrorsCiteTheValue) {
+  // A bad Slurm version: line 5, the item's column.
+  auto e = error_for(
+      "pipelines:\n"
+      "  nightly:\n"
+      "    matrix:\n"
+      "      toolchains: [noble]\n"
+      "      slurm_versions: [24.11, latest]\n");
+  EXPECT_EQ(e.context_value("key"), "pipelines.nightly.matrix.slurm_versions[1]");
+  EXPECT_EQ(e.context_value("file"), file() + ":5:31");
+  EXPECT_THAT(e.what(), HasSubstr(file() + ":5:31: "));
+  // An unknown GPU flavour.
+  e = error_for(
+      "pipelines:\n  nightly:\n    matrix:\n      slurm_versions: [24.11]\n"
+      "      toolchains: [noble]\n      gpu: [[], [cuda, nvidia]]\n");
+  EXPECT_EQ(e.context_value("key"), "pipelines.nightly.matrix.gpu[1]");
+  EXPECT_EQ(e.context_value("file"), file() + ":6:17");
+  EXPECT_THAT(e.what(), HasSubstr("nvidia"));
+  // A bad publish policy.
+  e = error_for(
+      "pipelines:\n  n:\n    matrix: {slurm_versions: [24.11], toolchains: [noble]}\n"
+      "    publish: everywhere\n");
+  EXPECT_EQ(e.context_value("file"), file() + ":4:14");
+  EXPECT_THAT(e.remediation(), HasSubstr("none, cache or all"));
+  // A duplicate toolchain.
+  e = error_for(
+      "pipelines:\n  n:\n    matrix: {slurm_versions: [24.11], toolchains: [noble, noble]}\n");
+  EXPECT_EQ(e.context_value("key"), "pipelines.n.matrix.toolchains[1]");
+  EXPECT_THAT(e.what(), HasSubstr("twice"));
+  // An exclude naming a toolchain the matrix does not list.
+  e = error_for(
+      "pipelines:\n  n:\n    matrix: {slurm_versions: [24.11], toolchains: [noble]}\n"
+      "    exclude:\n      - {toolchain: jammy}\n");
+  EXPECT_EQ(e.context_value("key"), "pipelines.n.exclude[0].toolchain");
+  EXPECT_EQ(e.context_value("file"), file() + ":5:21");
+  // An exclude that removes every cell.
+  e = error_for(
+      "pipelines:\n  n:\n    matrix: {slurm_versions: [24.11], toolchains: [noble]}\n"
+      "    exclude: [{toolchain: noble}]\n");
+  EXPECT_THAT(e.what(), HasSubstr("every cell"));
+  // An exclude with no key.
+  e = error_for(
+      "pipelines:\n  n:\n    matrix: {slurm_versions: [24.11], toolchains: [noble]}\n"
+      "    exclude: [{}]\n");
+  EXPECT_EQ(e.context_value("key"), "pipelines.n.exclude[0]");
+  // A packager the pipeline cannot run.
+  e = error_for(
+      "pipelines:\n  n:\n    matrix: {slurm_versions: [24.11], toolchains: [noble]}\n"
+      "    packagers: [tarball, deb]\n");
+  EXPECT_EQ(e.context_value("key"), "pipelines.n.packagers[1]");
+  // A profile no file defines.
+  e = error_for(
+      "pipelines:\n  n:\n    matrix: {slurm_versions: [24.11], toolchains: [noble]}\n"
+      "    profile: nowhere\n");
+  EXPECT_EQ(e.context_value("file"), file() + ":4:14");
+}
+
+TEST_F(PipelineConfigTest, NoPipelinesIsFine) {
+  EXPECT_TRUE(parse_pipelines(load("build: {jobs: 2}\n")).empty());
+}
+
+TEST(PipelineGpuSet, WordsAndLists) {
+  EXPECT_EQ(parse_gpu_set(""), std::vector<std::string>{});
+  EXPECT_EQ(parse_gpu_set("cpu"), std::vector<std::string>{});
+  EXPECT_EQ(parse_gpu_set("none"), std::vector<std::string>{});
+  EXPECT_EQ(parse_gpu_set("rocm+cuda"), (std::vector<std::string>{"cuda", "rocm"}));
+  EXPECT_EQ(parse_gpu_set("cuda,oneapi"), (std::vector<std::string>{"cuda", "oneapi"}));
+  EXPECT_THROW(parse_gpu_set("nvidia"), UsageError);
+}
+
+}  // namespace
+}  // namespace sf
