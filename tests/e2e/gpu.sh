@@ -8,7 +8,8 @@
 #     configured --with-nvml --with-rsmi --with-oneapi; checks that view/lib/slurm holds
 #     gpu_nvml.so, gpu_rsmi.so and gpu_oneapi.so, that each links its vendor library, that no
 #     driver library (libnvidia-ml, libcuda, libze_loader, librocm_smi64) is in the view, that
-#     `verify --deep` passes, that gres.conf's template names the three AutoDetect values and that
+#     `verify --deep` passes, that gres.conf's template names the three AutoDetect values, that
+#     slurm_install.sh --init-only renders gres.conf on a clean trixie container, and that
 #     provenance.json lists the features.
 # (b) The same request on a site release that drops one flavour's -dev package, as an admin would
 #     write it in a config file:
@@ -141,6 +142,23 @@ part_a() {
     grep -q "$a" "$gres" 2>/dev/null || bad=1
   done
   check "a: gres.conf template in the artifact names the AutoDetect values ($(grep -m1 '^AutoDetect' "$gres" 2>/dev/null))" "$bad"
+
+  # slurm_install.sh renders gres.conf on a clean trixie machine (no GPU, no driver).
+  base=$(docker images --format '{{.Repository}}:{{.Tag}}' slurm-factory/base-trixie | head -n 1)
+  if [ -n "$base" ]; then
+    # shellcheck disable=SC2016 # expands in the container
+    out=$(zstd -dc "$artifact" | docker run --rm -i --network none "$base" bash -c '
+      mkdir -p /srv/gpu-site && tar -x -C /srv/gpu-site &&
+      /srv/gpu-site/data/slurm_assets/slurm_install.sh --prefix /srv/gpu-site --init-only >/dev/null &&
+      cat /etc/slurm/gres.conf' 2>&1)
+    first=$(echo "$flavours" | tr ' ' '\n' | sort | head -n 1)
+    case $first in cuda) want=nvml ;; rocm) want=rsmi ;; *) want=oneapi ;; esac
+    echo "$out" | grep -qx "AutoDetect=$want"
+    check "a: slurm_install.sh --init-only on a clean trixie container renders gres.conf with AutoDetect=$want" \
+      $? "$(echo "$out" | tail -n 8)"
+  else
+    check "a: a clean base image slurm-factory/base-trixie for the gres.conf check" 1
+  fi
 
   prov="${artifact%.tar.*}.provenance.json"
   feats=$(jq -r '.features | join(",")' "$prov" 2>/dev/null)
