@@ -244,7 +244,9 @@ TEST_F(PublishTest, CacheThenAllThenNothingNewAndNeverTheReadOnlyLayer) {
   EXPECT_TRUE(s3pub["entries_uploaded"].empty());
   EXPECT_EQ(s3pub["entries_present"].size(), 1U);
   const std::string pre = "trixie/24.11.5/amd64/";
+  // (<artifact>.asc: the artifact's own signature, written beside it by packaging.)
   const std::vector<std::string> files{pre + "slurm-24.11.5-trixie-amd64-software.tar.zst",
+                                       pre + "slurm-24.11.5-trixie-amd64-software.tar.zst.asc",
                                        pre + "slurm-24.11.5-trixie-amd64-software.provenance.json",
                                        pre + "SHA256SUMS", pre + "SHA256SUMS.asc"};
   std::vector<std::string> uploaded = s3pub["files_uploaded"];
@@ -262,10 +264,13 @@ TEST_F(PublishTest, CacheThenAllThenNothingNewAndNeverTheReadOnlyLayer) {
   }
   EXPECT_EQ(read(back / artifact.filename()), read(artifact));
   EXPECT_EQ(sh("cd '" + back.string() + "' && sha256sum --quiet -c SHA256SUMS"), 0);
-  EXPECT_EQ(sh("GNUPGHOME='" + gpg_.path() + "' gpg --batch --quiet --verify '" +
-               (back / "SHA256SUMS.asc").string() + "' '" + (back / "SHA256SUMS").string() +
-               "' 2>/dev/null"),
-            0);
+  for (const std::string signed_file : {std::string("SHA256SUMS"), artifact.filename().string()}) {
+    EXPECT_EQ(sh("GNUPGHOME='" + gpg_.path() + "' gpg --batch --quiet --verify '" +
+                 (back / (signed_file + ".asc")).string() + "' '" + (back / signed_file).string() +
+                 "' 2>/dev/null"),
+              0)
+        << signed_file;
+  }
 
   // 4. The same again: nothing new goes up.
   ASSERT_EQ(run({"--publish", "all"}), 0) << out_.str() << err_.str();
@@ -274,7 +279,7 @@ TEST_F(PublishTest, CacheThenAllThenNothingNewAndNeverTheReadOnlyLayer) {
   ASSERT_FALSE(s3pub.is_null());
   EXPECT_TRUE(s3pub["entries_uploaded"].empty()) << s3pub.dump(2);
   EXPECT_TRUE(s3pub["files_uploaded"].empty()) << s3pub.dump(2);
-  EXPECT_EQ(s3pub["files_present"].size(), 4U);
+  EXPECT_EQ(s3pub["files_present"].size(), files.size());
   EXPECT_EQ(s3pub["bytes_uploaded"], 0);
   EXPECT_EQ(find_event(ev, "publish", "upload"), nullptr);
 
@@ -311,7 +316,7 @@ TEST_F(PublishTest, FreshBuildPublishesAllAndTheTextOutputSaysWhere) {
   ASSERT_EQ(rc, 0) << out_.str() << err_.str();
   // The build wrote the entry through the chain (local and s3); publish adds the artifact.
   EXPECT_THAT(err_.str(), HasSubstr("published to site-s3"));
-  EXPECT_THAT(err_.str(), HasSubstr("0 entries uploaded, 1 already there; 4 artifact file(s) "
+  EXPECT_THAT(err_.str(), HasSubstr("0 entries uploaded, 1 already there; 5 artifact file(s) "
                                     "uploaded, 0 already there"));
   const auto keys = s3_keys();
   EXPECT_EQ(keys.count("trixie/24.11.5/amd64/slurm-24.11.5-trixie-amd64-software.tar.zst"), 1U);
