@@ -21,7 +21,8 @@
 #                       starts from a copy of them (so it is NOT a cold build: it packages and
 #                       seeds S3), for machines where a cold Slurm build does not fit. Its entries
 #                       must verify with SF_BENCH_SEED_GNUPG (default $SF_BENCH_SEED/e2e-gnupg),
-#                       which then also signs.
+#                       a copy of which then also signs. SF_BENCH_SEED_BUILD="slurm ..." drops
+#                       those packages' entries from the copy, so the first run builds them.
 #   SF_BENCH_KEEP=1     keep the work directory
 # The signing key is a throwaway one made for this run (unless seeding). The toolchain image is
 # prepared or reused before the clock starts.
@@ -64,7 +65,11 @@ curl -fsS --aws-sigv4 "aws:amz:us-east-1:s3" --user S3RVER:S3RVER -X PUT \
 
 # The signing key.
 if [ -n "$SEED" ]; then
-  export GNUPGHOME=${SF_BENCH_SEED_GNUPG:-$SEED/e2e-gnupg}
+  # A copy of the seed's keyring: this run's gpg-agent is its own (and is stopped at the end).
+  export GNUPGHOME="$work/gnupg"
+  cp -a "${SF_BENCH_SEED_GNUPG:-$SEED/e2e-gnupg}" "$GNUPGHOME" || {
+    echo "warm rebuild bench: FAIL (no keyring to copy for the seed)"; exit 1; }
+  rm -f "$GNUPGHOME"/S.* "$GNUPGHOME"/*.lock
 else
   export GNUPGHOME="$work/gnupg"
   mkdir -p "$GNUPGHOME" && chmod 700 "$GNUPGHOME"
@@ -103,7 +108,11 @@ sf toolchain prepare "$tc" --backend "$BACKEND" >/dev/null 2>"$work/prepare.err"
 if [ -n "$SEED" ]; then
   mkdir -p "$work/cache/cache"
   cp -a "$SEED/cache/." "$work/cache/cache/"
-  echo "   first run: SEEDED from $SEED/cache (not a cold build: entries found there are reused)"
+  for name in ${SF_BENCH_SEED_BUILD:-}; do  # these build cold in the first run
+    rm -f "$work/cache/cache"/*/*/"$name"-[0-9]*
+  done
+  echo "   first run: SEEDED from $SEED/cache (not a cold build: entries found there are reused;" \
+    "built cold: ${SF_BENCH_SEED_BUILD:-nothing})"
 else
   echo "   first run: cold (empty local layer, empty bucket: every package builds)"
 fi
