@@ -3,9 +3,10 @@
 // --publish cache puts the plan's entries on the s3 layer even when the artifact exists already
 // (the entries come from the local layer), --publish all puts the artifact, provenance.json,
 // SHA256SUMS and SHA256SUMS.asc under trixie/24.11.5/amd64/, a second publish uploads nothing,
-// a read-only http layer is never written, and cache list / verify / index on the s3 layer still
-// see exactly the entries. Without a writable remote layer --publish is a usage error before any
-// work; a layer that fails is a cache error naming it and the entry, and the artifact stays.
+// a read-only http layer is never written, cache list / verify / index on the s3 layer still see
+// exactly the entries, and cache index --html lists the published artifact. Without a writable
+// remote layer --publish is a usage error before any work; a layer that fails is a cache error
+// naming it and the entry, and the artifact stays.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -303,6 +304,17 @@ TEST_F(PublishTest, CacheThenAllThenNothingNewAndNeverTheReadOnlyLayer) {
   ASSERT_TRUE(s3()->get("index.json", back / "top.json"));
   EXPECT_EQ(nlohmann::json::parse(read(back / "top.json"))["directories"],
             nlohmann::json::array({"debian-trixie/amd64"}));
+  // The page for people reads the published layout: the artifact, its sums, its signature.
+  const fs::path html = dir_ / "html";
+  ASSERT_EQ(cli({"cache", "index", "--layer", "site-s3", "--html", html.string(), "--base-url",
+                 "https://mirror.example.org/sf"}),
+            0)
+      << out_.str() << err_.str();
+  const std::string page = read(html / "index.html");
+  EXPECT_THAT(page, HasSubstr("https://mirror.example.org/sf/" + files[0]));
+  EXPECT_THAT(page, HasSubstr("https://mirror.example.org/sf/" + pre + "SHA256SUMS.asc"));
+  EXPECT_THAT(page, HasSubstr("24.11.5"));
+  EXPECT_THAT(err_.str(), Not(HasSubstr("warning")));
 }
 
 TEST_F(PublishTest, FreshBuildPublishesAllAndTheTextOutputSaysWhere) {
