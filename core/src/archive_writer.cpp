@@ -101,6 +101,9 @@ Expected<std::vector<ArchiveEntryInfo>> write_archive(const fs::path& root,
     case ArchiveCompression::kNone:
       break;
   }
+  // Whole 1 MiB writes of the compressed stream (the default 10 KiB block meant one write() per
+  // 10 KiB); no padding of the last block, so the bytes are the same whatever the block size.
+  archive_write_set_bytes_per_block(a.get(), 1 << 20);
   archive_write_set_bytes_in_last_block(a.get(), 1);
   if (archive_write_open_filename(a.get(), tmp.c_str()) != ARCHIVE_OK)
     return fail(archive_path, archive_error_string(a.get()));
@@ -180,7 +183,8 @@ Expected<std::vector<ArchiveEntryInfo>> write_archive(const fs::path& root,
       return f;
     }
     if (fd.fd >= 0) {
-      EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr);
+      const bool hash = options.hash_files;
+      if (hash) EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr);
       std::uint64_t left = info.size;
       while (left > 0) {
         auto n = ::read(fd.fd, buf.data(), buf.size());
@@ -192,7 +196,7 @@ Expected<std::vector<ArchiveEntryInfo>> write_archive(const fs::path& root,
           return f;
         }
         const auto got = static_cast<size_t>(n);
-        EVP_DigestUpdate(md.get(), buf.data(), got);
+        if (hash) EVP_DigestUpdate(md.get(), buf.data(), got);
         if (archive_write_data(a.get(), buf.data(), got) != static_cast<la_ssize_t>(got)) {
           auto f = fail(archive_path, rel + ": " + archive_error_string(a.get()));
           cleanup();
@@ -200,10 +204,12 @@ Expected<std::vector<ArchiveEntryInfo>> write_archive(const fs::path& root,
         }
         left -= std::min<std::uint64_t>(left, got);
       }
-      unsigned char d[EVP_MAX_MD_SIZE];
-      unsigned int dn = 0;
-      EVP_DigestFinal_ex(md.get(), d, &dn);
-      info.sha256 = hex(d, dn);
+      if (hash) {
+        unsigned char d[EVP_MAX_MD_SIZE];
+        unsigned int dn = 0;
+        EVP_DigestFinal_ex(md.get(), d, &dn);
+        info.sha256 = hex(d, dn);
+      }
     }
     out.push_back(std::move(info));
   }

@@ -1,7 +1,9 @@
 #include "slurm_factory/core/compiled_paths.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <set>
+#include <thread>
 
 #include "slurm_factory/core/elf_reader.hpp"
 
@@ -83,9 +85,27 @@ std::vector<CompiledPath> scan_compiled_paths(const fs::path& view,
     if (it->is_regular_file(ec) && !it->is_symlink(ec)) files.push_back(it->path());
   }
   std::sort(files.begin(), files.end());
-  for (const auto& f : files) {
-    auto found = find_embedded_strings(f, build_prefix);
-    if (!found || found->empty()) continue;
+  // The byte search (mmap + memmem over every file: the bulk of the work) runs on every CPU, each
+  // worker taking the next file; the few files with hits are then read as ELF in order, on this
+  // thread, so the result does not depend on the scheduling.
+  std::vector<std::vector<EmbeddedString>> hits(files.size());
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    for (std::size_t i; (i = next.fetch_add(1)) < files.size();) {
+      auto found = find_embedded_strings(files[i], build_prefix);
+      if (found) hits[i] = std::move(*found);
+    }
+  };
+  const unsigned cpus = std::max(1U, std::thread::hardware_concurrency());
+  const std::size_t workers = std::min<std::size_t>(cpus, (files.size() + 63) / 64);
+  std::vector<std::thread> pool;
+  for (std::size_t w = 1; w < workers; ++w) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const fs::path& f = files[i];
+    auto* found = &hits[i];
+    if (found->empty()) continue;
     const bool elf = is_elf_file(f);
     std::optional<ElfInfo> info;
     if (elf) {

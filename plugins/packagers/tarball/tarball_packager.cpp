@@ -59,6 +59,7 @@ class TarballPackager : public sf::Packager {
     sf::ArchiveWriteOptions options = options_;
     options.fixed_mtime = input.mtime;
     options.numeric_owner_zero = true;
+    options.hash_files = false;  // SHA256SUMS covers the whole tarball; no per-file list is kept
     auto written = sf::write_archive(input.root, out, options);
     if (!written) {
       throw sf::PackagingError("cannot write the tarball: " + written.error().message,

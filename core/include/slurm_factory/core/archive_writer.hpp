@@ -1,8 +1,8 @@
 // Packs a directory tree into a reproducible archive with libarchive: entries sorted by path, a
 // fixed mtime, numeric owner 0 (no user or group names), pax format, zstd with threads (or gzip,
-// xz, none). Each regular file's sha256 is computed while it is read. The archive is written to a
-// temporary name beside the target and renamed into place, so a reader never sees half of it.
-// Used by the binary cache (entries) and the artifact packager.
+// xz, none). Each regular file's sha256 is computed while it is read (unless hash_files is off).
+// The archive is written to a temporary name beside the target and renamed into place, so a reader
+// never sees half of it. Used by the binary cache (entries) and the artifact packager.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +24,9 @@ struct ArchiveWriteOptions {
   // Every entry's mtime; nullopt keeps the files' own (SOURCE_DATE_EPOCH style reproducibility).
   std::optional<std::int64_t> fixed_mtime = 0;
   bool numeric_owner_zero = true;  // uid/gid 0 and no names; false keeps the files' owners
+  // Compute each regular file's sha256 (ArchiveEntryInfo::sha256). The cache needs them for its
+  // manifest; the artifact packager does not (its checksum is of the whole tarball).
+  bool hash_files = true;
 };
 
 // One entry of an archive, as packed or as read back.
