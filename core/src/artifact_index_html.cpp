@@ -126,10 +126,15 @@ nlohmann::json artifact_index_data(const ArtifactIndexPage& page,
         {"signing_key_note", a.signing_key.empty() ? "" : html_escape(", key " + a.signing_key)},
     });
   }
-  return {{"title", html_escape(page.title)},           {"layer", html_escape(page.layer)},
-          {"location", html_escape(page.location)},     {"generated", html_escape(page.generated)},
-          {"builder_version", html_escape(SF_VERSION)}, {"count", std::to_string(artifacts.size())},
-          {"has_artifacts", !artifacts.empty()},        {"artifacts", rows}};
+  return {{"title", html_escape(page.title)},
+          {"layer", html_escape(page.layer)},
+          {"location", html_escape(page.location)},
+          {"generated", html_escape(page.generated)},
+          {"builder_version", html_escape(SF_VERSION)},
+          {"count", std::to_string(artifacts.size())},
+          {"count_noun", artifacts.size() == 1 ? "artifact" : "artifacts"},
+          {"has_artifacts", !artifacts.empty()},
+          {"artifacts", rows}};
 }
 
 fs::path write_artifact_index(const fs::path& dir, const ArtifactIndexPage& page,

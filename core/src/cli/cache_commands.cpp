@@ -744,7 +744,8 @@ int write_html_index(Invocation& inv, const CacheChainSetup& setup, const std::s
             << "\n";
   } else if (!inv.global.quiet) {
     inv.out << "wrote " << index.string() << ": " << scan->artifacts.size()
-            << " artifacts of layer '" << l.name() << "' (" << l.location() << "), links "
+            << (scan->artifacts.size() == 1 ? " artifact" : " artifacts") << " of layer '"
+            << l.name() << "' (" << l.location() << "), links "
             << (page.base_url.empty()
                     ? std::string("relative to the page (upload it to the layer's root)")
                     : "under " + page.base_url)
