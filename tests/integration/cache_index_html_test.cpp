@@ -31,13 +31,6 @@ using ::testing::HasSubstr;
 namespace sf {
 namespace {
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::string chromium_binary() {
   for (const char* p : {"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"})
     if (fs::exists(p)) return p;
@@ -138,7 +131,7 @@ class CacheIndexHtml : public ::testing::Test {
     if (!sign_artifact) {
       fs::remove(asc);
     } else if (!fs::exists(asc)) {
-      std::ofstream(asc) << signer_->sign_detached(slurp(result.artifact));
+      std::ofstream(asc) << signer_->sign_detached(test::read_file(result.artifact));
     }
     Published p;
     p.key = rel + "/" + result.artifact.filename().string();
@@ -280,7 +273,7 @@ TEST_F(CacheIndexHtml, LocalLayerAndS3BucketPagesRenderInChromium) {
                  return std::nullopt;
                const fs::path f = local / href;
                if (!fs::is_regular_file(f)) return std::nullopt;
-               return slurp(f);
+               return test::read_file(f);
              });
 
   // The bucket: links under settings.public_url, fetched over HTTP without credentials.
@@ -306,7 +299,7 @@ TEST_F(CacheIndexHtml, LocalLayerAndS3BucketPagesRenderInChromium) {
                  "https://builds.example.org/slurm/"}),
             0)
       << err_.str();
-  EXPECT_THAT(slurp(page_dir / "index.html"),
+  EXPECT_THAT(test::read_file(page_dir / "index.html"),
               HasSubstr("href=\"https://builds.example.org/slurm/" + sets[0].key + "\""));
 }
 
@@ -328,7 +321,7 @@ TEST_F(CacheIndexHtml, NamesTheLayerWhenSeveralAreConfiguredAndRejectsStrayOptio
   // An empty layer: a page that says so.
   ASSERT_EQ(run({"cache", "index", "--layer", "other", "--html", (dir_ / "page").string()}), 0)
       << err_.str();
-  EXPECT_THAT(slurp(dir_ / "page/index.html"), HasSubstr("No published artifacts"));
+  EXPECT_THAT(test::read_file(dir_ / "page/index.html"), HasSubstr("No published artifacts"));
 }
 
 }  // namespace

@@ -17,13 +17,6 @@ using ::testing::Not;
 namespace sf {
 namespace {
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 PublishedArtifact sample(const std::string& version, std::vector<std::string> gpu) {
   PublishedArtifact a;
   a.directory = "trixie/" + version + "/amd64";
@@ -87,7 +80,7 @@ TEST(ArtifactIndexHtml, WritesThePageAndTheStyleSheet) {
   a.signing_key = "DEB82A1EFC0B4A597D7744EB42150F40D3D26997";
   const fs::path index = write_artifact_index(dir / "out", page, {a}, renderer());
   EXPECT_EQ(index, dir / "out/index.html");
-  const std::string html = slurp(index);
+  const std::string html = test::read_file(index);
   EXPECT_THAT(html, HasSubstr("<td class=\"version\">24.11.5&lt;script&gt;"));
   EXPECT_THAT(html, Not(HasSubstr("<script>")));
   EXPECT_THAT(html, HasSubstr("<td class=\"gpu\">cuda, rocm</td>"));
@@ -97,8 +90,8 @@ TEST(ArtifactIndexHtml, WritesThePageAndTheStyleSheet) {
   EXPECT_THAT(html, HasSubstr("key DEB82A1EFC0B4A597D7744EB42150F40D3D26997"));
   EXPECT_THAT(html, HasSubstr("<link rel=\"stylesheet\" href=\"style.css\">"));
   EXPECT_THAT(html, Not(HasSubstr("{{")));
-  EXPECT_EQ(slurp(dir / "out/style.css"),
-            slurp(fs::path(SF_TEST_SOURCE_DIR) / "templates" / kArtifactIndexStyle));
+  EXPECT_EQ(test::read_file(dir / "out/style.css"),
+            test::read_file(fs::path(SF_TEST_SOURCE_DIR) / "templates" / kArtifactIndexStyle));
   EXPECT_FALSE(fs::exists(dir / "out/index.html.tmp"));
 }
 
@@ -106,7 +99,7 @@ TEST(ArtifactIndexHtml, AnEmptyLayerSaysSo) {
   test::TempDir dir("sf-index-html");
   const fs::path index =
       write_artifact_index(dir.path(), {"Slurm builds", "local", "/x", "", "now"}, {}, renderer());
-  const std::string html = slurp(index);
+  const std::string html = test::read_file(index);
   EXPECT_THAT(html, HasSubstr("id=\"no-artifacts\""));
   EXPECT_THAT(html, Not(HasSubstr("<table")));
 }
