@@ -290,7 +290,7 @@ PipelineRunReport run_pipeline(App& app, const PipelinePlan& plan,
       host.load("packager-tarball", default_plugin_search_paths(app.config().plugin_search_paths));
     }
     { CacheChainSetup warm = make_cache_chain(app, CacheChainRequest{}); }
-    if (parallel > 1) {
+    if (parallel > 1 && runnable.size() > 1) {
       std::set<std::string> prepared;
       for (std::size_t i : runnable) {
         const CellPlan& c = plan.cells[i];

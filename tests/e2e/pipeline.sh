@@ -122,7 +122,7 @@ rc=$?
 cells=$(jq -r 'select(.event=="cell" and .kind=="start") | .cell' "$work/cell.json" | sort -u | tr '\n' ' ')
 [ "$rc" -eq 0 ] && [ "$cells" = "$first " ]
 check "--cell $first runs exactly that cell" $? "exit $rc, cells run: $cells"
-jq -e 'select(.event=="artifact" and .kind=="exists")' "$work/cell.json" > /dev/null
+jq -s -e 'any(.[]; .event=="artifact" and .kind=="exists")' "$work/cell.json" > /dev/null
 check "--cell finds the artifact of the pipeline run" $?
 
 if [ "$failed" -eq 0 ]; then
