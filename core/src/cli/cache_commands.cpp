@@ -133,6 +133,21 @@ std::vector<CacheProvider*> selected_layers(const CacheChainSetup& setup, const 
   return setup.chain->layers();
 }
 
+// parse_command for a command that takes one positional argument, `name` (shown as VALUE_NAME
+// in --help, stored in `value`), besides `opts`.
+std::optional<po::variables_map> parse_with_argument(Invocation& inv, const CommandSpec& spec,
+                                                     const po::options_description& opts,
+                                                     const char* name, const char* value_name,
+                                                     const char* help, std::string& value) {
+  po::options_description hidden;
+  hidden.add_options()(name, po::value(&value)->value_name(value_name), help);
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::positional_options_description pos;
+  pos.add(name, 1);
+  return parse_command(inv, spec, all, pos);
+}
+
 // The complete entries (with a manifest) of a layer, by key base.
 Expected<std::vector<CacheGcEntry>> entries_of(CacheProvider& layer) {
   auto objects = layer.list("");
@@ -378,14 +393,8 @@ int cache_transfer(Invocation& inv, bool push) {
       push ? "only to this layer" : "only from this layer")(
       "force", po::bool_switch(), "copy even when the destination already has the entry");
   lo.add_to(opts, nullptr);
-  po::options_description hidden;
-  hidden.add_options()("key", po::value(&key)->value_name("KEY"),
-                       "the entry (also the first argument)");
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description pos;
-  pos.add("key", 1);
-  auto vm = parse_command(inv, spec, all, pos);
+  auto vm = parse_with_argument(inv, spec, opts, "key", "KEY",
+                                "the entry (also the first argument)", key);
   if (!vm) return 0;
   const bool every = (*vm)["all"].as<bool>();
   const bool force = (*vm)["force"].as<bool>();
@@ -847,14 +856,8 @@ int keys_export(Invocation& inv) {
   po::options_description opts("Options");
   opts.add_options()("armor,a", po::bool_switch(), "ASCII armor")(
       "output,o", po::value(&output)->value_name("FILE"), "write to FILE instead of stdout");
-  po::options_description hidden;
-  hidden.add_options()("keyid", po::value(&id)->value_name("KEYID"),
-                       "the key (also the first argument)");
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description pos;
-  pos.add("keyid", 1);
-  auto vm = parse_command(inv, spec, all, pos);
+  auto vm = parse_with_argument(inv, spec, opts, "keyid", "KEYID",
+                                "the key (also the first argument)", id);
   if (!vm) return 0;
   const bool armor = (*vm)["armor"].as<bool>();
   App app(inv.global);
@@ -913,14 +916,9 @@ int keys_import(Invocation& inv) {
       "  slurm-factory cache keys import site-cache.asc\n"};
   std::string file;
   po::options_description opts("Options");
-  po::options_description hidden;
-  hidden.add_options()("file", po::value(&file)->value_name("FILE"),
-                       "the key file (also the first argument)");
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description pos;
-  pos.add("file", 1);
-  if (!parse_command(inv, spec, all, pos)) return 0;
+  if (!parse_with_argument(inv, spec, opts, "file", "FILE",
+                           "the key file (also the first argument)", file))
+    return 0;
   if (file.empty())
     throw UsageError("cache keys import needs FILE", {}, "slurm-factory cache keys import FILE");
   std::ifstream in(file, std::ios::binary);
@@ -964,14 +962,8 @@ int keys_trust(Invocation& inv) {
   std::string text;
   po::options_description opts("Options");
   opts.add_options()("write", po::bool_switch(), "change the user config file");
-  po::options_description hidden;
-  hidden.add_options()("fingerprint", po::value(&text)->value_name("FPR"),
-                       "the fingerprint (also the first argument)");
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description pos;
-  pos.add("fingerprint", 1);
-  auto vm = parse_command(inv, spec, all, pos);
+  auto vm = parse_with_argument(inv, spec, opts, "fingerprint", "FPR",
+                                "the fingerprint (also the first argument)", text);
   if (!vm) return 0;
   if (text.empty())
     throw UsageError("cache keys trust needs FINGERPRINT", {},
