@@ -1,11 +1,15 @@
 #include "slurm_factory/core/build_pipeline.hpp"
 
+#include <fcntl.h>
+#include <spawn.h>
 #include <spdlog/spdlog.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
 #include <set>
+#include <thread>
 
 #include "slurm_factory/core/app.hpp"
 #include "slurm_factory/core/archive_reader.hpp"
@@ -93,6 +97,49 @@ std::unique_ptr<Packager> make_packager(App& app) {
     host.load("packager-tarball", default_plugin_search_paths(app.config().plugin_search_paths));
   }
   return host.make_packager("tarball", nlohmann::json::object());
+}
+
+// Removes `dir` without waiting: a warm run's work folder holds thousands of small files (unpacked
+// entries, the view, its staging copy), and on a busy disk unlinking them took 3 s of a 14 s run.
+// The folder is renamed to ".trash-<name>" beside it (instant), then one detached `rm -rf` (its
+// own session, output to /dev/null) removes it together with any older ".trash-*" a killed run
+// left. If the rename or the spawn fails, it is removed here.
+void remove_aside(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return;
+  const fs::path parent = dir.parent_path();
+  fs::rename(dir, parent / (".trash-" + dir.filename().string()), ec);
+  if (ec) {
+    fs::remove_all(dir, ec);
+    return;
+  }
+  std::vector<std::string> args{"rm", "-rf", "--"};
+  for (const auto& e : fs::directory_iterator(parent, ec)) {
+    if (e.path().filename().string().rfind(".trash-", 0) == 0) args.push_back(e.path().string());
+  }
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  ::posix_spawn_file_actions_init(&actions);
+  ::posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  ::posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  ::posix_spawnattr_init(&attr);
+  ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+  pid_t pid = 0;
+  const int rc = ::posix_spawnp(&pid, "rm", &actions, &attr, argv.data(), environ);
+  ::posix_spawnattr_destroy(&attr);
+  ::posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    for (std::size_t i = 3; i < args.size(); ++i) fs::remove_all(args[i], ec);
+    return;
+  }
+  // Reaped by a thread of its own, so that it is no zombie while this process lives on.
+  std::thread([pid] {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+  }).detach();
 }
 
 }  // namespace
@@ -403,14 +450,12 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
         {"logs", result.report.log_dir.string()}});
 
   // The run's work folder (entry copies, unpacked trees, staging) goes when the run ends, whatever
-  // happens: the cache layers hold the entries, the artifact is in the output folder.
+  // happens: the cache layers hold the entries, the artifact is in the output folder. It is
+  // renamed aside at once and removed by a detached process (remove_aside).
   const fs::path work = result.report.entries_dir.parent_path();
   struct RemoveWork {
     fs::path dir;
-    ~RemoveWork() {
-      std::error_code ec;
-      fs::remove_all(dir, ec);
-    }
+    ~RemoveWork() { remove_aside(dir); }
   } remove_work{work};
 
   // 5. assembly

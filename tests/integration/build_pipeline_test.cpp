@@ -16,6 +16,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "../support/gpg_home.hpp"
 #include "../support/temp_dir.hpp"
@@ -196,6 +197,21 @@ TEST_F(BuildPipelineTest, BuildsSignedVerifiedArtifactThenReturnsAtOnce) {
   EXPECT_GE((*verified)["data"]["elf_checked"].get<int>(), 3);  // sinfo, plugin, libjson-c
   const auto& result = first.back();
   EXPECT_EQ(result["event"], "result");
+  // The run's work folder is renamed aside and removed by a detached process: soon nothing is
+  // left under <cache>/work.
+  auto work_left = [&] {
+    std::size_t n = 0;
+    std::error_code ec;
+    for (auto it = fs::directory_iterator(cache_ / "work", ec); !ec && it != fs::end(it);
+         it.increment(ec)) {
+      ++n;
+    }
+    return n;
+  };
+  for (int i = 0; i < 100 && work_left() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(work_left(), 0U);
   EXPECT_EQ(result["artifact"], artifact.string());
   EXPECT_EQ(result["existed"], false);
 
