@@ -4,9 +4,10 @@
 //                                            (multipart above 64 MiB unless SETTINGS_JSON says)
 //   s3-get ENDPOINT BUCKET/PREFIX KEY FILE   the s3 provider plugin's get
 //   pack TREE OUTDIR                          pack_cache_entry (tar + zstd threads, every sha256)
-//   unpack OUTDIR DEST                        unpack_cache_entry (verify, safe extract, every
-//   sha256) archive TREE FILE / extract FILE DEST     the bare archive writer / reader (no
-//   manifest)
+//   unpack OUTDIR DEST                        unpack_cache_entry (manifest checks, then one pass:
+//                                             the tarball's sha256 while it is safely extracted,
+//                                             every file's sha256 before it is accepted)
+//   archive TREE FILE / extract FILE DEST     the bare archive writer / reader (no manifest)
 // Credentials for s3 come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, as for the tool.
 #include <chrono>
 #include <cstdio>
