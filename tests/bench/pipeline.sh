@@ -127,10 +127,11 @@ config "$work/pipe" "$work/pipe.yaml"
   --report "$work/report.json" > "$work/pipe.json" 2> "$work/pipe.err" || failed="$failed pipeline"
 t3=$(now)
 
-seq1=$(echo "$t1 - $t0" | bc)
-seq2=$(echo "$t2 - $t1" | bc)
-seq=$(echo "$t2 - $t0" | bc)
-pipe=$(echo "$t3 - $t2" | bc)
+calc() { awk "BEGIN { print $1 }"; }
+seq1=$(calc "$t1 - $t0")
+seq2=$(calc "$t2 - $t1")
+seq=$(calc "$t2 - $t0")
+pipe=$(calc "$t3 - $t2")
 builds=$(jq -r 'select(.event=="build" and .kind=="built") | .package.name' "$work/pipe.json" | wc -l)
 reused=$(jq '[.cells[].reused_from_other_cells] | add' "$work/report.json" 2>/dev/null || echo "?")
 printf 'cell %s alone (empty cache):      %8.1f s\n' "$V1" "$seq1"
@@ -138,7 +139,7 @@ printf 'cell %s alone (empty cache):      %8.1f s\n' "$V2" "$seq2"
 printf 'one after the other, no sharing:     %8.1f s\n' "$seq"
 printf 'pipeline, 2 cells at once, shared:   %8.1f s  (%s package builds, %s reused from the other cell)\n' \
   "$pipe" "$builds" "$reused"
-printf 'ratio pipeline / sequential:         %8.2f\n' "$(echo "$pipe / $seq" | bc -l)"
+printf 'ratio pipeline / sequential:         %8.2f\n' "$(calc "$pipe / $seq")"
 if [ -z "$failed" ]; then
   echo "pipeline bench: PASS"
 else
