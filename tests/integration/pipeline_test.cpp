@@ -339,5 +339,37 @@ TEST_F(PipelineRunTest, EmitAndCellFanOut) {
   EXPECT_THAT(err_.str(), HasSubstr("broken, shared"));
 }
 
+TEST_F(PipelineRunTest, TwoProcessesSharingACacheBuildASharedPackageOnce) {
+  // Two build-slurm processes at once on one cache: fakea and fakeb are built by one of them; the
+  // other waits on the build lock and takes the entry from the cache.
+  const std::string bin = std::string(SF_TEST_BINARY_DIR) + "/bin/slurm-factory";
+  ASSERT_TRUE(fs::is_regular_file(bin)) << bin;
+  auto command = [&](const std::string& version) {
+    return "'" + bin + "' --json --config '" + config_.string() + "' build-slurm --slurm-version " +
+           version + " --toolchain trixie --backend docker --output '" +
+           (output_ / version).string() + "' > '" + (dir_ / (version + ".json")).string() +
+           "' 2> '" + (dir_ / (version + ".err")).string() + "'";
+  };
+  ASSERT_EQ(sh("(" + command("24.11.5") + ") & (" + command("22.05.8") + ") & wait"), 0);
+  std::map<std::string, int> n;
+  int reused = 0;
+  for (const std::string v : {"24.11.5", "22.05.8"}) {
+    const auto ev = events(read(dir_ / (v + ".json")));
+    ASSERT_FALSE(ev.empty()) << read(dir_ / (v + ".err"));
+    EXPECT_EQ(ev.back()["event"], "result") << read(dir_ / (v + ".err"));
+    for (const auto& [name, count] : built(ev)) n[name] += count;
+    for (const auto& e : ev) {
+      if (e.value("kind", "") == "cached" &&
+          e["package"].value("detail", "").find("another cell/process") != std::string::npos) {
+        ++reused;
+      }
+    }
+  }
+  EXPECT_EQ(n["fakea"], 1);
+  EXPECT_EQ(n["fakeb"], 1);
+  EXPECT_EQ(n["slurm"], 2);
+  EXPECT_EQ(reused, 2);
+}
+
 }  // namespace
 }  // namespace sf
