@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <future>
 
 #include "slurm_factory/core/artifact_checksums.hpp"
 #include "slurm_factory/core/gpg_signer.hpp"
@@ -78,19 +79,26 @@ ArtifactPackagingResult package_artifact(const ArtifactPackagingRequest& request
   ArtifactPackagingResult result;
   StageTimer timer;
 
-  // 1. Modulefiles and data/slurm_assets/.
-  render_artifact_assets(info, request.staging, renderer);
-  timer.done("render assets");
-
-  // 2. Build-prefix strings in the view; text files naming it are rewritten at install time.
+  // 1 and 2 at once (they touch different folders): the modulefiles and data/slurm_assets/ are
+  // rendered on this thread while the view is scanned for build-prefix strings on another; text
+  // files naming the prefix are listed for slurm_install.sh --prefix to rewrite at install time.
   std::string build_prefix = info.install_root;
   while (build_prefix.size() > 1 && build_prefix.back() == '/') build_prefix.pop_back();
   build_prefix += "/view";
-  result.compiled_paths = scan_compiled_paths(view, build_prefix);
+  auto scan = std::async(std::launch::async, [&view, &build_prefix] {
+    return scan_compiled_paths(view, build_prefix);
+  });
+  try {
+    render_artifact_assets(info, request.staging, renderer);
+  } catch (...) {
+    scan.wait();
+    throw;
+  }
+  result.compiled_paths = scan.get();
   std::string list;
   for (const auto& f : text_files_naming_prefix(result.compiled_paths)) list += f + "\n";
   write_text(request.staging / "data/slurm_assets/prefix-files.txt", list);
-  timer.done("scan compiled-in paths");
+  timer.done("render assets + scan compiled-in paths");
 
   // 3. The artifact.
   const std::string basename = artifact_basename(info);
