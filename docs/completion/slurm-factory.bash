@@ -17,6 +17,7 @@ _slurm_factory() {
       return ;;
     --slurm-version) mapfile -t COMPREPLY < <(compgen -W "22.05 23.11 24.11 25.11 26.05" -- "$cur"); return ;;
     --gpu) mapfile -t COMPREPLY < <(compgen -W "cuda rocm oneapi cuda,rocm" -- "$cur"); return ;;
+    --emit) mapfile -t COMPREPLY < <(compgen -W "github-matrix gitlab" -- "$cur"); return ;;
     --publish) mapfile -t COMPREPLY < <(compgen -W "none cache all" -- "$cur"); return ;;
     --backend) mapfile -t COMPREPLY < <(compgen -W "docker podman" -- "$cur"); return ;;
     --config|--output|--local-cache) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
@@ -32,6 +33,7 @@ _slurm_factory() {
     toolchain) mapfile -t COMPREPLY < <(compgen -W "prepare $global" -- "$cur") ;;
     plugins) mapfile -t COMPREPLY < <(compgen -W "list $global" -- "$cur") ;;
     config) mapfile -t COMPREPLY < <(compgen -W "show $global" -- "$cur") ;;
+    run) mapfile -t COMPREPLY < <(compgen -W "--dry-run --parallel --only --keep-going --report --emit --cell --backend --output --verify $global" -- "$cur") ;;
     cache) mapfile -t COMPREPLY < <(compgen -W "list push pull verify gc index keys $global" -- "$cur") ;;
     clean) mapfile -t COMPREPLY < <(compgen -W "--full --dry-run $global" -- "$cur") ;;
     *) mapfile -t COMPREPLY < <(compgen -W "$global" -- "$cur") ;;
