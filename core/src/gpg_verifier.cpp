@@ -65,7 +65,7 @@ Expected<std::string> GpgVerifier::verify_detached(const std::string& data,
         continue;
       }
       if (code == GPG_ERR_BAD_SIGNATURE) {
-        last_reason = "bad signature by key " + fpr + ": the manifest was modified after signing";
+        last_reason = "bad signature by key " + fpr + ": the signed file was modified after signing";
         continue;
       }
       if (code == GPG_ERR_SIG_EXPIRED || code == GPG_ERR_KEY_EXPIRED) {
