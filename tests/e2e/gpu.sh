@@ -6,7 +6,8 @@
 # (a) `build-slurm --toolchain trixie --gpu cuda,rocm,oneapi --verify`: the build image gets
 #     libnvidia-ml-dev (non-free), librocm-smi-dev and libze-dev from the release data, Slurm is
 #     configured --with-nvml --with-rsmi --with-oneapi; checks that view/lib/slurm holds
-#     gpu_nvml.so, gpu_rsmi.so and gpu_oneapi.so, that each links its vendor library, that no
+#     gpu_nvml.so, gpu_rsmi.so and gpu_oneapi.so, that each calls its vendor API (Slurm dlopens the
+#     driver's libnvidia-ml / librocm_smi64 / libze_loader by name at run time), that no
 #     driver library (libnvidia-ml, libcuda, libze_loader, librocm_smi64) is in the view, that
 #     `verify --deep` passes, that gres.conf's template names the three AutoDetect values, that
 #     slurm_install.sh --init-only renders gres.conf on a clean trixie container, and that
@@ -90,7 +91,10 @@ CONF
 plugin_of() { # flavour -> Slurm plugin
   case $1 in cuda) echo gpu_nvml.so ;; rocm) echo gpu_rsmi.so ;; oneapi) echo gpu_oneapi.so ;; esac
 }
-vendor_lib_of() { # flavour -> the vendor library its plugin links (left to the driver)
+api_of() { # flavour -> the vendor API's symbol prefix (an ERE)
+  case $1 in cuda) echo 'nvml[A-Z]' ;; rocm) echo 'rsmi_' ;; oneapi) echo 'ze[A-Z]' ;; esac
+}
+vendor_lib_of() { # flavour -> the driver library Slurm dlopens for it (never bundled)
   case $1 in cuda) echo libnvidia-ml.so ;; rocm) echo librocm_smi64.so ;; oneapi) echo libze_loader.so ;; esac
 }
 build() { # build TOOLCHAIN NAME -> exit status; events in $work/NAME.json, stderr in .err
@@ -124,11 +128,20 @@ part_a() {
     p=$(plugin_of "$g")
     grep -qx "view/lib/slurm/$p" "$list"
     check "a: view/lib/slurm/$p is in the tarball ($g)" $?
+    # Slurm's gpu interface dlopens the driver's library by name (RTLD_GLOBAL) before loading the
+    # plugin, so the plugin has the vendor API as undefined symbols and no NEEDED entry for it.
     tar --zstd -xf "$artifact" -C "$work/x" "view/lib/slurm/$p" 2>/dev/null
-    needed=$(readelf -d "$work/x/view/lib/slurm/$p" 2>/dev/null | grep NEEDED | tr -s ' ' | cut -d' ' -f6 | tr '\n' ' ')
-    echo "$needed" | grep -q "\[$(vendor_lib_of "$g")"
-    check "a: $p links the driver's $(vendor_lib_of "$g")" $? "NEEDED: $needed"
+    api=$(nm -D --undefined-only "$work/x/view/lib/slurm/$p" 2>/dev/null | grep -cE " ($(api_of "$g"))")
+    lib=$(vendor_lib_of "$g")
+    [ "${api:-0}" -gt 0 ]
+    check "a: $p calls the vendor API ($api undefined symbols, from the driver's $lib)" $?
   done
+  tar --zstd -xf "$artifact" -C "$work/x" view/lib/slurm/libslurmfull.so 2>/dev/null
+  bad=0
+  for g in $flavours; do
+    grep -qa "$(vendor_lib_of "$g")" "$work/x/view/lib/slurm/libslurmfull.so" || bad=1
+  done
+  check "a: libslurmfull dlopens the driver libraries by name (from the node, not the view)" "$bad"
   drivers=$(grep -E '(^|/)(libnvidia-ml|libcuda|libze_loader|libze_intel_gpu|librocm_smi64|libamdhip64|libhsa-runtime64)\.so' "$list")
   [ -z "$drivers" ]
   check "a: no GPU driver library in the tarball" $? "$drivers"
