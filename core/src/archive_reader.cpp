@@ -14,6 +14,8 @@
 #include <system_error>
 #include <unordered_map>
 
+#include "slurm_factory/core/threaded_file_reader.hpp"
+
 namespace fs = std::filesystem;
 
 namespace sf {
@@ -71,27 +73,23 @@ std::unique_ptr<archive, ReadDeleter> open_reader(const fs::path& file, std::str
   return a;
 }
 
-// The archive file read through our own callback, so that the compressed bytes are hashed as
-// libarchive consumes them (no skip callback: libarchive reads what it skips, so every byte passes
-// here) and the rest of the file after the end-of-archive marker is hashed by drain().
+// The archive file read through our own callback from a ThreadedFileReader: the compressed bytes
+// are hashed, and a zstd stream decompressed, on the reader's thread while this one parses and
+// writes (no skip callback: every byte passes through the reader). drain() hashes the rest of
+// the file after the end-of-archive marker.
 class ArchiveSource {
  public:
-  ArchiveSource(const fs::path& file, bool hash) : buf_(1 << 20) {
+  ArchiveSource(const fs::path& file, bool hash) : hash_(hash) {
     fd_ = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
     open_errno_ = errno;
     if (fd_ >= 0) ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
-    if (hash) {
-      md_.reset(EVP_MD_CTX_new());
-      EVP_DigestInit_ex(md_.get(), EVP_sha256(), nullptr);
-    }
   }
   ~ArchiveSource() {
+    reader_.reset();  // joins the reader's thread before the file is closed
     if (fd_ >= 0) ::close(fd_);
   }
   ArchiveSource(const ArchiveSource&) = delete;
   ArchiveSource& operator=(const ArchiveSource&) = delete;
-
-  int fd() const { return fd_; }
 
   // Opens `a` on this source; the error (libarchive's or errno's) in `error`.
   bool open(archive* a, std::string& error) {
@@ -99,52 +97,33 @@ class ArchiveSource {
       error = std::strerror(open_errno_);
       return false;
     }
+    reader_ = std::make_unique<ThreadedFileReader>(fd_, hash_, true);
     if (archive_read_open(a, this, nullptr, &ArchiveSource::read, nullptr) != ARCHIVE_OK) {
       error = archive_error_string(a) ? archive_error_string(a) : "cannot open";
+      if (!reader_->error().empty()) error += " (" + reader_->error() + ")";
       return false;
     }
     return true;
   }
 
-  // Hashes what libarchive left unread and returns the file's sha256 (hex); empty on a read error.
-  std::string drain() {
-    if (!md_) return {};
-    for (;;) {
-      const ssize_t n = read_some();
-      if (n < 0) return {};
-      if (n == 0) break;
-    }
-    unsigned char d[EVP_MAX_MD_SIZE];
-    unsigned int dn = 0;
-    EVP_DigestFinal_ex(md_.get(), d, &dn);
-    md_.reset();
-    return hex(d, dn);
-  }
+  // The file's sha256 (hex) after reading what libarchive left unread; empty on a read error.
+  std::string drain() { return reader_ && hash_ ? reader_->finish() : std::string(); }
 
  private:
-  ssize_t read_some() {
-    ssize_t n;
-    do {
-      n = ::read(fd_, buf_.data(), buf_.size());
-    } while (n < 0 && errno == EINTR);
-    if (n > 0 && md_) EVP_DigestUpdate(md_.get(), buf_.data(), static_cast<size_t>(n));
-    return n;
-  }
   static la_ssize_t read(archive* a, void* client, const void** out) {
     auto* self = static_cast<ArchiveSource*>(client);
-    const ssize_t n = self->read_some();
+    const ssize_t n = self->reader_->next(out);
     if (n < 0) {
-      archive_set_error(a, errno, "read error: %s", std::strerror(errno));
+      archive_set_error(a, EIO, "%s", self->reader_->error().c_str());
       return -1;
     }
-    *out = self->buf_.data();
     return n;
   }
 
   int fd_ = -1;
   int open_errno_ = 0;
-  std::vector<char> buf_;
-  std::unique_ptr<EVP_MD_CTX, MdDeleter> md_;
+  bool hash_;
+  std::unique_ptr<ThreadedFileReader> reader_;
 };
 
 std::string entry_type(archive_entry* e) {

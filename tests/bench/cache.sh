@@ -145,27 +145,30 @@ tree_bytes=$(du -sb "$work/tree" | cut -f1)
 files=$(find "$work/tree" -type f | wc -l)
 echo "== pack / unpack: $tree_dirs ($tree_bytes bytes, $files files)"
 pack_sf=() pack_tar=() unpack_sf=() unpack_tar=() extract_sf=()
+# Every run extracts into new folders and nothing is deleted until the end: ext4 makes the inode
+# allocation of a big extraction right after a big `rm -rf` several times slower (the kernel's
+# recently_deleted() scan, for a few minutes), which would charge one contender for the other's
+# cleanup. Run the bench a few minutes after any large deletion on the same filesystem.
 for i in $(seq 1 "$runs"); do
-  rm -rf "$work/out" "$work/x-sf" "$work/x-tar" "$work/t.tar.zst"
+  rm -f "$work/t.tar.zst"
   # sync before each timing: the writeback of the step before must not be charged to the next one.
   sync
-  pack_sf+=("$("$bench" pack "$work/tree" "$work/out" | cut -d' ' -f1)")
+  pack_sf+=("$("$bench" pack "$work/tree" "$work/out-$i" | cut -d' ' -f1)")
   sync
   t0=$(date +%s.%N)
   tar -C "$work/tree" -cf - . | zstd -q -T0 -3 -o "$work/t.tar.zst"
   pack_tar+=("$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')")
   sync
-  unpack_sf+=("$("$bench" unpack "$work/out" "$work/x-sf" | cut -d' ' -f1)")
-  rm -rf "$work/x-bare"
+  unpack_sf+=("$("$bench" unpack "$work/out-$i" "$work/x-sf-$i" | cut -d' ' -f1)")
   sync
-  extract_sf+=("$("$bench" extract "$(find "$work/out" -name '*.tar.zst')" "$work/x-bare" | cut -d' ' -f1)")
-  mkdir -p "$work/x-tar"
+  extract_sf+=("$("$bench" extract "$(find "$work/out-$i" -name '*.tar.zst')" "$work/x-bare-$i" | cut -d' ' -f1)")
+  mkdir -p "$work/x-tar-$i"
   sync
   t0=$(date +%s.%N)
-  zstd -q -d -c "$work/t.tar.zst" | tar -C "$work/x-tar" -xf -
+  zstd -q -d -c "$work/t.tar.zst" | tar -C "$work/x-tar-$i" -xf -
   unpack_tar+=("$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')")
 done
-entry_bytes=$(stat -c %s "$(find "$work/out" -name '*.tar.zst')")
+entry_bytes=$(stat -c %s "$(find "$work/out-1" -name '*.tar.zst')")
 tar_bytes=$(stat -c %s "$work/t.tar.zst")
 t_pack_sf=$(printf '%s\n' "${pack_sf[@]}" | best)
 t_pack_tar=$(printf '%s\n' "${pack_tar[@]}" | best)
