@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
@@ -79,26 +80,36 @@ ArtifactPackagingResult package_artifact(const ArtifactPackagingRequest& request
   ArtifactPackagingResult result;
   StageTimer timer;
 
-  // 1 and 2 at once (they touch different folders): the modulefiles and data/slurm_assets/ are
-  // rendered on this thread while the view is scanned for build-prefix strings on another; text
-  // files naming the prefix are listed for slurm_install.sh --prefix to rewrite at install time.
+  // 1. The modulefiles and data/slurm_assets/ are rendered while the view's text files are
+  // scanned for build-prefix strings (those files are listed in prefix-files.txt, which goes into
+  // the archive, for slurm_install.sh --prefix to rewrite at install time). 2. The ELF files are
+  // scanned while the archive is written (the scan only reads; the result goes to provenance).
   std::string build_prefix = info.install_root;
   while (build_prefix.size() > 1 && build_prefix.back() == '/') build_prefix.pop_back();
   build_prefix += "/view";
-  auto scan = std::async(std::launch::async, [&view, &build_prefix] {
-    return scan_compiled_paths(view, build_prefix);
+  auto text_scan = std::async(std::launch::async, [&view, &build_prefix] {
+    return scan_compiled_paths(view, build_prefix, ScanScope::kTextFiles);
   });
   try {
     render_artifact_assets(info, request.staging, renderer);
   } catch (...) {
-    scan.wait();
+    text_scan.wait();
     throw;
   }
-  result.compiled_paths = scan.get();
+  const std::vector<CompiledPath> text_paths = text_scan.get();
   std::string list;
-  for (const auto& f : text_files_naming_prefix(result.compiled_paths)) list += f + "\n";
+  for (const auto& f : text_files_naming_prefix(text_paths)) list += f + "\n";
   write_text(request.staging / "data/slurm_assets/prefix-files.txt", list);
-  timer.done("render assets + scan compiled-in paths");
+  timer.done("render assets + scan text files");
+  auto elf_scan = std::async(std::launch::async, [&view, &build_prefix] {
+    return scan_compiled_paths(view, build_prefix, ScanScope::kElfFiles);
+  });
+  struct ScanJoin {  // never leave the scan thread running past an exception
+    std::future<std::vector<CompiledPath>>& f;
+    ~ScanJoin() {
+      if (f.valid()) f.wait();
+    }
+  } join{elf_scan};
 
   // 3. The artifact.
   const std::string basename = artifact_basename(info);
@@ -110,6 +121,14 @@ ArtifactPackagingResult package_artifact(const ArtifactPackagingRequest& request
   }
   result.artifact = out.files.front();
   timer.done("archive");
+  // Both scans, in the order a single scan gives: by file, then offset.
+  result.compiled_paths = elf_scan.get();
+  result.compiled_paths.insert(result.compiled_paths.end(), text_paths.begin(), text_paths.end());
+  std::stable_sort(result.compiled_paths.begin(), result.compiled_paths.end(),
+                   [](const CompiledPath& a, const CompiledPath& b) {
+                     return std::filesystem::path(a.file) < std::filesystem::path(b.file);
+                   });
+  timer.done("scan ELF files");
   {
     const fs::path asc = artifact_signature_path(result.artifact);
     if (request.signer != nullptr) {

@@ -76,8 +76,8 @@ void classify_compiled_path(CompiledPath& p, const std::string& build_prefix) {
   }
 }
 
-std::vector<CompiledPath> scan_compiled_paths(const fs::path& view,
-                                              const std::string& build_prefix) {
+std::vector<CompiledPath> scan_compiled_paths(const fs::path& view, const std::string& build_prefix,
+                                              ScanScope scope) {
   std::vector<CompiledPath> out;
   std::error_code ec;
   std::vector<fs::path> files;
@@ -92,6 +92,9 @@ std::vector<CompiledPath> scan_compiled_paths(const fs::path& view,
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
     for (std::size_t i; (i = next.fetch_add(1)) < files.size();) {
+      if (scope != ScanScope::kAll && is_elf_file(files[i]) != (scope == ScanScope::kElfFiles)) {
+        continue;
+      }
       auto found = find_embedded_strings(files[i], build_prefix);
       if (found) hits[i] = std::move(*found);
     }

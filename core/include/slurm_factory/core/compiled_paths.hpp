@@ -26,10 +26,16 @@ struct CompiledPath {
   bool handled = false;  // false: nothing makes it follow the install prefix (reported)
 };
 
-// Scans every regular file under `view` for strings containing `build_prefix` (e.g.
+// Which files a scan reads: all, only the non-ELF (text) files, or only the ELF files. Packaging
+// scans the text files first (slurm_install.sh's prefix-files.txt goes into the archive) and the
+// ELF files while the archive is written.
+enum class ScanScope { kAll, kTextFiles, kElfFiles };
+
+// Scans every regular file under `view` (of `scope`) for strings containing `build_prefix` (e.g.
 // "/opt/slurm/view"). Sorted by file, then offset.
 std::vector<CompiledPath> scan_compiled_paths(const std::filesystem::path& view,
-                                              const std::string& build_prefix);
+                                              const std::string& build_prefix,
+                                              ScanScope scope = ScanScope::kAll);
 
 // How a string found in `file` is handled (the rules of docs/relocation.md); sets handling/handled.
 void classify_compiled_path(CompiledPath& path, const std::string& build_prefix);
