@@ -424,7 +424,27 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
   emit("build", "start", "building or fetching " + std::to_string(source_packages) + " package(s)",
        {{"packages", source_packages}, {"parallel", eo.parallel}, {"jobs", eo.jobs}});
   BuildExecutor executor(make_backend, *cache.chain, eo);
-  result.report = executor.run(plan, [&](const BuildEvent& be) {
+  // A GPU build whose Slurm step fails most often lacks a feature's -dev files (configure refuses
+  // --with-nvml / --with-rsmi / --with-oneapi): name the features next to the package and log.
+  auto run_executor = [&](const BuildEventSink& sink) {
+    try {
+      return executor.run(plan, sink);
+    } catch (BuildError& e) {
+      const auto features = request.feature_names();
+      if (!features.empty() && e.context_value("package") == "slurm") {
+        std::string list;
+        for (const auto& f : features) list += (list.empty() ? "" : ",") + f;
+        e.with("features", list);
+        std::string why = e.remediation();
+        why += std::string(why.empty() ? "" : "; ") +
+               "if configure cannot find a GPU library, the image lacks that feature's -dev "
+               "package: check the release's gpu_packages (docs/gpu.md)";
+        e.hint(why);
+      }
+      throw;
+    }
+  };
+  result.report = run_executor([&](const BuildEvent& be) {
     if (!events) return;
     PipelineEvent e;
     e.stage = "build";
