@@ -92,11 +92,13 @@ std::vector<CompiledPath> scan_compiled_paths(const fs::path& view, const std::s
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
     for (std::size_t i; (i = next.fetch_add(1)) < files.size();) {
-      if (scope != ScanScope::kAll && is_elf_file(files[i]) != (scope == ScanScope::kElfFiles)) {
-        continue;
-      }
+      // Text files: the few non-ELF files are searched. ELF files: every file is searched and
+      // only a file with hits is checked for being ELF (one open per file, not two).
+      if (scope == ScanScope::kTextFiles && is_elf_file(files[i])) continue;
       auto found = find_embedded_strings(files[i], build_prefix);
-      if (found) hits[i] = std::move(*found);
+      if (!found || found->empty()) continue;
+      if (scope == ScanScope::kElfFiles && !is_elf_file(files[i])) continue;
+      hits[i] = std::move(*found);
     }
   };
   const unsigned cpus = std::max(1U, std::thread::hardware_concurrency());

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -199,7 +198,8 @@ std::vector<EmbeddedString> find_embedded_strings_in(std::string_view bytes,
 
 Expected<std::vector<EmbeddedString>> find_embedded_strings(const fs::path& path,
                                                             std::string_view needle) {
-  // mmap: a view's files are scanned whole, without copying them.
+  // Read whole into a buffer kept per thread: cheaper than mmap for a view's many small files
+  // (no page faults on a fresh mapping, no munmap TLB shootdown across the scanning threads).
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
     return Failure::error(path.string() + ": cannot open: " + std::strerror(errno));
@@ -209,15 +209,18 @@ Expected<std::vector<EmbeddedString>> find_embedded_strings(const fs::path& path
     return Failure::error(path.string() + ": cannot stat: " + std::strerror(errno));
   }
   if (st.st_size == 0) return std::vector<EmbeddedString>{};
-  const auto size = static_cast<size_t>(st.st_size);
-  void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
-  if (map == MAP_FAILED) {
-    return Failure::error(path.string() + ": cannot map: " + std::strerror(errno));
+  thread_local std::string buffer;
+  const auto want = static_cast<size_t>(st.st_size);
+  if (buffer.size() < want) buffer.resize(want);
+  size_t size = 0;
+  while (size < want) {
+    const ssize_t n = ::read(fd.get(), buffer.data() + size, want - size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Failure::error(path.string() + ": cannot read: " + std::strerror(errno));
+    if (n == 0) break;  // shrank while reading: scan what is there
+    size += static_cast<size_t>(n);
   }
-  auto result =
-      find_embedded_strings_in(std::string_view(static_cast<const char*>(map), size), needle);
-  ::munmap(map, size);
-  return result;
+  return find_embedded_strings_in(std::string_view(buffer.data(), size), needle);
 }
 
 }  // namespace sf
