@@ -14,6 +14,7 @@
 #include <system_error>
 #include <unordered_map>
 
+#include "slurm_factory/core/file_io.hpp"
 #include "slurm_factory/core/threaded_file_reader.hpp"
 
 namespace fs = std::filesystem;
@@ -30,16 +31,6 @@ struct DiskDeleter {
 struct MdDeleter {
   void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
 };
-
-std::string hex(const unsigned char* d, unsigned int n) {
-  static const char* k = "0123456789abcdef";
-  std::string s;
-  for (unsigned int i = 0; i < n; ++i) {
-    s += k[d[i] >> 4];
-    s += k[d[i] & 15];
-  }
-  return s;
-}
 
 std::vector<std::string> split(const std::string& p) {
   std::vector<std::string> out;
@@ -202,7 +193,7 @@ Expected<std::vector<ArchiveEntryInfo>> read_archive_index(const fs::path& archi
       unsigned char d[EVP_MAX_MD_SIZE];
       unsigned int dn = 0;
       EVP_DigestFinal_ex(md.get(), d, &dn);
-      info.sha256 = hex(d, dn);
+      info.sha256 = to_hex(d, dn);
     }
     if (!info.path.empty()) out.push_back(std::move(info));
   }
@@ -481,7 +472,7 @@ Expected<ExtractResult> extract_archive(const fs::path& archive_path, const fs::
       unsigned char d[EVP_MAX_MD_SIZE];
       unsigned int dn = 0;
       EVP_DigestFinal_ex(md.get(), d, &dn);
-      info.sha256 = hex(d, dn);
+      info.sha256 = to_hex(d, dn);
       result.bytes += info.size;
     } else if (info.type == "file") {
       info.sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";

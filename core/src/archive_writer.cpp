@@ -14,6 +14,7 @@
 #include <system_error>
 #include <thread>
 
+#include "slurm_factory/core/file_io.hpp"
 #include "slurm_factory/log.hpp"
 
 namespace fs = std::filesystem;
@@ -38,16 +39,6 @@ struct Fd {
 };
 
 std::string errno_text() { return std::error_code(errno, std::generic_category()).message(); }
-
-std::string hex(const unsigned char* d, unsigned int n) {
-  static const char* k = "0123456789abcdef";
-  std::string s;
-  for (unsigned int i = 0; i < n; ++i) {
-    s += k[d[i] >> 4];
-    s += k[d[i] & 15];
-  }
-  return s;
-}
 
 Failure fail(const fs::path& archive_path, const std::string& what) {
   return Failure::error("cannot write archive " + archive_path.string() + ": " + what);
@@ -208,7 +199,7 @@ Expected<std::vector<ArchiveEntryInfo>> write_archive(const fs::path& root,
         unsigned char d[EVP_MAX_MD_SIZE];
         unsigned int dn = 0;
         EVP_DigestFinal_ex(md.get(), d, &dn);
-        info.sha256 = hex(d, dn);
+        info.sha256 = to_hex(d, dn);
       }
     }
     out.push_back(std::move(info));

@@ -10,6 +10,7 @@
 #include <memory>
 #include <sstream>
 
+#include "slurm_factory/core/file_io.hpp"
 #include "slurm_factory/core/gpg_signer.hpp"
 #include "slurm_factory/errors.hpp"
 
@@ -25,21 +26,9 @@ bool is_hex64(const std::string& s) {
 }
 
 void write_atomically(const fs::path& dest, const std::string& content) {
-  const fs::path tmp = dest.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << content;
-    out.close();
-    if (!out) {
-      throw PackagingError("cannot write", {{"file", tmp.string()}},
-                           "check that the output folder is writable and has room");
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, dest, ec);
-  if (ec) {
-    throw PackagingError("cannot rename into place: " + ec.message(), {{"file", dest.string()}},
-                         "check that the output folder is writable");
+  if (auto problem = write_file_atomically(dest, content); !problem.empty()) {
+    throw PackagingError(problem, {{"file", dest.string()}},
+                         "check that the output folder is writable and has room");
   }
 }
 

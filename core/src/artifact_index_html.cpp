@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "slurm_factory/core/file_io.hpp"
 #include "slurm_factory/core/human_size.hpp"
 #include "slurm_factory/errors.hpp"
 
@@ -13,19 +14,10 @@ namespace fs = std::filesystem;
 namespace {
 
 void write_atomically(const fs::path& dest, const std::string& text) {
-  const fs::path tmp = dest.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.close();
-    std::error_code ec;
-    if (out) fs::rename(tmp, dest, ec);
-    if (out && !ec) return;
+  if (auto problem = write_file_atomically(dest, text); !problem.empty()) {
+    throw PackagingError("cannot write the artifact index: " + problem, {{"file", dest.string()}},
+                         "check that the folder given to --html is writable and has room");
   }
-  std::error_code ignored;
-  fs::remove(tmp, ignored);
-  throw PackagingError("cannot write the artifact index", {{"file", dest.string()}},
-                       "check that the folder given to --html is writable and has room");
 }
 
 std::string read_template_file(const fs::path& file) {

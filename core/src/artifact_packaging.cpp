@@ -10,6 +10,7 @@
 #include <future>
 
 #include "slurm_factory/core/artifact_checksums.hpp"
+#include "slurm_factory/core/file_io.hpp"
 #include "slurm_factory/core/gpg_signer.hpp"
 #include "slurm_factory/core/template_renderer.hpp"
 #include "slurm_factory/errors.hpp"
@@ -41,14 +42,8 @@ std::string utc_now() {
 }
 
 void write_text(const fs::path& dest, const std::string& text) {
-  const fs::path tmp = dest.string() + ".tmp";
-  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  std::error_code ec;
-  if (out) fs::rename(tmp, dest, ec);
-  if (!out || ec) {
-    throw PackagingError("cannot write", {{"file", dest.string()}},
+  if (auto problem = write_file_atomically(dest, text); !problem.empty()) {
+    throw PackagingError(problem, {{"file", dest.string()}},
                          "check that the folder is writable and has room");
   }
 }

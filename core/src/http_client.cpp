@@ -14,6 +14,7 @@
 #include <system_error>
 #include <thread>
 
+#include "slurm_factory/core/file_io.hpp"
 #include "slurm_factory/log.hpp"
 
 namespace sf::http {
@@ -602,16 +603,6 @@ std::string uri_encode(const std::string& text, bool keep_slash) {
 }
 
 namespace {
-std::string to_hex(const unsigned char* d, unsigned int n) {
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  out.reserve(n * 2);
-  for (unsigned int i = 0; i < n; ++i) {
-    out += kHex[d[i] >> 4];
-    out += kHex[d[i] & 15];
-  }
-  return out;
-}
 struct MdCtxDeleter {
   void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
 };

@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include "slurm_factory/core/file_io.hpp"
+
 namespace sf {
 namespace {
 
@@ -24,17 +26,6 @@ struct Chunk {
   std::size_t size = 0;
   enum class Kind { kData, kEnd, kError } kind = Kind::kData;
 };
-
-std::string hex(const unsigned char* d, unsigned int n) {
-  static const char* digits = "0123456789abcdef";
-  std::string s;
-  s.reserve(n * 2);
-  for (unsigned int i = 0; i < n; ++i) {
-    s += digits[d[i] >> 4];
-    s += digits[d[i] & 15];
-  }
-  return s;
-}
 
 }  // namespace
 
@@ -143,7 +134,7 @@ struct ThreadedFileReader::Impl {
       unsigned char d[EVP_MAX_MD_SIZE];
       unsigned int dn = 0;
       EVP_DigestFinal_ex(md, d, &dn);
-      digest = hex(d, dn);
+      digest = to_hex(d, dn);
     }
   }
 };
