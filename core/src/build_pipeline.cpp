@@ -200,6 +200,21 @@ PlannedBuild plan_build(App& app, const BuildRequest& request) {
   return plan_with(resolve(app, request), request);
 }
 
+nlohmann::json to_json(const PipelineEvent& e) {
+  nlohmann::json j{{"event", e.stage},
+                   {"kind", e.kind},
+                   {"message", e.message},
+                   {"elapsed_ms", e.elapsed.count()}};
+  if (!e.data.empty()) j["data"] = e.data;
+  if (e.package) {
+    j["package"] = {{"name", e.package->package},  {"version", e.package->version},
+                    {"hash12", e.package->hash12}, {"index", e.package->index},
+                    {"total", e.package->total},   {"elapsed_ms", e.package->elapsed.count()}};
+    if (!e.package->detail.empty()) j["package"]["detail"] = e.package->detail;
+  }
+  return j;
+}
+
 PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
                                   const PipelineEventSink& events, std::ostream* live) {
   const auto started = Clock::now();

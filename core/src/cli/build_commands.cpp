@@ -207,17 +207,7 @@ int run_build_slurm(Invocation& inv) {
   const bool terminal = progress && ::isatty(STDERR_FILENO) == 1;
   auto sink = [&](const PipelineEvent& e) {
     if (inv.global.json) {
-      nlohmann::json j{{"event", e.stage},
-                       {"kind", e.kind},
-                       {"message", e.message},
-                       {"elapsed_ms", e.elapsed.count()}};
-      if (!e.data.empty()) j["data"] = e.data;
-      if (e.package) {
-        j["package"] = {{"name", e.package->package},  {"version", e.package->version},
-                        {"hash12", e.package->hash12}, {"index", e.package->index},
-                        {"total", e.package->total},   {"elapsed_ms", e.package->elapsed.count()}};
-        if (!e.package->detail.empty()) j["package"]["detail"] = e.package->detail;
-      }
+      const nlohmann::json j = to_json(e);
       inv.out << j.dump() << "\n" << std::flush;
       return;
     }

@@ -46,18 +46,8 @@ std::string configured(const std::vector<PipelineDefinition>& pipelines) {
 }
 
 nlohmann::json event_json(const std::string& cell, const PipelineEvent& e) {
-  nlohmann::json j{{"event", e.stage},
-                   {"kind", e.kind},
-                   {"cell", cell},
-                   {"message", e.message},
-                   {"elapsed_ms", e.elapsed.count()}};
-  if (!e.data.empty()) j["data"] = e.data;
-  if (e.package) {
-    j["package"] = {{"name", e.package->package},  {"version", e.package->version},
-                    {"hash12", e.package->hash12}, {"index", e.package->index},
-                    {"total", e.package->total},   {"elapsed_ms", e.package->elapsed.count()}};
-    if (!e.package->detail.empty()) j["package"]["detail"] = e.package->detail;
-  }
+  nlohmann::json j = to_json(e);
+  j["cell"] = cell;
   return j;
 }
 

@@ -35,6 +35,9 @@ struct PipelineEvent {
   nlohmann::json data = nlohmann::json::object();
 };
 using PipelineEventSink = std::function<void(const PipelineEvent&)>;
+// One event as the JSON object --json prints: event (the stage), kind, message, elapsed_ms, data,
+// and package {name, version, hash12, index, total, elapsed_ms, detail} for a package step.
+nlohmann::json to_json(const PipelineEvent& e);
 
 struct PlannedBuild {
   Plan plan;
