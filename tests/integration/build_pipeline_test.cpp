@@ -18,8 +18,7 @@
 #include <sstream>
 #include <thread>
 
-#include "../support/gpg_home.hpp"
-#include "../support/temp_dir.hpp"
+#include "../support/pipeline_fixture.hpp"
 #include "slurm_factory/core/cli/cli.hpp"
 #include "slurm_factory/core/elf_reader.hpp"
 #include "slurm_factory/core/gpg_signer.hpp"
@@ -32,60 +31,19 @@ using ::testing::HasSubstr;
 namespace sf {
 namespace {
 
-void write(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << text;
-}
+using test::capture;
+using test::events;
+using test::find_event;
+using test::sh;
+void write(const fs::path& p, const std::string& text) { test::write_file(p, text); }
+std::string read(const fs::path& p) { return test::read_file(p); }
 
-std::string read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-int sh(const std::string& cmd) {
-  const int rc = std::system(cmd.c_str());
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-std::string capture(const std::string& cmd) {
-  std::string out;
-  if (FILE* p = ::popen(cmd.c_str(), "r")) {
-    char buf[4096];
-    std::size_t n = 0;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    ::pclose(p);
-  }
-  return out;
-}
-
-// JSON lines of a --json run.
-std::vector<nlohmann::json> events(const std::string& out) {
-  std::vector<nlohmann::json> v;
-  std::istringstream in(out);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.front() == '{') v.push_back(nlohmann::json::parse(line));
-  }
-  return v;
-}
-
-const nlohmann::json* find_event(const std::vector<nlohmann::json>& v, const std::string& event,
-                                 const std::string& kind) {
-  for (const auto& e : v) {
-    if (e.value("event", "") == event && e.value("kind", "") == kind) return &e;
-  }
-  return nullptr;
-}
-
-class BuildPipelineTest : public ::testing::Test {
+class BuildPipelineTest : public test::PipelineFixture {
  protected:
+  BuildPipelineTest() : PipelineFixture("sf-pipeline", "Pipeline Test <pipeline@test.invalid>") {}
   void SetUp() override {
-    if (sh("docker info >/dev/null 2>&1") != 0) GTEST_SKIP() << "docker does not answer";
-    ::setenv("XDG_CONFIG_HOME", (dir_ / "xdg").c_str(), 1);
-    ::unsetenv("SLURM_FACTORY_PLUGIN_PATH");
-    ::unsetenv("SLURM_FACTORY_CACHE_DIR");
+    PipelineFixture::SetUp();
+    if (IsSkipped()) return;
 
     // The stand-in Slurm source.
     const fs::path src = dir_ / "src" / "slurm-fake-24.11.5";
@@ -108,69 +66,17 @@ class BuildPipelineTest : public ::testing::Test {
           "\tinstall -m 755 sinfo $(DESTDIR)$(PREFIX)/bin/sinfo\n"
           "\tinstall -m 755 auth_fake.so $(DESTDIR)$(PREFIX)/lib/slurm/auth_fake.so\n"
           "\tinstall -m 644 plugin.c $(DESTDIR)$(PREFIX)/include/slurm_fake.h\n");
-    const fs::path tarball = dir_ / "slurm-fake-24.11.5.tar.gz";
-    ASSERT_EQ(sh("tar -C '" + (dir_ / "src").string() + "' -czf '" + tarball.string() +
-                 "' slurm-fake-24.11.5"),
-              0);
-    auto sha = http::sha256_file_hex(tarball);
-    ASSERT_TRUE(sha) << sha.error().message;
     // Pre-verified in the source cache: the pipeline's fetch finds it and downloads nothing.
-    const fs::path cached = cache_ / "sourcecache" / *sha / tarball.filename();
-    fs::create_directories(cached.parent_path());
-    fs::copy_file(tarball, cached);
+    const std::string sha = pack("slurm-fake-24.11.5");
+    ASSERT_FALSE(sha.empty());
     write(recipes_ / "slurm.yaml",
-          "name: slurm\n"
-          "description: a stand-in for Slurm (a program linking json-c, a plugin)\n"
-          "homepage: https://example.invalid\n"
-          "license: MIT\n"
-          "build_system: make\n"
-          "from: source\n"
-          "versions:\n"
-          "  - version: \"24.11.5\"\n"
-          "    sha256: " +
-              *sha +
-              "\n"
-              "    file: slurm-fake-24.11.5.tar.gz\n"
-              "    strip_dir: slurm-fake-24.11.5\n"
-              "    mirrors:\n"
-              "      - http://127.0.0.1:9/slurm-fake-24.11.5.tar.gz\n"
-              "system_dependencies:\n  - json-c\n"
-              "build:\n  - PREFIX=${prefix}\n"
-              "install:\n  - install\n  - PREFIX=${prefix}\n");
-    ::setenv("SLURM_FACTORY_RECIPE_DIR", recipes_.c_str(), 1);
-
-    fpr_ = GpgSigner::generate_key(gpg_.path(), "Pipeline Test <pipeline@test.invalid>");
-    write(config_, "cache_dir: " + cache_.string() +
-                       "\n"
-                       "plugins:\n  search_paths: [" SF_TEST_PLUGIN_DIR
-                       "]\n  load: [toolchain-debian, backend-docker, cache-local]\n"
-                       "signing:\n  key_id: \"" +
-                       fpr_ + "\"\n  keyring: \"" + gpg_.path() + "\"\n");
-  }
-  void TearDown() override {
-    ::unsetenv("SLURM_FACTORY_RECIPE_DIR");
-    ::unsetenv("XDG_CONFIG_HOME");
+          test::make_recipe("slurm", "a stand-in for Slurm (a program linking json-c, a plugin)",
+                            test::version_entry("24.11.5", sha, "slurm-fake-24.11.5"),
+                            "system_dependencies:\n  - json-c\n"));
+    write_config("toolchain-debian, backend-docker, cache-local");
   }
 
-  int run(std::vector<std::string> args) {
-    out_.str("");
-    err_.str("");
-    std::vector<std::string> full{"--json",      "--config",        config_.string(),
-                                  "build-slurm", "--slurm-version", "24.11.5",
-                                  "--toolchain", "trixie",          "--backend",
-                                  "docker",      "--output",        output_.string()};
-    full.insert(full.end(), args.begin(), args.end());
-    return cli::run(full, out_, err_);
-  }
-
-  test::TempDir dir_{"sf-pipeline"};
-  test::GpgHome gpg_;
-  fs::path cache_ = dir_ / "cache";
-  fs::path recipes_ = dir_ / "recipes";
-  fs::path config_ = dir_ / "config.yaml";
-  fs::path output_ = dir_ / "out";
-  std::string fpr_;
-  std::ostringstream out_, err_;
+  int run(std::vector<std::string> args) { return build_slurm(std::move(args)); }
 };
 
 TEST_F(BuildPipelineTest, BuildsSignedVerifiedArtifactThenReturnsAtOnce) {

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "../support/cache_fixture.hpp"
+#include "../support/layers_config.hpp"
 #include "../support/s3rver.hpp"
 #include "slurm_factory/core/cli/cli.hpp"
 #include "slurm_factory/errors.hpp"
@@ -31,16 +32,8 @@ TEST(CacheCommandsS3, PushAllWipePullAllVerify) {
   GpgSigner signer(GpgSignerOptions{gpg.path(), fpr, {}, {}, {}, {}});
   const fs::path local = dir / "local";
   const fs::path config = dir / "config.yaml";
-  std::ofstream(config) << "plugins:\n  search_paths: [" << SF_TEST_PLUGIN_DIR
-                        << "]\n  load: [cache-local, cache-s3]\n"
-                        << "cache:\n  layers:\n"
-                        << "    - {name: local, type: local, url: 'file://" << local.string()
-                        << "'}\n"
-                        << "    - name: site-s3\n      type: s3\n      url: s3://"
-                        << server.bucket() << "/builds\n"
-                        << "      settings: {endpoint: '" << server.endpoint()
-                        << "', region: us-east-1, path_style: true, multipart_threshold: 1048576, "
-                           "part_size: 5242880}\n"
+  std::ofstream(config) << test::local_and_s3_layers(
+                               local, server, ", multipart_threshold: 1048576, part_size: 5242880")
                         << "signing:\n  keyring: '" << gpg.path() << "'\n  trusted_fingerprints: ["
                         << fpr << "]\n  require_signed: true\n";
 

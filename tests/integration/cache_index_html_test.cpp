@@ -16,6 +16,8 @@
 #include <sstream>
 
 #include "../support/cache_fixture.hpp"
+#include "../support/cli_runner.hpp"
+#include "../support/layers_config.hpp"
 #include "../support/s3rver.hpp"
 #include "slurm_factory/core/artifact_checksums.hpp"
 #include "slurm_factory/core/artifact_packaging.hpp"
@@ -161,13 +163,7 @@ class CacheIndexHtml : public ::testing::Test {
     ASSERT_TRUE(layer.put(key.manifest(), files.manifest));
   }
 
-  int run(std::vector<std::string> args) {
-    out_.str("");
-    err_.str("");
-    std::vector<std::string> full{"--config", config_.string()};
-    full.insert(full.end(), args.begin(), args.end());
-    return cli::run(full, out_, err_);
-  }
+  int run(const std::vector<std::string>& args) { return test::run_cli(config_, args, out_, err_); }
 
   // Loads the page in Chromium and checks one row per artifact; `reach(href)` returns the bytes
   // the link leads to (or nullopt when it leads nowhere).
@@ -243,16 +239,8 @@ TEST_F(CacheIndexHtml, LocalLayerAndS3BucketPagesRenderInChromium) {
   const fs::path local = dir_ / "local";
   const std::string public_url = server.endpoint() + "/" + server.bucket() + "/builds";
   config_ = dir_ / "config.yaml";
-  std::ofstream(config_) << "plugins:\n  search_paths: [" << SF_TEST_PLUGIN_DIR
-                         << "]\n  load: [cache-local, cache-s3]\n"
-                         << "cache:\n  layers:\n"
-                         << "    - {name: local, type: local, url: 'file://" << local.string()
-                         << "'}\n"
-                         << "    - name: site-s3\n      type: s3\n      url: s3://"
-                         << server.bucket() << "/builds\n"
-                         << "      settings: {endpoint: '" << server.endpoint()
-                         << "', region: us-east-1, path_style: true, public_url: '" << public_url
-                         << "'}\n"
+  std::ofstream(config_) << test::local_and_s3_layers(local, server,
+                                                      ", public_url: '" + public_url + "'")
                          << "signing:\n  keyring: '" << home_->path() << "'\n";
   auto local_layer = test::make_layer("local", "local", "file://" + local.string());
   upload_to(*local_layer);

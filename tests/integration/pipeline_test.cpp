@@ -17,8 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "../support/gpg_home.hpp"
-#include "../support/temp_dir.hpp"
+#include "../support/pipeline_fixture.hpp"
 #include "slurm_factory/core/cli/cli.hpp"
 #include "slurm_factory/core/gpg_signer.hpp"
 #include "slurm_factory/errors.hpp"
@@ -30,40 +29,18 @@ using ::testing::HasSubstr;
 namespace sf {
 namespace {
 
-void write(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << text;
-}
+using test::events;
+using test::sh;
+using test::version_entry;
+void write(const fs::path& p, const std::string& text) { test::write_file(p, text); }
+std::string read(const fs::path& p) { return test::read_file(p); }
 
-std::string read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-int sh(const std::string& cmd) {
-  const int rc = std::system(cmd.c_str());
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-std::vector<nlohmann::json> events(const std::string& out) {
-  std::vector<nlohmann::json> v;
-  std::istringstream in(out);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.front() == '{') v.push_back(nlohmann::json::parse(line));
-  }
-  return v;
-}
-
-class PipelineRunTest : public ::testing::Test {
+class PipelineRunTest : public test::PipelineFixture {
  protected:
+  PipelineRunTest() : PipelineFixture("sf-run", "Pipeline Run Test <run@test.invalid>") {}
   void SetUp() override {
-    if (sh("docker info >/dev/null 2>&1") != 0) GTEST_SKIP() << "docker does not answer";
-    ::setenv("XDG_CONFIG_HOME", (dir_ / "xdg").c_str(), 1);
-    ::unsetenv("SLURM_FACTORY_PLUGIN_PATH");
-    ::unsetenv("SLURM_FACTORY_CACHE_DIR");
+    PipelineFixture::SetUp();
+    if (IsSkipped()) return;
 
     // Two shared libraries, each its own recipe.
     for (const std::string lib : {"fakea", "fakeb"}) {
@@ -83,13 +60,8 @@ class PipelineRunTest : public ::testing::Test {
                 lib + ".so $(DESTDIR)$(PREFIX)/lib/\n\tinstall -m 644 " + lib +
                 ".h $(DESTDIR)$(PREFIX)/include/\n");
       const std::string sha = pack(dirname);
-      write(recipes_ / (lib + ".yaml"), "name: " + lib +
-                                            "\ndescription: a shared stand-in dependency\n"
-                                            "homepage: https://example.invalid\nlicense: MIT\n"
-                                            "build_system: make\nfrom: source\nversions:\n" +
-                                            version_entry("1.0", sha, dirname) +
-                                            "build:\n  - PREFIX=${prefix}\n"
-                                            "install:\n  - install\n  - PREFIX=${prefix}\n");
+      write(recipes_ / (lib + ".yaml"), test::make_recipe(lib, "a shared stand-in dependency",
+                                                          version_entry("1.0", sha, dirname)));
     }
     // "slurm" in three versions: 23.11.1 does not compile.
     std::string versions;
@@ -111,65 +83,23 @@ class PipelineRunTest : public ::testing::Test {
             "\tinstall -m 755 sinfo $(DESTDIR)$(PREFIX)/bin/sinfo\n");
       versions += version_entry(v, pack(dirname), dirname);
     }
-    write(recipes_ / "slurm.yaml",
-          "name: slurm\ndescription: a stand-in for Slurm\nhomepage: https://example.invalid\n"
-          "license: MIT\nbuild_system: make\nfrom: source\nversions:\n" +
-              versions +
-              "dependencies:\n  - fakea\n  - fakeb\n"
-              "build:\n  - PREFIX=${prefix}\n"
-              "install:\n  - install\n  - PREFIX=${prefix}\n");
-    ::setenv("SLURM_FACTORY_RECIPE_DIR", recipes_.c_str(), 1);
-
-    fpr_ = GpgSigner::generate_key(gpg_.path(), "Pipeline Run Test <run@test.invalid>");
-    write(config_, "cache_dir: " + cache_.string() +
-                       "\n"
-                       "plugins:\n  search_paths: [" SF_TEST_PLUGIN_DIR
-                       "]\n  load: [toolchain-debian, backend-docker, cache-local]\n"
-                       "signing:\n  key_id: \"" +
-                       fpr_ + "\"\n  keyring: \"" + gpg_.path() +
-                       "\"\n"
-                       "pipelines:\n"
-                       "  shared:\n"
-                       "    matrix: {slurm_versions: [24.11.5, 22.05.8], toolchains: [trixie]}\n"
-                       "    backend: docker\n"
-                       "    parallel: 2\n"
-                       "  broken:\n"
-                       "    matrix: {slurm_versions: [23.11.1, 24.11.5], toolchains: [trixie]}\n"
-                       "    backend: docker\n");
-  }
-  void TearDown() override {
-    ::unsetenv("SLURM_FACTORY_RECIPE_DIR");
-    ::unsetenv("XDG_CONFIG_HOME");
-  }
-
-  // Packs src/<dirname> and places it, verified, in the source cache; returns its sha256.
-  std::string pack(const std::string& dirname) {
-    const fs::path tarball = dir_ / (dirname + ".tar.gz");
-    EXPECT_EQ(
-        sh("tar -C '" + (dir_ / "src").string() + "' -czf '" + tarball.string() + "' " + dirname),
-        0);
-    auto sha = http::sha256_file_hex(tarball);
-    EXPECT_TRUE(sha);
-    const fs::path cached = cache_ / "sourcecache" / *sha / tarball.filename();
-    fs::create_directories(cached.parent_path());
-    fs::copy_file(tarball, cached, fs::copy_options::overwrite_existing);
-    return *sha;
-  }
-  static std::string version_entry(const std::string& v, const std::string& sha,
-                                   const std::string& dirname) {
-    return "  - version: \"" + v + "\"\n    sha256: " + sha + "\n    file: " + dirname +
-           ".tar.gz\n    strip_dir: " + dirname + "\n    mirrors:\n      - http://127.0.0.1:9/" +
-           dirname + ".tar.gz\n";
+    write(recipes_ / "slurm.yaml", test::make_recipe("slurm", "a stand-in for Slurm", versions,
+                                                     "dependencies:\n  - fakea\n  - fakeb\n"));
+    write_config("toolchain-debian, backend-docker, cache-local",
+                 "pipelines:\n"
+                 "  shared:\n"
+                 "    matrix: {slurm_versions: [24.11.5, 22.05.8], toolchains: [trixie]}\n"
+                 "    backend: docker\n"
+                 "    parallel: 2\n"
+                 "  broken:\n"
+                 "    matrix: {slurm_versions: [23.11.1, 24.11.5], toolchains: [trixie]}\n"
+                 "    backend: docker\n");
   }
 
   int run(std::vector<std::string> args) {
-    out_.str("");
-    err_.str("");
-    std::vector<std::string> full{"--json", "--config", config_.string(), "run"};
-    full.insert(full.end(), args.begin(), args.end());
-    return cli::run(full, out_, err_);
+    args.insert(args.begin(), {"--json", "run"});
+    return cli(std::move(args));
   }
-
   // "built" events per package name.
   static std::map<std::string, int> built(const std::vector<nlohmann::json>& ev) {
     std::map<std::string, int> n;
@@ -180,15 +110,6 @@ class PipelineRunTest : public ::testing::Test {
     }
     return n;
   }
-
-  test::TempDir dir_{"sf-run"};
-  test::GpgHome gpg_;
-  fs::path cache_ = dir_ / "cache";
-  fs::path recipes_ = dir_ / "recipes";
-  fs::path config_ = dir_ / "config.yaml";
-  fs::path output_ = dir_ / "out";
-  std::string fpr_;
-  std::ostringstream out_, err_;
 };
 
 TEST_F(PipelineRunTest, SharedDependenciesAreBuiltOnceAcrossConcurrentCells) {

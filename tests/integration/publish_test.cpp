@@ -18,9 +18,8 @@
 #include <sstream>
 
 #include "../support/cache_fixture.hpp"
-#include "../support/gpg_home.hpp"
+#include "../support/pipeline_fixture.hpp"
 #include "../support/s3rver.hpp"
-#include "../support/temp_dir.hpp"
 #include "../support/test_http_server.hpp"
 #include "slurm_factory/core/cli/cli.hpp"
 #include "slurm_factory/core/gpg_signer.hpp"
@@ -34,40 +33,11 @@ using ::testing::Not;
 namespace sf {
 namespace {
 
-void write(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << text;
-}
-
-std::string read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-int sh(const std::string& cmd) {
-  const int rc = std::system(cmd.c_str());
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-std::vector<nlohmann::json> events(const std::string& out) {
-  std::vector<nlohmann::json> v;
-  std::istringstream in(out);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.front() == '{') v.push_back(nlohmann::json::parse(line));
-  }
-  return v;
-}
-
-const nlohmann::json* find_event(const std::vector<nlohmann::json>& v, const std::string& event,
-                                 const std::string& kind) {
-  for (const auto& e : v) {
-    if (e.value("event", "") == event && e.value("kind", "") == kind) return &e;
-  }
-  return nullptr;
-}
+using test::events;
+using test::find_event;
+using test::sh;
+void write(const fs::path& p, const std::string& text) { test::write_file(p, text); }
+std::string read(const fs::path& p) { return test::read_file(p); }
 
 // The publication of layer `name` in a result event.
 nlohmann::json published(const std::vector<nlohmann::json>& v, const std::string& name) {
@@ -78,8 +48,9 @@ nlohmann::json published(const std::vector<nlohmann::json>& v, const std::string
   return nullptr;
 }
 
-class PublishTest : public ::testing::Test {
+class PublishTest : public test::PipelineFixture {
  protected:
+  PublishTest() : PipelineFixture("sf-publish", "Publish Test <publish@test.invalid>") {}
   static void SetUpTestSuite() { server = new test::S3rver("sf-publish"); }
   static void TearDownTestSuite() {
     delete server;
@@ -87,10 +58,8 @@ class PublishTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    if (sh("docker info >/dev/null 2>&1") != 0) GTEST_SKIP() << "docker does not answer";
-    ::setenv("XDG_CONFIG_HOME", (dir_ / "xdg").c_str(), 1);
-    ::unsetenv("SLURM_FACTORY_PLUGIN_PATH");
-    ::unsetenv("SLURM_FACTORY_CACHE_DIR");
+    PipelineFixture::SetUp();
+    if (IsSkipped()) return;
     const fs::path src = dir_ / "src" / "slurm-fake-24.11.5";
     write(src / "sinfo.c",
           "#include <stdio.h>\nint main(void) { printf(\"fake sinfo\\n\"); return 0; }\n");
@@ -104,55 +73,21 @@ class PublishTest : public ::testing::Test {
           "\tinstall -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/slurm\n"
           "\tinstall -m 755 sinfo $(DESTDIR)$(PREFIX)/bin/sinfo\n"
           "\tinstall -m 755 auth_fake.so $(DESTDIR)$(PREFIX)/lib/slurm/auth_fake.so\n");
-    const fs::path tarball = dir_ / "slurm-fake-24.11.5.tar.gz";
-    ASSERT_EQ(sh("tar -C '" + (dir_ / "src").string() + "' -czf '" + tarball.string() +
-                 "' slurm-fake-24.11.5"),
-              0);
-    auto sha = http::sha256_file_hex(tarball);
-    ASSERT_TRUE(sha) << sha.error().message;
-    const fs::path cached = cache_ / "sourcecache" / *sha / tarball.filename();
-    fs::create_directories(cached.parent_path());
-    fs::copy_file(tarball, cached);
+    const std::string sha = pack("slurm-fake-24.11.5");
+    ASSERT_FALSE(sha.empty());
     write(recipes_ / "slurm.yaml",
-          "name: slurm\n"
-          "description: a stand-in for Slurm\n"
-          "homepage: https://example.invalid\n"
-          "license: MIT\n"
-          "build_system: make\n"
-          "from: source\n"
-          "versions:\n"
-          "  - version: \"24.11.5\"\n"
-          "    sha256: " +
-              *sha +
-              "\n"
-              "    file: slurm-fake-24.11.5.tar.gz\n"
-              "    strip_dir: slurm-fake-24.11.5\n"
-              "    mirrors:\n"
-              "      - http://127.0.0.1:9/slurm-fake-24.11.5.tar.gz\n"
-              "build:\n  - PREFIX=${prefix}\n"
-              "install:\n  - install\n  - PREFIX=${prefix}\n");
-    ::setenv("SLURM_FACTORY_RECIPE_DIR", recipes_.c_str(), 1);
-    fpr_ = GpgSigner::generate_key(gpg_.path(), "Publish Test <publish@test.invalid>");
+          test::make_recipe("slurm", "a stand-in for Slurm",
+                            test::version_entry("24.11.5", sha, "slurm-fake-24.11.5")));
     // Each test its own prefix in the bucket.
     prefix_ = std::string("t-") + ::testing::UnitTest::GetInstance()->current_test_info()->name();
-  }
-  void TearDown() override {
-    ::unsetenv("SLURM_FACTORY_RECIPE_DIR");
-    ::unsetenv("XDG_CONFIG_HOME");
   }
 
   // layers: YAML list items (already indented) after the local layer.
   void configure(const std::string& more_layers) {
-    write(config_, "cache_dir: " + cache_.string() +
-                       "\n"
-                       "plugins:\n  search_paths: [" SF_TEST_PLUGIN_DIR
-                       "]\n  load: [toolchain-debian, backend-docker, cache-local, cache-s3, "
-                       "cache-http]\n"
-                       "cache:\n  layers:\n"
-                       "    - {name: local, type: local, url: \"file://" +
-                       (cache_ / "cache").string() + "\", writable: true}\n" + more_layers +
-                       "signing:\n  key_id: \"" + fpr_ + "\"\n  keyring: \"" + gpg_.path() +
-                       "\"\n");
+    write_config("toolchain-debian, backend-docker, cache-local, cache-s3, cache-http",
+                 "cache:\n  layers:\n"
+                 "    - {name: local, type: local, url: \"file://" +
+                     (cache_ / "cache").string() + "\", writable: true}\n" + more_layers);
   }
   std::string s3_layer(const std::string& endpoint) const {
     return "    - name: site-s3\n      type: s3\n      url: s3://" + server->bucket() + "/" +
@@ -160,23 +95,7 @@ class PublishTest : public ::testing::Test {
            "\", region: us-east-1, retries: 0}\n";
   }
 
-  int run(std::vector<std::string> args) {
-    out_.str("");
-    err_.str("");
-    std::vector<std::string> full{"--json",      "--config",        config_.string(),
-                                  "build-slurm", "--slurm-version", "24.11.5",
-                                  "--toolchain", "trixie",          "--backend",
-                                  "docker",      "--output",        output_.string()};
-    full.insert(full.end(), args.begin(), args.end());
-    return cli::run(full, out_, err_);
-  }
-  int cli(std::vector<std::string> args) {
-    out_.str("");
-    err_.str("");
-    std::vector<std::string> full{"--config", config_.string()};
-    full.insert(full.end(), args.begin(), args.end());
-    return cli::run(full, out_, err_);
-  }
+  int run(std::vector<std::string> args) { return build_slurm(std::move(args)); }
   std::unique_ptr<CacheProvider> s3() const {
     return test::make_layer("s3", "site-s3", "s3://" + server->bucket() + "/" + prefix_, true,
                             {{"endpoint", server->endpoint()}, {"region", "us-east-1"}});
@@ -191,14 +110,7 @@ class PublishTest : public ::testing::Test {
   }
 
   static test::S3rver* server;
-  test::TempDir dir_{"sf-publish"};
-  test::GpgHome gpg_;
-  fs::path cache_ = dir_ / "cache";
-  fs::path recipes_ = dir_ / "recipes";
-  fs::path config_ = dir_ / "config.yaml";
-  fs::path output_ = dir_ / "out";
-  std::string fpr_, prefix_;
-  std::ostringstream out_, err_;
+  std::string prefix_;
 };
 test::S3rver* PublishTest::server = nullptr;
 
