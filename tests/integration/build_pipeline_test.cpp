@@ -31,13 +31,6 @@ using ::testing::HasSubstr;
 namespace sf {
 namespace {
 
-using test::capture;
-using test::events;
-using test::find_event;
-using test::sh;
-void write(const fs::path& p, const std::string& text) { test::write_file(p, text); }
-std::string read(const fs::path& p) { return test::read_file(p); }
-
 class BuildPipelineTest : public test::PipelineFixture {
  protected:
   BuildPipelineTest() : PipelineFixture("sf-pipeline", "Pipeline Test <pipeline@test.invalid>") {}
@@ -45,34 +38,19 @@ class BuildPipelineTest : public test::PipelineFixture {
     PipelineFixture::SetUp();
     if (IsSkipped()) return;
 
-    // The stand-in Slurm source.
-    const fs::path src = dir_ / "src" / "slurm-fake-24.11.5";
-    write(src / "sinfo.c",
-          "#include <json-c/json.h>\n#include <stdio.h>\n"
-          "int main(void) {\n"
-          "  json_object* o = json_object_new_object();\n"
-          "  json_object_object_add(o, \"slurm\", json_object_new_string(\"24.11.5\"));\n"
-          "  printf(\"fake sinfo %s\\n\", json_object_to_json_string(o));\n"
-          "  json_object_put(o);\n  return 0;\n}\n");
-    write(src / "plugin.c", "int init(void) { return 0; }\n");
-    write(src / "Makefile",
-          "PREFIX ?= /opt/slurm/view\n"
-          "all: sinfo auth_fake.so\n"
-          "sinfo: sinfo.c\n\t$(CC) -O2 -o $@ sinfo.c -ljson-c\n"
-          "auth_fake.so: plugin.c\n\t$(CC) -O2 -shared -fPIC -o $@ plugin.c\n"
-          "install: all\n"
-          "\tinstall -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/slurm "
-          "$(DESTDIR)$(PREFIX)/include\n"
-          "\tinstall -m 755 sinfo $(DESTDIR)$(PREFIX)/bin/sinfo\n"
-          "\tinstall -m 755 auth_fake.so $(DESTDIR)$(PREFIX)/lib/slurm/auth_fake.so\n"
-          "\tinstall -m 644 plugin.c $(DESTDIR)$(PREFIX)/include/slurm_fake.h\n");
-    // Pre-verified in the source cache: the pipeline's fetch finds it and downloads nothing.
-    const std::string sha = pack("slurm-fake-24.11.5");
-    ASSERT_FALSE(sha.empty());
-    write(recipes_ / "slurm.yaml",
-          test::make_recipe("slurm", "a stand-in for Slurm (a program linking json-c, a plugin)",
-                            test::version_entry("24.11.5", sha, "slurm-fake-24.11.5"),
-                            "system_dependencies:\n  - json-c\n"));
+    // The stand-in Slurm, its source pre-verified in the source cache: the pipeline's fetch finds
+    // it and downloads nothing.
+    ASSERT_TRUE(add_stand_in_slurm(
+        "a stand-in for Slurm (a program linking json-c, a plugin)",
+        "#include <json-c/json.h>\n#include <stdio.h>\n"
+        "int main(void) {\n"
+        "  json_object* o = json_object_new_object();\n"
+        "  json_object_object_add(o, \"slurm\", json_object_new_string(\"24.11.5\"));\n"
+        "  printf(\"fake sinfo %s\\n\", json_object_to_json_string(o));\n"
+        "  json_object_put(o);\n  return 0;\n}\n",
+        " -ljson-c", " $(DESTDIR)$(PREFIX)/include",
+        "\tinstall -m 644 plugin.c $(DESTDIR)$(PREFIX)/include/slurm_fake.h\n",
+        "system_dependencies:\n  - json-c\n"));
     write_config("toolchain-debian, backend-docker, cache-local");
   }
 
@@ -81,7 +59,7 @@ class BuildPipelineTest : public test::PipelineFixture {
 
 TEST_F(BuildPipelineTest, BuildsSignedVerifiedArtifactThenReturnsAtOnce) {
   ASSERT_EQ(run({"--verify"}), 0) << out_.str() << err_.str();
-  const auto first = events(out_.str());
+  const auto first = test::events(out_.str());
   const fs::path dir = output_ / "trixie" / "24.11.5" / "amd64";
   const fs::path artifact = dir / "slurm-24.11.5-trixie-amd64-software.tar.zst";
   const fs::path provenance = dir / "slurm-24.11.5-trixie-amd64-software.provenance.json";
@@ -92,12 +70,12 @@ TEST_F(BuildPipelineTest, BuildsSignedVerifiedArtifactThenReturnsAtOnce) {
 
   // Every stage reported, the result names the artifact, the deep check passed.
   for (const char* stage : {"plan", "fetch", "image", "build", "assemble", "package", "verify"}) {
-    EXPECT_NE(find_event(first, stage, "done"), nullptr) << stage << "\n" << out_.str();
+    EXPECT_NE(test::find_event(first, stage, "done"), nullptr) << stage << "\n" << out_.str();
   }
-  const auto* built = find_event(first, "build", "done");
+  const auto* built = test::find_event(first, "build", "done");
   ASSERT_NE(built, nullptr);
   EXPECT_EQ((*built)["data"]["built"], 1);
-  const auto* verified = find_event(first, "verify", "done");
+  const auto* verified = test::find_event(first, "verify", "done");
   ASSERT_NE(verified, nullptr);
   EXPECT_EQ((*verified)["data"]["signer"], fpr_);
   EXPECT_GE((*verified)["data"]["elf_checked"].get<int>(), 3);  // sinfo, plugin, libjson-c
@@ -122,17 +100,17 @@ TEST_F(BuildPipelineTest, BuildsSignedVerifiedArtifactThenReturnsAtOnce) {
   EXPECT_EQ(result["existed"], false);
 
   // SHA256SUMS holds both files, and gpg accepts its signature.
-  const std::string sums = read(dir / "SHA256SUMS");
+  const std::string sums = test::read_file(dir / "SHA256SUMS");
   EXPECT_THAT(sums, HasSubstr(artifact.filename().string()));
   EXPECT_THAT(sums, HasSubstr(provenance.filename().string()));
-  EXPECT_EQ(sh("GNUPGHOME='" + gpg_.path() + "' gpg --batch --quiet --verify '" +
-               (dir / "SHA256SUMS.asc").string() + "' '" + (dir / "SHA256SUMS").string() +
-               "' 2>/dev/null"),
+  EXPECT_EQ(test::sh("GNUPGHOME='" + gpg_.path() + "' gpg --batch --quiet --verify '" +
+                     (dir / "SHA256SUMS.asc").string() + "' '" + (dir / "SHA256SUMS").string() +
+                     "' 2>/dev/null"),
             0);
-  EXPECT_EQ(sh("cd '" + dir.string() + "' && sha256sum --quiet -c SHA256SUMS"), 0);
+  EXPECT_EQ(test::sh("cd '" + dir.string() + "' && sha256sum --quiet -c SHA256SUMS"), 0);
 
   // provenance.json: the plan's root hash, the package, the image, the bundled library.
-  const auto prov = nlohmann::json::parse(read(provenance));
+  const auto prov = nlohmann::json::parse(test::read_file(provenance));
   EXPECT_EQ(prov["plan"]["root_hash"], result["root_hash"]);
   ASSERT_EQ(prov["packages"].size(), 1U);
   EXPECT_THAT(prov["system_packages"].dump(), HasSubstr("libjson-c-dev"));
@@ -154,7 +132,7 @@ TEST_F(BuildPipelineTest, BuildsSignedVerifiedArtifactThenReturnsAtOnce) {
   EXPECT_EQ(prov["signing_key"], fpr_);
 
   // The tarball's layout: the view with the bundled library, no header, modulefiles, assets.
-  const std::string listing = capture("tar --zstd -tf '" + artifact.string() + "'");
+  const std::string listing = test::capture("tar --zstd -tf '" + artifact.string() + "'");
   for (const char* entry :
        {"view/bin/sinfo", "view/lib/libjson-c.so.5", "view/lib/slurm/auth_fake.so",
         "modules/slurm/24.11.5-trixie.lua", "data/slurm_assets/slurm_install.sh"}) {
@@ -166,16 +144,17 @@ TEST_F(BuildPipelineTest, BuildsSignedVerifiedArtifactThenReturnsAtOnce) {
   // loading json-c from the view.
   const fs::path unpacked = dir_ / "unpacked";
   fs::create_directories(unpacked);
-  ASSERT_EQ(sh("tar --zstd -xf '" + artifact.string() + "' -C '" + unpacked.string() + "'"), 0);
-  const std::string base = capture(
+  ASSERT_EQ(test::sh("tar --zstd -xf '" + artifact.string() + "' -C '" + unpacked.string() + "'"),
+            0);
+  const std::string base = test::capture(
       "docker images --format '{{.Repository}}:{{.Tag}}' 'slurm-factory/base-trixie' | head -n1");
   if (!base.empty()) {
     const std::string image = base.substr(0, base.find('\n'));
     const std::string ran =
-        capture("docker run --rm --network none -v '" + unpacked.string() +
-                "/view:/srv/elsewhere/view:ro' " + image +
-                " sh -c 'test ! -e /usr/lib/x86_64-linux-gnu/libjson-c.so.5 && "
-                "/srv/elsewhere/view/bin/sinfo && ldd /srv/elsewhere/view/bin/sinfo' 2>&1");
+        test::capture("docker run --rm --network none -v '" + unpacked.string() +
+                      "/view:/srv/elsewhere/view:ro' " + image +
+                      " sh -c 'test ! -e /usr/lib/x86_64-linux-gnu/libjson-c.so.5 && "
+                      "/srv/elsewhere/view/bin/sinfo && ldd /srv/elsewhere/view/bin/sinfo' 2>&1");
     EXPECT_THAT(ran, HasSubstr("fake sinfo { \"slurm\": \"24.11.5\" }"));
     EXPECT_THAT(ran, HasSubstr("libjson-c.so.5 => /srv/elsewhere/view/bin/../lib/libjson-c.so.5"));
   }
@@ -185,9 +164,9 @@ TEST_F(BuildPipelineTest, BuildsSignedVerifiedArtifactThenReturnsAtOnce) {
   ASSERT_EQ(run({}), 0) << out_.str() << err_.str();
   const auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_LE(secs, 1.0);
-  const auto second = events(out_.str());
-  EXPECT_NE(find_event(second, "artifact", "exists"), nullptr) << out_.str();
-  EXPECT_EQ(find_event(second, "build", "start"), nullptr) << out_.str();
+  const auto second = test::events(out_.str());
+  EXPECT_NE(test::find_event(second, "artifact", "exists"), nullptr) << out_.str();
+  EXPECT_EQ(test::find_event(second, "build", "start"), nullptr) << out_.str();
   EXPECT_EQ(second.back()["existed"], true);
   EXPECT_EQ(second.back()["artifact"], artifact.string());
 
@@ -198,14 +177,14 @@ TEST_F(BuildPipelineTest, BuildsSignedVerifiedArtifactThenReturnsAtOnce) {
     f.put('\x5a');
   }
   ASSERT_EQ(run({}), 0) << out_.str() << err_.str();
-  const auto third = events(out_.str());
-  EXPECT_EQ(find_event(third, "artifact", "exists"), nullptr) << out_.str();
-  const auto* rebuilt = find_event(third, "build", "done");
+  const auto third = test::events(out_.str());
+  EXPECT_EQ(test::find_event(third, "artifact", "exists"), nullptr) << out_.str();
+  const auto* rebuilt = test::find_event(third, "build", "done");
   ASSERT_NE(rebuilt, nullptr);
   EXPECT_EQ((*rebuilt)["data"]["built"], 0);
   EXPECT_EQ((*rebuilt)["data"]["cached"], 1);
   EXPECT_EQ(third.back()["existed"], false);
-  EXPECT_EQ(sh("cd '" + dir.string() + "' && sha256sum --quiet -c SHA256SUMS"), 0);
+  EXPECT_EQ(test::sh("cd '" + dir.string() + "' && sha256sum --quiet -c SHA256SUMS"), 0);
 }
 
 TEST_F(BuildPipelineTest, PublishWithoutRemoteLayerIsRefusedBeforeAnyWork) {

@@ -29,12 +29,6 @@ using ::testing::HasSubstr;
 namespace sf {
 namespace {
 
-using test::events;
-using test::sh;
-using test::version_entry;
-void write(const fs::path& p, const std::string& text) { test::write_file(p, text); }
-std::string read(const fs::path& p) { return test::read_file(p); }
-
 class PipelineRunTest : public test::PipelineFixture {
  protected:
   PipelineRunTest() : PipelineFixture("sf-run", "Pipeline Run Test <run@test.invalid>") {}
@@ -45,46 +39,51 @@ class PipelineRunTest : public test::PipelineFixture {
     // Two shared libraries, each its own recipe.
     for (const std::string lib : {"fakea", "fakeb"}) {
       const std::string dirname = lib + "-1.0";
-      write(dir_ / "src" / dirname / (lib + ".c"),
-            "int " + lib + "(void) { return " + std::to_string(lib.back() - 'a' + 1) + "; }\n");
-      write(dir_ / "src" / dirname / (lib + ".h"), "int " + lib + "(void);\n");
-      write(dir_ / "src" / dirname / "Makefile",
-            "PREFIX ?= /opt/slurm/view\n"
-            "all: lib" +
-                lib + ".so\nlib" + lib + ".so: " + lib +
-                ".c\n\t$(CC) -O2 -shared -fPIC -Wl,-soname,lib" + lib + ".so -o $@ " + lib +
-                ".c\n"
-                "install: all\n"
-                "\tinstall -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include\n"
-                "\tinstall -m 755 lib" +
-                lib + ".so $(DESTDIR)$(PREFIX)/lib/\n\tinstall -m 644 " + lib +
-                ".h $(DESTDIR)$(PREFIX)/include/\n");
+      test::write_file(
+          dir_ / "src" / dirname / (lib + ".c"),
+          "int " + lib + "(void) { return " + std::to_string(lib.back() - 'a' + 1) + "; }\n");
+      test::write_file(dir_ / "src" / dirname / (lib + ".h"), "int " + lib + "(void);\n");
+      test::write_file(dir_ / "src" / dirname / "Makefile",
+                       "PREFIX ?= /opt/slurm/view\n"
+                       "all: lib" +
+                           lib + ".so\nlib" + lib + ".so: " + lib +
+                           ".c\n\t$(CC) -O2 -shared -fPIC -Wl,-soname,lib" + lib + ".so -o $@ " +
+                           lib +
+                           ".c\n"
+                           "install: all\n"
+                           "\tinstall -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include\n"
+                           "\tinstall -m 755 lib" +
+                           lib + ".so $(DESTDIR)$(PREFIX)/lib/\n\tinstall -m 644 " + lib +
+                           ".h $(DESTDIR)$(PREFIX)/include/\n");
       const std::string sha = pack(dirname);
-      write(recipes_ / (lib + ".yaml"), test::make_recipe(lib, "a shared stand-in dependency",
-                                                          version_entry("1.0", sha, dirname)));
+      test::write_file(recipes_ / (lib + ".yaml"),
+                       test::make_recipe(lib, "a shared stand-in dependency",
+                                         test::version_entry("1.0", sha, dirname)));
     }
     // "slurm" in three versions: 23.11.1 does not compile.
     std::string versions;
     for (const std::string v : {"24.11.5", "22.05.8", "23.11.1"}) {
       const std::string dirname = "slurm-fake-" + v;
       const std::string body = v == "23.11.1" ? "this is not C;\n" : "";
-      write(dir_ / "src" / dirname / "sinfo.c",
-            body +
-                "#include <fakea.h>\n#include <fakeb.h>\n#include <stdio.h>\n"
-                "int main(void) { printf(\"fake sinfo " +
-                v + " %d\\n\", fakea() + fakeb()); return 0; }\n");
-      write(dir_ / "src" / dirname / "Makefile",
-            "PREFIX ?= /opt/slurm/view\n"
-            "all: sinfo\n"
-            "sinfo: sinfo.c\n\t$(CC) -O2 -I$(PREFIX)/include -o $@ sinfo.c -L$(PREFIX)/lib "
-            "-lfakea -lfakeb\n"
-            "install: all\n"
-            "\tinstall -d $(DESTDIR)$(PREFIX)/bin\n"
-            "\tinstall -m 755 sinfo $(DESTDIR)$(PREFIX)/bin/sinfo\n");
-      versions += version_entry(v, pack(dirname), dirname);
+      test::write_file(dir_ / "src" / dirname / "sinfo.c",
+                       body +
+                           "#include <fakea.h>\n#include <fakeb.h>\n#include <stdio.h>\n"
+                           "int main(void) { printf(\"fake sinfo " +
+                           v + " %d\\n\", fakea() + fakeb()); return 0; }\n");
+      test::write_file(
+          dir_ / "src" / dirname / "Makefile",
+          "PREFIX ?= /opt/slurm/view\n"
+          "all: sinfo\n"
+          "sinfo: sinfo.c\n\t$(CC) -O2 -I$(PREFIX)/include -o $@ sinfo.c -L$(PREFIX)/lib "
+          "-lfakea -lfakeb\n"
+          "install: all\n"
+          "\tinstall -d $(DESTDIR)$(PREFIX)/bin\n"
+          "\tinstall -m 755 sinfo $(DESTDIR)$(PREFIX)/bin/sinfo\n");
+      versions += test::version_entry(v, pack(dirname), dirname);
     }
-    write(recipes_ / "slurm.yaml", test::make_recipe("slurm", "a stand-in for Slurm", versions,
-                                                     "dependencies:\n  - fakea\n  - fakeb\n"));
+    test::write_file(recipes_ / "slurm.yaml",
+                     test::make_recipe("slurm", "a stand-in for Slurm", versions,
+                                       "dependencies:\n  - fakea\n  - fakeb\n"));
     write_config("toolchain-debian, backend-docker, cache-local",
                  "pipelines:\n"
                  "  shared:\n"
@@ -116,7 +115,7 @@ TEST_F(PipelineRunTest, SharedDependenciesAreBuiltOnceAcrossConcurrentCells) {
   const fs::path report = dir_ / "report.json";
   ASSERT_EQ(run({"shared", "--output", output_.string(), "--report", report.string()}), 0)
       << out_.str() << err_.str();
-  const auto ev = events(out_.str());
+  const auto ev = test::events(out_.str());
 
   // The plan came first: two cells, fakea and fakeb shared, 4 distinct builds.
   ASSERT_FALSE(ev.empty());
@@ -149,7 +148,7 @@ TEST_F(PipelineRunTest, SharedDependenciesAreBuiltOnceAcrossConcurrentCells) {
   EXPECT_TRUE(overlapped) << out_.str();
 
   // The report: two successes; the dependencies the second cell needed came from the first.
-  const auto r = nlohmann::json::parse(read(report));
+  const auto r = nlohmann::json::parse(test::read_file(report));
   EXPECT_EQ(r["ok"], true);
   EXPECT_EQ(r["succeeded"], 2);
   EXPECT_EQ(r["failed"], 0);
@@ -183,7 +182,7 @@ TEST_F(PipelineRunTest, AFailedCellStopsTheRestUnlessKeepGoing) {
   EXPECT_EQ(run({"broken", "--output", output_.string(), "--report", report.string()}),
             static_cast<int>(ExitCode::kBuild))
       << out_.str() << err_.str();
-  auto r = nlohmann::json::parse(read(report));
+  auto r = nlohmann::json::parse(test::read_file(report));
   EXPECT_EQ(r["ok"], false);
   ASSERT_EQ(r["cells"].size(), 2U);
   EXPECT_EQ(r["cells"][0]["cell"], "23.11.1-trixie-cpu");
@@ -195,7 +194,7 @@ TEST_F(PipelineRunTest, AFailedCellStopsTheRestUnlessKeepGoing) {
       run({"broken", "--keep-going", "--output", output_.string(), "--report", report.string()}),
       static_cast<int>(ExitCode::kBuild))
       << out_.str() << err_.str();
-  r = nlohmann::json::parse(read(report));
+  r = nlohmann::json::parse(test::read_file(report));
   EXPECT_EQ(r["exit_code"], static_cast<int>(ExitCode::kBuild));
   EXPECT_EQ(r["succeeded"], 1);
   EXPECT_EQ(r["failed"], 1);
@@ -212,7 +211,7 @@ TEST_F(PipelineRunTest, AFailedCellStopsTheRestUnlessKeepGoing) {
   EXPECT_EQ(good["result"], "ok");
   EXPECT_TRUE(fs::is_regular_file(good["artifact"].get<std::string>()));
   // The dependencies came from the first run's cache: nothing but slurm built in this one.
-  const auto n = built(events(out_.str()));
+  const auto n = built(test::events(out_.str()));
   EXPECT_EQ(n.count("fakea"), 0U);
   EXPECT_EQ(n.count("fakeb"), 0U);
 
@@ -244,11 +243,11 @@ TEST_F(PipelineRunTest, EmitAndCellFanOut) {
             0)
       << out_.str() << err_.str();
   std::set<std::string> cells;
-  for (const auto& e : events(out_.str())) {
+  for (const auto& e : test::events(out_.str())) {
     if (e.contains("cell") && e["cell"].is_string()) cells.insert(e["cell"].get<std::string>());
   }
   EXPECT_EQ(cells, (std::set<std::string>{"22.05.8-trixie-cpu"}));
-  const auto r = nlohmann::json::parse(read(report));
+  const auto r = nlohmann::json::parse(test::read_file(report));
   ASSERT_EQ(r["cells"].size(), 1U);
   EXPECT_EQ(r["cells"][0]["result"], "ok");
   EXPECT_FALSE(fs::exists(output_ / "24.11.5-trixie-cpu"));
@@ -271,13 +270,13 @@ TEST_F(PipelineRunTest, TwoProcessesSharingACacheBuildASharedPackageOnce) {
            (output_ / version).string() + "' > '" + (dir_ / (version + ".json")).string() +
            "' 2> '" + (dir_ / (version + ".err")).string() + "'";
   };
-  ASSERT_EQ(sh("(" + command("24.11.5") + ") & (" + command("22.05.8") + ") & wait"), 0);
+  ASSERT_EQ(test::sh("(" + command("24.11.5") + ") & (" + command("22.05.8") + ") & wait"), 0);
   std::map<std::string, int> n;
   int reused = 0;
   for (const std::string v : {"24.11.5", "22.05.8"}) {
-    const auto ev = events(read(dir_ / (v + ".json")));
-    ASSERT_FALSE(ev.empty()) << read(dir_ / (v + ".err"));
-    EXPECT_EQ(ev.back()["event"], "result") << read(dir_ / (v + ".err"));
+    const auto ev = test::events(test::read_file(dir_ / (v + ".json")));
+    ASSERT_FALSE(ev.empty()) << test::read_file(dir_ / (v + ".err"));
+    EXPECT_EQ(ev.back()["event"], "result") << test::read_file(dir_ / (v + ".err"));
     for (const auto& [name, count] : built(ev)) n[name] += count;
     for (const auto& e : ev) {
       if (e.value("kind", "") == "cached" &&

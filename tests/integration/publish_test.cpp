@@ -33,12 +33,6 @@ using ::testing::Not;
 namespace sf {
 namespace {
 
-using test::events;
-using test::find_event;
-using test::sh;
-void write(const fs::path& p, const std::string& text) { test::write_file(p, text); }
-std::string read(const fs::path& p) { return test::read_file(p); }
-
 // The publication of layer `name` in a result event.
 nlohmann::json published(const std::vector<nlohmann::json>& v, const std::string& name) {
   if (v.empty() || !v.back().contains("published")) return nullptr;
@@ -60,24 +54,9 @@ class PublishTest : public test::PipelineFixture {
   void SetUp() override {
     PipelineFixture::SetUp();
     if (IsSkipped()) return;
-    const fs::path src = dir_ / "src" / "slurm-fake-24.11.5";
-    write(src / "sinfo.c",
-          "#include <stdio.h>\nint main(void) { printf(\"fake sinfo\\n\"); return 0; }\n");
-    write(src / "plugin.c", "int init(void) { return 0; }\n");
-    write(src / "Makefile",
-          "PREFIX ?= /opt/slurm/view\n"
-          "all: sinfo auth_fake.so\n"
-          "sinfo: sinfo.c\n\t$(CC) -O2 -o $@ sinfo.c\n"
-          "auth_fake.so: plugin.c\n\t$(CC) -O2 -shared -fPIC -o $@ plugin.c\n"
-          "install: all\n"
-          "\tinstall -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/slurm\n"
-          "\tinstall -m 755 sinfo $(DESTDIR)$(PREFIX)/bin/sinfo\n"
-          "\tinstall -m 755 auth_fake.so $(DESTDIR)$(PREFIX)/lib/slurm/auth_fake.so\n");
-    const std::string sha = pack("slurm-fake-24.11.5");
-    ASSERT_FALSE(sha.empty());
-    write(recipes_ / "slurm.yaml",
-          test::make_recipe("slurm", "a stand-in for Slurm",
-                            test::version_entry("24.11.5", sha, "slurm-fake-24.11.5")));
+    ASSERT_TRUE(add_stand_in_slurm(
+        "a stand-in for Slurm",
+        "#include <stdio.h>\nint main(void) { printf(\"fake sinfo\\n\"); return 0; }\n"));
     // Each test its own prefix in the bucket.
     prefix_ = std::string("t-") + ::testing::UnitTest::GetInstance()->current_test_info()->name();
   }
@@ -127,7 +106,7 @@ TEST_F(PublishTest, CacheThenAllThenNothingNewAndNeverTheReadOnlyLayer) {
   const fs::path dir = output_ / "trixie" / "24.11.5" / "amd64";
   const fs::path artifact = dir / "slurm-24.11.5-trixie-amd64-software.tar.zst";
   ASSERT_TRUE(fs::is_regular_file(artifact));
-  const std::string root_hash = events(out_.str()).back()["root_hash"];
+  const std::string root_hash = test::events(out_.str()).back()["root_hash"];
   EXPECT_TRUE(s3_keys().empty());
 
   // 2. --publish cache with s3 and a read-only http layer: the artifact exists (returns at
@@ -135,9 +114,9 @@ TEST_F(PublishTest, CacheThenAllThenNothingNewAndNeverTheReadOnlyLayer) {
   configure(s3_layer(server->endpoint()) + "    - {name: mirror, type: http, url: \"" +
             mirror.url("/cache/") + "\", writable: false}\n");
   ASSERT_EQ(run({"--publish", "cache"}), 0) << out_.str() << err_.str();
-  auto ev = events(out_.str());
-  EXPECT_NE(find_event(ev, "artifact", "exists"), nullptr) << out_.str();
-  EXPECT_NE(find_event(ev, "publish", "done"), nullptr) << out_.str();
+  auto ev = test::events(out_.str());
+  EXPECT_NE(test::find_event(ev, "artifact", "exists"), nullptr) << out_.str();
+  EXPECT_NE(test::find_event(ev, "publish", "done"), nullptr) << out_.str();
   auto s3pub = published(ev, "site-s3");
   ASSERT_FALSE(s3pub.is_null()) << out_.str();
   EXPECT_EQ(published(ev, "mirror"), nullptr) << "a read-only layer is no publish target";
@@ -151,7 +130,7 @@ TEST_F(PublishTest, CacheThenAllThenNothingNewAndNeverTheReadOnlyLayer) {
 
   // 3. --publish all: the entry is there, the artifact files go under trixie/24.11.5/amd64/.
   ASSERT_EQ(run({"--publish", "all"}), 0) << out_.str() << err_.str();
-  ev = events(out_.str());
+  ev = test::events(out_.str());
   s3pub = published(ev, "site-s3");
   ASSERT_FALSE(s3pub.is_null()) << out_.str();
   EXPECT_TRUE(s3pub["entries_uploaded"].empty());
@@ -175,26 +154,26 @@ TEST_F(PublishTest, CacheThenAllThenNothingNewAndNeverTheReadOnlyLayer) {
   for (const auto& f : files) {
     ASSERT_TRUE(s3()->get(f, back / fs::path(f).filename())) << f;
   }
-  EXPECT_EQ(read(back / artifact.filename()), read(artifact));
-  EXPECT_EQ(sh("cd '" + back.string() + "' && sha256sum --quiet -c SHA256SUMS"), 0);
+  EXPECT_EQ(test::read_file(back / artifact.filename()), test::read_file(artifact));
+  EXPECT_EQ(test::sh("cd '" + back.string() + "' && sha256sum --quiet -c SHA256SUMS"), 0);
   for (const std::string signed_file : {std::string("SHA256SUMS"), artifact.filename().string()}) {
-    EXPECT_EQ(sh("GNUPGHOME='" + gpg_.path() + "' gpg --batch --quiet --verify '" +
-                 (back / (signed_file + ".asc")).string() + "' '" + (back / signed_file).string() +
-                 "' 2>/dev/null"),
+    EXPECT_EQ(test::sh("GNUPGHOME='" + gpg_.path() + "' gpg --batch --quiet --verify '" +
+                       (back / (signed_file + ".asc")).string() + "' '" +
+                       (back / signed_file).string() + "' 2>/dev/null"),
               0)
         << signed_file;
   }
 
   // 4. The same again: nothing new goes up.
   ASSERT_EQ(run({"--publish", "all"}), 0) << out_.str() << err_.str();
-  ev = events(out_.str());
+  ev = test::events(out_.str());
   s3pub = published(ev, "site-s3");
   ASSERT_FALSE(s3pub.is_null());
   EXPECT_TRUE(s3pub["entries_uploaded"].empty()) << s3pub.dump(2);
   EXPECT_TRUE(s3pub["files_uploaded"].empty()) << s3pub.dump(2);
   EXPECT_EQ(s3pub["files_present"].size(), files.size());
   EXPECT_EQ(s3pub["bytes_uploaded"], 0);
-  EXPECT_EQ(find_event(ev, "publish", "upload"), nullptr);
+  EXPECT_EQ(test::find_event(ev, "publish", "upload"), nullptr);
 
   // The http layer was read at most, never written.
   for (const auto& r : mirror.seen()) {
@@ -210,11 +189,11 @@ TEST_F(PublishTest, CacheThenAllThenNothingNewAndNeverTheReadOnlyLayer) {
   EXPECT_THAT(out_.str() + err_.str(), Not(HasSubstr("BAD")));
   ASSERT_EQ(cli({"--json", "cache", "index", "--layer", "site-s3"}), 0) << out_.str() << err_.str();
   ASSERT_TRUE(s3()->get("debian-trixie/amd64/index.json", back / "index.json"));
-  const auto index = nlohmann::json::parse(read(back / "index.json"));
+  const auto index = nlohmann::json::parse(test::read_file(back / "index.json"));
   ASSERT_EQ(index["entries"].size(), 1U) << index.dump(2);
   EXPECT_EQ(index["entries"][0]["key"], entry);
   ASSERT_TRUE(s3()->get("index.json", back / "top.json"));
-  EXPECT_EQ(nlohmann::json::parse(read(back / "top.json"))["directories"],
+  EXPECT_EQ(nlohmann::json::parse(test::read_file(back / "top.json"))["directories"],
             nlohmann::json::array({"debian-trixie/amd64"}));
   // The page for people reads the published layout: the artifact, its sums, its signature.
   const fs::path html = dir_ / "html";
@@ -222,7 +201,7 @@ TEST_F(PublishTest, CacheThenAllThenNothingNewAndNeverTheReadOnlyLayer) {
                  "https://mirror.example.org/sf"}),
             0)
       << out_.str() << err_.str();
-  const std::string page = read(html / "index.html");
+  const std::string page = test::read_file(html / "index.html");
   EXPECT_THAT(page, HasSubstr("https://mirror.example.org/sf/" + files[0]));
   EXPECT_THAT(page, HasSubstr("https://mirror.example.org/sf/" + pre + "SHA256SUMS.asc"));
   EXPECT_THAT(page, HasSubstr("24.11.5"));
@@ -259,7 +238,7 @@ TEST_F(PublishTest, NoWritableRemoteLayerIsAUsageErrorBeforeAnyWork) {
   EXPECT_THAT(err_.str(), HasSubstr("mirror (http, read-only)"));
   EXPECT_THAT(err_.str(), HasSubstr("type: s3"));  // the snippet
   EXPECT_FALSE(fs::exists(output_));
-  EXPECT_EQ(find_event(events(out_.str()), "build", "start"), nullptr);
+  EXPECT_EQ(test::find_event(test::events(out_.str()), "build", "start"), nullptr);
 }
 
 TEST_F(PublishTest, AFailingLayerIsACacheErrorNamingItAndTheArtifactStays) {
@@ -275,8 +254,8 @@ TEST_F(PublishTest, AFailingLayerIsACacheErrorNamingItAndTheArtifactStays) {
   const fs::path artifact =
       output_ / "trixie/24.11.5/amd64/slurm-24.11.5-trixie-amd64-software.tar.zst";
   EXPECT_TRUE(fs::is_regular_file(artifact));
-  const auto ev = events(out_.str());
-  const auto* failed = find_event(ev, "publish", "failed");
+  const auto ev = test::events(out_.str());
+  const auto* failed = test::find_event(ev, "publish", "failed");
   ASSERT_NE(failed, nullptr) << out_.str();
   EXPECT_THAT((*failed)["data"]["layers"][0]["failure"]["object"].get<std::string>(),
               HasSubstr("slurm-24.11.5-"));

@@ -117,6 +117,39 @@ class PipelineFixture : public ::testing::Test {
     return *sha;
   }
 
+  // The stand-in "slurm" 24.11.5 (src/slurm-fake-24.11.5, packed into the source cache, and its
+  // recipe): bin/sinfo from `sinfo_c` (linked with `ldlibs`), the plugin lib/slurm/auth_fake.so,
+  // and what `more_dirs` / `more_install` (Makefile text) add to its install; `recipe_more` goes
+  // before the recipe's build steps. Returns false (with a failure recorded) when packing failed.
+  bool add_stand_in_slurm(const std::string& description, const std::string& sinfo_c,
+                          const std::string& ldlibs = "", const std::string& more_dirs = "",
+                          const std::string& more_install = "",
+                          const std::string& recipe_more = "") {
+    const std::filesystem::path src = dir_ / "src" / "slurm-fake-24.11.5";
+    write_file(src / "sinfo.c", sinfo_c);
+    write_file(src / "plugin.c", "int init(void) { return 0; }\n");
+    write_file(src / "Makefile",
+               "PREFIX ?= /opt/slurm/view\n"
+               "all: sinfo auth_fake.so\n"
+               "sinfo: sinfo.c\n\t$(CC) -O2 -o $@ sinfo.c" +
+                   ldlibs +
+                   "\n"
+                   "auth_fake.so: plugin.c\n\t$(CC) -O2 -shared -fPIC -o $@ plugin.c\n"
+                   "install: all\n"
+                   "\tinstall -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/slurm" +
+                   more_dirs +
+                   "\n"
+                   "\tinstall -m 755 sinfo $(DESTDIR)$(PREFIX)/bin/sinfo\n"
+                   "\tinstall -m 755 auth_fake.so $(DESTDIR)$(PREFIX)/lib/slurm/auth_fake.so\n" +
+                   more_install);
+    const std::string sha = pack("slurm-fake-24.11.5");
+    if (sha.empty()) return false;
+    write_file(recipes_ / "slurm.yaml",
+               make_recipe("slurm", description,
+                           version_entry("24.11.5", sha, "slurm-fake-24.11.5"), recipe_more));
+    return true;
+  }
+
   // The config: this cache, the plugins `load` (a YAML list's items) from the build tree, the
   // throwaway key; `more` (YAML, top level or continuing `plugins:`) at the end.
   void write_config(const std::string& load, const std::string& more = "") {
