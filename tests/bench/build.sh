@@ -12,18 +12,15 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-SF_BIN=${SF_BIN:-$here/../../build/bin/slurm-factory}
-VERSION=${SF_BENCH_VERSION:-24.11.5}
-JOBS=${SF_BENCH_JOBS:-$(nproc)}
-BACKEND=${SF_BENCH_BACKEND:-docker}
-SOURCES=${SF_BENCH_SOURCES:-$HOME/.slurm-factory}
+# shellcheck source=tests/e2e/lib.sh
+. "$here/../e2e/lib.sh"
+bench_settings
 tc=${1:-trixie}
 [ -x "$SF_BIN" ] || { echo "build.sh: no slurm-factory binary at $SF_BIN (set SF_BIN)" >&2; exit 2; }
 
 work=$(mktemp -d /tmp/sf-bench-build.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/cache" "$SOURCES/sourcecache"
-ln -s "$SOURCES/sourcecache" "$work/cache/sourcecache"
+link_sources "$work/cache"
 cat > "$work/config.yaml" <<CONF
 cache_dir: $work/cache
 plugins:

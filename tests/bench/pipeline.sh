@@ -16,7 +16,8 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
-SF_BIN=${SF_BIN:-$here/../../build/bin/slurm-factory}
+# shellcheck source=tests/e2e/lib.sh
+. "$here/../e2e/lib.sh"
 TOOLCHAIN=${SF_BENCH_TOOLCHAIN:-trixie}
 BACKEND=${SF_BENCH_BACKEND:-docker}
 JOBS=${SF_BENCH_JOBS:-2}
@@ -32,11 +33,7 @@ cleanup() {
 trap cleanup EXIT
 [ -x "$SF_BIN" ] || { echo "pipeline bench: FAIL (no binary at $SF_BIN; set SF_BIN)"; exit 1; }
 
-export GNUPGHOME="$work/gnupg"
-mkdir -p "$GNUPGHOME" && chmod 700 "$GNUPGHOME"
-gpg --batch --quiet --passphrase '' --quick-gen-key 'sf bench <bench@sf.invalid>' ed25519 sign \
-  never 2>/dev/null
-fpr=$(gpg --batch --with-colons --list-secret-keys 2>/dev/null | awk -F: '/^fpr:/ {print $10; exit}')
+signing_key "$work/gnupg" "sf bench <bench@sf.invalid>"
 
 # Stand-in sources and recipes (skipped with SF_BENCH_REAL=1).
 sources="$work/sources"
@@ -55,11 +52,13 @@ if [ -z "${SF_BENCH_REAL:-}" ]; then
     mkdir -p "$d"
     echo "int $lib(void) { return 1; }" > "$d/$lib.c"
     echo "int $lib(void);" > "$d/$lib.h"
+    # shellcheck disable=SC2016  # make and recipe variables, not the shell's
     printf 'PREFIX ?= /opt/slurm/view\nall: lib%s.so\nlib%s.so: %s.c\n\t$(CC) -O2 -shared -fPIC -Wl,-soname,lib%s.so -o $@ %s.c\ninstall: all\n\tinstall -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include\n\tinstall -m 755 lib%s.so $(DESTDIR)$(PREFIX)/lib/\n\tinstall -m 644 %s.h $(DESTDIR)$(PREFIX)/include/\n' \
       "$lib" "$lib" "$lib" "$lib" "$lib" "$lib" "$lib" > "$d/Makefile"
     sha=$(add_source "$lib-1.0")
     { printf 'name: %s\ndescription: stand-in\nhomepage: https://example.invalid\nlicense: MIT\nbuild_system: make\nfrom: source\nversions:\n' "$lib"
       version_entry 1.0 "$sha" "$lib-1.0"
+      # shellcheck disable=SC2016  # make and recipe variables, not the shell's
       printf 'build:\n  - PREFIX=${prefix}\ninstall:\n  - install\n  - PREFIX=${prefix}\n'
     } > "$work/recipes/$lib.yaml"
   done
@@ -68,6 +67,7 @@ if [ -z "${SF_BENCH_REAL:-}" ]; then
     d="$work/src/slurm-fake-$v"
     mkdir -p "$d"
     printf '#include <fakea.h>\n#include <fakeb.h>\n#include <stdio.h>\nint main(void) { printf("%%d\\n", fakea() + fakeb()); return 0; }\n' > "$d/sinfo.c"
+    # shellcheck disable=SC2016  # make and recipe variables, not the shell's
     printf 'PREFIX ?= /opt/slurm/view\nall: sinfo\nsinfo: sinfo.c\n\t$(CC) -O2 -I$(PREFIX)/include -o $@ sinfo.c -L$(PREFIX)/lib -lfakea -lfakeb\ninstall: all\n\tinstall -d $(DESTDIR)$(PREFIX)/bin\n\tinstall -m 755 sinfo $(DESTDIR)$(PREFIX)/bin/sinfo\n' > "$d/Makefile"
     sha=$(add_source "slurm-fake-$v")
     versions="$versions$(version_entry "$v" "$sha" "slurm-fake-$v")
@@ -75,6 +75,7 @@ if [ -z "${SF_BENCH_REAL:-}" ]; then
   done
   { printf 'name: slurm\ndescription: stand-in\nhomepage: https://example.invalid\nlicense: MIT\nbuild_system: make\nfrom: source\nversions:\n'
     printf '%s' "$versions"
+    # shellcheck disable=SC2016  # make and recipe variables, not the shell's
     printf 'dependencies:\n  - fakea\n  - fakeb\nbuild:\n  - PREFIX=${prefix}\ninstall:\n  - install\n  - PREFIX=${prefix}\n'
   } > "$work/recipes/slurm.yaml"
   export SLURM_FACTORY_RECIPE_DIR="$work/recipes"
@@ -90,14 +91,7 @@ config() { # config CACHE_DIR FILE ; a config with that empty cache, its sources
   # Real sources: reuse a warm source cache when there is one (downloads are not what is measured).
   [ -n "${SF_BENCH_REAL:-}" ] && [ -d /tmp/sf-e2e-cache/sourcecache ] && \
     cp -r /tmp/sf-e2e-cache/sourcecache "$1/"
-  cat > "$2" <<CONF
-cache_dir: $1
-plugins:
-  search_paths: [$PLUGINS]
-  load: [toolchain-debian, backend-docker, backend-podman, cache-local, packager-tarball]
-signing:
-  key_id: "$fpr"
-  keyring: "$GNUPGHOME"
+  { sf_config "$1" "" "$PLUGINS"; cat <<CONF; } > "$2"
 build:
   jobs: $JOBS
 pipelines:

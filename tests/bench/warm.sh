@@ -29,11 +29,9 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
-SF_BIN=${SF_BIN:-$here/../../build/bin/slurm-factory}
-VERSION=${SF_BENCH_VERSION:-24.11.5}
-JOBS=${SF_BENCH_JOBS:-$(nproc)}
-BACKEND=${SF_BENCH_BACKEND:-docker}
-SOURCES=${SF_BENCH_SOURCES:-$HOME/.slurm-factory}
+# shellcheck source=tests/e2e/lib.sh
+. "$here/../e2e/lib.sh"
+bench_settings
 SEED=${SF_BENCH_SEED:-}
 WARM_GOAL=${SF_BENCH_WARM_GOAL:-60}
 THIRD_GOAL=${SF_BENCH_THIRD_GOAL:-1}
@@ -48,7 +46,7 @@ s3pid=""
 cleanup() {
   [ -n "$s3pid" ] && kill "$s3pid" 2>/dev/null
   [ -n "${s3data:-}" ] && rm -rf "$s3data" "$s3data.log"
-  [ -n "${GNUPGHOME:-}" ] && gpgconf --homedir "$GNUPGHOME" --kill all >/dev/null 2>&1
+  stop_gpg_agent
   if [ "${SF_BENCH_KEEP:-0}" = 1 ]; then echo "work directory kept: $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -71,20 +69,13 @@ if [ -n "$SEED" ]; then
     echo "warm rebuild bench: FAIL (no keyring to copy for the seed)"; exit 1; }
   rm -f "$GNUPGHOME"/S.* "$GNUPGHOME"/*.lock
 else
-  export GNUPGHOME="$work/gnupg"
-  mkdir -p "$GNUPGHOME" && chmod 700 "$GNUPGHOME"
-  gpg --batch --quiet --passphrase '' --quick-gen-key \
-    'slurm-factory warm bench <warm@slurm-factory.invalid>' ed25519 sign never 2>/dev/null
+  signing_key "$work/gnupg" 'slurm-factory warm bench <warm@slurm-factory.invalid>'
 fi
 fpr=$(gpg --batch --with-colons --list-secret-keys 2>/dev/null | awk -F: '/^fpr:/ {print $10; exit}')
 [ -n "$fpr" ] || { echo "warm rebuild bench: FAIL (no signing key in $GNUPGHOME)"; exit 1; }
 
-mkdir -p "$work/cache" "$SOURCES/sourcecache"
-ln -s "$SOURCES/sourcecache" "$work/cache/sourcecache"
-cat > "$work/config.yaml" <<CONF
-cache_dir: $work/cache
-plugins:
-  load: [toolchain-debian, backend-docker, backend-podman, cache-local, cache-s3, packager-tarball]
+link_sources "$work/cache"
+{ sf_config "$work/cache" cache-s3; cat <<CONF; } > "$work/config.yaml"
 cache:
   layers:
     - {name: local, type: local, url: "file://$work/cache/cache", writable: true}
@@ -93,9 +84,6 @@ cache:
       url: s3://sf-bench/slurm-factory
       writable: true
       settings: {endpoint: "$endpoint", region: us-east-1}
-signing:
-  key_id: "$fpr"
-  keyring: "$GNUPGHOME"
 CONF
 sf() { "$SF_BIN" --config "$work/config.yaml" "$@"; }
 now() { date +%s.%N; }
@@ -132,8 +120,8 @@ problem() { fail=$((fail + 1)); echo "   problem: $*"; }
 
 run first
 cold=$elapsed
-echo "first run: ${cold}s (exit $rc): built $(field first build done .data.built)," \
-  "cached $(field first build done .data.cached) $(field first build done '.data.hits|tostring')"
+echo "first run: ${cold}s (exit $rc): built $(field first build 'done' .data.built)," \
+  "cached $(field first build 'done' .data.cached) $(field first build 'done' '.data.hits|tostring')"
 [ "$rc" -eq 0 ] || { problem "first run failed: $(tail -n 20 "$work/first.err")"; }
 jq -r 'select(.event=="build" and .kind=="built") |
        "   built \(.package.name) \(.package.version) in \(.package.elapsed_ms/1000|floor)s"' \
@@ -145,8 +133,8 @@ rm -rf "$work/cache/cache" "$work/cache/work" "$work/out"
 
 run second
 warm=$elapsed
-hits=$(field second build done '.data.hits["bench-s3"] // 0')
-built=$(field second build done .data.built)
+hits=$(field second build 'done' '.data.hits["bench-s3"] // 0')
+built=$(field second build 'done' .data.built)
 echo "warm run (local layer empty, S3 behind it): ${warm}s (exit $rc): built ${built:-?}," \
   "from S3 ${hits:-?}"
 [ "$rc" -eq 0 ] || problem "warm run failed: $(tail -n 20 "$work/second.err")"

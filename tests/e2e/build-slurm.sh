@@ -14,54 +14,23 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
-SF_BIN=${SF_BIN:-$here/../../build/bin/slurm-factory}
-VERSION=${SF_E2E_VERSION:-24.11.5}
-JOBS=${SF_E2E_JOBS:-2}
-BACKEND=${SF_E2E_BACKEND:-docker}
+# shellcheck source=tests/e2e/lib.sh
+. "$here/lib.sh"
 [ "$#" -gt 0 ] || set -- trixie bookworm
-
-work=$(mktemp -d /tmp/sf-e2e-build.XXXXXX)
-CACHE=${SF_E2E_CACHE:-$work/cache}
-mkdir -p "$CACHE"
-failed=0
-passed=0
-check() { # check NAME STATUS [DETAIL]
-  if [ "$2" -eq 0 ]; then
-    passed=$((passed + 1)); echo "PASS $1"
-  else
-    failed=$((failed + 1)); echo "FAIL $1${3:+: $3}"
-  fi
-}
+e2e_setup build
 cleanup() {
-  [ -n "${GNUPGHOME:-}" ] && gpgconf --homedir "$GNUPGHOME" --kill all >/dev/null 2>&1
+  stop_gpg_agent
   rm -rf "$work/views"
   [ -n "${SF_E2E_CACHE:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
 
-if [ ! -x "$SF_BIN" ]; then
-  echo "build-slurm e2e: FAIL (no slurm-factory binary at $SF_BIN; set SF_BIN)"
-  exit 1
-fi
+need_binary "build-slurm e2e"
 
-# A throwaway signing key; its keyring is also the trust anchor for reading entries back. With a
-# kept cache (SF_E2E_CACHE) the key is kept beside it, so the entries stay trusted between runs.
-export GNUPGHOME="$CACHE/e2e-gnupg"
-[ -n "${SF_E2E_CACHE:-}" ] || GNUPGHOME="$work/gnupg"
-mkdir -p "$GNUPGHOME" && chmod 700 "$GNUPGHOME"
-if ! gpg --batch --list-secret-keys 2>/dev/null | grep -q 'slurm-factory e2e'; then
-  gpg --batch --quiet --passphrase '' --quick-gen-key \
-    'slurm-factory e2e <e2e@slurm-factory.invalid>' ed25519 sign never 2>/dev/null
-fi
-fpr=$(gpg --batch --with-colons --list-secret-keys | awk -F: '/^fpr:/ {print $10; exit}')
-cat > "$work/config.yaml" <<CONF
-cache_dir: $CACHE
-plugins:
-  load: [toolchain-debian, backend-docker, backend-podman, cache-local, packager-tarball]
-signing:
-  key_id: "$fpr"
-  keyring: "$GNUPGHOME"
-CONF
+# A throwaway signing key; its keyring is also the trust anchor for reading entries back. It is
+# kept beside the cache, so with a kept cache (SF_E2E_CACHE) the entries stay trusted between runs.
+signing_key "$CACHE/e2e-gnupg" "$E2E_KEY"
+sf_config "$CACHE" > "$work/config.yaml"
 
 run_build() { # run_build TOOLCHAIN LOG -> exit status; events in LOG (JSON lines)
   "$SF_BIN" --json --config "$work/config.yaml" build-slurm --slurm-version "$VERSION" \
@@ -143,9 +112,4 @@ for tc in "$@"; do
     "$(tail -n 20 "$work/$tc-2.json.err")"
 done
 
-if [ "$failed" -eq 0 ]; then
-  echo "build-slurm e2e: PASS ($passed checks)"
-else
-  echo "build-slurm e2e: FAIL ($failed failed, $passed passed)"
-  exit 1
-fi
+summary "build-slurm e2e" || exit 1

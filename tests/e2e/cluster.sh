@@ -25,10 +25,8 @@
 set -u  # bash: ulimit -H for podman
 
 here=$(cd "$(dirname "$0")" && pwd)
-SF_BIN=${SF_BIN:-$here/../../build/bin/slurm-factory}
-VERSION=${SF_E2E_VERSION:-24.11.5}
-JOBS=${SF_E2E_JOBS:-2}
-BACKEND=${SF_E2E_BACKEND:-docker}
+# shellcheck source=tests/e2e/lib.sh
+. "$here/lib.sh"
 ENGINE=${SF_E2E_ENGINE:-docker}
 ARTIFACT=""
 if [ "${1:-}" = "--artifact" ]; then
@@ -36,28 +34,19 @@ if [ "${1:-}" = "--artifact" ]; then
   shift 2
 fi
 
-work=$(mktemp -d /tmp/sf-e2e-cluster.XXXXXX)
-passed=0
-failed=0
+e2e_setup cluster
 containers=""
-check() { # check NAME STATUS [DETAIL]
-  if [ "$2" -eq 0 ]; then
-    passed=$((passed + 1)); echo "PASS $1"
-  else
-    failed=$((failed + 1)); echo "FAIL $1${3:+: $3}"
-  fi
-}
 cleanup() {
   if [ -z "${SF_E2E_KEEP:-}" ]; then
     for c in $containers; do "$ENGINE" rm -f "$c" >/dev/null 2>&1; done
   elif [ -n "$containers" ]; then
     echo "kept container(s):$containers"
   fi
-  [ -n "${GNUPGHOME:-}" ] && gpgconf --homedir "$GNUPGHOME" --kill all >/dev/null 2>&1
+  stop_gpg_agent
   rm -rf "$work"
 }
 trap cleanup EXIT
-summary() {
+tally() {
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ]
 }
@@ -68,23 +57,8 @@ build_artifact() {
     echo "no slurm-factory binary at $SF_BIN; set SF_BIN" >&2
     return 1
   fi
-  cache=${SF_E2E_CACHE:-$work/cache}
-  mkdir -p "$cache"
-  export GNUPGHOME="$cache/e2e-gnupg"
-  mkdir -p "$GNUPGHOME" && chmod 700 "$GNUPGHOME"
-  if ! gpg --batch --list-secret-keys 2>/dev/null | grep -q 'slurm-factory e2e'; then
-    gpg --batch --quiet --passphrase '' --quick-gen-key \
-      'slurm-factory e2e <e2e@slurm-factory.invalid>' ed25519 sign never 2>/dev/null
-  fi
-  fpr=$(gpg --batch --with-colons --list-secret-keys | awk -F: '/^fpr:/ {print $10; exit}')
-  cat > "$work/config.yaml" <<CONF
-cache_dir: $cache
-plugins:
-  load: [toolchain-debian, backend-docker, backend-podman, cache-local, packager-tarball]
-signing:
-  key_id: "$fpr"
-  keyring: "$GNUPGHOME"
-CONF
+  signing_key "$CACHE/e2e-gnupg" "$E2E_KEY"
+  sf_config "$CACHE" > "$work/config.yaml"
   "$SF_BIN" --json --config "$work/config.yaml" build-slurm --slurm-version "$VERSION" \
     --toolchain "$1" --backend "$BACKEND" --jobs "$JOBS" --verify --output "$work/out" \
     > "$work/$1-build.json" 2> "$work/$1-build.err" || {
@@ -241,7 +215,7 @@ if [ -n "$ARTIFACT" ]; then
   else
     cluster "$tc" "$ARTIFACT"
   fi
-  summary
+  tally
   exit $?
 fi
 for tc in "$@"; do
@@ -252,4 +226,4 @@ for tc in "$@"; do
   check "$tc: build-slurm --verify ($(( $(date +%s) - start ))s)" $rc
   [ "$rc" -eq 0 ] && [ -n "$artifact" ] && cluster "$tc" "$artifact"
 done
-summary
+tally

@@ -30,57 +30,23 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
-SF_BIN=${SF_BIN:-$here/../../build/bin/slurm-factory}
-VERSION=${SF_E2E_VERSION:-24.11.5}
-JOBS=${SF_E2E_JOBS:-2}
-BACKEND=${SF_E2E_BACKEND:-docker}
+# shellcheck source=tests/e2e/lib.sh
+. "$here/lib.sh"
 GPU=${SF_E2E_GPU:-cuda,rocm,oneapi}
 DROP=${SF_E2E_DROP:-oneapi}
 [ "$#" -gt 0 ] || set -- a b
-
-work=$(mktemp -d /tmp/sf-e2e-gpu.XXXXXX)
-CACHE=${SF_E2E_CACHE:-$work/cache}
-mkdir -p "$CACHE"
-passed=0
-failed=0
-check() { # check NAME STATUS [DETAIL]
-  if [ "$2" -eq 0 ]; then
-    passed=$((passed + 1)); echo "PASS $1"
-  else
-    failed=$((failed + 1)); echo "FAIL $1${3:+: $3}"
-  fi
-}
+e2e_setup gpu
 cleanup() {
-  [ -n "${GNUPGHOME:-}" ] && gpgconf --homedir "$GNUPGHOME" --kill all >/dev/null 2>&1
+  stop_gpg_agent
   rm -rf "$work/x"
   [ -n "${SF_E2E_CACHE:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
-summary() {
-  if [ "$failed" -eq 0 ]; then echo "gpu e2e: PASS ($passed checks)"; else echo "gpu e2e: FAIL ($failed failed, $passed passed)"; fi
-  [ "$failed" -eq 0 ]
-}
 
-if [ ! -x "$SF_BIN" ]; then
-  echo "gpu e2e: FAIL (no slurm-factory binary at $SF_BIN; set SF_BIN)"
-  exit 1
-fi
+need_binary "gpu e2e"
 
-export GNUPGHOME="$CACHE/e2e-gnupg"
-mkdir -p "$GNUPGHOME" && chmod 700 "$GNUPGHOME"
-if ! gpg --batch --list-secret-keys 2>/dev/null | grep -q 'slurm-factory e2e'; then
-  gpg --batch --quiet --passphrase '' --quick-gen-key \
-    'slurm-factory e2e <e2e@slurm-factory.invalid>' ed25519 sign never 2>/dev/null
-fi
-fpr=$(gpg --batch --with-colons --list-secret-keys | awk -F: '/^fpr:/ {print $10; exit}')
-cat > "$work/config.yaml" <<CONF
-cache_dir: $CACHE
-plugins:
-  load: [toolchain-debian, backend-docker, backend-podman, cache-local, packager-tarball,
-         feature-gpu-cuda, feature-gpu-rocm, feature-gpu-oneapi]
-signing:
-  key_id: "$fpr"
-  keyring: "$GNUPGHOME"
+signing_key "$CACHE/e2e-gnupg" "$E2E_KEY"
+{ sf_config "$CACHE" "feature-gpu-cuda, feature-gpu-rocm, feature-gpu-oneapi"; cat <<CONF; } > "$work/config.yaml"
 # Part b: a site release without one flavour's -dev package (an empty list installs nothing).
 toolchains:
   trixie-no-$DROP:
@@ -228,4 +194,4 @@ for part in "$@"; do
     *) echo "unknown part '$part' (a or b)"; exit 2 ;;
   esac
 done
-summary
+summary "gpu e2e"

@@ -16,52 +16,24 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
-SF_BIN=${SF_BIN:-$here/../../build/bin/slurm-factory}
+# shellcheck source=tests/e2e/lib.sh
+. "$here/lib.sh"
 VERSIONS=${SF_E2E_VERSIONS:-22.05.8 24.11.5}
 TOOLCHAIN=${SF_E2E_TOOLCHAIN:-trixie}
-JOBS=${SF_E2E_JOBS:-2}
-BACKEND=${SF_E2E_BACKEND:-docker}
-
-work=$(mktemp -d /tmp/sf-e2e-pipeline.XXXXXX)
-CACHE=${SF_E2E_CACHE:-$work/cache}
-mkdir -p "$CACHE"
-failed=0
-passed=0
-check() { # check NAME STATUS [DETAIL]
-  if [ "$2" -eq 0 ]; then
-    passed=$((passed + 1)); echo "PASS $1"
-  else
-    failed=$((failed + 1)); echo "FAIL $1${3:+: $3}"
-  fi
-}
+e2e_setup pipeline
 cleanup() {
-  [ -n "${GNUPGHOME:-}" ] && gpgconf --homedir "$GNUPGHOME" --kill all >/dev/null 2>&1
+  stop_gpg_agent
   [ -n "${SF_E2E_KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
 
-if [ ! -x "$SF_BIN" ]; then
-  echo "pipeline e2e: FAIL (no slurm-factory binary at $SF_BIN; set SF_BIN)"
-  exit 1
-fi
+need_binary "pipeline e2e"
 
 # The same throwaway key as build-slurm.sh keeps beside a kept cache, so its entries stay trusted.
-export GNUPGHOME="$CACHE/e2e-gnupg"
-[ -n "${SF_E2E_CACHE:-}" ] || GNUPGHOME="$work/gnupg"
-mkdir -p "$GNUPGHOME" && chmod 700 "$GNUPGHOME"
-if ! gpg --batch --list-secret-keys 2>/dev/null | grep -q 'slurm-factory e2e'; then
-  gpg --batch --quiet --passphrase '' --quick-gen-key \
-    'slurm-factory e2e <e2e@slurm-factory.invalid>' ed25519 sign never 2>/dev/null
-fi
-fpr=$(gpg --batch --with-colons --list-secret-keys | awk -F: '/^fpr:/ {print $10; exit}')
+signing_key "$CACHE/e2e-gnupg" "$E2E_KEY"
+# shellcheck disable=SC2086  # VERSIONS is a list
 versions_yaml=$(printf '%s\n' $VERSIONS | sed 's/.*/"&"/' | paste -sd, -)
-cat > "$work/config.yaml" <<CONF
-cache_dir: $CACHE
-plugins:
-  load: [toolchain-debian, backend-docker, backend-podman, cache-local, packager-tarball]
-signing:
-  key_id: "$fpr"
-  keyring: "$GNUPGHOME"
+{ sf_config "$CACHE"; cat <<CONF; } > "$work/config.yaml"
 build:
   jobs: $JOBS
 pipelines:
@@ -74,6 +46,7 @@ pipelines:
     verify: true
 CONF
 sf() { "$SF_BIN" --config "$work/config.yaml" "$@"; }
+# shellcheck disable=SC2086  # VERSIONS is a list
 ncells=$(printf '%s\n' $VERSIONS | wc -l)
 
 echo "== plan"
@@ -125,9 +98,4 @@ check "--cell $first runs exactly that cell" $? "exit $rc, cells run: $cells"
 jq -s -e 'any(.[]; .event=="artifact" and .kind=="exists")' "$work/cell.json" > /dev/null
 check "--cell finds the artifact of the pipeline run" $?
 
-if [ "$failed" -eq 0 ]; then
-  echo "pipeline e2e: PASS ($passed checks, run ${secs}s)"
-else
-  echo "pipeline e2e: FAIL ($failed failed, $passed passed)"
-  exit 1
-fi
+summary "pipeline e2e" ", run ${secs}s" || exit 1
