@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <memory>
 #include <system_error>
 #include <thread>
@@ -43,6 +44,40 @@ std::string errno_text() { return std::error_code(errno, std::generic_category()
 Failure fail(const fs::path& archive_path, const std::string& what) {
   return Failure::error("cannot write archive " + archive_path.string() + ": " + what);
 }
+
+// Where libarchive's compressed output goes: the temp file, hashed on the way when asked.
+struct OutputSink {
+  int fd = -1;
+  std::unique_ptr<EVP_MD_CTX, MdDeleter> md;
+  bool failed = false;
+
+  static la_ssize_t write(archive* a, void* client, const void* buffer, size_t length) {
+    auto* self = static_cast<OutputSink*>(client);
+    const char* p = static_cast<const char*>(buffer);
+    size_t left = length;
+    while (left > 0) {
+      const ssize_t n = ::write(self->fd, p, left);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        archive_set_error(a, errno, "write error: %s", std::strerror(errno));
+        self->failed = true;
+        return -1;
+      }
+      p += n;
+      left -= static_cast<size_t>(n);
+    }
+    if (self->md) EVP_DigestUpdate(self->md.get(), buffer, length);
+    return static_cast<la_ssize_t>(length);
+  }
+  // Closes the file; false when a write or the close failed.
+  bool close() {
+    if (fd < 0) return !failed;
+    const bool ok = ::close(fd) == 0 && !failed;
+    fd = -1;
+    return ok;
+  }
+  ~OutputSink() { close(); }
+};
 
 }  // namespace
 
@@ -96,18 +131,29 @@ Expected<std::vector<ArchiveEntryInfo>> write_archive(const fs::path& root,
   // 10 KiB); no padding of the last block, so the bytes are the same whatever the block size.
   archive_write_set_bytes_per_block(a.get(), 1 << 20);
   archive_write_set_bytes_in_last_block(a.get(), 1);
-  if (archive_write_open_filename(a.get(), tmp.c_str()) != ARCHIVE_OK)
-    return fail(archive_path, archive_error_string(a.get()));
-
+  OutputSink sink;
+  sink.fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (sink.fd < 0) return fail(archive_path, "cannot create " + tmp.string() + ": " + errno_text());
+  if (options.archive_sha256 != nullptr) {
+    sink.md.reset(EVP_MD_CTX_new());
+    EVP_DigestInit_ex(sink.md.get(), EVP_sha256(), nullptr);
+  }
   auto cleanup = [&] {
     a.reset();
+    sink.close();
     std::error_code e2;
     fs::remove(tmp, e2);
   };
+  if (archive_write_open(a.get(), &sink, nullptr, &OutputSink::write, nullptr) != ARCHIVE_OK) {
+    auto f = fail(archive_path, archive_error_string(a.get()));
+    cleanup();
+    return f;
+  }
 
   std::vector<ArchiveEntryInfo> out;
   out.reserve(paths.size());
   std::vector<char> buf(1 << 20);
+  std::string whole;  // a whole file, for options.on_file
   std::unique_ptr<EVP_MD_CTX, MdDeleter> md(EVP_MD_CTX_new());
   for (const auto& rel : paths) {
     const fs::path full = root / rel;
@@ -173,7 +219,35 @@ Expected<std::vector<ArchiveEntryInfo>> write_archive(const fs::path& root,
       cleanup();
       return f;
     }
-    if (fd.fd >= 0) {
+    if (fd.fd >= 0 && options.on_file) {
+      // Read whole for the observer (one read per file, one archive_write_data).
+      whole.resize(info.size);
+      std::uint64_t got = 0;
+      while (got < info.size) {
+        auto n = ::read(fd.fd, whole.data() + got, info.size - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += static_cast<std::uint64_t>(n);
+      }
+      if (got != info.size) {
+        auto f = fail(archive_path, "short read of " + full.string() + " (changed while packing?)");
+        cleanup();
+        return f;
+      }
+      if (info.size > 0 && archive_write_data(a.get(), whole.data(), whole.size()) !=
+                               static_cast<la_ssize_t>(whole.size())) {
+        auto f = fail(archive_path, rel + ": " + archive_error_string(a.get()));
+        cleanup();
+        return f;
+      }
+      if (options.hash_files) {
+        unsigned char d[EVP_MAX_MD_SIZE];
+        unsigned int dn = 0;
+        EVP_Digest(whole.data(), whole.size(), d, &dn, EVP_sha256(), nullptr);
+        info.sha256 = to_hex(d, dn);
+      }
+      options.on_file(rel, std::string_view(whole.data(), whole.size()));
+    } else if (fd.fd >= 0) {
       const bool hash = options.hash_files;
       if (hash) EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr);
       std::uint64_t left = info.size;
@@ -210,6 +284,18 @@ Expected<std::vector<ArchiveEntryInfo>> write_archive(const fs::path& root,
     return f;
   }
   a.reset();
+  if (!sink.close()) {
+    auto f = fail(archive_path, "cannot write " + tmp.string() + ": " + errno_text());
+    std::error_code e2;
+    fs::remove(tmp, e2);
+    return f;
+  }
+  if (options.archive_sha256 != nullptr) {
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int dn = 0;
+    EVP_DigestFinal_ex(sink.md.get(), d, &dn);
+    *options.archive_sha256 = to_hex(d, dn);
+  }
   fs::rename(tmp, archive_path, ec);
   if (ec) {
     fs::remove(tmp, ec);

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <fstream>
 #include <future>
+#include <map>
 
 #include "slurm_factory/core/artifact_checksums.hpp"
 #include "slurm_factory/core/file_io.hpp"
@@ -78,7 +79,7 @@ ArtifactPackagingResult package_artifact(const ArtifactPackagingRequest& request
   // 1. The modulefiles and data/slurm_assets/ are rendered while the view's text files are
   // scanned for build-prefix strings (those files are listed in prefix-files.txt, which goes into
   // the archive, for slurm_install.sh --prefix to rewrite at install time). 2. The ELF files are
-  // scanned while the archive is written (the scan only reads; the result goes to provenance).
+  // scanned as the packager reads them (the result goes to provenance).
   std::string build_prefix = info.install_root;
   while (build_prefix.size() > 1 && build_prefix.back() == '/') build_prefix.pop_back();
   build_prefix += "/view";
@@ -96,20 +97,22 @@ ArtifactPackagingResult package_artifact(const ArtifactPackagingRequest& request
   for (const auto& f : text_files_naming_prefix(text_paths)) list += f + "\n";
   write_text(request.staging / "data/slurm_assets/prefix-files.txt", list);
   timer.done("render assets + scan text files");
-  auto elf_scan = std::async(std::launch::async, [&view, &build_prefix] {
-    return scan_compiled_paths(view, build_prefix, ScanScope::kElfFiles);
-  });
-  struct ScanJoin {  // never leave the scan thread running past an exception
-    std::future<std::vector<CompiledPath>>& f;
-    ~ScanJoin() {
-      if (f.valid()) f.wait();
-    }
-  } join{elf_scan};
-
   // 3. The artifact.
   const std::string basename = artifact_basename(info);
-  PackageOutput out = packager.package(
-      {request.staging, basename, request.output_dir, archive_mtime(request.mtime)});
+  // The ELF files are scanned from what the packager reads while archiving (one read of the
+  // view); a packager that does not hand them over leaves the scan to a second read below.
+  CompiledPathCollector collector(view, build_prefix);
+  std::string artifact_sha256;
+  PackageInput input;
+  input.root = request.staging;
+  input.basename = basename;
+  input.output_dir = request.output_dir;
+  input.mtime = archive_mtime(request.mtime);
+  input.on_file = [&collector](const std::string& path, std::string_view content) {
+    collector.add(path, content);
+  };
+  input.main_file_sha256 = &artifact_sha256;
+  PackageOutput out = packager.package(input);
   if (out.files.empty()) {
     throw PackagingError("the packager wrote no file", {{"packager", packager.name()}},
                          "this is a bug in the packager plugin");
@@ -117,7 +120,9 @@ ArtifactPackagingResult package_artifact(const ArtifactPackagingRequest& request
   result.artifact = out.files.front();
   timer.done("archive");
   // Both scans, in the order a single scan gives: by file, then offset.
-  result.compiled_paths = elf_scan.get();
+  result.compiled_paths = collector.fed()
+                              ? collector.result()
+                              : scan_compiled_paths(view, build_prefix, ScanScope::kElfFiles);
   result.compiled_paths.insert(result.compiled_paths.end(), text_paths.begin(), text_paths.end());
   std::stable_sort(result.compiled_paths.begin(), result.compiled_paths.end(),
                    [](const CompiledPath& a, const CompiledPath& b) {
@@ -169,7 +174,9 @@ ArtifactPackagingResult package_artifact(const ArtifactPackagingRequest& request
 
   std::vector<fs::path> files = out.files;
   files.push_back(result.provenance);
-  write_checksums(request.output_dir, files, request.signer);
+  std::map<std::string, std::string> known;
+  if (!artifact_sha256.empty()) known[result.artifact.filename().string()] = artifact_sha256;
+  write_checksums(request.output_dir, files, request.signer, known);
   result.checksums = request.output_dir / kChecksumsFile;
   timer.done("provenance and checksums");
   return result;

@@ -14,6 +14,32 @@ namespace {
 
 bool starts_with(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
 
+// The strings `hits` found in `file` as CompiledPaths (ELF section and classification added).
+void append_compiled_paths(std::vector<CompiledPath>& out, const fs::path& view,
+                           const fs::path& file, bool elf, std::vector<EmbeddedString>& hits,
+                           const std::string& build_prefix) {
+  std::optional<ElfInfo> info;
+  if (elf) {
+    auto r = read_elf(file);
+    if (r) info = std::move(*r);
+  }
+  for (auto& s : hits) {
+    CompiledPath p;
+    p.file = file.lexically_relative(view).generic_string();
+    p.offset = s.offset;
+    p.value = std::move(s.value);
+    p.elf = elf;
+    if (info) {
+      if (const ElfSection* sec = info->section_at(p.offset)) {
+        p.section = sec->name;
+        p.loaded = sec->alloc;
+      }
+    }
+    classify_compiled_path(p, build_prefix);
+    out.push_back(std::move(p));
+  }
+}
+
 }  // namespace
 
 void classify_compiled_path(CompiledPath& p, const std::string& build_prefix) {
@@ -108,31 +134,34 @@ std::vector<CompiledPath> scan_compiled_paths(const fs::path& view, const std::s
   worker();
   for (auto& t : pool) t.join();
   for (std::size_t i = 0; i < files.size(); ++i) {
-    const fs::path& f = files[i];
-    auto* found = &hits[i];
-    if (found->empty()) continue;
-    const bool elf = is_elf_file(f);
-    std::optional<ElfInfo> info;
-    if (elf) {
-      auto r = read_elf(f);
-      if (r) info = std::move(*r);
-    }
-    for (auto& s : *found) {
-      CompiledPath p;
-      p.file = f.lexically_relative(view).generic_string();
-      p.offset = s.offset;
-      p.value = std::move(s.value);
-      p.elf = elf;
-      if (info) {
-        if (const ElfSection* sec = info->section_at(p.offset)) {
-          p.section = sec->name;
-          p.loaded = sec->alloc;
-        }
-      }
-      classify_compiled_path(p, build_prefix);
-      out.push_back(std::move(p));
-    }
+    if (hits[i].empty()) continue;
+    append_compiled_paths(out, view, files[i], is_elf_file(files[i]), hits[i], build_prefix);
   }
+  return out;
+}
+
+CompiledPathCollector::CompiledPathCollector(fs::path view, std::string build_prefix)
+    : view_(std::move(view)), build_prefix_(std::move(build_prefix)) {}
+
+void CompiledPathCollector::add(const std::string& root_relative, std::string_view content) {
+  fed_ = true;
+  static const std::string kView = "view/";
+  if (!starts_with(root_relative, kView)) return;
+  if (content.size() < 4 || content.substr(0, 4) != std::string_view("\x7f"
+                                                                     "ELF",
+                                                                     4))
+    return;
+  auto hits = find_embedded_strings_in(content, build_prefix_);
+  if (hits.empty()) return;
+  append_compiled_paths(found_, view_, view_ / root_relative.substr(kView.size()), true, hits,
+                        build_prefix_);
+}
+
+std::vector<CompiledPath> CompiledPathCollector::result() const {
+  std::vector<CompiledPath> out = found_;
+  std::stable_sort(out.begin(), out.end(), [](const CompiledPath& a, const CompiledPath& b) {
+    return fs::path(a.file) < fs::path(b.file);
+  });
   return out;
 }
 

@@ -91,6 +91,30 @@ TEST(CompiledPathsTest, FindsAndClassifiesEveryPrefixString) {
   ASSERT_EQ(json.size(), paths.size());
   EXPECT_EQ(json[0]["file"], paths[0].file);
   EXPECT_TRUE(json[0].contains("handling"));
+
+  // Packaging scans the text files first and feeds the ELF files to a collector as the packager
+  // reads them (paths relative to the staged root, whole contents): together, the same result.
+  const auto text = sf::scan_compiled_paths(view, kPrefix, sf::ScanScope::kTextFiles);
+  const auto elf = sf::scan_compiled_paths(view, kPrefix, sf::ScanScope::kElfFiles);
+  EXPECT_EQ(text.size() + elf.size(), paths.size());
+  sf::CompiledPathCollector collector(view, kPrefix);
+  EXPECT_FALSE(collector.fed());
+  for (const char* f : {"bin/clean", "bin/seff", "lib/slurm/mpi_pmi2.so", "sbin/slurmd"}) {
+    std::ifstream in(view / f, std::ios::binary);
+    const std::string content((std::istreambuf_iterator<char>(in)), {});
+    collector.add(std::string("view/") + f, content);
+  }
+  collector.add("modules/slurm/x.lua", "-- " + kPrefix + " in a modulefile is not the view's");
+  EXPECT_TRUE(collector.fed());
+  const auto collected = collector.result();
+  ASSERT_EQ(collected.size(), elf.size());
+  for (std::size_t i = 0; i < elf.size(); ++i) {
+    EXPECT_EQ(collected[i].file, elf[i].file);
+    EXPECT_EQ(collected[i].offset, elf[i].offset);
+    EXPECT_EQ(collected[i].value, elf[i].value);
+    EXPECT_EQ(collected[i].section, elf[i].section);
+    EXPECT_EQ(collected[i].handled, elf[i].handled);
+  }
   fs::remove_all(dir);
 }
 

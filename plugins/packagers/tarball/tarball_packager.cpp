@@ -60,6 +60,8 @@ class TarballPackager : public sf::Packager {
     options.fixed_mtime = input.mtime;
     options.numeric_owner_zero = true;
     options.hash_files = false;  // SHA256SUMS covers the whole tarball; no per-file list is kept
+    options.on_file = input.on_file;                  // ABI 1.1: the core scans as we read
+    options.archive_sha256 = input.main_file_sha256;  // and takes the tarball's sha256 from us
     auto written = sf::write_archive(input.root, out, options);
     if (!written) {
       throw sf::PackagingError("cannot write the tarball: " + written.error().message,

@@ -9,7 +9,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sf {
@@ -19,6 +21,14 @@ struct PackageInput {
   std::string basename;        // "slurm-24.11.5-noble-cuda-amd64-software"
   std::filesystem::path output_dir;
   std::int64_t mtime = 0;  // every entry's mtime (SOURCE_DATE_EPOCH style)
+  // ABI 1.1, both optional for a packager (one built for 1.0 ignores them and stays correct):
+  // on_file, when set, is called once for each regular file packed, with its path relative to
+  // root and its whole content, so the core scans the tree without reading it a second time (when
+  // it is never called, the core reads the files itself). When main_file_sha256 is set, the
+  // packager may store there the sha256 (hex) of files.front() computed while writing it (left
+  // empty, the core hashes the file).
+  std::function<void(const std::string& relative_path, std::string_view content)> on_file;
+  std::string* main_file_sha256 = nullptr;
 };
 
 struct PackageOutput {

@@ -7,8 +7,10 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "slurm_factory/expected.hpp"
@@ -27,6 +29,11 @@ struct ArchiveWriteOptions {
   // Compute each regular file's sha256 (ArchiveEntryInfo::sha256). The cache needs them for its
   // manifest; the artifact packager does not (its checksum is of the whole tarball).
   bool hash_files = true;
+  // Called with each regular file's path (relative) and whole content, after it is packed (the
+  // file is read whole for it). Unset: files are streamed in 1 MiB pieces.
+  std::function<void(const std::string& relative_path, std::string_view content)> on_file;
+  // When set, receives the sha256 (hex) of the archive file, computed while it is written.
+  std::string* archive_sha256 = nullptr;
 };
 
 // One entry of an archive, as packed or as read back.

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -42,7 +43,9 @@ std::string format_sha256sums(std::vector<ChecksumLine> lines);
 // Writes <dir>/SHA256SUMS for `files` (which must be in `dir`), keeping the lines of other files
 // already listed there, and <dir>/SHA256SUMS.asc when `signer` is given. Atomic (temp + rename).
 // Throws PackagingError / SigningError.
+// `known`: sha256 (hex) by file name for files already hashed while written (not read again).
 void write_checksums(const std::filesystem::path& dir,
-                     const std::vector<std::filesystem::path>& files, const GpgSigner* signer);
+                     const std::vector<std::filesystem::path>& files, const GpgSigner* signer,
+                     const std::map<std::string, std::string>& known = {});
 
 }  // namespace sf

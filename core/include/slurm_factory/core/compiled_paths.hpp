@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sf {
@@ -36,6 +37,26 @@ enum class ScanScope { kAll, kTextFiles, kElfFiles };
 std::vector<CompiledPath> scan_compiled_paths(const std::filesystem::path& view,
                                               const std::string& build_prefix,
                                               ScanScope scope = ScanScope::kAll);
+
+// The same scan fed with file contents as something else reads them (the packager, while it
+// archives the staged tree): add() takes a file's path relative to the staged root and its whole
+// content; only ELF files under "view/" are kept (the text files are scanned before packaging).
+// Called from one thread at a time.
+class CompiledPathCollector {
+ public:
+  CompiledPathCollector(std::filesystem::path view, std::string build_prefix);
+  void add(const std::string& root_relative, std::string_view content);
+  // Whether add() was called at all (a packager that does not hand files over never calls it).
+  bool fed() const { return fed_; }
+  // The paths found, sorted by file, then offset.
+  std::vector<CompiledPath> result() const;
+
+ private:
+  std::filesystem::path view_;
+  std::string build_prefix_;
+  bool fed_ = false;
+  std::vector<CompiledPath> found_;
+};
 
 // How a string found in `file` is handled (the rules of docs/relocation.md); sets handling/handled.
 void classify_compiled_path(CompiledPath& path, const std::string& build_prefix);
