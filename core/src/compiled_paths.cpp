@@ -111,17 +111,16 @@ std::vector<CompiledPath> scan_compiled_paths(const fs::path& view, const std::s
     if (it->is_regular_file(ec) && !it->is_symlink(ec)) files.push_back(it->path());
   }
   std::sort(files.begin(), files.end());
-  // The byte search (mmap + memmem over every file: the bulk of the work) runs on every CPU, each
+  // The byte search (read + memmem over every file: the bulk of the work) runs on every CPU, each
   // worker taking the next file; the few files with hits are then read as ELF in order, on this
   // thread, so the result does not depend on the scheduling.
   std::vector<std::vector<EmbeddedString>> hits(files.size());
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
     for (std::size_t i; (i = next.fetch_add(1)) < files.size();) {
-      // Text files: the few non-ELF files are searched. ELF files: every file is searched and
-      // only a file with hits is checked for being ELF (one open per file, not two).
-      if (scope == ScanScope::kTextFiles && is_elf_file(files[i])) continue;
-      auto found = find_embedded_strings(files[i], build_prefix);
+      // Text files: an ELF file is dropped after its magic number (one open per file). ELF
+      // files: every file is searched and only a file with hits is checked for being ELF.
+      auto found = find_embedded_strings(files[i], build_prefix, scope == ScanScope::kTextFiles);
       if (!found || found->empty()) continue;
       if (scope == ScanScope::kElfFiles && !is_elf_file(files[i])) continue;
       hits[i] = std::move(*found);

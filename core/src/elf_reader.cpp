@@ -201,7 +201,8 @@ std::vector<EmbeddedString> find_embedded_strings_in(std::string_view bytes,
 }
 
 Expected<std::vector<EmbeddedString>> find_embedded_strings(const fs::path& path,
-                                                            std::string_view needle) {
+                                                            std::string_view needle,
+                                                            bool skip_elf) {
   // Read whole into a buffer kept per thread: cheaper than mmap for a view's many small files
   // (no page faults on a fresh mapping, no munmap TLB shootdown across the scanning threads).
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -213,6 +214,13 @@ Expected<std::vector<EmbeddedString>> find_embedded_strings(const fs::path& path
     return Failure::error(path.string() + ": cannot stat: " + std::strerror(errno));
   }
   if (st.st_size == 0) return std::vector<EmbeddedString>{};
+  if (skip_elf) {
+    std::array<char, SELFMAG> magic{};
+    if (::pread(fd.get(), magic.data(), magic.size(), 0) == static_cast<ssize_t>(magic.size()) &&
+        std::memcmp(magic.data(), ELFMAG, SELFMAG) == 0) {
+      return std::vector<EmbeddedString>{};
+    }
+  }
   thread_local std::string buffer;
   const auto want = static_cast<size_t>(st.st_size);
   if (buffer.size() < want) buffer.resize(want);

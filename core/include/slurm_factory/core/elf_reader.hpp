@@ -50,9 +50,11 @@ struct EmbeddedString {
 };
 
 // Every string in `path` that contains `needle` (e.g. "/opt/slurm/view"), in file order; a string
-// containing the needle twice is reported once. Works on any file, ELF or not.
+// containing the needle twice is reported once. Works on any file, ELF or not; with
+// `skip_elf`, an ELF file is not read past its magic number (nothing found).
 Expected<std::vector<EmbeddedString>> find_embedded_strings(const std::filesystem::path& path,
-                                                            std::string_view needle);
+                                                            std::string_view needle,
+                                                            bool skip_elf = false);
 
 // Same over bytes already in memory.
 std::vector<EmbeddedString> find_embedded_strings_in(std::string_view bytes,
