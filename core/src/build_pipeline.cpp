@@ -200,6 +200,19 @@ PlannedBuild plan_build(App& app, const BuildRequest& request) {
   return plan_with(resolve(app, request), request);
 }
 
+PipelineEvent make_pipeline_event(std::string stage, std::string kind, std::string message,
+                                  std::chrono::steady_clock::time_point started,
+                                  nlohmann::json data) {
+  PipelineEvent e;
+  e.stage = std::move(stage);
+  e.kind = std::move(kind);
+  e.message = std::move(message);
+  e.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  e.data = std::move(data);
+  return e;
+}
+
 nlohmann::json to_json(const PipelineEvent& e) {
   nlohmann::json j{{"event", e.stage},
                    {"kind", e.kind},
@@ -220,14 +233,7 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
   const auto started = Clock::now();
   auto emit = [&](const std::string& stage, const std::string& kind, const std::string& message,
                   nlohmann::json data = nlohmann::json::object()) {
-    if (!events) return;
-    PipelineEvent e;
-    e.stage = stage;
-    e.kind = kind;
-    e.message = message;
-    e.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
-    e.data = std::move(data);
-    events(e);
+    if (events) events(make_pipeline_event(stage, kind, message, started, std::move(data)));
   };
   Config& config = app.config();
   PipelineResult result;

@@ -253,13 +253,7 @@ PipelineRunReport run_pipeline(App& app, const PipelinePlan& plan,
   };
   auto note = [&](const std::string& cell, const std::string& stage, const std::string& kind,
                   const std::string& message, nlohmann::json data = nlohmann::json::object()) {
-    PipelineEvent e;
-    e.stage = stage;
-    e.kind = kind;
-    e.message = message;
-    e.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
-    e.data = std::move(data);
-    emit(cell, std::move(e));
+    emit(cell, make_pipeline_event(stage, kind, message, started, std::move(data)));
   };
 
   bool stop = false;  // a cell failed and keep_going is off

@@ -39,6 +39,11 @@ using PipelineEventSink = std::function<void(const PipelineEvent&)>;
 // and package {name, version, hash12, index, total, elapsed_ms, detail} for a package step.
 nlohmann::json to_json(const PipelineEvent& e);
 
+// An event of `stage` stamped with the time elapsed since `started`.
+PipelineEvent make_pipeline_event(std::string stage, std::string kind, std::string message,
+                                  std::chrono::steady_clock::time_point started,
+                                  nlohmann::json data = nlohmann::json::object());
+
 struct PlannedBuild {
   Plan plan;
   std::string image_tag;  // the toolchain image the plan's hashes name
