@@ -42,7 +42,7 @@ printf 'plan: %s packages in %.1f ms (best of 5; goal <= 50 ms)\n' "$packages" "
 # Sources into the shared source cache (not timed).
 sf fetch --slurm-version "$VERSION" --toolchain "$tc" --cache-dir "$work/cache" >/dev/null
 
-# The cold build. Exit 12 = the pipeline stopped at 'assemble' after building everything.
+# The cold build: it must succeed (exit 0) and build every package of the plan.
 start=$(date +%s)
 set +e
 sf --json build-slurm --slurm-version "$VERSION" --toolchain "$tc" --backend "$BACKEND" \
@@ -56,8 +56,15 @@ jq -r 'select(.event=="build" and .kind=="built") |
        "  \(.package.name) \(.package.version): \(.package.elapsed_ms / 1000 | floor) s"' \
   "$work/events.json"
 built=$(jq -r 'select(.event=="build" and .kind=="done") | .data.built' "$work/events.json")
-if [ -z "$built" ] || { [ "$rc" -ne 0 ] && [ "$rc" -ne 12 ]; }; then
-  echo "build: FAILED (exit $rc)"; tail -n 30 "$work/stderr"; exit 1
+if [ -z "$built" ] || [ "$rc" -ne 0 ] || [ "$built" -ne "$packages" ]; then
+  echo "build: FAIL (exit $rc, built ${built:-nothing} of $packages packages)"
+  tail -n 30 "$work/stderr"; exit 1
 fi
-echo "build: $built package(s) cold in $((total - ${image_s:-0})) s" \
+cold=$((total - ${image_s:-0}))
+echo "build: $built package(s) cold in $cold s" \
      "(plus ${image_s:-0} s image preparation; --jobs $JOBS; goal <= 900 s)"
+if [ -z "$best" ] || ! awk -v b="$best" 'BEGIN { exit !(b > 0 && b <= 50) }'; then
+  echo "build bench: FAIL (plan ${best:-not measured} ms, goal <= 50 ms)"; exit 1
+fi
+if [ "$cold" -gt 900 ]; then echo "build bench: FAIL (cold build $cold s > 900 s)"; exit 1; fi
+echo "build bench: PASS"

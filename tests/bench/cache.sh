@@ -36,9 +36,20 @@ s3pid=""
 cleanup() {
   if [[ -n "$s3pid" ]]; then kill "$s3pid" 2>/dev/null || true; fi
   if [[ -n "${s3data:-}" ]]; then rm -rf "$s3data" "$s3data.log"; fi
+  gpgconf --homedir "$work/gnupg" --kill all >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
+
+# A throwaway signing key: pack signs each entry and unpack verifies it, as a build does.
+export SF_BENCH_GNUPG="$work/gnupg"
+mkdir -p "$SF_BENCH_GNUPG" && chmod 700 "$SF_BENCH_GNUPG"
+gpg --homedir "$SF_BENCH_GNUPG" --batch --quiet --passphrase '' \
+  --quick-gen-key 'slurm-factory cache bench <bench@slurm-factory.invalid>' ed25519 sign never 2>/dev/null
+SF_BENCH_KEY=$(gpg --homedir "$SF_BENCH_GNUPG" --batch --with-colons --list-secret-keys |
+  awk -F: '/^fpr:/ {print $10; exit}')
+export SF_BENCH_KEY
+[[ -n "$SF_BENCH_KEY" ]] || { echo "cache.sh: could not make a signing key" >&2; exit 1; }
 
 best() { sort -g | head -1; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }            # a / b

@@ -3,22 +3,30 @@
 //   s3-put ENDPOINT BUCKET/PREFIX KEY FILE [SETTINGS_JSON]   the s3 provider plugin's put
 //                                            (multipart above 64 MiB unless SETTINGS_JSON says)
 //   s3-get ENDPOINT BUCKET/PREFIX KEY FILE   the s3 provider plugin's get
-//   pack TREE OUTDIR                          pack_cache_entry (tar + zstd threads, every sha256)
-//   unpack OUTDIR DEST                        unpack_cache_entry (manifest checks, then one pass:
-//                                             the tarball's sha256 while it is safely extracted,
-//                                             every file's sha256 before it is accepted)
+//   pack TREE OUTDIR                          pack_cache_entry (tar + zstd threads, every sha256,
+//                                             the manifest's detached gpg signature)
+//   unpack OUTDIR DEST                        unpack_cache_entry (signature and manifest checks,
+//                                             then one pass: the tarball's sha256 while it is
+//                                             safely extracted, every file's sha256 before it is
+//                                             accepted)
+// pack and unpack sign and verify as the tool does, with the key SF_BENCH_KEY (a fingerprint) of
+// the keyring SF_BENCH_GNUPG (tests/bench/cache.sh makes a throwaway one); both are required.
 //   archive TREE FILE / extract FILE DEST     the bare archive writer / reader (no manifest)
 // Credentials for s3 come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, as for the tool.
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 
 #include "slurm_factory/core/archive_reader.hpp"
 #include "slurm_factory/core/archive_writer.hpp"
 #include "slurm_factory/core/cache_entry.hpp"
+#include "slurm_factory/core/gpg_signer.hpp"
+#include "slurm_factory/core/gpg_verifier.hpp"
 #include "slurm_factory/core/plugin_host.hpp"
 
 namespace fs = std::filesystem;
@@ -30,6 +38,21 @@ const sf::CacheEntryKey kKey{"bench", "x86_64", "tree", "1.0", std::string(64, '
 int fail(const std::string& what) {
   std::cerr << "cache_bench: " << what << "\n";
   return 1;
+}
+
+// The bench's signing key: keyring and fingerprint from the environment (never an argument).
+struct BenchKey {
+  std::string gnupg_home;
+  std::string fingerprint;
+};
+BenchKey bench_key() {
+  const char* home = std::getenv("SF_BENCH_GNUPG");
+  const char* fpr = std::getenv("SF_BENCH_KEY");
+  if (home == nullptr || fpr == nullptr || *home == '\0' || *fpr == '\0')
+    throw std::runtime_error(
+        "pack and unpack measure the signed path: set SF_BENCH_GNUPG (a keyring) and SF_BENCH_KEY "
+        "(the fingerprint of its signing key); tests/bench/cache.sh does");
+  return {home, fpr};
 }
 
 }  // namespace
@@ -66,14 +89,22 @@ int main(int argc, char** argv) {
       m.hash = kKey.hash;
       m.toolchain = kKey.toolchain;
       m.arch = kKey.arch;
+      const BenchKey key = bench_key();
+      sf::GpgSignerOptions so;
+      so.gnupg_home = key.gnupg_home;
+      so.key_id = key.fingerprint;
+      const sf::GpgSigner signer(so);
       const auto t0 = Clock::now();
-      auto files = sf::pack_cache_entry(argv[2], m, argv[3], nullptr);
+      auto files = sf::pack_cache_entry(argv[2], m, argv[3], &signer);
       const double s = seconds(t0);
       if (!files) return fail(files.error().message);
       std::cout << s << " " << fs::file_size(files->tarball) << "\n";
     } else if (mode == "unpack") {
+      const BenchKey key = bench_key();
+      const sf::GpgVerifier verifier(sf::GpgTrust{key.gnupg_home, {key.fingerprint}});
       sf::EntryTrustPolicy policy;
-      policy.allow_unsigned = true;  // the bench entry is unsigned; every sha256 is still checked
+      policy.verifier = &verifier;
+      policy.allow_unsigned = false;  // signed entries only: the path a build takes
       const auto files = sf::CacheEntryFiles::under(argv[2], kKey);
       const auto t0 = Clock::now();
       auto m = sf::unpack_cache_entry(files, policy, argv[3]);

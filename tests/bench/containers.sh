@@ -24,7 +24,8 @@ for f in "$sf" "$cycle_bin"; do
 done
 
 now() { date +%s.%N; }
-median() { sort -n | awk '{a[NR]=$1} END {if (NR == 0) print 0; else print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+# The median of the numbers on stdin; prints nothing when there is none (a missing sample is never 0).
+median() { grep -E '^[0-9.]+$' | sort -n | awk '{a[NR]=$1} END {if (NR > 0) print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 le() { [ "$(echo "$1 <= $2" | bc)" = 1 ]; }
 ping_socket() { curl -fsS --max-time 2 --unix-socket "$1" http://d/_ping >/dev/null 2>&1; }
 
@@ -41,7 +42,9 @@ summary=()
 for engine in docker podman; do
   case $engine in docker) sock=/var/run/docker.sock ;; podman) sock=$podman_sock ;; esac
   if ! ping_socket "$sock"; then
-    echo "$engine: SKIP, no engine answers on $sock (tests/support/start-engines.sh)"
+    echo "$engine: FAIL, no engine answers on $sock (tests/support/start-engines.sh)"
+    summary+=("FAIL $engine: no engine answers on $sock")
+    failed=1
     continue
   fi
   echo "== $engine"
@@ -71,6 +74,14 @@ for engine in docker podman; do
   done
   hermetic=$(printf '%s\n' "${ours[@]}" | median)
   reference=$(printf '%s\n' "${cli[@]}" | median)
+  if [ -z "$prepare" ] || [ -z "$hermetic" ] || [ -z "$reference" ] ||
+     [ "$(printf '%s\n' "${ours[@]}" | grep -cE '^[0-9.]+$')" -ne "$runs" ]; then
+    echo "$engine: FAIL, nothing or not everything was measured (prepare '$prepare', cycles" \
+         "'${ours[*]}', reference '$reference')"
+    summary+=("FAIL $engine: missing samples")
+    failed=1
+    continue
+  fi
   ratio=$(echo "scale=2; $hermetic / $reference" | bc)
   echo "hermetic cycle (sf::run_hermetic), median of $runs: ${hermetic} s"
   echo "$engine run --rm IMAGE true, median of $runs:     ${reference} s"
@@ -85,4 +96,5 @@ for engine in docker podman; do
 done
 echo "== summary"
 printf '%s\n' "${summary[@]}"
+if [ "$failed" -eq 0 ]; then echo "containers bench: PASS"; else echo "containers bench: FAIL"; fi
 exit "$failed"

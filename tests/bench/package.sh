@@ -82,10 +82,23 @@ printf '%-34s %8s %10s %12s\n' "method" "seconds" "MiB/s" "size"
 printf '%-34s %8.2f %10s %12s\n' "slurm-factory package (tar.zst)" "${ours}" "$(rate "${ours}")" "$(size "${artifact}")"
 printf '%-34s %8.2f %10s %12s\n' "tar | zstd -T0 -3" "${zst}" "$(rate "${zst}")" "$(size "${work}/ref.tar.zst")"
 printf '%-34s %8.2f %10s %12s\n' "tar -czf (original)" "${gz}" "$(rate "${gz}")" "$(size "${work}/ref.tar.gz")"
-awk -v o="${ours}" -v z="${zst}" -v g="${gz}" 'BEGIN {
+echo "artifact: $(basename "${artifact}") $(size "${artifact}") bytes; first and last run byte-identical: ${same}"
+echo "best of ${runs} runs each; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+# The verdict: every contender measured (a missing sample is a failure, never a zero), the
+# artifact byte-identical between runs, and the throughput goal met.
+if [[ ${#t_ours[@]} -ne ${runs} || ${#t_zst[@]} -ne ${runs} || -z "${ours}" || -z "${zst}" ]] ||
+   ! awk -v o="${ours}" -v z="${zst}" 'BEGIN { exit !(o > 0 && z > 0) }'; then
+  echo "package bench: FAIL (a contender was not measured: ours='${ours}' tar|zstd='${zst}')"
+  exit 1
+fi
+if awk -v o="${ours}" -v z="${zst}" -v g="${gz}" 'BEGIN {
   r = z / o
   printf "throughput vs tar|zstd -T0: %.2fx (goal >= 0.90: %s)\n", r, (r >= 0.9 ? "met" : "NOT met")
   printf "throughput vs tar -czf:     %.2fx\n", g / o
-}'
-echo "artifact: $(basename "${artifact}") $(size "${artifact}") bytes; first and last run byte-identical: ${same}"
-echo "best of ${runs} runs each; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+  exit !(r >= 0.9)
+}' && [[ "${same}" == yes ]]; then
+  echo "package bench: PASS"
+else
+  echo "package bench: FAIL (goal >= 0.90x tar|zstd -T0, byte-identical artifact: ${same})"
+  exit 1
+fi

@@ -13,6 +13,7 @@ goal_ms="${SF_PLAN_GOAL_MS:-50}"
 status=0
 for req in "24.11 trixie" "24.11.5 bookworm --from pmix=source" "25.11 rockylinux9 --gpu cuda" \
            "26.05 noble --gpu cuda --gpu rocm --from pmix=source"; do
+  # shellcheck disable=SC2086 # req is a list of words
   set -- $req
   version=$1 toolchain=$2; shift 2
   start=$(date +%s%N)

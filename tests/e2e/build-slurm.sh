@@ -107,8 +107,9 @@ for tc in "$@"; do
   # same plan and returns before building anything.
   exists=$(jq -r 'select(.event=="artifact" and .kind=="exists") | .event' "$work/$tc-2.json")
   [ "$rc" -eq 0 ] && { [ "$built" = "0" ] || [ -n "$exists" ]; }
-  [ -n "$exists" ] && built="0 (artifact exists)"
-  check "$tc: a second run rebuilds nothing (built=${built:-?}, ${secs}s, exit $rc)" $? \
+  second=$?  # the status of the comparison itself, read before anything else runs
+  if [ -n "$exists" ]; then built="0 (artifact exists)"; fi
+  check "$tc: a second run rebuilds nothing (built=${built:-?}, ${secs}s, exit $rc)" "$second" \
     "$(tail -n 20 "$work/$tc-2.json.err")"
 done
 

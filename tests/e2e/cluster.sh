@@ -65,7 +65,14 @@ build_artifact() {
     tail -n 30 "$work/$1-build.err" >&2
     return 1
   }
-  jq -r 'select(.event=="result") | .artifact' "$work/$1-build.json"
+  # Exactly one result event naming an existing artifact, or the build is a failure.
+  a=$(jq -r 'select(.event=="result") | .artifact // empty' "$work/$1-build.json")
+  if [ -z "$a" ] || [ "$(printf '%s\n' "$a" | wc -l)" -ne 1 ] || [ ! -f "$a" ]; then
+    echo "build-slurm exited 0 but its JSON has no single result event naming an artifact" \
+      "(got: '${a}')" >&2
+    return 1
+  fi
+  printf '%s\n' "$a"
 }
 
 # in CONTAINER SCRIPT: runs SCRIPT with bash in the cluster container (SLURM_CONF set, as clients
@@ -112,11 +119,13 @@ cluster() { # cluster TOOLCHAIN ARTIFACT
   # shellcheck disable=SC2016 # $1 expands in the container's shell
   zstd -dc "$artifact" | "$ENGINE" exec -i "$name" sh -c 'mkdir -p "$1" && tar -x -C "$1"' sh "$prefix"
   check "$tc: unpack under a random prefix" $?
-  if in_container "$name" 'command -v cc gcc munged sinfo slurmctld >/dev/null' 2>/dev/null; then
-    check "$tc: the machine is clean (no compiler, munge or Slurm on PATH)" 1
-  else
-    check "$tc: the machine is clean (no compiler, munge or Slurm on PATH)" 0
-  fi
+  # Each tool is looked up on its own: the exec itself must work (exit 0 from the shell) and
+  # print which of them it found; a failed exec is a failure, not a clean machine.
+  # shellcheck disable=SC2016 # expands in the container
+  found=$(in_container "$name" 'for t in cc gcc munged sinfo slurmctld; do
+      command -v "$t" >/dev/null 2>&1 && printf "%s " "$t"; done; echo end' 2>&1)
+  [ "$found" = "end" ]
+  check "$tc: the machine is clean (no compiler, munge or Slurm on PATH)" $? "found: $found"
 
   extra=""
   if [ -n "${SF_E2E_ACCOUNTING:-}" ]; then
@@ -223,7 +232,9 @@ for tc in "$@"; do
   start=$(date +%s)
   artifact=$(build_artifact "$tc")
   rc=$?
-  check "$tc: build-slurm --verify ($(( $(date +%s) - start ))s)" $rc
-  [ "$rc" -eq 0 ] && [ -n "$artifact" ] && cluster "$tc" "$artifact"
+  [ "$rc" -eq 0 ] && [ -n "$artifact" ] && [ -f "$artifact" ]
+  ok=$?
+  check "$tc: build-slurm --verify ($(( $(date +%s) - start ))s)" "$ok" "exit $rc, artifact '${artifact}'"
+  if [ "$ok" -eq 0 ]; then cluster "$tc" "$artifact"; fi
 done
 tally

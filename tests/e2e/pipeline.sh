@@ -50,8 +50,12 @@ sf() { "$SF_BIN" --config "$work/config.yaml" "$@"; }
 ncells=$(printf '%s\n' $VERSIONS | wc -l)
 
 echo "== plan"
-sf run e2e --dry-run
-check "dry run plans $ncells cells" $?
+sf --json run e2e --dry-run > "$work/dry.json" 2> "$work/dry.err"
+rc=$?
+planned=$(jq -r 'select(.event=="pipeline" and .kind=="plan") | .plan.cells[] | select(.error == null) | .cell' \
+  "$work/dry.json" 2>/dev/null | sort -u | wc -l)
+[ "$rc" -eq 0 ] && [ "$planned" -eq "$ncells" ]
+check "dry run plans $ncells cells" $? "exit $rc, $planned cells planned: $(tail -n 3 "$work/dry.err")"
 
 echo "== run (cache $CACHE)"
 start=$(date +%s)
@@ -79,7 +83,11 @@ echo "package hashes both cells use: $shared"
 [ "$shared" -gt 0 ]
 check "the cells share dependencies" $?
 
-for a in $(jq -r '.cells[].artifact // empty' "$work/report.json"); do
+artifacts=$(jq -r '.cells[].artifact // empty' "$work/report.json" 2>/dev/null)
+nart=$(printf '%s' "$artifacts" | grep -c . || true)
+[ "$nart" -eq "$ncells" ]
+check "the report names $ncells artifacts" $? "$nart: $artifacts"
+for a in $artifacts; do
   sf verify --deep "$a" > "$work/verify.out" 2>&1
   check "verify --deep $(basename "$a")" $? "$(tail -n 5 "$work/verify.out")"
 done
@@ -90,8 +98,10 @@ n=$(jq '.include | length' "$work/matrix.json" 2>/dev/null || echo -1)
 [ "$n" -eq "$ncells" ]
 check "github matrix: valid JSON, $ncells entries" $?
 first=$(jq -r '.include[0].cell' "$work/matrix.json")
-sf --json run e2e --output "$work/out" --cell "$first" > "$work/cell.json" 2>&1
+sf --json run e2e --output "$work/out" --cell "$first" > "$work/cell.json" 2> "$work/cell.err"
 rc=$?
+[ -n "$first" ] && [ "$first" != null ]
+check "the matrix names a first cell" $? "'$first'"
 cells=$(jq -r 'select(.event=="cell" and .kind=="start") | .cell' "$work/cell.json" | sort -u | tr '\n' ' ')
 [ "$rc" -eq 0 ] && [ "$cells" = "$first " ]
 check "--cell $first runs exactly that cell" $? "exit $rc, cells run: $cells"

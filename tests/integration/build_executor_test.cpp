@@ -11,6 +11,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "../support/requirement.hpp"
 #include "slurm_factory/core/archive_reader.hpp"
 #include "slurm_factory/core/cache_chain.hpp"
 #include "slurm_factory/core/config.hpp"
@@ -78,7 +79,7 @@ class BuildExecutorTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    if (!skip_reason_.empty()) GTEST_SKIP() << skip_reason_;
+    if (!skip_reason_.empty()) SF_REQUIRE_OR_SKIP(skip_reason_);
     root_ = fs::temp_directory_path() /
             ("sf-build-executor-" + std::to_string(::getpid()) + "-" +
              ::testing::UnitTest::GetInstance()->current_test_info()->name());

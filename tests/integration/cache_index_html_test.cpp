@@ -18,6 +18,7 @@
 #include "../support/cache_fixture.hpp"
 #include "../support/cli_runner.hpp"
 #include "../support/layers_config.hpp"
+#include "../support/requirement.hpp"
 #include "../support/s3rver.hpp"
 #include "slurm_factory/core/artifact_checksums.hpp"
 #include "slurm_factory/core/artifact_packaging.hpp"
@@ -225,7 +226,7 @@ std::string CacheIndexHtml::fpr_;
 
 TEST_F(CacheIndexHtml, LocalLayerAndS3BucketPagesRenderInChromium) {
   if (chromium_binary().empty())
-    GTEST_SKIP() << "chromium is not installed (.ci/packages.txt installs it)";
+    SF_REQUIRE_OR_SKIP("chromium is not installed (.ci/packages.txt installs it)");
   test::S3rver server("sf-index");
   ::setenv("XDG_CONFIG_HOME", (dir_ / "xdg").c_str(), 1);
   ::setenv("SLURM_FACTORY_CACHE_DIR", (dir_ / "home").c_str(), 1);

@@ -13,6 +13,7 @@
 #include <regex>
 #include <sstream>
 
+#include "../support/requirement.hpp"
 #include "slurm_factory/container_backend.hpp"
 #include "slurm_factory/core/artifact_assets.hpp"
 #include "slurm_factory/core/plugin_host.hpp"
@@ -117,7 +118,7 @@ TEST_P(InstallScriptTest, DryRunChangesNothingAndTheRealRunSetsUpTheHost) {
   try {
     backend->info();
   } catch (const sf::ContainerError& e) {
-    GTEST_SKIP() << GetParam() << " does not answer: " << e.what();
+    SF_REQUIRE_OR_SKIP(GetParam() << " does not answer: " << e.what());
   }
   const auto image = sf::prepare_toolchain_image(*backend, bookworm_request());
 

@@ -20,6 +20,7 @@
 #include <set>
 #include <sstream>
 
+#include "../support/requirement.hpp"
 #include "slurm_factory/core/hermetic_runner.hpp"
 #include "slurm_factory/core/plugin_host.hpp"
 #include "slurm_factory/core/toolchain_catalog.hpp"
@@ -146,7 +147,7 @@ TEST_P(DebianReleaseData, SetupScriptBuildsAWorkingToolchainImage) {
   try {
     backend->info();
   } catch (const sf::ContainerError& e) {
-    GTEST_SKIP() << "docker does not answer: " << e.what();
+    SF_REQUIRE_OR_SKIP("docker does not answer: " << e.what());
   }
   const auto& release = catalog().get(GetParam());
   sf::ToolchainImageRequest req;

@@ -16,6 +16,7 @@
 
 #include "cli_runner.hpp"
 #include "gpg_home.hpp"
+#include "requirement.hpp"
 #include "slurm_factory/core/gpg_signer.hpp"
 #include "slurm_factory/http_client.hpp"
 #include "temp_dir.hpp"
@@ -88,7 +89,7 @@ class PipelineFixture : public ::testing::Test {
 
   // Skips without docker; the environment points at this test's folders; a fresh key.
   void SetUp() override {
-    if (sh("docker info >/dev/null 2>&1") != 0) GTEST_SKIP() << "docker does not answer";
+    if (sh("docker info >/dev/null 2>&1") != 0) SF_REQUIRE_OR_SKIP("docker does not answer");
     ::setenv("XDG_CONFIG_HOME", (dir_ / "xdg").c_str(), 1);
     ::unsetenv("SLURM_FACTORY_PLUGIN_PATH");
     ::unsetenv("SLURM_FACTORY_CACHE_DIR");

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "../support/golden.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/toolchain.hpp"
 
@@ -95,8 +96,7 @@ TEST_P(SetupScriptOfRelease, MatchesGoldenFile) {
   const std::string script = sf::render_setup_script(release);
   const fs::path golden =
       fs::path(SF_TEST_SOURCE_DIR) / "tests/unit/golden/setup" / (release.name + ".sh");
-  const char* update = std::getenv("SF_UPDATE_GOLDEN");
-  if (update != nullptr && std::string(update) == "1") {
+  if (sf::test::update_golden_files()) {
     fs::create_directories(golden.parent_path());
     std::ofstream(golden) << script;
     GTEST_SKIP() << "regenerated " << golden;

@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "../support/golden.hpp"
 #include "slurm_factory/core/artifact_assets.hpp"
 #include "slurm_factory/errors.hpp"
 
@@ -45,7 +46,7 @@ std::vector<Case> cases() {
 }  // namespace
 
 TEST(TemplateRendererTest, EveryTemplateMatchesItsGoldenFile) {
-  const bool update = std::getenv("SF_UPDATE_GOLDEN") != nullptr;
+  const bool update = sf::test::update_golden_files();
   sf::TemplateRenderer renderer(kTemplates);
   for (const auto& c : cases()) {
     const auto data = sf::artifact_template_data(c.info);
