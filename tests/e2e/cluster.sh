@@ -57,8 +57,13 @@ build_artifact() {
     echo "no slurm-factory binary at $SF_BIN; set SF_BIN" >&2
     return 1
   fi
-  signing_key "$CACHE/e2e-gnupg" "$E2E_KEY"
-  sf_config "$CACHE" > "$work/config.yaml"
+  # The default signing, as the README's main job has it: no signing section, so the automatic
+  # key of the cache (<cache>/gnupg, made on first use) signs and is the one trust anchor. The
+  # user's GNUPGHOME points at an empty folder: nothing may come from ~/.gnupg.
+  export GNUPGHOME="$work/user-gnupg"
+  mkdir -p "$GNUPGHOME" && chmod 700 "$GNUPGHOME"
+  printf 'cache_dir: %s\nplugins:\n  load: [toolchain-debian, backend-docker, backend-podman, cache-local, packager-tarball]\n' \
+    "$CACHE" > "$work/config.yaml"
   "$SF_BIN" --json --config "$work/config.yaml" build-slurm --slurm-version "$VERSION" \
     --toolchain "$1" --backend "$BACKEND" --jobs "$JOBS" --verify --output "$work/out" \
     > "$work/$1-build.json" 2> "$work/$1-build.err" || {
@@ -73,6 +78,29 @@ build_artifact() {
     return 1
   fi
   printf '%s\n' "$a"
+}
+
+# trust_checks TOOLCHAIN ARTIFACT: with the default signing, the tool's own verify accepts the
+# artifact, a rerun of the same request reuses it in under a second, and the automatic key can be
+# exported for a second machine.
+trust_checks() {
+  out=$("$SF_BIN" --config "$work/config.yaml" verify "$2" 2>&1)
+  check "$1: slurm-factory verify accepts its own artifact (default signing)" $? \
+    "$(echo "$out" | tail -n 5)"
+  t0=$(date +%s%N)
+  "$SF_BIN" --json --config "$work/config.yaml" build-slurm --slurm-version "$VERSION" \
+    --toolchain "$1" --backend "$BACKEND" --jobs "$JOBS" --output "$work/out" \
+    > "$work/$1-rerun.json" 2> "$work/$1-rerun.err"
+  rc=$?
+  ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  reused=$(jq -r 'select(.event=="artifact" and .kind=="exists") | .event' "$work/$1-rerun.json")
+  [ "$rc" -eq 0 ] && [ -n "$reused" ] && [ "$ms" -lt 1000 ]
+  check "$1: a rerun reuses the signed artifact (${ms} ms, exit $rc)" $? \
+    "$(tail -n 5 "$work/$1-rerun.err")"
+  "$SF_BIN" --config "$work/config.yaml" cache keys export > "$work/key.asc" 2> "$work/key.err"
+  rc=$?
+  [ "$rc" -eq 0 ] && grep -q 'BEGIN PGP PUBLIC KEY BLOCK' "$work/key.asc"
+  check "$1: cache keys export gives the automatic key" $? "$(tail -n 3 "$work/key.err")"
 }
 
 # in CONTAINER SCRIPT: runs SCRIPT with bash in the cluster container (SLURM_CONF set, as clients
@@ -235,6 +263,9 @@ for tc in "$@"; do
   [ "$rc" -eq 0 ] && [ -n "$artifact" ] && [ -f "$artifact" ]
   ok=$?
   check "$tc: build-slurm --verify ($(( $(date +%s) - start ))s)" "$ok" "exit $rc, artifact '${artifact}'"
-  if [ "$ok" -eq 0 ]; then cluster "$tc" "$artifact"; fi
+  if [ "$ok" -eq 0 ]; then
+    trust_checks "$tc" "$artifact"
+    cluster "$tc" "$artifact"
+  fi
 done
 tally
