@@ -49,7 +49,7 @@ TEST(PackageConcurrency, ThirtyParallelRunsIntoOneFolderKeepEveryLineAndAValidSi
   {
     std::ofstream c(dir / "c.yaml");
     c << "cache_dir: " << (dir / "cache").string() << "\n"
-      << "plugins: {search_paths: [" << SF_TEST_PLUGIN_DIR << "]}\n"
+      << "plugins: {search_paths: [" << SF_TEST_PLUGIN_DIR << "], load: [toolchain-debian]}\n"
       << "signing: {key_id: " << fpr << ", keyring: " << home.path() << "}\n";
   }
   // One staging folder each (package renders assets into it); the same small view.
