@@ -1,6 +1,10 @@
 #include "slurm_factory/core/artifact_checksums.hpp"
 
+#include <fcntl.h>
 #include <openssl/evp.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -10,7 +14,6 @@
 #include <memory>
 #include <sstream>
 
-#include "slurm_factory/core/file_io.hpp"
 #include "slurm_factory/core/gpg_signer.hpp"
 #include "slurm_factory/errors.hpp"
 
@@ -25,12 +28,71 @@ bool is_hex64(const std::string& s) {
          });
 }
 
-void write_atomically(const fs::path& dest, const std::string& content) {
-  if (auto problem = write_file_atomically(dest, content); !problem.empty()) {
-    throw PackagingError(problem, {{"file", dest.string()}},
-                         "check that the output folder is writable and has room");
-  }
+std::string errno_text() { return std::strerror(errno); }
+
+[[noreturn]] void write_failed(const fs::path& file, const std::string& what) {
+  throw PackagingError("cannot write " + file.string() + ": " + what, {{"file", file.string()}},
+                       "check that the output folder is writable and has room");
 }
+
+// Writes `content` to a private temp file beside `dest` (".<name>.sf-tmp-XXXXXX", unique per
+// writer), fsyncs it and renames it over `dest`: a reader sees the old file or the new one, and
+// two writers never share a temp file.
+void write_atomically(const fs::path& dest, const std::string& content) {
+  std::string tmpl =
+      (dest.parent_path() / ("." + dest.filename().string() + ".sf-tmp-XXXXXX")).string();
+  const int fd = ::mkstemp(tmpl.data());
+  if (fd < 0) write_failed(dest, errno_text());
+  const fs::path tmp = tmpl;
+  std::size_t done = 0;
+  std::string problem;
+  while (done < content.size()) {
+    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      problem = errno_text();
+      break;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (problem.empty() && ::fchmod(fd, 0644) != 0) problem = errno_text();
+  if (problem.empty() && ::fsync(fd) != 0) problem = errno_text();
+  if (::close(fd) != 0 && problem.empty()) problem = errno_text();
+  std::error_code ec;
+  if (problem.empty()) {
+    fs::rename(tmp, dest, ec);
+    if (!ec) return;
+    problem = "cannot rename " + tmp.string() + " into place: " + ec.message();
+  }
+  fs::remove(tmp, ec);
+  write_failed(dest, problem);
+}
+
+// An exclusive lock on <dir>/.SHA256SUMS.lock for the read-merge-write-sign of SHA256SUMS and
+// SHA256SUMS.asc: concurrent `package` runs into one folder each add their lines, none is lost,
+// and the signature always covers the file it sits beside.
+class ChecksumsLock {
+ public:
+  explicit ChecksumsLock(const fs::path& dir) {
+    const fs::path file = dir / kChecksumsLockFile;
+    fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd_ < 0) write_failed(file, errno_text());
+    while (::flock(fd_, LOCK_EX) != 0) {
+      if (errno != EINTR) {
+        const std::string why = errno_text();
+        ::close(fd_);
+        throw PackagingError("cannot lock " + file.string() + ": " + why, {{"file", file.string()}},
+                             "use an output folder on a filesystem with file locks");
+      }
+    }
+  }
+  ~ChecksumsLock() { ::close(fd_); }
+  ChecksumsLock(const ChecksumsLock&) = delete;
+  ChecksumsLock& operator=(const ChecksumsLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
 
 std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -118,16 +180,12 @@ fs::path write_artifact_signature(const fs::path& artifact, const GpgSigner& sig
 
 void write_checksums(const fs::path& dir, const std::vector<fs::path>& files,
                      const GpgSigner* signer, const std::map<std::string, std::string>& known) {
-  std::map<std::string, std::string> sums;
-  const fs::path sums_path = dir / kChecksumsFile;
-  if (fs::exists(sums_path)) {
-    for (auto& l : parse_sha256sums(read_file(sums_path), sums_path.string())) {
-      if (fs::exists(dir / l.file)) sums[l.file] = l.sha256;
-    }
-  }
+  // Our files are hashed before the lock is taken; only the merge, the signature and the two
+  // renames are serialised.
+  std::map<std::string, std::string> ours;
   for (const auto& f : files) {
     if (auto k = known.find(f.filename().string()); k != known.end()) {
-      sums[k->first] = k->second;
+      ours[k->first] = k->second;
       continue;
     }
     auto sum = sha256_of_file(f);
@@ -135,14 +193,30 @@ void write_checksums(const fs::path& dir, const std::vector<fs::path>& files,
       throw PackagingError("cannot checksum: " + sum.error().message, {{"file", f.string()}},
                            "check that the packager wrote the file");
     }
-    sums[f.filename().string()] = *sum;
+    ours[f.filename().string()] = *sum;
   }
+  ChecksumsLock lock(dir);
+  std::map<std::string, std::string> sums;
+  const fs::path sums_path = dir / kChecksumsFile;
+  if (fs::exists(sums_path)) {
+    for (auto& l : parse_sha256sums(read_file(sums_path), sums_path.string())) {
+      if (fs::exists(dir / l.file)) sums[l.file] = l.sha256;
+    }
+  }
+  for (auto& [file, sum] : ours) sums[file] = sum;
   std::vector<ChecksumLine> lines;
   for (const auto& [file, sum] : sums) lines.push_back({sum, file});
   const std::string text = format_sha256sums(lines);
+  // Signed first, then both published: a failed signature leaves the old pair untouched.
+  std::string signature;
+  if (signer != nullptr) signature = signer->sign_detached(text);
   write_atomically(sums_path, text);
   if (signer != nullptr) {
-    write_atomically(dir / kChecksumsSignatureFile, signer->sign_detached(text));
+    write_atomically(dir / kChecksumsSignatureFile, signature);
+  } else {
+    // A signature of an earlier SHA256SUMS would not verify against this one.
+    std::error_code ec;
+    fs::remove(dir / kChecksumsSignatureFile, ec);
   }
 }
 

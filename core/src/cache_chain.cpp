@@ -77,12 +77,28 @@ void CacheChain::switch_off(std::size_t i, const Failure& why) {
 Expected<CacheEntryFiles> CacheChain::fetch_from(CacheProvider& layer, const CacheEntryKey& key,
                                                  const fs::path& dir) {
   auto files = CacheEntryFiles::under(dir, key);
-  if (auto r = layer.get(key.manifest(), files.manifest); !r) return r.error();
-  if (auto r = layer.get(key.signature(), files.signature); !r) {
+  // Every body is capped: the manifest and its signature by fixed bounds, the tarball by the size
+  // the manifest declares (a layer that sends more is refused before the disk fills up; the
+  // signature and sha256 are checked afterwards by verify_cache_entry).
+  if (auto r = layer.get_at_most(key.manifest(), files.manifest, kMaxManifestBytes); !r)
+    return r.error();
+  if (auto r = layer.get_at_most(key.signature(), files.signature, kMaxSignatureBytes); !r) {
     if (r.error().kind != Failure::Kind::kNotFound) return r.error();
     files.signature.clear();
   }
-  if (auto r = layer.get(key.tarball(), files.tarball); !r) return r.error();
+  std::uint64_t declared = 0;
+  {
+    std::ifstream in(files.manifest, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto m = CacheManifest::parse(text.str());
+    if (!m) {
+      return Failure::error("cache layer '" + layer.name() + "': manifest of " + key.base() +
+                            " is unreadable: " + m.error().message);
+    }
+    declared = m->tarball_size;
+  }
+  if (auto r = layer.get_at_most(key.tarball(), files.tarball, declared); !r) return r.error();
   return files;
 }
 
@@ -208,7 +224,7 @@ Expected<std::size_t> rebuild_cache_index(CacheProvider& layer, const fs::path& 
     auto key = CacheEntryKey::parse(o.key);
     if (!key) continue;
     const fs::path local = dir / "m.json";
-    if (auto r = layer.get(o.key, local); !r) return r.error();
+    if (auto r = layer.get_at_most(o.key, local, kMaxManifestBytes); !r) return r.error();
     std::ifstream in(local);
     std::stringstream text;
     text << in.rdbuf();

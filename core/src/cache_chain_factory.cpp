@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "slurm_factory/core/app.hpp"
+#include "slurm_factory/core/config_materialize.hpp"
 #include "slurm_factory/core/plugin_host.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
@@ -23,7 +24,21 @@ std::unique_ptr<CacheProvider> make_cache_layer(App& app, const CacheLayerSpec& 
   if (std::find(types.begin(), types.end(), spec.type) == types.end()) {
     host.load("cache-" + spec.type, default_plugin_search_paths(app.config().plugin_search_paths));
   }
-  return host.make_cache_provider(spec);
+  // Unknown settings keys are refused at file:line like every other config key (the type declares
+  // its keys; one from a plugin built for ABI 1.1 declares none and is not checked).
+  if (const CacheProviderInfo* info = host.cache_provider_info(spec.type))
+    config::check_layer_settings(app.config(), spec, info->settings);
+  try {
+    return host.make_cache_provider(spec);
+  } catch (ConfigurationError& e) {
+    // A provider refusing one of its settings names it; the core knows where it was written.
+    if (e.context_value("file").empty()) {
+      const std::string origin =
+          config::layer_setting_origin(app.config(), spec.name, e.context_value("setting"));
+      if (!origin.empty()) e.with("file", origin);
+    }
+    throw;
+  }
 }
 
 CacheChainSetup make_cache_chain(App& app, const CacheChainRequest& request) {

@@ -99,6 +99,51 @@ std::string expand_home(const std::string& value, const Config& config,
   return (config.home / value.substr(2)).string();
 }
 
+namespace {
+
+// "cache.layers[i]" of the layer named `name` in the config, or "" (a layer made on the command
+// line, e.g. --local-cache).
+std::string layer_path(const Config& config, const std::string& name) {
+  for (std::size_t i = 0; i < config.cache_layers.size(); ++i) {
+    if (config.cache_layers[i].name == name) return join_index("cache.layers", i);
+  }
+  return {};
+}
+
+}  // namespace
+
+void check_layer_settings(const Config& config, const CacheLayerSpec& layer,
+                          const std::vector<std::string>& known) {
+  if (!layer.settings.is_object()) return;
+  const std::string path = layer_path(config, layer.name);
+  for (const auto& [key, value] : layer.settings.items()) {
+    (void)value;
+    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    const std::string settings_path =
+        path.empty() ? "settings" : join_key(join_key(path, "settings"), key);
+    std::string hint;
+    if (const std::string guess = did_you_mean(key, known); !guess.empty())
+      hint = "did you mean '" + guess + "'? ";
+    std::string valid;
+    for (const auto& k : known) valid += (valid.empty() ? "" : ", ") + k;
+    fail(config, settings_path,
+         "unknown key '" + key + "' in " +
+             (path.empty() ? "settings" : join_key(path, "settings")) + " (cache layer '" +
+             layer.name + "', type " + layer.type + ")",
+         hint +
+             (known.empty() ? "a " + layer.type + " layer takes no settings: remove them"
+                            : "valid keys here: " + valid) +
+             " (see docs/config.md)");
+  }
+}
+
+std::string layer_setting_origin(const Config& config, const std::string& layer_name,
+                                 const std::string& setting) {
+  const std::string path = layer_path(config, layer_name);
+  if (path.empty()) return {};
+  return config.origin_of(setting.empty() ? path : join_key(join_key(path, "settings"), setting));
+}
+
 void materialize(Config& c) {
   const YAML::Node& t = c.tree;
 

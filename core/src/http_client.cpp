@@ -60,7 +60,16 @@ struct Transfer {
   std::uint64_t in_total = 0;
   std::size_t body_pos = 0;
   const ProgressFn* progress = nullptr;
+  const BodyLimits* limits = nullptr;
+  bool over_limit_hit = false;
+  std::uint64_t over_limit = 0;  // the cap a body went past
 };
+
+std::string human_bytes(std::uint64_t n) {
+  if (n >= (std::uint64_t{1} << 20) && n % (std::uint64_t{1} << 20) == 0)
+    return std::to_string(n >> 20) + " MiB";
+  return std::to_string(n) + " bytes";
+}
 
 size_t header_cb(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
@@ -88,9 +97,28 @@ size_t write_cb(char* data, size_t size, size_t n, void* user) {
   const long status = t->response->status;
   const bool to_file = !t->request->download_file.empty() && status >= 200 && status < 300;
   if (!to_file) {
-    // Error bodies are kept (bounded) for the message.
+    if (status >= 200 && status < 300) {
+      // A body the caller reads (a listing, an index.json): whole or refused, never cut short.
+      if (t->response->body.size() + len > t->limits->max_body) {
+        t->over_limit = t->limits->max_body;
+        t->over_limit_hit = true;
+        return 0;
+      }
+      t->response->body.append(data, len);
+      return len;
+    }
+    // Error bodies are kept (bounded) for the message only.
     if (t->response->body.size() < (1U << 20)) t->response->body.append(data, len);
     return len;
+  }
+  {
+    const std::uint64_t before =
+        (status == 206 && t->resumed_from ? t->resume_offset : 0) + t->response->downloaded;
+    if (len > t->limits->max_download || before > t->limits->max_download - len) {
+      t->over_limit = t->limits->max_download;
+      t->over_limit_hit = true;
+      return 0;
+    }
   }
   if (!t->out) {
     const bool append = status == 206 && t->resumed_from;
@@ -240,7 +268,9 @@ struct HttpClient::Impl {
   }
 
   // One attempt. Returns the CURLcode; fills response.
-  CURLcode attempt(const Request& r, Response& response, bool resume, std::string& error_text) {
+  CURLcode attempt(const Request& r, const BodyLimits& limits, Response& response, bool resume,
+                   std::string& error_text, bool& over_limit) {
+    over_limit = false;
     if (!curl)
       curl = curl_easy_init();
     else
@@ -250,6 +280,7 @@ struct HttpClient::Impl {
     t.request = &r;
     t.response = &response;
     t.progress = &options.progress;
+    t.limits = &limits;
     response.status = 0;
     response.headers.clear();
     response.body.clear();
@@ -368,6 +399,19 @@ struct HttpClient::Impl {
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     response.status = status;
     t.out.reset();  // flush and close before anyone looks at the file
+    if (t.over_limit_hit) {
+      over_limit = true;
+      const bool download = !r.download_file.empty();
+      error_text = "the server sent more than " + human_bytes(t.over_limit) +
+                   (download ? ", the size the manifest or listing declares for it"
+                             : ", the cap on a response read into memory") +
+                   "; refused" + (download ? ", nothing was kept" : "");
+      if (download) {
+        std::error_code ec;
+        std::filesystem::remove(r.download_file, ec);
+      }
+      return CURLE_WRITE_ERROR;
+    }
     if (t.out_failed) {
       error_text = "cannot write " + r.download_file.string() + ": " + t.out_error;
       return CURLE_WRITE_ERROR;
@@ -405,6 +449,10 @@ std::string HttpClient::redact(const std::string& text) const {
 }
 
 Expected<Response> HttpClient::perform(const Request& request) {
+  return perform(request, BodyLimits{});
+}
+
+Expected<Response> HttpClient::perform(const Request& request, const BodyLimits& limits) {
   const auto secrets = impl_->secrets_for(request);
   const std::string shown = redact_text(request.url, secrets);
   const std::string method = request.method.empty() ? "GET" : request.method;
@@ -413,8 +461,13 @@ Expected<Response> HttpClient::perform(const Request& request) {
   Response response;
   for (int attempt = 1;; ++attempt) {
     std::string error_text;
+    bool over_limit = false;
     sf::log().debug("{} {} (attempt {})", method, shown, attempt);
-    const CURLcode rc = impl_->attempt(request, response, resume, error_text);
+    const CURLcode rc = impl_->attempt(request, limits, response, resume, error_text, over_limit);
+    if (over_limit) {
+      // Not a transient fault: the same server would send the same too-long body again.
+      return Failure::error(method + " " + shown + ": " + error_text);
+    }
     response.attempts = attempt;
     // A retried download continues what this call already wrote.
     if (!request.download_file.empty() && response.downloaded > 0 && response.ok()) resume = true;
@@ -459,6 +512,23 @@ Expected<Response> HttpClient::get_to_file(const std::string& url,
   r.download_file = file;
   r.resume = resume;
   auto res = perform(r);
+  if (!res) return res.error();
+  if (!res->ok() && res->status != 304) return status_failure(r, *res, impl_->options.secrets);
+  return res;
+}
+
+Expected<Response> HttpClient::get_to_file_at_most(const std::string& url,
+                                                   const std::filesystem::path& file,
+                                                   std::uint64_t max_bytes, bool resume,
+                                                   const Headers& headers) {
+  Request r;
+  r.url = url;
+  r.headers = headers;
+  r.download_file = file;
+  r.resume = resume;
+  BodyLimits limits;
+  limits.max_download = max_bytes;
+  auto res = perform(r, limits);
   if (!res) return res.error();
   if (!res->ok() && res->status != 304) return status_failure(r, *res, impl_->options.secrets);
   return res;

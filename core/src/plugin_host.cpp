@@ -263,7 +263,7 @@ const LoadedPlugin& PluginHost::load_file(const fs::path& requested) {
   keep_loaded_forever(std::move(library));
 
   PluginContext context{impl_->logger, kAbiVersion, path};
-  PluginRegistry registry(std::move(context), loaded.name, impl_->factories);
+  PluginRegistry registry(std::move(context), loaded.name, impl_->factories, abi);
   const std::string nothing_kept = "; nothing it registered was kept";
   try {
     descriptor->register_plugin(registry);
@@ -363,10 +363,47 @@ std::unique_ptr<ContainerBackend> PluginHost::make_container_backend(
   return call_factory(find_factory(impl_->factories.backends, label, name), label, name, settings);
 }
 
+namespace {
+
+// A provider built against ABI 1.1: its vtable ends at remove(), so get_at_most (ABI 1.2) must not
+// be called on it. This host-side wrapper forwards the 1.1 calls and keeps the default
+// get_at_most (get, then a size check).
+class Abi11CacheProvider final : public CacheProvider {
+ public:
+  explicit Abi11CacheProvider(std::unique_ptr<CacheProvider> inner) : inner_(std::move(inner)) {}
+  std::string name() const override { return inner_->name(); }
+  bool writable() const override { return inner_->writable(); }
+  std::string location() const override { return inner_->location(); }
+  Expected<bool> has(const std::string& key) override { return inner_->has(key); }
+  Expected<void> get(const std::string& key, const fs::path& destination) override {
+    return inner_->get(key, destination);
+  }
+  Expected<void> put(const std::string& key, const fs::path& source) override {
+    return inner_->put(key, source);
+  }
+  Expected<std::vector<CacheObject>> list(const std::string& prefix) override {
+    return inner_->list(prefix);
+  }
+  Expected<void> remove(const std::string& key) override { return inner_->remove(key); }
+
+ private:
+  std::unique_ptr<CacheProvider> inner_;
+};
+
+}  // namespace
+
 std::unique_ptr<CacheProvider> PluginHost::make_cache_provider(const CacheLayerSpec& spec) const {
   const std::string label = "cache provider type";
-  return call_factory(find_factory(impl_->factories.caches, label, spec.type), label, spec.type,
-                      spec);
+  const auto& entry = find_factory(impl_->factories.caches, label, spec.type);
+  auto provider = call_factory(entry, label, spec.type, spec);
+  if (entry.abi.major == 1 && entry.abi.minor < 2)
+    return std::make_unique<Abi11CacheProvider>(std::move(provider));
+  return provider;
+}
+
+const CacheProviderInfo* PluginHost::cache_provider_info(const std::string& type) const {
+  auto it = impl_->factories.cache_info.find(type);
+  return it == impl_->factories.cache_info.end() ? nullptr : &it->second;
 }
 
 std::unique_ptr<Packager> PluginHost::make_packager(const std::string& name,

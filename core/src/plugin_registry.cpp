@@ -22,8 +22,11 @@ void move_all(FactoryMap<F>& from, FactoryMap<F>& to) {
 }  // namespace
 
 PluginRegistry::PluginRegistry(PluginContext context, std::string plugin_name,
-                               const FactoryTable& committed)
-    : context_(std::move(context)), plugin_name_(std::move(plugin_name)), committed_(committed) {}
+                               const FactoryTable& committed, AbiVersion plugin_abi)
+    : context_(std::move(context)),
+      plugin_name_(std::move(plugin_name)),
+      committed_(committed),
+      plugin_abi_(plugin_abi) {}
 
 PluginRegistry::~PluginRegistry() = default;
 
@@ -67,8 +70,8 @@ void PluginRegistry::add(const char* kind, const std::string& name, F factory,
                        {{"file", context_.plugin_file}, {"kind", kind}, {"name", name}},
                        "register each name once in the plugin's register function"));
   }
-  staged.emplace(name,
-                 RegisteredFactory<F>{std::move(factory), plugin_name_, context_.plugin_file});
+  staged.emplace(name, RegisteredFactory<F>{std::move(factory), plugin_name_, context_.plugin_file,
+                                            plugin_abi_});
   provides_.emplace_back(kind, name);
 }
 
@@ -85,6 +88,12 @@ void PluginRegistry::add_cache_provider(const std::string& type, CacheProviderFa
   add(kKindCache, type, std::move(factory), staged_.caches, committed_.caches);
 }
 
+void PluginRegistry::add_cache_provider_type(const std::string& type, CacheProviderFactory factory,
+                                             CacheProviderInfo info) {
+  add(kKindCache, type, std::move(factory), staged_.caches, committed_.caches);
+  staged_.cache_info[type] = std::move(info);
+}
+
 void PluginRegistry::add_packager(const std::string& name, PackagerFactory factory) {
   add(kKindPackager, name, std::move(factory), staged_.packagers, committed_.packagers);
 }
@@ -99,6 +108,8 @@ void PluginRegistry::commit_into(FactoryTable& table) {
   move_all(staged_.caches, table.caches);
   move_all(staged_.packagers, table.packagers);
   move_all(staged_.features, table.features);
+  for (auto& [type, info] : staged_.cache_info) table.cache_info[type] = std::move(info);
+  staged_.cache_info.clear();
 }
 
 }  // namespace sf

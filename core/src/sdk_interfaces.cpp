@@ -1,5 +1,7 @@
-// Out-of-line virtual destructors of the SDK interfaces: their vtables and type_info live in the core
-// library, so objects and exceptions crossing the plugin boundary have one identity.
+// Out-of-line virtual destructors of the SDK interfaces: their vtables and type_info live in the
+// core library, so objects and exceptions crossing the plugin boundary have one identity.
+#include <system_error>
+
 #include "slurm_factory/cache_provider.hpp"
 #include "slurm_factory/container_backend.hpp"
 #include "slurm_factory/feature.hpp"
@@ -15,5 +17,29 @@ ContainerBackend::~ContainerBackend() = default;
 CacheProvider::~CacheProvider() = default;
 Packager::~Packager() = default;
 Feature::~Feature() = default;
+
+void Registry::add_cache_provider_type(const std::string& type, CacheProviderFactory factory,
+                                       CacheProviderInfo /*info*/) {
+  add_cache_provider(type, std::move(factory));
+}
+
+Expected<void> CacheProvider::get_at_most(const std::string& key,
+                                          const std::filesystem::path& destination,
+                                          std::uint64_t max_bytes) {
+  if (auto r = get(key, destination); !r) return r;
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(destination, ec);
+  if (ec)
+    return Failure::error(location() + ": cannot read " + destination.string() + ": " +
+                          ec.message());
+  if (size > max_bytes) {
+    std::filesystem::remove(destination, ec);
+    return Failure::error("cache layer '" + name() + "' (" + location() + ") sent " +
+                          std::to_string(size) + " bytes for " + key + ", more than the " +
+                          std::to_string(max_bytes) +
+                          " its manifest or listing declares; refused, nothing was kept");
+  }
+  return {};
+}
 
 }  // namespace sf

@@ -20,6 +20,7 @@ struct StaticServer {
   fs::path root;
   std::atomic<int> fail_next{0};
   std::atomic<bool> hang{false};
+  std::atomic<bool> pad_tarballs{false};  // send 4 MiB more than the manifest declares
   test::TestHttpServer server{[this](const test::HttpRequestSeen& r) { return answer(r); }};
 
   test::HttpReply answer(const test::HttpRequestSeen& r) {
@@ -33,6 +34,9 @@ struct StaticServer {
     if (r.target.find("..") != std::string::npos || !fs::is_regular_file(p))
       return {404, {}, "", {}, false};
     test::HttpReply reply{200, {}, test::read_file(p), {}, false};
+    if (pad_tarballs && r.target.size() > 8 &&
+        r.target.compare(r.target.size() - 8, 8, ".tar.zst") == 0)
+      reply.body += std::string(std::size_t{4} << 20, 'J');
     if (r.method == "HEAD")
       reply.headers.emplace_back("Content-Length", std::to_string(reply.body.size()));
     return reply;
@@ -86,7 +90,8 @@ TEST_F(CacheFaults, HttpLayerServesRetriesAndIsReadOnly) {
   auto listed = layer->list("debian-bookworm/");
   ASSERT_TRUE(listed) << listed.error().message;
   EXPECT_EQ(listed->size(), 3U) << test::read_file(published.root / "index.json")
-                                << test::read_file(published.root / "debian-bookworm/x86_64/index.json");
+                                << test::read_file(published.root /
+                                                   "debian-bookworm/x86_64/index.json");
 
   std::vector<std::unique_ptr<CacheProvider>> layers;
   layers.push_back(test::make_layer("local", "local", "file://" + (dir / "local").string()));
@@ -133,6 +138,23 @@ TEST_F(CacheFaults, TamperedTarballOnServerIsRejectedNothingExtracted) {
   CacheChain chain(std::move(layers), options());
   EXPECT_FALSE(chain.get(key, dir / "got"));
   EXPECT_FALSE(fs::exists(dir / ("got/" + key.tarball())));
+}
+
+// A layer that sends more than the manifest declares for the tarball: the download stops at the
+// declared size, the layer is switched off as broken (not merely a bad entry), nothing is kept.
+TEST_F(CacheFaults, TarballLongerThanTheManifestSaysIsCutOffAndTheLayerSwitchedOff) {
+  published.pad_tarballs = true;
+  std::vector<std::unique_ptr<CacheProvider>> layers;
+  layers.push_back(http_layer());
+  CacheChain chain(std::move(layers), options());
+  EXPECT_FALSE(chain.get(key, dir / "got"));
+  EXPECT_FALSE(chain.enabled("cdn"));
+  EXPECT_FALSE(fs::exists(dir / ("got/" + key.tarball())));
+  for (const auto& e : fs::recursive_directory_iterator(dir.path())) {
+    EXPECT_FALSE(e.is_regular_file() && fs::file_size(e.path()) > (std::size_t{4} << 20))
+        << "an over-long body was kept: " << e.path();
+  }
+  published.pad_tarballs = false;
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include "../support/s3rver.hpp"
 #include "slurm_factory/core/cache_chain.hpp"
 #include "slurm_factory/core/gpg_verifier.hpp"
+#include "slurm_factory/errors.hpp"
 
 namespace fs = std::filesystem;
 
@@ -85,6 +86,59 @@ TEST_F(CacheS3, WrongCredentialsAreUnauthorizedAndNeverShown) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message.find("not-the-secret-xyz"), std::string::npos) << r.error().message;
   EXPECT_NE(r.error().message.find("HTTP 403"), std::string::npos) << r.error().message;
+}
+
+// access_key_id_env / secret_access_key_env name the variables the credentials come from:
+// with AWS_ACCESS_KEY_ID holding a key s3rver does not know, the layer still works with the
+// S3RVER key held in the site's own variables (it used to read AWS_* whatever the settings said).
+TEST_F(CacheS3, CredentialsComeFromTheVariablesTheSettingsName) {
+  ::setenv("AWS_ACCESS_KEY_ID", "NOSUCHKEYID", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret", 1);
+  ::setenv("SF_SITE_S3_KEY_ID", "S3RVER", 1);
+  ::setenv("SF_SITE_S3_SECRET", "S3RVER", 1);
+  const nlohmann::json named{{"access_key_id_env", "SF_SITE_S3_KEY_ID"},
+                             {"secret_access_key_env", "SF_SITE_S3_SECRET"}};
+  auto layer = s3(named, "named-creds");
+  test::write_file(dir / "obj", "named");
+  auto put = layer->put("n/obj", dir / "obj");
+  EXPECT_TRUE(put) << put.error().message;
+  auto got = layer->get("n/obj", dir / "back");
+  EXPECT_TRUE(got) << got.error().message;
+  EXPECT_EQ(test::read_file(dir / "back"), "named");
+
+  // A wrong key in the named variable is refused by the server, and the message points at the
+  // setting, never at AWS_ACCESS_KEY_ID, and never shows the secret.
+  ::setenv("SF_SITE_S3_KEY_ID", "WRONGKEYID", 1);
+  ::setenv("SF_SITE_S3_SECRET", "wrong-secret-xyz", 1);
+  auto wrong = s3(named, "named-creds")->put("n/obj2", dir / "obj");
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().kind, Failure::Kind::kUnauthorized) << wrong.error().message;
+  EXPECT_NE(wrong.error().message.find("settings.access_key_id_env"), std::string::npos)
+      << wrong.error().message;
+  EXPECT_EQ(wrong.error().message.find("wrong-secret-xyz"), std::string::npos);
+
+  ::setenv("AWS_ACCESS_KEY_ID", "S3RVER", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "S3RVER", 1);
+}
+
+// A named variable that is unset is a configuration error naming the layer and the variable; the
+// layer never sends a request with an empty key id.
+TEST_F(CacheS3, UnsetNamedCredentialVariableIsAConfigurationError) {
+  ::unsetenv("SF_SITE_S3_UNSET_ID");
+  ::setenv("SF_SITE_S3_SECRET", "S3RVER", 1);
+  try {
+    auto layer = s3({{"access_key_id_env", "SF_SITE_S3_UNSET_ID"},
+                     {"secret_access_key_env", "SF_SITE_S3_SECRET"}},
+                    "unset-creds");
+    test::write_file(dir / "obj", "x");
+    auto put = layer->put("u/obj", dir / "obj");
+    FAIL() << "the layer was made and its put " << (put ? "succeeded" : "failed: ")
+           << (put ? "" : put.error().message);
+  } catch (const ConfigurationError& e) {
+    EXPECT_NE(std::string(e.what()).find("'site-s3'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("SF_SITE_S3_UNSET_ID"), std::string::npos) << e.what();
+    EXPECT_EQ(e.context_value("variable"), "SF_SITE_S3_UNSET_ID");
+  }
 }
 
 TEST_F(CacheS3, RoundTripLocalToS3ToWipedLocalWithSignaturesVerified) {

@@ -58,7 +58,7 @@ TEST(Cli, GlobalOptionsAreAcceptedAfterTheCommand) {
   auto r = call({"version", "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
-  EXPECT_EQ(j["abi"], "1.1");
+  EXPECT_EQ(j["abi"], "1.2");
 }
 
 TEST(Cli, AGlobalOptionWithoutItsValueIsAUsageError) {

@@ -176,6 +176,78 @@ TEST(HttpClient, ErrorBodyNeverLandsInTheDownloadFile) {
   EXPECT_FALSE(fs::exists(file));
 }
 
+// A body read into memory (an S3 listing, an index.json) comes whole, far beyond 1 MiB.
+TEST(HttpClient, BodyInMemoryIsNeverCutShort) {
+  std::string big(3 << 20, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 26);
+  test::TestHttpServer server([&](const test::HttpRequestSeen&) {
+    return test::HttpReply{200, {}, big, {}, false};
+  });
+  HttpClient client(fast_options());
+  auto r = client.get(server.url("/index.json"));
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->body.size(), big.size());
+  EXPECT_TRUE(r->body == big) << "the body differs from what the server sent";
+}
+
+// Past the cap the answer is an error that says the cap was hit, not a truncated body.
+TEST(HttpClient, BodyInMemoryOverTheCapIsRefusedSayingSo) {
+  test::TestHttpServer server([](const test::HttpRequestSeen&) {
+    return test::HttpReply{200, {}, std::string(5000, 'x'), {}, false};
+  });
+  HttpClient client(fast_options());
+  Request req;
+  req.url = server.url("/list");
+  BodyLimits limits;
+  limits.max_body = 1000;
+  auto r = client.perform(req, limits);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("more than 1000 bytes"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("cap"), std::string::npos) << r.error().message;
+  EXPECT_EQ(server.requests(), 1);  // not retried
+}
+
+// A server that sends more than the declared size: an error, and nothing is kept.
+TEST(HttpClient, DownloadLongerThanDeclaredIsRefusedAndNothingKept) {
+  test::TestHttpServer server([](const test::HttpRequestSeen&) {
+    return test::HttpReply{200, {}, std::string(200000, 'z'), {}, false};
+  });
+  TempDir dir;
+  auto file = dir.path / "entry.tar.zst.part";
+  HttpClient client(fast_options());
+  auto r = client.get_to_file_at_most(server.url("/e"), file, 100, false);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("more than 100 bytes"), std::string::npos) << r.error().message;
+  EXPECT_FALSE(fs::exists(file));
+  EXPECT_EQ(server.requests(), 1);
+  // The declared size itself is accepted.
+  auto exact = client.get_to_file_at_most(server.url("/e"), file, 200000, false);
+  ASSERT_TRUE(exact) << exact.error().message;
+  EXPECT_EQ(fs::file_size(file), 200000U);
+}
+
+// A resumed download counts what the file already holds.
+TEST(HttpClient, ResumedDownloadCountsThePartialFileAgainstTheCap) {
+  const std::string content(64, 'r');
+  test::TestHttpServer server([&](const test::HttpRequestSeen& req) {
+    auto from = std::stoul(req.headers.at("range").substr(6));
+    return test::HttpReply{206,
+                           {{"Content-Range", "bytes " + std::to_string(from) + "-" +
+                                                  std::to_string(content.size() - 1) + "/" +
+                                                  std::to_string(content.size())}},
+                           content.substr(from),
+                           {},
+                           false};
+  });
+  TempDir dir;
+  auto file = dir.path / "part";
+  std::ofstream(file, std::ios::binary) << content.substr(0, 40);
+  HttpClient client(fast_options());
+  auto r = client.get_to_file_at_most(server.url("/f"), file, 50, true);
+  ASSERT_FALSE(r);
+  EXPECT_FALSE(fs::exists(file));
+}
+
 TEST(HttpClient, PutSendsFileSliceAndHeadWorks) {
   test::TestHttpServer server([](const test::HttpRequestSeen& req) {
     if (req.method == "HEAD")

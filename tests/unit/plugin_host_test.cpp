@@ -13,6 +13,7 @@
 #include <sstream>
 #include <string>
 
+#include "../support/temp_dir.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/feature.hpp"
 #include "slurm_factory/toolchain.hpp"
@@ -281,6 +282,25 @@ TEST(PluginHost, FactoryRefusalsNameTheKindAndTheLoadedAlternatives) {
                                          "purpose"));
   auto null = refusal_of([&] { host.make_feature("test-null-feature"); });
   EXPECT_THAT(null.what(), HasSubstr("returned no object for feature 'test-null-feature'"));
+}
+
+// A cache plugin built for ABI 1.1 still loads and works: it declares no settings (they are not
+// checked), and its providers are wrapped so that get_at_most (ABI 1.2) is get plus a size check.
+TEST(PluginHost, CachePluginBuiltForAbi11IsWrappedForGetAtMost) {
+  sf::PluginHost host;
+  const auto& p = host.load_file(test_plugin("test-cache-abi11"));
+  EXPECT_EQ(p.abi.minor, 1U);
+  EXPECT_EQ(host.cache_provider_info("abi11"), nullptr);
+  auto provider = host.make_cache_provider({"old", "abi11", "x://", false, {}});
+  ASSERT_NE(provider, nullptr);
+  EXPECT_EQ(provider->name(), "abi11");
+  sf::test::TempDir dir("sf-abi11");
+  auto refused = provider->get_at_most("k", dir / "k", 10);
+  ASSERT_FALSE(refused);
+  EXPECT_THAT(refused.error().message, HasSubstr("more than the 10"));
+  EXPECT_FALSE(fs::exists(dir / "k"));
+  ASSERT_TRUE(provider->get_at_most("k", dir / "k", 100));
+  EXPECT_EQ(fs::file_size(dir / "k"), 100U);
 }
 
 TEST(PluginHost, ObjectsFromAPluginOutliveTheirHost) {

@@ -1,8 +1,10 @@
 // The "http" cache provider: read-only access to a cache published on a static server or CDN
 // (GET, HEAD; listing through the index.json files `cache index` writes). Writes answer
-// Failure::read_only. settings: connect_timeout_ms, low_speed_time_s, retries.
+// Failure::read_only. settings: connect_timeout_ms, low_speed_time_s, retries. An index.json is
+// read whole (up to the client's 64 MiB cap, an error past it), never cut short.
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <system_error>
 
@@ -47,10 +49,15 @@ class HttpCacheProvider final : public sf::CacheProvider {
   }
 
   Expected<void> get(const std::string& key, const fs::path& destination) override {
+    return get_at_most(key, destination, std::numeric_limits<std::uint64_t>::max());
+  }
+
+  Expected<void> get_at_most(const std::string& key, const fs::path& destination,
+                             std::uint64_t max_bytes) override {
     std::error_code ec;
     if (!destination.parent_path().empty()) fs::create_directories(destination.parent_path(), ec);
     const fs::path part = destination.string() + ".part";
-    auto r = client_->get_to_file(url(key), part, false);
+    auto r = client_->get_to_file_at_most(url(key), part, max_bytes, false);
     if (!r) {
       fs::remove(part, ec);
       return r.error();
@@ -111,9 +118,10 @@ class HttpCacheProvider final : public sf::CacheProvider {
 };
 
 void register_http(sf::Registry& registry) {
-  registry.add_cache_provider("http", [](const sf::CacheLayerSpec& spec) {
-    return std::make_unique<HttpCacheProvider>(spec);
-  });
+  registry.add_cache_provider_type(
+      "http",
+      [](const sf::CacheLayerSpec& spec) { return std::make_unique<HttpCacheProvider>(spec); },
+      {{"connect_timeout_ms", "low_speed_time_s", "retries"}});
 }
 
 }  // namespace

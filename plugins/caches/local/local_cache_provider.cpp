@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <limits>
 #include <random>
 #include <system_error>
 
@@ -77,12 +78,25 @@ class LocalCacheProvider final : public sf::CacheProvider {
   }
 
   Expected<void> get(const std::string& key, const fs::path& destination) override {
+    return get_at_most(key, destination, std::numeric_limits<std::uint64_t>::max());
+  }
+
+  Expected<void> get_at_most(const std::string& key, const fs::path& destination,
+                             std::uint64_t max_bytes) override {
     if (!safe_key(key)) return bad_key(key);
     std::error_code ec;
     if (auto r = ensure_root(false); !r) return r;
     FileLock lock(root_ / ".lock", false);
     const fs::path src = root_ / key;
     if (!fs::exists(src, ec)) return Failure::not_found(where(key) + ": no such object");
+    {
+      const auto size = fs::file_size(src, ec);
+      if (!ec && size > max_bytes) {
+        return Failure::error(where(key) + " holds " + std::to_string(size) +
+                              " bytes, more than the " + std::to_string(max_bytes) +
+                              " its manifest or listing declares; refused, nothing was copied");
+      }
+    }
     if (!destination.parent_path().empty()) fs::create_directories(destination.parent_path(), ec);
     const fs::path tmp = destination.string() + unique_suffix();
     fs::copy_file(src, tmp, fs::copy_options::overwrite_existing, ec);
@@ -182,9 +196,13 @@ fs::path root_from_url(const std::string& url) {
 }
 
 void register_local(sf::Registry& registry) {
-  registry.add_cache_provider("local", [](const sf::CacheLayerSpec& spec) {
-    return std::make_unique<LocalCacheProvider>(spec.name, root_from_url(spec.url), spec.writable);
-  });
+  // A local layer takes no settings: any key under `settings` is refused by the core.
+  registry.add_cache_provider_type("local",
+                                   [](const sf::CacheLayerSpec& spec) {
+                                     return std::make_unique<LocalCacheProvider>(
+                                         spec.name, root_from_url(spec.url), spec.writable);
+                                   },
+                                   {});
 }
 
 }  // namespace

@@ -2,23 +2,30 @@
 // https://s3.REGION.amazonaws.com), region (default us-east-1), path_style (default true when an
 // endpoint is given), profile / credentials_file (shared credentials file), multipart_threshold
 // and part_size (bytes), part_concurrency (parts uploaded at once, default 4),
-// connect_timeout_ms, low_speed_time_s, retries. Credentials come from AWS_ACCESS_KEY_ID /
-// AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, else the shared credentials file
+// list_page_size, max_list_pages, connect_timeout_ms, low_speed_time_s, retries. Credentials:
+// when access_key_id_env / secret_access_key_env (and session_token_env) name environment
+// variables, from those variables only (a named variable that is unset or empty is a
+// configuration error naming the layer and the variable: an empty key is never sent); else from
+// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, else the shared credentials file
 // (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials) with the profile (settings.profile,
 // AWS_PROFILE, "default"). Requests are SigV4-signed by libcurl; secrets never reach a log line.
+// Unknown settings are refused by the core (the keys are declared with add_cache_provider_type).
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <system_error>
 #include <thread>
 
 #include "slurm_factory/cache_provider.hpp"
+#include "slurm_factory/errors.hpp"
 #include "slurm_factory/http_client.hpp"
 #include "slurm_factory/plugin.hpp"
 #include "slurm_factory/registry.hpp"
@@ -42,10 +49,56 @@ std::string trim(const std::string& s) {
   return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
 }
 
-// [profile] key = value from the shared credentials file.
-http::AwsSigV4 credentials(const nlohmann::json& settings, const std::string& region) {
+// The value of the variable a `*_env` setting names; unset or empty is a configuration error.
+std::string named_variable(const sf::CacheLayerSpec& spec, const std::string& setting,
+                           const std::string& what) {
+  const std::string var = spec.settings.value(setting, std::string());
+  const std::string value = env(var.c_str());
+  if (var.empty() || value.empty()) {
+    throw sf::ConfigurationError(
+        "cache layer '" + spec.name + "': settings." + setting +
+            " names the environment variable " + (var.empty() ? std::string("''") : var) +
+            ", which is " +
+            (var.empty() ? "not a name" : (std::getenv(var.c_str()) ? "empty" : "not set")) +
+            "; no " + what + " would be sent",
+        {{"layer", spec.name}, {"setting", setting}, {"variable", var}},
+        "export " + (var.empty() ? std::string("THE_VARIABLE") : var) + "=<the " + what +
+            "> before running slurm-factory, or name another variable in settings." + setting);
+  }
+  return value;
+}
+
+// Credentials named by the layer's *_env settings, the AWS_* variables, or the shared
+// credentials file ([profile] key = value).
+http::AwsSigV4 credentials(const sf::CacheLayerSpec& spec, const std::string& region) {
+  const auto& settings = spec.settings;
   http::AwsSigV4 c;
   c.region = region;
+  const bool named = settings.contains("access_key_id_env") ||
+                     settings.contains("secret_access_key_env") ||
+                     settings.contains("session_token_env");
+  if (named) {
+    const std::string id_var = settings.value("access_key_id_env", std::string());
+    const std::string secret_var = settings.value("secret_access_key_env", std::string());
+    if (id_var.empty() || secret_var.empty()) {
+      const std::string missing = id_var.empty() ? "access_key_id_env" : "secret_access_key_env";
+      throw sf::ConfigurationError(
+          "cache layer '" + spec.name + "': settings." + missing +
+              " is missing; access_key_id_env and secret_access_key_env go together",
+          {{"layer", spec.name}, {"setting", missing}},
+          "name the variable of the " +
+              std::string(id_var.empty() ? "access key id" : "secret access key") + " too, e.g. " +
+              missing + ": " + (id_var.empty() ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY"));
+    }
+    c.access_key_id = named_variable(spec, "access_key_id_env", "access key id");
+    c.secret_access_key = named_variable(spec, "secret_access_key_env", "secret access key");
+    if (settings.contains("session_token_env")) {
+      c.session_token = named_variable(spec, "session_token_env", "session token");
+    } else if (id_var == "AWS_ACCESS_KEY_ID" && secret_var == "AWS_SECRET_ACCESS_KEY") {
+      c.session_token = env("AWS_SESSION_TOKEN");
+    }
+    return c;
+  }
   c.access_key_id = env("AWS_ACCESS_KEY_ID");
   c.secret_access_key = env("AWS_SECRET_ACCESS_KEY");
   c.session_token = env("AWS_SESSION_TOKEN");
@@ -129,7 +182,9 @@ class S3CacheProvider final : public sf::CacheProvider {
     part_size_ = std::max<std::uint64_t>(s.value("part_size", std::uint64_t{16} << 20), 5U << 20);
     part_concurrency_ = s.value("part_concurrency", 4);
     page_size_ = s.value("list_page_size", 0);
-    aws_ = credentials(s, region_);
+    max_list_pages_ = s.value("max_list_pages", 100000);
+    spec_names_variables_ = s.contains("access_key_id_env") || s.contains("secret_access_key_env");
+    aws_ = credentials(spec, region_);
     http::ClientOptions o;
     o.timeouts.connect = std::chrono::milliseconds(s.value("connect_timeout_ms", 10000));
     o.timeouts.low_speed_time = std::chrono::seconds(s.value("low_speed_time_s", 30));
@@ -154,13 +209,20 @@ class S3CacheProvider final : public sf::CacheProvider {
   }
 
   Expected<void> get(const std::string& key, const fs::path& destination) override {
+    return get_at_most(key, destination, std::numeric_limits<std::uint64_t>::max());
+  }
+
+  Expected<void> get_at_most(const std::string& key, const fs::path& destination,
+                             std::uint64_t max_bytes) override {
     std::error_code ec;
     if (!destination.parent_path().empty()) fs::create_directories(destination.parent_path(), ec);
     const fs::path part = destination.string() + ".part";
     auto req = request("GET", key);
     req.download_file = part;
     req.resume = false;
-    auto r = client_->perform(req);
+    http::BodyLimits limits;
+    limits.max_download = max_bytes;
+    auto r = client_->perform(req, limits);
     if (!r) {
       fs::remove(part, ec);
       return r.error();
@@ -192,7 +254,15 @@ class S3CacheProvider final : public sf::CacheProvider {
   Expected<std::vector<sf::CacheObject>> list(const std::string& prefix) override {
     std::vector<sf::CacheObject> out;
     std::string token;
+    std::set<std::string> tokens_seen;
+    int pages = 0;
     do {
+      if (++pages > max_list_pages_) {
+        return Failure::error("s3 " + location() + ": listing '" + prefix + "' did not end after " +
+                              std::to_string(max_list_pages_) +
+                              " pages; stopped (raise settings.max_list_pages if the bucket "
+                              "really holds that many objects)");
+      }
       // Query parameters in canonical (sorted, encoded) order: curl signs the query as given.
       std::string q;
       if (!token.empty()) q += "continuation-token=" + http::uri_encode(token) + "&";
@@ -214,9 +284,21 @@ class S3CacheProvider final : public sf::CacheProvider {
              static_cast<std::uint64_t>(std::strtoull(xml_one(c, "Size").c_str(), nullptr, 10)),
              parse_iso8601(xml_one(c, "LastModified"))});
       }
-      token = xml_one(r->body, "IsTruncated") == "true" ? xml_one(r->body, "NextContinuationToken")
-                                                        : "";
-    } while (!token.empty());
+      if (xml_one(r->body, "IsTruncated") != "true") break;
+      token = xml_one(r->body, "NextContinuationToken");
+      if (token.empty()) {
+        return Failure::error("s3 " + location() + ": listing '" + prefix + "' page " +
+                              std::to_string(pages) +
+                              " says it is truncated but gives no NextContinuationToken; the "
+                              "server is not S3-compatible here");
+      }
+      if (!tokens_seen.insert(token).second) {
+        return Failure::error("s3 " + location() + ": listing '" + prefix + "' page " +
+                              std::to_string(pages) +
+                              " repeats an earlier continuation token; stopped (the server would "
+                              "loop forever)");
+      }
+    } while (true);
     return out;
   }
 
@@ -248,7 +330,11 @@ class S3CacheProvider final : public sf::CacheProvider {
   Failure fail(const http::Request& req, const http::Response& r) const {
     auto f = http::status_failure(req, r, {aws_.secret_access_key, aws_.session_token});
     if (f.kind == Failure::Kind::kUnauthorized) {
-      f.message += "; check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the credentials profile";
+      f.message += spec_names_variables_
+                       ? "; check the variables named by settings.access_key_id_env / "
+                         "secret_access_key_env"
+                       : "; check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the credentials "
+                         "profile";
     }
     return f;
   }
@@ -333,7 +419,9 @@ class S3CacheProvider final : public sf::CacheProvider {
   bool writable_;
   std::string bucket_, prefix_, region_, endpoint_;
   bool path_style_ = true;
+  bool spec_names_variables_ = false;
   int page_size_ = 0;
+  int max_list_pages_ = 100000;
   std::uint64_t multipart_threshold_, part_size_;
   int part_concurrency_ = 4;
   http::AwsSigV4 aws_;
@@ -341,8 +429,12 @@ class S3CacheProvider final : public sf::CacheProvider {
 };
 
 void register_s3(sf::Registry& registry) {
-  registry.add_cache_provider(
-      "s3", [](const sf::CacheLayerSpec& spec) { return std::make_unique<S3CacheProvider>(spec); });
+  registry.add_cache_provider_type(
+      "s3", [](const sf::CacheLayerSpec& spec) { return std::make_unique<S3CacheProvider>(spec); },
+      {{"endpoint", "region", "path_style", "access_key_id_env", "secret_access_key_env",
+        "session_token_env", "profile", "credentials_file", "multipart_threshold", "part_size",
+        "part_concurrency", "list_page_size", "max_list_pages", "connect_timeout_ms",
+        "low_speed_time_s", "retries"}});
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// The plugin ABI version. A plugin records the version it was built against; the host accepts it when
-// the major versions are equal and the plugin's minor is not newer than the host's.
+// The plugin ABI version. A plugin records the version it was built against; the host accepts it
+// when the major versions are equal and the plugin's minor is not newer than the host's.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +16,7 @@ struct AbiVersion {
 };
 
 inline constexpr std::uint32_t kAbiMajor = 1;
-inline constexpr std::uint32_t kAbiMinor = 1;
+inline constexpr std::uint32_t kAbiMinor = 2;
 inline constexpr AbiVersion kAbiVersion{kAbiMajor, kAbiMinor};
 
 // True when a host at `host` may load a plugin built against `plugin`.

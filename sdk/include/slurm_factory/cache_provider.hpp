@@ -31,8 +31,11 @@ struct CacheLayerSpec {
   std::string type;  // provider type: "local", "s3", "http"
   std::string url;   // "file:///root/.slurm-factory/cache", "s3://bucket/prefix", "https://..."
   bool writable = true;
-  // Provider specific. s3: endpoint, region, path_style, profile, credentials_file,
-  // multipart_threshold, part_size; all: connect_timeout_ms, low_speed_time_s, retries.
+  // Provider specific; the keys a type understands are those it declares with
+  // Registry::add_cache_provider_type (the core refuses others at file:line). s3: endpoint,
+  // region, path_style, access_key_id_env, secret_access_key_env, session_token_env, profile,
+  // credentials_file, multipart_threshold, part_size, part_concurrency, list_page_size; all but
+  // local: connect_timeout_ms, low_speed_time_s, retries.
   nlohmann::json settings = nlohmann::json::object();
 };
 
@@ -57,6 +60,15 @@ class CacheProvider {
   // Every object whose key starts with `prefix` ("" = all).
   virtual Expected<std::vector<CacheObject>> list(const std::string& prefix) = 0;
   virtual Expected<void> remove(const std::string& key) = 0;
+
+  // ABI 1.2. get() of an object whose size is declared (by its manifest or the listing): a layer
+  // that sends more than max_bytes gives a Failure (kError) saying so, and nothing is left at
+  // `destination`. Providers that download override it to stop the transfer at the cap; this
+  // default (defined in the core) calls get() and then checks the size. A provider built for ABI
+  // 1.1 has no such slot: the host wraps it and applies this default.
+  virtual Expected<void> get_at_most(const std::string& key,
+                                     const std::filesystem::path& destination,
+                                     std::uint64_t max_bytes);
 };
 
 }  // namespace sf

@@ -84,6 +84,18 @@ struct Response {
   bool ok() const { return status >= 200 && status < 300; }
 };
 
+// How many bytes of a response body a request may receive (ABI 1.2). A body kept in memory
+// (Response::body, e.g. an S3 listing or an index.json) larger than max_body, or a body written to
+// Request::download_file larger than max_download, stops the transfer with a Failure that says
+// which cap was hit ("the server sent more than N bytes"); nothing is retried and a download file
+// is removed. A response is never silently cut short.
+inline constexpr std::uint64_t kDefaultMaxBody = std::uint64_t{64} << 20;  // 64 MiB
+struct BodyLimits {
+  std::uint64_t max_body = kDefaultMaxBody;
+  // Set it to the size the manifest or the listing declares (default: no cap).
+  std::uint64_t max_download = std::numeric_limits<std::uint64_t>::max();
+};
+
 struct ClientOptions {
   Timeouts timeouts;
   RetryPolicy retry;
@@ -111,12 +123,19 @@ class HttpClient {
   // Performs the request, retrying transport errors, timeouts, 5xx and 429 with backoff. Returns
   // the final Response whatever its status (use status_failure() to turn a bad one into a
   // Failure); a Failure only when no response arrived (Failure::Kind::kTimeout for timeouts).
+  // The body is capped by BodyLimits{} (64 MiB in memory, downloads unbounded).
   Expected<Response> perform(const Request& request);
+  // The same with explicit caps (ABI 1.2).
+  Expected<Response> perform(const Request& request, const BodyLimits& limits);
 
   // Conveniences. They return a Failure for any non-2xx status (304 is a success for get_to_file).
   Expected<Response> get(const std::string& url, const Headers& headers = {});
   Expected<Response> get_to_file(const std::string& url, const std::filesystem::path& file,
                                  bool resume = true, const Headers& headers = {});
+  // get_to_file refusing a body longer than max_bytes (ABI 1.2).
+  Expected<Response> get_to_file_at_most(const std::string& url, const std::filesystem::path& file,
+                                         std::uint64_t max_bytes, bool resume = true,
+                                         const Headers& headers = {});
   Expected<Response> head(const std::string& url, const Headers& headers = {});
   Expected<Response> put_file(const std::string& url, const std::filesystem::path& file,
                               const Headers& headers = {});

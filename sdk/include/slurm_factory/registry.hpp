@@ -3,9 +3,9 @@
 
 #include <functional>
 #include <memory>
-#include <string>
-
 #include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <vector>
 
 #include "slurm_factory/abi.hpp"
 
@@ -38,6 +38,15 @@ using CacheProviderFactory = std::function<std::unique_ptr<CacheProvider>(const 
 using PackagerFactory = std::function<std::unique_ptr<Packager>(const nlohmann::json& settings)>;
 using FeatureFactory = std::function<std::unique_ptr<Feature>()>;
 
+// What a cache provider type declares besides its factory (ABI 1.2).
+struct CacheProviderInfo {
+  // Every key a layer of this type may set under `settings`. The core refuses any other key as a
+  // configuration error at its file:line:col, with a did-you-mean, like every other config key
+  // (an empty list: the type takes no settings). A type registered with add_cache_provider (as
+  // every plugin built for ABI 1.1 does) declares nothing and its keys are not checked.
+  std::vector<std::string> settings;
+};
+
 class Registry {
  public:
   virtual ~Registry();
@@ -51,6 +60,12 @@ class Registry {
   virtual void add_cache_provider(const std::string& type, CacheProviderFactory factory) = 0;
   virtual void add_packager(const std::string& name, PackagerFactory factory) = 0;
   virtual void add_feature(const std::string& name, FeatureFactory factory) = 0;
+
+  // ABI 1.2 (appended last: a plugin built for 1.1 never calls it). add_cache_provider with the
+  // settings keys the type understands. The core's default (for a Registry that does not know
+  // it) registers the factory and ignores `info`.
+  virtual void add_cache_provider_type(const std::string& type, CacheProviderFactory factory,
+                                       CacheProviderInfo info);
 };
 
 }  // namespace sf

@@ -17,6 +17,8 @@ class GpgSigner;
 
 inline constexpr const char* kChecksumsFile = "SHA256SUMS";
 inline constexpr const char* kChecksumsSignatureFile = "SHA256SUMS.asc";
+// Taken (flock, exclusive) while SHA256SUMS and its signature are updated.
+inline constexpr const char* kChecksumsLockFile = ".SHA256SUMS.lock";
 
 // "<artifact>.asc": the detached, ASCII-armored signature of the artifact itself.
 std::filesystem::path artifact_signature_path(const std::filesystem::path& artifact);
@@ -41,8 +43,10 @@ std::vector<ChecksumLine> parse_sha256sums(const std::string& text, const std::s
 std::string format_sha256sums(std::vector<ChecksumLine> lines);
 
 // Writes <dir>/SHA256SUMS for `files` (which must be in `dir`), keeping the lines of other files
-// already listed there, and <dir>/SHA256SUMS.asc when `signer` is given. Atomic (temp + rename).
-// Throws PackagingError / SigningError.
+// already listed there, and <dir>/SHA256SUMS.asc when `signer` is given (removed when not: it
+// would not verify). The read-merge-sign-write runs under an exclusive lock on
+// <dir>/.SHA256SUMS.lock, so concurrent runs into one folder lose no line; each file is written
+// to a unique temp name, fsynced and renamed. Throws PackagingError / SigningError.
 // `known`: sha256 (hex) by file name for files already hashed while written (not read again).
 void write_checksums(const std::filesystem::path& dir,
                      const std::vector<std::filesystem::path>& files, const GpgSigner* signer,

@@ -18,6 +18,12 @@
 
 namespace sf {
 
+// Caps on what a layer may send for an entry (CacheProvider::get_at_most): the manifest (a list of
+// files with their sha256; 64 MiB is far above any package) and its detached signature. The
+// tarball is capped at the size its manifest declares.
+inline constexpr std::uint64_t kMaxManifestBytes = std::uint64_t{64} << 20;
+inline constexpr std::uint64_t kMaxSignatureBytes = std::uint64_t{1} << 20;
+
 struct CacheChainOptions {
   bool no_cache = false;        // --no-cache: never read, still write
   bool require_signed = false;  // --require-signed: an untrusted entry is an error, not a miss

@@ -73,7 +73,12 @@ class PluginHost {
   std::unique_ptr<ToolchainFamily> make_toolchain_family(const std::string& name) const;
   std::unique_ptr<ContainerBackend> make_container_backend(const std::string& name,
                                                            const nlohmann::json& settings) const;
+  // A provider from a plugin built for ABI 1.1 comes wrapped, so that get_at_most (ABI 1.2) can be
+  // called on every provider.
   std::unique_ptr<CacheProvider> make_cache_provider(const CacheLayerSpec& spec) const;
+  // What the type declared with add_cache_provider_type (its settings keys), or nullptr when it
+  // declared nothing (a plugin built for ABI 1.1, or one that used add_cache_provider).
+  const CacheProviderInfo* cache_provider_info(const std::string& type) const;
   std::unique_ptr<Packager> make_packager(const std::string& name,
                                           const nlohmann::json& settings) const;
   std::unique_ptr<Feature> make_feature(const std::string& name) const;

@@ -20,8 +20,9 @@ namespace sf {
 template <typename F>
 struct RegisteredFactory {
   F factory;
-  std::string plugin;  // plugin name
-  std::string file;    // its shared object
+  std::string plugin;            // plugin name
+  std::string file;              // its shared object
+  AbiVersion abi = kAbiVersion;  // the ABI the plugin was built for
 };
 
 template <typename F>
@@ -34,6 +35,8 @@ struct FactoryTable {
   FactoryMap<CacheProviderFactory> caches;
   FactoryMap<PackagerFactory> packagers;
   FactoryMap<FeatureFactory> features;
+  // What cache provider types declared with add_cache_provider_type (ABI 1.2), by type.
+  std::map<std::string, CacheProviderInfo> cache_info;
 };
 
 // Human names of the kinds, as used in `provides` and in messages.
@@ -46,7 +49,9 @@ inline constexpr const char* kKindFeature = "feature";
 class PluginRegistry final : public Registry {
  public:
   // `committed` is the host's table; it is only read here (to refuse names already taken).
-  PluginRegistry(PluginContext context, std::string plugin_name, const FactoryTable& committed);
+  // `plugin_abi`: the ABI the plugin's descriptor names (kept with each factory).
+  PluginRegistry(PluginContext context, std::string plugin_name, const FactoryTable& committed,
+                 AbiVersion plugin_abi = kAbiVersion);
   ~PluginRegistry() override;
   PluginRegistry(const PluginRegistry&) = delete;
   PluginRegistry& operator=(const PluginRegistry&) = delete;
@@ -57,6 +62,8 @@ class PluginRegistry final : public Registry {
   void add_cache_provider(const std::string& type, CacheProviderFactory factory) override;
   void add_packager(const std::string& name, PackagerFactory factory) override;
   void add_feature(const std::string& name, FeatureFactory factory) override;
+  void add_cache_provider_type(const std::string& type, CacheProviderFactory factory,
+                               CacheProviderInfo info) override;
 
   // What was staged, in registration order: {kind, name}.
   const std::vector<std::pair<std::string, std::string>>& provides() const { return provides_; }
@@ -75,6 +82,7 @@ class PluginRegistry final : public Registry {
   PluginContext context_;
   std::string plugin_name_;
   const FactoryTable& committed_;
+  AbiVersion plugin_abi_;
   FactoryTable staged_;
   std::vector<std::pair<std::string, std::string>> provides_;
   std::optional<PluginError> refusal_;
