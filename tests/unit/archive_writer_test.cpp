@@ -112,7 +112,9 @@ TEST(ArchiveWriter, DangerousModesArePackedAsPlain0755Or0644) {
   ASSERT_EQ(archive_read_open_filename(a, (dir / "out.tar.zst").c_str(), 1 << 16), ARCHIVE_OK);
   archive_entry* e = nullptr;
   while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
-    headers[archive_entry_pathname(e)] = static_cast<unsigned>(archive_entry_mode(e) & 07777);
+    std::string name = archive_entry_pathname(e);
+    if (!name.empty() && name.back() == '/') name.pop_back();  // pax names directories "d/"
+    headers[name] = static_cast<unsigned>(archive_entry_mode(e) & 07777);
     EXPECT_EQ(archive_entry_uid(e), 0);
   }
   archive_read_free(a);
