@@ -15,6 +15,7 @@
 #include <unordered_map>
 
 #include "slurm_factory/core/file_io.hpp"
+#include "slurm_factory/core/human_size.hpp"
 #include "slurm_factory/core/threaded_file_reader.hpp"
 
 namespace fs = std::filesystem;
@@ -162,6 +163,10 @@ bool symlink_stays_inside(const std::string& link_path, const std::string& targe
   return true;
 }
 
+std::uint32_t safe_extracted_mode(std::uint32_t perm) {
+  return perm & 07777 & ~static_cast<std::uint32_t>(S_ISUID | S_ISGID | S_ISVTX | S_IWOTH);
+}
+
 Expected<std::vector<ArchiveEntryInfo>> read_archive_index(const fs::path& archive_path) {
   std::string err;
   auto a = open_reader(archive_path, err);
@@ -217,12 +222,53 @@ std::string clean_path(const std::string& p) {
   return out;
 }
 
+// Resolves `target` as the kernel would from the directory `stack` (components below `dest`, no
+// symlink among them), following every symlink it meets inside `dest` (read with lstat/readlink,
+// dangling or not, made by this archive or there before), and never looking outside `dest`: false
+// as soon as a ".." would climb above `dest`, a link target is absolute, or more than 40 links are
+// followed (a loop). A component that does not exist is taken as it is (a directory to come).
+bool resolves_inside(const std::string& dest, std::vector<std::string>& stack,
+                     const std::string& target, int& hops) {
+  if (target.empty() || target.front() == '/') return false;
+  for (const auto& c : split(target)) {
+    if (c.empty() || c == ".") continue;
+    if (c == "..") {
+      if (stack.empty()) return false;
+      stack.pop_back();
+      continue;
+    }
+    stack.push_back(c);
+    std::string path = dest;
+    for (const auto& s : stack) (path += '/') += s;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) continue;
+    if (++hops > 40) return false;
+    std::string next(static_cast<size_t>(st.st_size > 0 ? st.st_size : 0) + 1, '\0');
+    const ssize_t n = ::readlink(path.c_str(), next.data(), next.size());
+    if (n < 0 || static_cast<size_t>(n) >= next.size()) return false;  // changed under us
+    next.resize(static_cast<size_t>(n));
+    stack.pop_back();
+    if (!resolves_inside(dest, stack, next, hops)) return false;
+  }
+  return true;
+}
+
+// Whether the symlink `clean` (inside `dest`) pointing to `target` resolves inside `dest` through
+// the links there now.
+bool link_resolves_inside(const std::string& dest, const std::string& clean,
+                          const std::string& target) {
+  std::vector<std::string> stack = split(clean);
+  stack.pop_back();  // the link's own name
+  int hops = 0;
+  return resolves_inside(dest, stack, target, hops);
+}
+
 // What is already at a path inside the destination.
 enum class Existing { None, Dir, Symlink, Other };
 
-// The checks that make the writes safe without libarchive's per-entry walk of every component of
-// the absolute path (ARCHIVE_EXTRACT_SECURE_SYMLINKS: ~9 openat per file). What this extraction
-// has seen is remembered, so each directory is looked at once:
+// The checks that make the writes safe, before libarchive's own (ARCHIVE_EXTRACT_SECURE_SYMLINKS,
+// which walks every component of every path again). What this extraction has seen is remembered,
+// so each directory is looked at once:
 //  - `dirs_`: directories known to be real directories inside the destination (made by an entry,
 //    created as a parent, or found by lstat), with whether they are new ("fresh": created by this
 //    extraction, so only this archive's entries can be in them and nothing needs an lstat);
@@ -356,16 +402,24 @@ Expected<ExtractResult> extract_archive(const fs::path& archive_path, const fs::
   };
 
   std::unique_ptr<archive, DiskDeleter> disk(archive_write_disk_new());
-  // DestinationGuard does what ARCHIVE_EXTRACT_SECURE_SYMLINKS did, once per directory instead of
-  // once per component per entry; SECURE_NODOTDOT (lexical, cheap) stays as a second guard.
-  int flags = ARCHIVE_EXTRACT_SECURE_NODOTDOT;
+  // DestinationGuard checks every entry first; libarchive's SECURE_SYMLINKS (no write through a
+  // symlink, a link in the way replaced) and SECURE_NODOTDOT guard the writes again. Its
+  // SECURE_NOABSOLUTEPATHS cannot be set: the paths handed to it are ours, the destination's
+  // (canonical, absolute) joined with the entry's name that was refused above when absolute.
+  // Never ARCHIVE_EXTRACT_OWNER: files belong to the running user.
+  int flags = ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT;
   if (options.restore_times) flags |= ARCHIVE_EXTRACT_TIME;
   if (options.restore_permissions) flags |= ARCHIVE_EXTRACT_PERM;
   if (options.no_overwrite) flags |= ARCHIVE_EXTRACT_NO_OVERWRITE;
   archive_write_disk_set_options(disk.get(), flags);
 
   DestinationGuard guard(dest, root_fresh);
-  std::vector<std::string> symlinks;
+  std::vector<std::pair<std::string, std::string>> symlinks;  // (clean path, target)
+  const uid_t uid = ::geteuid();
+  const gid_t gid = ::getegid();
+  std::uint64_t entries = 0;
+  std::uint64_t declared = 0;  // sum of the regular files' declared sizes
+
   auto rollback = [&] {
     disk.reset();
     guard.rollback();
@@ -397,14 +451,42 @@ Expected<ExtractResult> extract_archive(const fs::path& archive_path, const fs::
       rollback();
       return refuse(archive_path, raw, "is a device, fifo or socket");
     }
-    if (info.type == "symlink") {
-      info.link_target = archive_entry_symlink(e) ? archive_entry_symlink(e) : "";
-      if (!symlink_stays_inside(rel, info.link_target)) {
+    if (++entries > options.max_entries) {
+      rollback();
+      return refuse(archive_path, raw,
+                    "is past the extraction cap of " + std::to_string(options.max_entries) +
+                        " entries (a bomb, or more entries than its manifest lists)");
+    }
+    if (info.type == "file" && archive_entry_size_is_set(e) != 0) {
+      const auto size = static_cast<std::uint64_t>(std::max<la_int64_t>(0, archive_entry_size(e)));
+      if (size > options.max_bytes - declared) {
         rollback();
         return refuse(archive_path, raw,
-                      "is a symlink to '" + info.link_target + "', outside the destination");
+                      "declares " + human_size(size) + ", more than the " +
+                          human_size(options.max_bytes - declared) +
+                          " left of the extraction cap of " + human_size(options.max_bytes) + " (" +
+                          std::to_string(options.max_bytes) +
+                          " bytes; a bomb, or larger than its manifest says)");
       }
-      symlinks.push_back(clean);
+      declared += size;
+    }
+    // Never a dangerous mode on disk, never the archive's owner.
+    info.mode = safe_extracted_mode(info.mode);
+    if (info.type != "symlink") archive_entry_set_perm(e, static_cast<mode_t>(info.mode));
+    archive_entry_set_uid(e, uid);
+    archive_entry_set_gid(e, gid);
+    archive_entry_set_uname(e, nullptr);
+    archive_entry_set_gname(e, nullptr);
+    if (info.type == "symlink") {
+      info.link_target = archive_entry_symlink(e) ? archive_entry_symlink(e) : "";
+      if (!symlink_stays_inside(rel, info.link_target) ||
+          !link_resolves_inside(dest.string(), clean, info.link_target)) {
+        rollback();
+        return refuse(archive_path, raw,
+                      "is a symlink to '" + info.link_target +
+                          "', outside the destination (through the links already there)");
+      }
+      symlinks.emplace_back(clean, info.link_target);
     }
     if (info.type == "hardlink") {
       info.link_target = normalize(archive_entry_hardlink(e));
@@ -416,6 +498,7 @@ Expected<ExtractResult> extract_archive(const fs::path& archive_path, const fs::
                           "', not a regular file extracted earlier from this archive");
       }
       archive_entry_set_hardlink(e, (dest / target).c_str());
+      archive_entry_set_size(e, 0);  // a pax hard link may carry data: never written over a file
     }
     if (auto why = guard.check_parents(clean); !why.empty()) {
       rollback();
@@ -495,14 +578,14 @@ Expected<ExtractResult> extract_archive(const fs::path& archive_path, const fs::
     rollback();
     return Failure::error("cannot finish extracting " + archive_path.string() + ": " + why);
   }
-  // Symlinks checked lexically one by one can still combine into an escape (a link to a
-  // directory followed by ".."); resolve each for real now that the tree exists.
-  const std::string prefix = dest.string() + "/";
-  for (const auto& rel : symlinks) {
-    fs::path resolved = fs::weakly_canonical(dest / rel, ec);
-    if (ec || (resolved != dest && resolved.string().rfind(prefix, 0) != 0)) {
+  // A link checked when it was written can escape through a link written after it (e -> d/../..
+  // before d -> ..): resolve every one again now that all are there, dangling ones included.
+  for (const auto& [clean, target] : symlinks) {
+    if (!link_resolves_inside(dest.string(), clean, target)) {
       rollback();
-      return refuse(archive_path, rel, "is a symlink resolving outside the destination");
+      return refuse(archive_path, clean,
+                    "is a symlink to '" + target +
+                        "', resolving outside the destination through the links of the archive");
     }
   }
   if (hashing) {

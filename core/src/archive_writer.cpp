@@ -81,6 +81,12 @@ struct OutputSink {
 
 }  // namespace
 
+std::uint32_t safe_packed_mode(std::uint32_t perm, bool is_directory) {
+  perm &= 07777;
+  if ((perm & static_cast<std::uint32_t>(S_ISUID | S_ISGID | S_ISVTX | S_IWOTH)) == 0) return perm;
+  return is_directory || (perm & 0111) != 0 ? 0755 : 0644;
+}
+
 Expected<std::vector<ArchiveEntryInfo>> write_archive(const fs::path& root,
                                                       const fs::path& archive_path,
                                                       const ArchiveWriteOptions& options) {
@@ -165,10 +171,13 @@ Expected<std::vector<ArchiveEntryInfo>> write_archive(const fs::path& root,
     }
     ArchiveEntryInfo info;
     info.path = rel;
-    info.mode = static_cast<std::uint32_t>(st.st_mode & 07777);
+    // Never a setuid, setgid, sticky or world-writable entry (a symlink's mode means nothing).
+    info.mode = S_ISLNK(st.st_mode)
+                    ? static_cast<std::uint32_t>(st.st_mode & 07777)
+                    : safe_packed_mode(static_cast<std::uint32_t>(st.st_mode), S_ISDIR(st.st_mode));
     std::unique_ptr<archive_entry, EntryDeleter> e(archive_entry_new());
     archive_entry_set_pathname(e.get(), rel.c_str());
-    archive_entry_set_perm(e.get(), static_cast<mode_t>(st.st_mode & 07777));
+    archive_entry_set_perm(e.get(), static_cast<mode_t>(info.mode));
     if (options.fixed_mtime) {
       archive_entry_set_mtime(e.get(), *options.fixed_mtime, 0);
     } else {

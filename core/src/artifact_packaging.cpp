@@ -11,6 +11,7 @@
 #include <map>
 
 #include "slurm_factory/core/artifact_checksums.hpp"
+#include "slurm_factory/core/artifact_contents.hpp"
 #include "slurm_factory/core/file_io.hpp"
 #include "slurm_factory/core/gpg_signer.hpp"
 #include "slurm_factory/core/template_renderer.hpp"
@@ -97,7 +98,19 @@ ArtifactPackagingResult package_artifact(const ArtifactPackagingRequest& request
   for (const auto& f : text_files_naming_prefix(text_paths)) list += f + "\n";
   write_text(request.staging / "data/slurm_assets/prefix-files.txt", list);
   timer.done("render assets + scan text files");
-  // 3. The artifact.
+  // 3. The artifact. What it holds (entry count and bytes: the caps `verify --deep` extracts it
+  // under) and which modes the archive writer resets (setuid, setgid, sticky, world-writable: a
+  // warning each, in the log and in provenance.json).
+  auto contents = survey_artifact_tree(request.staging);
+  if (!contents) {
+    throw PackagingError(contents.error().message, {{"folder", request.staging.string()}},
+                         "check the staging folder's permissions");
+  }
+  nlohmann::json warnings = nlohmann::json::array();
+  for (const auto& reset : contents->mode_resets) {
+    warnings.push_back(describe_mode_reset(reset));
+    sf::log().warn("package: {}", describe_mode_reset(reset));
+  }
   const std::string basename = artifact_basename(info);
   // The ELF files are scanned from what the packager reads while archiving (one read of the
   // view); a packager that does not hand them over leaves the scan to a second read below.
@@ -166,6 +179,14 @@ ArtifactPackagingResult package_artifact(const ArtifactPackagingRequest& request
     if (!p.handled) unhandled.push_back(p.file + ": " + p.value);
   }
   prov["compiled_paths_unhandled"] = unhandled;
+  prov["contents"] = contents_json(*contents);
+  if (!warnings.empty()) {
+    if (prov.contains("warnings") && prov["warnings"].is_array()) {
+      for (const auto& w : warnings) prov["warnings"].push_back(w);
+    } else {
+      prov["warnings"] = warnings;
+    }
+  }
   prov["signed"] = request.signer != nullptr;
   if (request.signer != nullptr) prov["signing_key"] = request.signer->fingerprint();
 

@@ -11,7 +11,9 @@
 
 #include "slurm_factory/core/archive_reader.hpp"
 #include "slurm_factory/core/artifact_checksums.hpp"
+#include "slurm_factory/core/artifact_contents.hpp"
 #include "slurm_factory/core/elf_reader.hpp"
+#include "slurm_factory/core/human_size.hpp"
 #include "slurm_factory/core/view_assembler.hpp"
 #include "slurm_factory/errors.hpp"
 
@@ -244,8 +246,29 @@ VerifyReport verify_artifact(const fs::path& artifact, const VerifyOptions& opti
   }
 
   if (!options.deep) return report;
+  // Nothing of an artifact that is not proven is unpacked: not one temporary folder.
+  if (!report.problems.empty()) {
+    report.problems.push_back({name,
+                               "not unpacked for --deep: its signature and checksums must "
+                               "verify first (see the problems above)"});
+    return report;
+  }
 
-  // 3. Deep: unpack and walk every ELF.
+  // 3. Deep: unpack (under caps) and walk every ELF.
+  ExtractOptions extract;
+  extract.max_bytes = options.max_unpacked_bytes;
+  extract.max_entries = options.max_unpacked_entries;
+  if (ArtifactContents declared; prov.is_object() && prov.contains("contents") &&
+                                 contents_from_json(prov["contents"], declared)) {
+    extract.max_bytes = std::min(extract.max_bytes, declared.bytes);
+    extract.max_entries = std::min(extract.max_entries, declared.entries);
+  } else {
+    report.warnings.push_back(
+        {provenance.filename().string(),
+         "declares no contents (entries, bytes): unpacking under the absolute caps of " +
+             std::to_string(extract.max_entries) + " entries and " +
+             human_size(extract.max_bytes)});
+  }
   std::vector<std::string> system = options.system_libraries;
   if (prov.is_object() && prov.contains("toolchain") &&
       prov["toolchain"].contains("system_libraries")) {
@@ -258,7 +281,7 @@ VerifyReport verify_artifact(const fs::path& artifact, const VerifyOptions& opti
     system.insert(system.end(), base.begin(), base.end());
   }
   TempDir tmp;
-  auto extracted = extract_archive(artifact, tmp.path());
+  auto extracted = extract_archive(artifact, tmp.path(), extract);
   if (!extracted) {
     report.problems.push_back({name, "cannot unpack: " + extracted.error().message});
     return report;

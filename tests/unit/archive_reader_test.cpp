@@ -3,6 +3,12 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
 
 #include "../support/temp_dir.hpp"
 #include "slurm_factory/http_client.hpp"
@@ -14,8 +20,12 @@ namespace {
 
 struct Crafted {
   std::string path;
-  char type;  // 'f' file, 'd' dir, 'l' symlink, 'h' hardlink
+  // 'f' file, 'd' dir, 'l' symlink, 'h' hardlink, 'c' char device, 'b' block device, 'p' fifo,
+  // 'z' a file of `zeros` zero bytes (compressed to almost nothing: a bomb)
+  char type;
   std::string data_or_target;
+  std::uint32_t mode = 0;  // 0: 0644 (files), 0755 (directories)
+  std::uint64_t zeros = 0;
 };
 
 // Writes a tar.zst with exactly these entries (crafted, bypassing every check of our writer).
@@ -28,7 +38,15 @@ void craft(const fs::path& file, const std::vector<Crafted>& entries) {
     archive_entry* e = archive_entry_new();
     archive_entry_set_pathname(e, c.path.c_str());
     archive_entry_set_perm(e, 0644);
-    if (c.type == 'f') {
+    archive_entry_set_uid(e, 0);
+    archive_entry_set_gid(e, 0);
+    if (c.type == 'z') {
+      archive_entry_set_filetype(e, AE_IFREG);
+      archive_entry_set_size(e, static_cast<la_int64_t>(c.zeros));
+    } else if (c.type == 'c' || c.type == 'b' || c.type == 'p') {
+      archive_entry_set_filetype(e, c.type == 'c' ? AE_IFCHR : c.type == 'b' ? AE_IFBLK : AE_IFIFO);
+      if (c.type != 'p') archive_entry_set_rdev(e, makedev(1, 3));  // /dev/null's numbers
+    } else if (c.type == 'f') {
       archive_entry_set_filetype(e, AE_IFREG);
       archive_entry_set_size(e, static_cast<la_int64_t>(c.data_or_target.size()));
     } else if (c.type == 'd') {
@@ -41,8 +59,17 @@ void craft(const fs::path& file, const std::vector<Crafted>& entries) {
       archive_entry_set_filetype(e, AE_IFREG);
       archive_entry_set_hardlink(e, c.data_or_target.c_str());
     }
+    if (c.mode != 0) archive_entry_set_perm(e, c.mode);
     ASSERT_EQ(archive_write_header(a, e), ARCHIVE_OK) << archive_error_string(a);
     if (c.type == 'f') archive_write_data(a, c.data_or_target.data(), c.data_or_target.size());
+    if (c.type == 'z') {
+      const std::string chunk(1 << 20, '\0');
+      for (std::uint64_t left = c.zeros; left > 0;) {
+        const auto n = std::min<std::uint64_t>(left, chunk.size());
+        ASSERT_EQ(archive_write_data(a, chunk.data(), n), static_cast<la_ssize_t>(n));
+        left -= n;
+      }
+    }
     archive_entry_free(e);
   }
   archive_write_close(a);
@@ -93,7 +120,25 @@ INSTANTIATE_TEST_SUITE_P(
         std::vector<Crafted>{{"a", 'd', ""}, {"a", 'l', "b"}},
         std::vector<Crafted>{{"a/f", 'f', "x"}, {"a", 'f', "y"}},
         // A file this archive made used as a directory.
-        std::vector<Crafted>{{"f", 'f', "x"}, {"f/g", 'f', "y"}}));
+        std::vector<Crafted>{{"f", 'f', "x"}, {"f/g", 'f', "y"}},
+        // Issue 12 item 13: dangling links that escape once earlier (or later) links resolve.
+        std::vector<Crafted>{{"view/p/q", 'd', ""},
+                             {"view/p/q/d", 'l', "../.."},
+                             {"view/p/q/e", 'l', "d/../../../../x"}},
+        std::vector<Crafted>{{"view/p/q", 'd', ""},
+                             {"view/p/q/e", 'l', "d/../../../../x"},
+                             {"view/p/q/d", 'l', "../.."}},
+        std::vector<Crafted>{{"a", 'd', ""}, {"a/self", 'l', "."}, {"a/e", 'l', "self/../../x"}},
+        std::vector<Crafted>{{"a/b", 'd', ""}, {"a/b/up", 'l', "../.."}, {"a/e", 'l', "b/up/../y"}},
+        std::vector<Crafted>{{"loop1", 'l', "loop2/x"}, {"loop2", 'l', "loop1/y"}},
+        std::vector<Crafted>{{"ok/first", 'f', "fine"}, {"abs", 'l', "/etc/passwd"}},
+        std::vector<Crafted>{{"ok/first", 'f', "fine"}, {"ok/dots", 'l', "../../../../etc"}},
+        // Hard links outside, device nodes, fifos.
+        std::vector<Crafted>{{"ok/first", 'f', "fine"}, {"passwd", 'h', "/etc/passwd"}},
+        std::vector<Crafted>{{"ok/first", 'f', "fine"}, {"passwd", 'h', "../../../etc/passwd"}},
+        std::vector<Crafted>{{"ok/first", 'f', "fine"}, {"null", 'c', ""}},
+        std::vector<Crafted>{{"ok/first", 'f', "fine"}, {"disk", 'b', ""}},
+        std::vector<Crafted>{{"ok/first", 'f', "fine"}, {"pipe", 'p', ""}}));
 
 // A symlink already in the destination (pointing outside) is never written through.
 TEST(ArchiveReader, RefusesToWriteThroughASymlinkInTheDestination) {
@@ -269,6 +314,105 @@ TEST(ArchiveReader, AcceptHookRefusalRemovesTheExtraction) {
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("not wanted"), std::string::npos);
   EXPECT_EQ(count_entries(dir / "dest"), 0U);
+}
+
+// Issue 12 item 14: no setuid, setgid, sticky or world-writable mode on disk, whatever the archive
+// says (and whoever runs the extraction: as root libarchive would restore a setuid root file), and
+// every file belongs to the running user, never to the archive's uid/gid 0.
+TEST(ArchiveReader, DangerousModesAreClearedAndTheOwnerIsTheRunningUser) {
+  test::TempDir dir;
+  craft(dir / "modes.tar.zst", {{"bin", 'd', "", 0777},
+                                {"bin/su", 'f', "#!/bin/sh\n", 04755},
+                                {"bin/sg", 'f', "#!/bin/sh\n", 02711},
+                                {"share", 'd', "", 01777},
+                                {"share/open", 'f', "anyone", 0666},
+                                {"share/plain", 'f', "mine", 0640}});
+  auto r = extract_archive(dir / "modes.tar.zst", dir / "dest");
+  ASSERT_TRUE(r) << r.error().message;
+  const auto mode_of = [&](const char* rel) {
+    struct stat st {};
+    EXPECT_EQ(::lstat((dir / "dest" / rel).c_str(), &st), 0) << rel;
+    EXPECT_EQ(st.st_uid, ::geteuid()) << rel;
+    EXPECT_EQ(st.st_gid, ::getegid()) << rel;
+    return static_cast<unsigned>(st.st_mode & 07777);
+  };
+  EXPECT_EQ(mode_of("bin"), 0775U);
+  EXPECT_EQ(mode_of("bin/su"), 0755U);
+  EXPECT_EQ(mode_of("bin/sg"), 0711U);
+  EXPECT_EQ(mode_of("share"), 0777U & ~0002U);
+  EXPECT_EQ(mode_of("share/open"), 0664U);
+  EXPECT_EQ(mode_of("share/plain"), 0640U);
+  for (const auto& e : r->entries) {
+    EXPECT_EQ(e.mode & 07002U, 0U) << e.path << " reported with mode " << std::oct << e.mode;
+  }
+  EXPECT_EQ(safe_extracted_mode(04755), 0755U);
+  EXPECT_EQ(safe_extracted_mode(01777), 0775U);
+}
+
+// Issue 12 item 12: a small archive declaring a huge file (300 MiB of zeros, a few KiB
+// compressed) stops at the cap before one byte of it is written; the error names the archive and
+// the cap; nothing is left.
+TEST(ArchiveReader, ABombIsRefusedAtTheSizeCapBeforeItIsWritten) {
+  test::TempDir dir;
+  craft(dir / "bomb.tar.zst",
+        {{"ok/first", 'f', "fine"}, {"ok/zeros", 'z', "", 0, std::uint64_t{300} << 20}});
+  ASSERT_LT(fs::file_size(dir / "bomb.tar.zst"), 64U << 10);
+  ExtractOptions o;
+  o.max_bytes = 64ULL << 20;
+  auto r = extract_archive(dir / "bomb.tar.zst", dir / "dest", o);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find((dir / "bomb.tar.zst").string()), std::string::npos)
+      << r.error().message;
+  EXPECT_NE(r.error().message.find("ok/zeros"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("extraction cap of 64.0 MiB"), std::string::npos)
+      << r.error().message;
+  EXPECT_EQ(count_entries(dir / "dest"), 0U);
+  // Under the default cap the same archive extracts (a real 300 MiB file is no bomb by itself).
+  o.max_bytes = kDefaultMaxExtractBytes;
+  craft(dir / "small.tar.zst", {{"ok/zeros", 'z', "", 0, std::uint64_t{3} << 20}});
+  ASSERT_TRUE(extract_archive(dir / "small.tar.zst", dir / "dest", o));
+  EXPECT_EQ(fs::file_size(dir / "dest/ok/zeros"), 3U << 20);
+}
+
+// Many files each under the cap, together over it: stopped at the one that crosses it, and the
+// files written before it are removed again.
+TEST(ArchiveReader, TheCapIsOnTheTotalAndOnTheEntryCount) {
+  test::TempDir dir;
+  std::vector<Crafted> files;
+  for (int i = 0; i < 10; ++i) {
+    files.push_back({"f" + std::to_string(i), 'z', "", 0, std::uint64_t{1} << 20});
+  }
+  craft(dir / "many.tar.zst", files);
+  ExtractOptions o;
+  o.max_bytes = (5ULL << 20) + 10;
+  auto r = extract_archive(dir / "many.tar.zst", dir / "dest", o);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("entry 'f5'"), std::string::npos) << r.error().message;
+  EXPECT_EQ(count_entries(dir / "dest"), 0U);
+
+  o.max_bytes = kDefaultMaxExtractBytes;
+  o.max_entries = 7;
+  r = extract_archive(dir / "many.tar.zst", dir / "dest", o);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("entry 'f7'"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("cap of 7 entries"), std::string::npos) << r.error().message;
+  EXPECT_EQ(count_entries(dir / "dest"), 0U);
+  o.max_entries = 10;
+  ASSERT_TRUE(extract_archive(dir / "many.tar.zst", dir / "dest", o));
+}
+
+// Links inside stay fine, also through other links, dangling or not.
+TEST(ArchiveReader, LinksThroughLinksThatStayInsideAreKept) {
+  test::TempDir dir;
+  craft(dir / "ok.tar.zst", {{"view/lib/libx.so.1", 'f', "elf"},
+                             {"view/lib64", 'l', "lib"},
+                             {"view/p/q", 'd', ""},
+                             {"view/p/q/d", 'l', "../.."},
+                             {"view/p/q/e", 'l', "d/lib64/libx.so.1"},
+                             {"view/p/q/later", 'l', "d/not/yet/../../here"}});
+  auto r = extract_archive(dir / "ok.tar.zst", dir / "dest");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(test::read_file(dir / "dest/view/p/q/e"), "elf");
 }
 
 TEST(EntryPaths, SafeAndUnsafe) {

@@ -1,6 +1,11 @@
 #include "slurm_factory/core/archive_writer.hpp"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <map>
 
 #include "../support/temp_dir.hpp"
 #include "slurm_factory/core/archive_reader.hpp"
@@ -76,6 +81,51 @@ TEST(ArchiveWriter, RoundTripsThroughTheReaderForEveryCompression) {
     EXPECT_EQ(fs::status(dir / "out/bin/tool").permissions() & fs::perms::owner_exec,
               fs::perms::owner_exec);
   }
+}
+
+// Issue 12 item 14: nothing is packed setuid, setgid, sticky or world-writable; the headers (read
+// back raw with libarchive, owner 0/0) carry the reset mode, and the entry list says so too.
+TEST(ArchiveWriter, DangerousModesArePackedAsPlain0755Or0644) {
+  test::TempDir dir;
+  make_tree(dir / "root");
+  test::write_file(dir / "root/bin/su", "#!/bin/sh\n");
+  test::write_file(dir / "root/share/open", "anyone");
+  test::write_file(dir / "root/share/mine", "mine");
+  fs::create_directories(dir / "root/tmp");
+  ASSERT_EQ(::chmod((dir / "root/bin/su").c_str(), 04755), 0);
+  ASSERT_EQ(::chmod((dir / "root/share/open").c_str(), 0666), 0);
+  ASSERT_EQ(::chmod((dir / "root/share/mine").c_str(), 0600), 0);
+  ASSERT_EQ(::chmod((dir / "root/tmp").c_str(), 01777), 0);
+  auto entries = write_archive(dir / "root", dir / "out.tar.zst");
+  ASSERT_TRUE(entries) << entries.error().message;
+  std::map<std::string, std::uint32_t> listed;
+  for (const auto& e : *entries) listed[e.path] = e.mode;
+  EXPECT_EQ(listed["bin/su"], 0755U);
+  EXPECT_EQ(listed["share/open"], 0644U);
+  EXPECT_EQ(listed["share/mine"], 0600U);
+  EXPECT_EQ(listed["tmp"], 0755U);
+
+  std::map<std::string, unsigned> headers;
+  archive* a = archive_read_new();
+  archive_read_support_filter_all(a);
+  archive_read_support_format_all(a);
+  ASSERT_EQ(archive_read_open_filename(a, (dir / "out.tar.zst").c_str(), 1 << 16), ARCHIVE_OK);
+  archive_entry* e = nullptr;
+  while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+    std::string name = archive_entry_pathname(e);
+    if (!name.empty() && name.back() == '/') name.pop_back();  // pax names directories "d/"
+    headers[name] = static_cast<unsigned>(archive_entry_mode(e) & 07777);
+    EXPECT_EQ(archive_entry_uid(e), 0);
+  }
+  archive_read_free(a);
+  EXPECT_EQ(headers.at("bin/su"), 0755U);
+  EXPECT_EQ(headers.at("share/open"), 0644U);
+  EXPECT_EQ(headers.at("share/mine"), 0600U);
+  EXPECT_EQ(headers.at("tmp"), 0755U);
+  EXPECT_EQ(headers.at("bin/tool"), 0755U);
+  EXPECT_EQ(safe_packed_mode(02750, false), 0755U);
+  EXPECT_EQ(safe_packed_mode(0646, false), 0644U);
+  EXPECT_EQ(safe_packed_mode(0750, true), 0750U);
 }
 
 TEST(ArchiveWriter, MissingRootIsAFailureNamingIt) {

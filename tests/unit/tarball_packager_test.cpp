@@ -3,11 +3,14 @@
 // passes (and --deep); one flipped byte fails naming the file; an absolute RUNPATH fails --deep
 // naming the ELF (library and CLI).
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 
 #include "../support/gpg_home.hpp"
 #include "slurm_factory/core/archive_reader.hpp"
@@ -273,6 +276,44 @@ TEST_F(TarballPackagerTest, MissingLibraryFailsDeepVerify) {
   const auto report = sf::verify_artifact(r.artifact, verify_options(true));
   EXPECT_TRUE(has_problem(report, "view/bin/sinfo", "NEEDED libnowhere.so.3 not found"))
       << sf::format_problem_table(report.problems);
+}
+
+// Issue 12 item 14: a view with a setuid root program and a world-writable file is packaged with
+// 0755 / 0644 (owner 0/0 as always), and provenance.json records one warning per reset file. Its
+// "contents" (entries, bytes) match the archive: the caps `verify --deep` unpacks under.
+TEST_F(TarballPackagerTest, SetuidAndWorldWritableFilesAreResetWithAWarningInProvenance) {
+  const fs::path staging = stage("stage");
+  ASSERT_EQ(::chown((staging / "view/bin/sinfo").c_str(), 0, 0), 0);
+  ASSERT_EQ(::chmod((staging / "view/bin/sinfo").c_str(), 04755), 0);
+  ASSERT_EQ(::chmod((staging / "view/share/doc/README").c_str(), 0666), 0);
+  const auto r = pack(staging, "out");
+  auto index = sf::read_archive_index(r.artifact);
+  ASSERT_TRUE(index) << index.error().message;
+  std::map<std::string, std::uint32_t> modes;
+  std::uint64_t bytes = 0;
+  for (const auto& e : *index) {
+    modes[e.path] = e.mode;
+    bytes += e.size;
+  }
+  EXPECT_EQ(modes.at("view/bin/sinfo"), 0755u);
+  EXPECT_EQ(modes.at("view/share/doc/README"), 0644u);
+  const auto prov = nlohmann::json::parse(sf::test::read_file(r.provenance));
+  ASSERT_TRUE(prov.contains("warnings")) << prov.dump(2);
+  const std::string warnings = prov["warnings"].dump();
+  EXPECT_NE(warnings.find("view/bin/sinfo: mode 4755 (setuid) packaged as 0755"), std::string::npos)
+      << warnings;
+  EXPECT_NE(warnings.find("view/share/doc/README: mode 0666 (world-writable) packaged as 0644"),
+            std::string::npos)
+      << warnings;
+  EXPECT_EQ(prov["warnings"].size(), 2u) << warnings;
+  EXPECT_EQ(prov["contents"]["entries"].get<std::uint64_t>(), index->size());
+  EXPECT_EQ(prov["contents"]["bytes"].get<std::uint64_t>(), bytes);
+  // The staged tree itself is left as it was (the packager changes only what it writes).
+  EXPECT_EQ(fs::status(staging / "view/bin/sinfo").permissions() & fs::perms::set_uid,
+            fs::perms::set_uid);
+  // And the artifact verifies, deep too, under the caps its provenance declares.
+  const auto report = sf::verify_artifact(r.artifact, verify_options(true));
+  EXPECT_TRUE(report.ok()) << sf::format_problem_table(report.problems);
 }
 
 TEST_F(TarballPackagerTest, UnsignedArtifactFailsVerify) {

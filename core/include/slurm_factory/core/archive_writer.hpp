@@ -1,8 +1,10 @@
 // Packs a directory tree into a reproducible archive with libarchive: entries sorted by path, a
 // fixed mtime, numeric owner 0 (no user or group names), pax format, zstd with threads (or gzip,
-// xz, none). Each regular file's sha256 is computed while it is read (unless hash_files is off).
-// The archive is written to a temporary name beside the target and renamed into place, so a reader
-// never sees half of it. Used by the binary cache (entries) and the artifact packager.
+// xz, none). No entry is packed with a setuid, setgid, sticky or world-writable mode: such a mode
+// is reset to 0755 (directories, executables) or 0644 (safe_packed_mode). Each regular file's
+// sha256 is computed while it is read (unless hash_files is off). The archive is written to a
+// temporary name beside the target and renamed into place, so a reader never sees half of it. Used
+// by the binary cache (entries) and the artifact packager.
 #pragma once
 
 #include <cstdint>
@@ -41,10 +43,14 @@ struct ArchiveEntryInfo {
   std::string path;  // relative, '/' separated, no leading "./"
   std::string type;  // "file", "dir", "symlink", "hardlink"
   std::uint64_t size = 0;
-  std::uint32_t mode = 0;   // permission bits
+  std::uint32_t mode = 0;   // permission bits (as packed / as extracted)
   std::string sha256;       // regular files only
   std::string link_target;  // symlink / hardlink target
 };
+
+// The mode an entry is packed with: `perm` itself when it has none of setuid, setgid, sticky and
+// world-write; else 0755 for a directory or a file with any execute bit, 0644 for other files.
+std::uint32_t safe_packed_mode(std::uint32_t perm, bool is_directory);
 
 // Packs the contents of `root` (not `root` itself) into `archive`. Failure names the file that
 // could not be read or written.

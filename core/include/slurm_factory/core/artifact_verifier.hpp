@@ -1,7 +1,9 @@
 // `slurm-factory verify ARTIFACT [--deep]`: the artifact's SHA256SUMS signature (SHA256SUMS.asc,
 // against the trusted keys), the artifact's own signature (<artifact>.asc) when present, and the
-// checksums (the artifact and its provenance.json); with deep, the
-// artifact is unpacked to a temporary folder and every ELF file of view/ is checked: no absolute
+// checksums (the artifact and its provenance.json); with deep, and only once all of these hold
+// (nothing of an unsigned or tampered artifact is unpacked), the artifact is unpacked to a
+// temporary folder under caps (the entry count and bytes its signed provenance.json declares, else
+// max_unpacked_*) and every ELF file of view/ is checked: no absolute
 // (or working-directory relative) RPATH/RUNPATH, every NEEDED library found in the view or on the
 // toolchain's system-library list (read from the signed provenance.json).
 #pragma once
@@ -10,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "slurm_factory/core/archive_reader.hpp"
 #include "slurm_factory/core/gpg_verifier.hpp"
 
 namespace sf {
@@ -19,6 +22,9 @@ struct VerifyOptions {
   GpgTrust trust;
   // Sonames (globs) accepted as provided by the host, added to the provenance's list.
   std::vector<std::string> system_libraries;
+  // Absolute caps of the deep unpack; the provenance's "contents" lowers them to what it declares.
+  std::uint64_t max_unpacked_bytes = kDefaultMaxExtractBytes;
+  std::uint64_t max_unpacked_entries = kDefaultMaxExtractEntries;
 };
 
 struct VerifyProblem {
