@@ -211,16 +211,16 @@ TEST_F(PipelineConfigTest, HostileNamesAreRefusedAtTheirLine) {
   };
   const std::vector<Case> cases = {
       {"pipelines:\n  n:\n    matrix: {slurm_versions: [24.11], toolchains: [noble, ../../x]}\n",
-       ":3:61", "pipelines.n.matrix.toolchains[1]"},
+       ":3:59", "pipelines.n.matrix.toolchains[1]"},
       {"pipelines:\n  n:\n    matrix: {slurm_versions: [24.11], toolchains: ['noble$(id)']}\n",
-       ":3:54", "pipelines.n.matrix.toolchains[0]"},
+       ":3:52", "pipelines.n.matrix.toolchains[0]"},
       {"pipelines:\n  n:\n    matrix: {slurm_versions: [24.11], toolchains: [noble], arch: "
        "'amd64/../../x'}\n",
-       ":3:69", "pipelines.n.matrix.arch"},
+       ":3:66", "pipelines.n.matrix.arch"},
       {"pipelines:\n  n:\n    matrix: {slurm_versions: ['24.11/../x'], toolchains: [noble]}\n",
        ":3:31", "pipelines.n.matrix.slurm_versions[0]"},
       {"pipelines:\n  '../evil':\n    matrix: {slurm_versions: [24.11], toolchains: [noble]}\n",
-       ":2:3", "pipelines.../evil"},
+       ":3:5", "pipelines.../evil"},
       {"pipelines:\n  n:\n    matrix: {slurm_versions: [24.11], toolchains: [noble]}\n"
        "    backend: 'docker;id'\n",
        ":4:14", "pipelines.n.backend"},
