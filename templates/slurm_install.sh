@@ -15,9 +15,11 @@ SF_TOOLCHAIN={{toolchain.name}}
 SF_BUILD_ROOT={{install_root}}
 # "yes" when this Slurm has auth/slurm (23.11 and newer).
 SF_AUTH_SLURM_SUPPORTED="{{#slurm.auth_slurm}}yes{{/slurm.auth_slurm}}"
-# GPU features of this build ("cuda rocm ..."), empty for CPU-only builds.
-SF_GPU_FEATURES=''{{#gpu}}{{name}}' '{{/gpu}}
-SF_GPU_AUTODETECT=''{{#gpu}}{{autodetect}}' '{{/gpu}}
+# GPU features of this build ("cuda rocm"), empty for CPU-only builds.
+SF_GPU_LIST=({{#gpu}}{{name}} {{/gpu}})
+SF_GPU_AUTODETECT_LIST=({{#gpu}}{{autodetect}} {{/gpu}})
+SF_GPU_FEATURES="${SF_GPU_LIST[*]}"
+SF_GPU_AUTODETECT="${SF_GPU_AUTODETECT_LIST[*]}"
 
 PROG=slurm_install
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)

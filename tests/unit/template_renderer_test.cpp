@@ -236,7 +236,7 @@ TEST_F(TemplateInjection, InstallScriptValuesStayOneShellWordAndRoundTrip) {
                     ")\"; printf \"%s|%s|%s|%s\" \"$SF_SLURM_VERSION\" \"$SF_TOOLCHAIN\" "
                     "\"$SF_BUILD_ROOT\" \"$SF_GPU_FEATURES\"'");
     ASSERT_EQ(code, 0) << got;
-    EXPECT_EQ(got, value + "|" + value + "|" + value + "|cuda ");
+    EXPECT_EQ(got, value + "|" + value + "|" + value + "|cuda");
     EXPECT_FALSE(fs::exists(canary_));
   }
   EXPECT_EQ(tried, 39);

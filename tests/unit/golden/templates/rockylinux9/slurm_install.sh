@@ -15,9 +15,11 @@ SF_TOOLCHAIN=rockylinux9
 SF_BUILD_ROOT=/opt/slurm
 # "yes" when this Slurm has auth/slurm (23.11 and newer).
 SF_AUTH_SLURM_SUPPORTED=""
-# GPU features of this build ("cuda rocm ..."), empty for CPU-only builds.
-SF_GPU_FEATURES=''
-SF_GPU_AUTODETECT=''
+# GPU features of this build ("cuda rocm"), empty for CPU-only builds.
+SF_GPU_LIST=()
+SF_GPU_AUTODETECT_LIST=()
+SF_GPU_FEATURES="${SF_GPU_LIST[*]}"
+SF_GPU_AUTODETECT="${SF_GPU_AUTODETECT_LIST[*]}"
 
 PROG=slurm_install
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
