@@ -7,7 +7,7 @@
 //   .sh       a shell word: single-quoted where needed ('it'\''s'); write VAR={{v}}, never "{{v}}"
 //   .lua      the inside of a double-quoted Lua string ("{{v}}"): \ " ' escaped
 //   .tcl      the inside of a double-quoted Tcl word ("{{v}}"): \ " $ [ ] { } escaped
-//   .service  a systemd path or word: refused when it holds whitespace, quotes, %, $, ; or a backslash
+//   .service  a systemd word: refused with whitespace, quotes, %, $, ; or a backslash
 //   .sql      the inside of an SQL string ('{{v}}'): ' and \ doubled
 //   .conf / .conf.template  as is
 //   anything else (.html.mustache: its data is escaped by the caller)  verbatim
