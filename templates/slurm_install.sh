@@ -3,17 +3,23 @@
 # Rendered by slurm-factory {{builder_version}} for Slurm {{slurm.version}} on {{toolchain.name}} ({{toolchain.arch}}).
 # Idempotent: a second run with the same options changes nothing (keys, passwords and existing
 # configs are kept). Run with --help for the options.
+# The Mustache tags below are literal braces to shellcheck until rendered:
+# shellcheck disable=SC1083
 set -euo pipefail
 
-SF_SLURM_VERSION="{{slurm.version}}"
-SF_TOOLCHAIN="{{toolchain.name}}"
+# Every rendered value is one shell word, single-quoted by the renderer where needed: never put
+# a value tag inside double quotes here.
+SF_SLURM_VERSION={{slurm.version}}
+SF_TOOLCHAIN={{toolchain.name}}
 # The folder the artifact was built for (holding view/); text files name it until --prefix.
-SF_BUILD_ROOT="{{install_root}}"
+SF_BUILD_ROOT={{install_root}}
 # "yes" when this Slurm has auth/slurm (23.11 and newer).
 SF_AUTH_SLURM_SUPPORTED="{{#slurm.auth_slurm}}yes{{/slurm.auth_slurm}}"
-# GPU features of this build ("cuda rocm ..."), empty for CPU-only builds.
-SF_GPU_FEATURES="{{#gpu}}{{name}} {{/gpu}}"
-SF_GPU_AUTODETECT="{{#gpu}}{{autodetect}} {{/gpu}}"
+# GPU features of this build ("cuda rocm"), empty for CPU-only builds.
+SF_GPU_LIST=({{#gpu}}{{name}} {{/gpu}})
+SF_GPU_AUTODETECT_LIST=({{#gpu}}{{autodetect}} {{/gpu}})
+SF_GPU_FEATURES="${SF_GPU_LIST[*]}"
+SF_GPU_AUTODETECT="${SF_GPU_AUTODETECT_LIST[*]}"
 
 PROG=slurm_install
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)

@@ -248,6 +248,7 @@ struct BuildExecutor::Impl {
     r.memory_bytes = options.memory_bytes;
     r.shm_bytes = options.shm_bytes;
     r.pids_limit = options.pids_limit;
+    r.network = options.network && stage != "relocate" ? NetworkMode::kDefault : NetworkMode::kNone;
     r.labels = {{kPackageLabel, spec.name}, {kBuildIdLabel, fs::path(log_dir).filename().string()}};
     r.timeout = options.timeout;
     r.log_file = log;
@@ -281,8 +282,6 @@ struct BuildExecutor::Impl {
                                  "run",
                                  "--rm",
                                  "-it",
-                                 "--network",
-                                 "none",
                                  "--user",
                                  builder_user(),
                                  "--cap-drop",
@@ -291,6 +290,8 @@ struct BuildExecutor::Impl {
                                  "no-new-privileges",
                                  "-v",
                                  work.string() + ":/work"};
+    // The same network as the step had (build.network: the engine's default network).
+    if (!options.network || stage == "relocate") cmd.insert(cmd.begin() + 4, {"--network", "none"});
     for (const auto& m : extra) {
       cmd.push_back("-v");
       cmd.push_back(m.source.string() + ":" + m.target + ":ro");

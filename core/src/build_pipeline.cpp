@@ -439,6 +439,7 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
   eo.memory_bytes = parse_byte_size(config.build.memory);
   eo.shm_bytes = parse_byte_size(config.build.shm);
   eo.pids_limit = config.build.pids;
+  eo.network = config.build.network;
   eo.signer = cache.signer.get();
   eo.live = live;
   const std::size_t source_packages = SourceFetcher::items_for(plan).size();

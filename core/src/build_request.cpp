@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <regex>
 
+#include "slurm_factory/core/input_validation.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace sf {
@@ -53,11 +54,12 @@ std::vector<std::string> parse_gpu_flavours(const std::vector<std::string>& valu
     std::size_t start = 0;
     while (start <= rest.size()) {
       std::size_t comma = rest.find(',', start);
-      std::string item = rest.substr(start, comma == std::string::npos ? std::string::npos
-                                                                       : comma - start);
+      std::string item =
+          rest.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
       if (std::find(valid.begin(), valid.end(), item) == valid.end()) {
-        throw UsageError("invalid --gpu value '" + item + "'", {{"valid values", join(valid, ", ")}},
-                         "use --gpu cuda, --gpu rocm, --gpu oneapi, or combine them: --gpu cuda,rocm");
+        throw UsageError(
+            "invalid --gpu value '" + printable(item) + "'", {{"valid values", join(valid, ", ")}},
+            "use --gpu cuda, --gpu rocm, --gpu oneapi, or combine them: --gpu cuda,rocm");
       }
       out.push_back(item);
       if (comma == std::string::npos) break;
@@ -73,15 +75,16 @@ PublishPolicy parse_publish_policy(const std::string& value) {
   if (value == "none") return PublishPolicy::kNone;
   if (value == "cache") return PublishPolicy::kCache;
   if (value == "all") return PublishPolicy::kAll;
-  throw UsageError("invalid --publish value '" + value + "'", {{"valid values", "none, cache, all"}},
-                   "none keeps everything local; cache pushes package entries to the writable remote "
-                   "cache layers; all also uploads the artifact");
+  throw UsageError(
+      "invalid --publish value '" + printable(value) + "'", {{"valid values", "none, cache, all"}},
+      "none keeps everything local; cache pushes package entries to the writable remote "
+      "cache layers; all also uploads the artifact");
 }
 
 std::string check_slurm_version_syntax(const std::string& value) {
   static const std::regex kVersion(R"(^[0-9]{2}\.[0-9]{2}(\.[0-9]+)?$)");
   if (!std::regex_match(value, kVersion)) {
-    throw UsageError("invalid --slurm-version '" + value + "'",
+    throw UsageError("invalid --slurm-version '" + printable(value) + "'",
                      {{"expected", "a release series like 24.11 or a full version like 24.11.5"}},
                      "try --slurm-version 24.11 (the newest known 24.11 patch release)");
   }

@@ -49,7 +49,7 @@ std::string env_value(const ConfigSources& s, const std::string& name) {
 
 YAML::Node parse(const std::string& text, const LayerSource& source) {
   try {
-    return YAML::Load(text);
+    return config::load_bounded(text, [&source](const YAML::Mark& m) { return source.where(m); });
   } catch (const YAML::ParserException& e) {
     const std::string where = source.where(e.mark);
     throw ConfigurationError(where + ": YAML syntax error: " + e.msg, {{"file", where}},
@@ -77,9 +77,16 @@ bool read_file(const fs::path& path, bool optional, std::string& text) {
     throw ConfigurationError("cannot read config file " + path.string(), {{"file", path.string()}},
                              "check its permissions (the current user must be able to read it)");
   }
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  text = buf.str();
+  // Never more than the cap (plus one byte to see it is exceeded), whatever the file is.
+  text.assign(config::kMaxYamlBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > config::kMaxYamlBytes) {
+    throw ConfigurationError("config file " + path.string() + " is larger than " +
+                                 std::to_string(config::kMaxYamlBytes >> 20) + " MiB",
+                             {{"file", path.string()}},
+                             "check that --config names the right file (a config is a few KiB)");
+  }
   return true;
 }
 
@@ -202,6 +209,19 @@ Config load_config(const ConfigSources& sources) {
   prepend_search_paths(c, env_value(sources, "SLURM_FACTORY_PLUGIN_PATH"));
 
   config::materialize(c);
+  // Plugins are code: where they come from must not depend on the current folder.
+  for (std::size_t i = 0; i < c.plugin_search_paths.size(); ++i) {
+    if (c.plugin_search_paths[i].is_relative()) {
+      const std::string key = config::join_index("plugins.search_paths", i);
+      const std::string origin = c.origin_of(key);
+      throw ConfigurationError(origin + ": plugin search path '" +
+                                   c.plugin_search_paths[i].string() +
+                                   "' is relative: the plugins loaded would depend on the "
+                                   "current folder",
+                               {{"file", origin}, {"key", key}},
+                               "write an absolute path (~/ and ${cache_dir}/ are expanded)");
+    }
+  }
   return c;
 }
 
@@ -219,7 +239,8 @@ std::vector<std::string> split_key(const std::string& key_path) {
   return words;
 }
 
-YAML::Node override_value(const config::SchemaNode& schema, const std::string& value) {
+YAML::Node override_value(const config::SchemaNode& schema, const std::string& value,
+                          const std::string& origin) {
   using config::ValueType;
   if (schema.type == ValueType::kSequence && schema.element->type != ValueType::kMap &&
       (value.empty() || value.front() != '[')) {
@@ -236,7 +257,7 @@ YAML::Node override_value(const config::SchemaNode& schema, const std::string& v
   if (schema.type == ValueType::kSequence || schema.type == ValueType::kMap ||
       schema.type == ValueType::kNamedMap || schema.type == ValueType::kFree ||
       schema.type == ValueType::kAny) {
-    return YAML::Load(value);
+    return config::load_bounded(value, origin);
   }
   return YAML::Node(value);
 }
@@ -254,7 +275,7 @@ void apply_override(Config& config, const std::string& key_path, const std::stri
   }
   const auto source = LayerSource::fixed(origin, origin);
   try {
-    YAML::Node node = override_value(*schema, value);
+    YAML::Node node = override_value(*schema, value, origin);
     const auto words = split_key(key_path);
     for (auto it = words.rbegin(); it != words.rend(); ++it) {
       YAML::Node parent(YAML::NodeType::Map);

@@ -1,9 +1,15 @@
 #include "slurm_factory/core/config_yaml.hpp"
 
+#include <yaml-cpp/eventhandler.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
+#include <sstream>
+#include <unordered_map>
+
+#include "slurm_factory/errors.hpp"
 
 namespace sf::config {
 
@@ -34,6 +40,116 @@ std::string LayerSource::origin(const YAML::Node& node) const {
 std::string location(const std::string& file, const YAML::Mark& mark) {
   if (mark.is_null()) return file;
   return file + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+}
+
+namespace {
+
+// Counts the nodes of a YAML text as a walk of the loaded tree would meet them: an alias counts
+// the whole subtree of its anchor. Stops (throws) as soon as the count passes the budget.
+class ExpansionCounter : public YAML::EventHandler {
+ public:
+  ExpansionCounter(std::size_t budget, const std::function<std::string(const YAML::Mark&)>& where)
+      : budget_(budget), where_(where) {}
+
+  void OnDocumentStart(const YAML::Mark& /*mark*/) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { leaf(mark, anchor); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    const auto it = sizes_.find(anchor);
+    add(it == sizes_.end() ? 1 : it->second, mark, true);
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t anchor,
+                const std::string& /*value*/) override {
+    leaf(mark, anchor);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value /*style*/) override {
+    open(mark, anchor);
+  }
+  void OnSequenceEnd() override { close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value /*style*/) override {
+    open(mark, anchor);
+  }
+  void OnMapEnd() override { close(); }
+
+ private:
+  struct Frame {
+    std::size_t size = 1;  // the collection itself
+    YAML::anchor_t anchor = 0;
+  };
+
+  void leaf(const YAML::Mark& mark, YAML::anchor_t anchor) {
+    if (anchor != 0) sizes_[anchor] = 1;
+    add(1, mark, false);
+  }
+  void open(const YAML::Mark& mark, YAML::anchor_t anchor) {
+    check(1, mark, false);
+    stack_.push_back(Frame{1, anchor});
+  }
+  void close() {
+    if (stack_.empty()) return;
+    const Frame f = stack_.back();
+    stack_.pop_back();
+    if (f.anchor != 0) sizes_[f.anchor] = f.size;
+    if (!stack_.empty()) stack_.back().size = saturating_add(stack_.back().size, f.size);
+  }
+  void add(std::size_t n, const YAML::Mark& mark, bool alias) {
+    check(n, mark, alias);
+    if (!stack_.empty()) stack_.back().size = saturating_add(stack_.back().size, n);
+  }
+  void check(std::size_t n, const YAML::Mark& mark, bool alias) {
+    total_ = saturating_add(total_, n);
+    if (total_ > budget_) {
+      throw ConfigurationError(
+          where_(mark) + ": the YAML document grows past " + std::to_string(budget_) + " nodes" +
+              (alias ? " when its aliases are expanded (this alias adds " + std::to_string(n) + ")"
+                     : ""),
+          {{"file", where_(mark)},
+           {"location", where_(mark)},
+           {"limit", std::to_string(budget_) + " nodes"}},
+          "remove the nested aliases (&anchor / *alias): a config, recipe or releases file needs "
+          "only a few thousand nodes");
+    }
+  }
+  static std::size_t saturating_add(std::size_t a, std::size_t b) {
+    return a > static_cast<std::size_t>(-1) - b ? static_cast<std::size_t>(-1) : a + b;
+  }
+
+  std::size_t budget_;
+  const std::function<std::string(const YAML::Mark&)>& where_;
+  std::size_t total_ = 0;
+  std::vector<Frame> stack_;
+  std::unordered_map<YAML::anchor_t, std::size_t> sizes_;
+};
+
+}  // namespace
+
+YAML::Node load_bounded(std::string_view text,
+                        const std::function<std::string(const YAML::Mark&)>& where,
+                        std::size_t max_bytes, std::size_t max_nodes) {
+  if (text.size() > max_bytes) {
+    const std::string at = where(YAML::Mark::null_mark());
+    throw ConfigurationError(
+        at + ": the YAML text is " + std::to_string(text.size()) +
+            " bytes, more than the limit of " + std::to_string(max_bytes),
+        {{"file", at}, {"location", at}, {"limit", std::to_string(max_bytes) + " bytes"}},
+        "split it, or check that the right file is named (a config, recipe "
+        "or releases file is a few KiB)");
+  }
+  const std::string copy(text);
+  {
+    std::istringstream in(copy);
+    YAML::Parser parser(in);
+    ExpansionCounter counter(max_nodes, where);
+    while (parser.HandleNextDocument(counter)) {
+    }
+  }
+  return YAML::Load(copy);
+}
+
+YAML::Node load_bounded(std::string_view text, const std::string& file) {
+  return load_bounded(text, [&file](const YAML::Mark& m) { return location(file, m); });
 }
 
 std::string join_key(const std::string& path, std::string_view key) {

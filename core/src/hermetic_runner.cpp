@@ -132,7 +132,7 @@ HermeticRunResult run_hermetic(ContainerBackend& backend, const HermeticRunSpec&
       }
     }
   }
-  c.network = NetworkMode::kNone;
+  c.network = spec.network;
   c.cpus = spec.cpus;
   c.memory_bytes = spec.memory_bytes;
   c.shm_bytes = spec.shm_bytes;

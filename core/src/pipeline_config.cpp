@@ -8,6 +8,7 @@
 
 #include "slurm_factory/core/config_materialize.hpp"
 #include "slurm_factory/core/config_yaml.hpp"
+#include "slurm_factory/core/input_validation.hpp"
 #include "slurm_factory/core/pipeline_matrix.hpp"
 #include "slurm_factory/errors.hpp"
 
@@ -93,6 +94,11 @@ PipelineDefinition parse_one(const Config& config, const std::string& name,
   PipelineDefinition d;
   d.name = name;
   d.origin = config.origin_of(base);
+  // The name is a folder name (<cache>/pipelines/NAME) and part of every cell's id.
+  if (const std::string p = input_problem(InputKind::kName, name); !p.empty()) {
+    fail(config, base, "invalid pipeline name '" + printable(name) + "': " + p,
+         "name it with " + describe(InputKind::kName));
+  }
   if (!node.IsMap()) {
     fail(config, base, "pipeline '" + name + "' must be a mapping",
          "write matrix:, packagers:, publish: ... under it (docs/pipelines.md)");
@@ -109,8 +115,11 @@ PipelineDefinition parse_one(const Config& config, const std::string& name,
     if (s.empty()) throw UsageError("an empty name", {}, "write a toolchain name, e.g. noble");
     return s;
   };
+  auto toolchain_name = [](const std::string& s) {
+    return check_input(InputKind::kToolchainName, s, "toolchain");
+  };
   d.toolchains =
-      words(config, child(matrix, "toolchains"), join_key(mpath, "toolchains"), any_word);
+      words(config, child(matrix, "toolchains"), join_key(mpath, "toolchains"), toolchain_name);
   for (const auto& [list, key] :
        {std::pair{&d.slurm_versions, "slurm_versions"}, std::pair{&d.toolchains, "toolchains"}}) {
     if (list->empty()) {
@@ -137,6 +146,10 @@ PipelineDefinition parse_one(const Config& config, const std::string& name,
     }
   }
   d.arch = text(child(matrix, "arch"), d.arch);
+  if (const std::string p = input_problem(InputKind::kArch, d.arch); !p.empty()) {
+    fail(config, join_key(mpath, "arch"), "invalid arch '" + printable(d.arch) + "': " + p,
+         "write " + describe(InputKind::kArch));
+  }
 
   if (const YAML::Node ex = child(node, "exclude"); set(ex)) {
     std::size_t i = 0;
@@ -193,6 +206,11 @@ PipelineDefinition parse_one(const Config& config, const std::string& name,
     }
   }
   d.backend = text(child(node, "backend"));
+  if (const std::string p = input_problem(InputKind::kName, d.backend);
+      !d.backend.empty() && !p.empty()) {
+    fail(config, join_key(base, "backend"), "invalid backend '" + printable(d.backend) + "': " + p,
+         "write backend: docker or backend: podman");
+  }
   d.profile = text(child(node, "profile"));
   if (!d.profile.empty() &&
       std::find(config.available_profiles.begin(), config.available_profiles.end(), d.profile) ==

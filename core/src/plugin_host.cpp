@@ -2,6 +2,8 @@
 
 #include <dlfcn.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <array>
 #include <boost/dll/shared_library.hpp>
@@ -61,6 +63,40 @@ std::string describe_file_content(const fs::path& file) {
     printable += (c >= 0x20 && c < 0x7f) ? c : '.';
   }
   return "a file starting with \"" + printable + "\"";
+}
+
+// Like the dynamic loader's secure mode: code is loaded only from a file nobody else can swap.
+// Refused: a world-writable .so or folder holding it; when running as root, a .so or folder owned
+// by another user than root; any world-writable folder above it without the sticky bit (anyone
+// could rename the path away). Returns why, or "".
+std::string untrusted_plugin_location(const fs::path& file) {
+  const uid_t me = ::geteuid();
+  auto owner_problem = [me](const struct stat& st) -> std::string {
+    if (me == 0 && st.st_uid != 0) {
+      return "is owned by uid " + std::to_string(st.st_uid) + ", not root, and this runs as root";
+    }
+    return {};
+  };
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return "cannot be examined (stat failed)";
+  if ((st.st_mode & S_IWOTH) != 0) return "is writable by every user (mode o+w)";
+  if (std::string p = owner_problem(st); !p.empty()) return p;
+  const fs::path folder = file.parent_path();
+  if (::stat(folder.c_str(), &st) != 0) return "lies in a folder that cannot be examined";
+  if ((st.st_mode & S_IWOTH) != 0) {
+    return "lies in " + folder.string() + ", a folder every user can write to (mode o+w)";
+  }
+  if (std::string p = owner_problem(st); !p.empty())
+    return "lies in " + folder.string() + ", which " + p;
+  for (fs::path dir = folder.parent_path(); !dir.empty(); dir = dir.parent_path()) {
+    if (::stat(dir.c_str(), &st) == 0 && (st.st_mode & S_IWOTH) != 0 &&
+        (st.st_mode & S_ISVTX) == 0) {
+      return "lies under " + dir.string() +
+             ", a folder every user can write to without the sticky bit";
+    }
+    if (dir == dir.root_path()) break;
+  }
+  return {};
 }
 
 template <typename F>
@@ -158,6 +194,15 @@ const LoadedPlugin& PluginHost::load_file(const fs::path& requested) {
       impl_->logger->debug("plugin {} already loaded from {}", p.name, path);
       return p;
     }
+  }
+
+  if (const std::string why = untrusted_plugin_location(file); !why.empty()) {
+    throw PluginError("plugin file " + path + " " + why + "; refusing to load code from it",
+                      {{"file", path}},
+                      "install plugins in a folder only root (or you) can write, e.g. `chmod o-w` "
+                      "the file and its folder and `chown` them to the user running "
+                      "slurm-factory, " +
+                          kRemoveHint);
   }
 
   if (!has_elf_magic(file)) {
@@ -320,6 +365,13 @@ const LoadedPlugin& PluginHost::load(const std::string& name,
   const std::string file_name = "libsf-" + name + ".so";
   std::vector<std::string> searched;
   for (const auto& dir : search_paths) {
+    if (dir.is_relative()) {
+      throw PluginError("plugin search path '" + dir.string() +
+                            "' is relative: it would depend on the current folder",
+                        {{"plugin", name}, {"search path", dir.string()}},
+                        "write an absolute path in plugins.search_paths or "
+                        "$SLURM_FACTORY_PLUGIN_PATH");
+    }
     const fs::path candidate = dir / file_name;
     std::error_code ec;
     if (fs::exists(candidate, ec)) return load_file(candidate);

@@ -7,6 +7,8 @@
 #include <set>
 #include <stdexcept>
 
+#include "slurm_factory/core/config_yaml.hpp"
+#include "slurm_factory/core/input_validation.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace sf {
@@ -67,6 +69,16 @@ class Parser {
       fail(n, what + " must be a string or a list of strings");
     }
     return out;
+  }
+
+  // `value` when it is a valid `kind`; a ConfigurationError at n's line otherwise.
+  std::string checked(const YAML::Node& n, InputKind kind, const std::string& value,
+                      const std::string& what) const {
+    if (const std::string p = input_problem(kind, value); !p.empty()) {
+      fail(n, "bad " + what + " '" + printable(value) + "': " + p,
+           "write " + what + " with " + describe(kind));
+    }
+    return value;
   }
 
   std::string sha256(const YAML::Node& n) const {
@@ -166,7 +178,8 @@ class Parser {
     RecipeVersion v;
     v.where = at(n);
     if (!n["version"]) fail(n, "a version entry needs 'version'");
-    v.version = scalar(n["version"], "version");
+    v.version = checked(n["version"], InputKind::kPackageVersion, scalar(n["version"], "version"),
+                        "version");
     try {
       (void)Version::parse(v.version);
     } catch (const std::invalid_argument& e) {
@@ -190,12 +203,14 @@ class Parser {
       const auto& url = v.mirrors.front();
       v.filename = url.substr(url.find_last_of('/') + 1);
     }
-    if (v.filename.empty() || v.filename.find('/') != std::string::npos || v.filename == "." ||
-        v.filename == "..") {
+    if (!input_problem(InputKind::kPathComponent, v.filename).empty()) {
       fail(n, "version " + v.version + ": bad archive file name '" + v.filename + "'",
            "set 'file:' to the archive's plain file name");
     }
-    if (n["strip_dir"]) v.strip_dir = scalar(n["strip_dir"], "strip_dir");
+    if (n["strip_dir"]) {
+      v.strip_dir = checked(n["strip_dir"], InputKind::kPathComponent,
+                            scalar(n["strip_dir"], "strip_dir"), "strip_dir");
+    }
     return v;
   }
 
@@ -203,13 +218,14 @@ class Parser {
     Dependency d;
     d.where = at(n);
     if (n.IsScalar()) {
-      d.name = n.as<std::string>();
+      d.name = checked(n, InputKind::kPackageName, n.as<std::string>(), "dependency name");
       d.types = {DependencyType::kLink};
       return d;
     }
     check_keys(n, {"name", "type", "when"}, "a dependency");
     if (!n["name"]) fail(n, "a dependency needs 'name'");
-    d.name = scalar(n["name"], "name");
+    d.name =
+        checked(n["name"], InputKind::kPackageName, scalar(n["name"], "name"), "dependency name");
     if (n["type"]) {
       for (const auto& t : scalar_list(n["type"], "type")) {
         auto parsed = parse_dependency_type(t);
@@ -229,6 +245,22 @@ class Parser {
     p.where = at(n);
     if (!n["file"]) fail(n, "a patch needs 'file'");
     p.file = scalar(n["file"], "file");
+    // Relative to the recipe's folder, and inside it: every component a plain name.
+    if (p.file.empty() || p.file.front() == '/') {
+      fail(n["file"], "bad patch file '" + printable(p.file) + "': it must be a relative path",
+           "name the patch relative to the recipe's folder, e.g. patches/fix.patch");
+    }
+    for (std::size_t start = 0; start <= p.file.size();) {
+      const std::size_t slash = std::min(p.file.find('/', start), p.file.size());
+      const std::string part = p.file.substr(start, slash - start);
+      if (const std::string why = input_problem(InputKind::kPathComponent, part); !why.empty()) {
+        fail(n["file"],
+             "bad patch file '" + printable(p.file) + "': component '" + printable(part) +
+                 "': " + why,
+             "name the patch relative to the recipe's folder, e.g. patches/fix.patch");
+      }
+      start = slash + 1;
+    }
     if (!n["sha256"]) fail(n, "patch " + p.file + " needs 'sha256' (patches are pinned)");
     p.sha256 = sha256(n["sha256"]);
     if (n["strip"]) {
@@ -256,9 +288,9 @@ class Parser {
     r.where = SourceLocation{origin_, 1, 1};
     if (!root["name"]) fail(root, "a recipe needs 'name'");
     r.name = scalar(root["name"], "name");
-    static const std::regex kName("^[a-z0-9][a-z0-9._+-]*$");
-    if (!std::regex_match(r.name, kName)) {
-      fail(root["name"], "bad recipe name '" + r.name + "' (lowercase letters, digits, . _ + -)");
+    if (const std::string p = input_problem(InputKind::kPackageName, r.name); !p.empty()) {
+      fail(root["name"], "bad recipe name '" + printable(r.name) + "': " + p +
+                             " (lowercase letters, digits, . _ + -)");
     }
     if (root["description"]) r.description = scalar(root["description"], "description");
     if (root["homepage"]) r.homepage = scalar(root["homepage"], "homepage");
@@ -289,7 +321,11 @@ class Parser {
              "default_version " + r.default_version + " is not among the recipe's versions");
       }
     }
-    if (root["system_package"]) r.system_package = scalar(root["system_package"], "system_package");
+    if (root["system_package"]) {
+      r.system_package =
+          checked(root["system_package"], InputKind::kPackageName,
+                  scalar(root["system_package"], "system_package"), "system_package");
+    }
     if (root["from"]) {
       const auto& f = root["from"];
       auto origin = [&](const YAML::Node& n) {
@@ -398,7 +434,7 @@ Recipe parse_recipe(std::string_view yaml_text, const std::string& origin) {
   Parser parser(origin);
   YAML::Node root;
   try {
-    root = YAML::Load(std::string(yaml_text));
+    root = config::load_bounded(yaml_text, origin);
   } catch (const YAML::ParserException& e) {
     SourceLocation loc{origin, e.mark.line + 1, e.mark.column + 1};
     throw ConfigurationError(loc.str() + ": YAML syntax error: " + e.msg,

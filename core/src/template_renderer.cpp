@@ -7,6 +7,8 @@
 #include <sstream>
 
 #include "slurm_factory/core/data_dir.hpp"
+#include "slurm_factory/core/input_validation.hpp"
+#include "slurm_factory/core/shell_quote.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace sf {
@@ -54,23 +56,136 @@ class StrictContext : public mus::context<std::string> {
   mutable std::set<std::string> missing_;
 };
 
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+std::string backslash_escape(std::string_view value, std::string_view special) {
+  std::string out;
+  out.reserve(value.size());
+  for (char c : value) {
+    if (special.find(c) != std::string_view::npos) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+const char* mode_name(TemplateEscape mode) {
+  switch (mode) {
+    case TemplateEscape::kVerbatim:
+      return "verbatim";
+    case TemplateEscape::kShell:
+      return "shell";
+    case TemplateEscape::kLua:
+      return "Lua";
+    case TemplateEscape::kTcl:
+      return "Tcl";
+    case TemplateEscape::kSystemd:
+      return "systemd unit";
+    case TemplateEscape::kSql:
+      return "SQL";
+    case TemplateEscape::kConfig:
+      return "config";
+  }
+  return "verbatim";
+}
+
 }  // namespace
+
+TemplateEscape template_escape_for(std::string_view name) {
+  if (ends_with(name, ".sh")) return TemplateEscape::kShell;
+  if (ends_with(name, ".lua")) return TemplateEscape::kLua;
+  if (ends_with(name, ".tcl")) return TemplateEscape::kTcl;
+  if (ends_with(name, ".service")) return TemplateEscape::kSystemd;
+  if (ends_with(name, ".sql")) return TemplateEscape::kSql;
+  if (ends_with(name, ".conf") || ends_with(name, ".conf.template")) return TemplateEscape::kConfig;
+  return TemplateEscape::kVerbatim;
+}
+
+std::string escape_template_value(TemplateEscape mode, std::string_view value) {
+  if (mode == TemplateEscape::kVerbatim) return std::string(value);
+  for (char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      throw std::invalid_argument("'" + printable(value) +
+                                  "' holds a control character, which no " + mode_name(mode) +
+                                  " file can carry safely");
+    }
+  }
+  switch (mode) {
+    case TemplateEscape::kShell:
+      return shell_quote(value);
+    case TemplateEscape::kLua:
+      return backslash_escape(value, "\\\"'");
+    case TemplateEscape::kTcl:
+      return backslash_escape(value, "\\\"$[]{}");
+    case TemplateEscape::kSystemd:
+      for (char c : value) {
+        if (std::string_view(" \"'%$;\\").find(c) != std::string_view::npos) {
+          throw std::invalid_argument("'" + printable(value) + "' holds '" + std::string(1, c) +
+                                      "', which a systemd unit would read as a separator, "
+                                      "specifier or quote");
+        }
+      }
+      return std::string(value);
+    case TemplateEscape::kSql: {
+      std::string out;
+      for (char c : value) {
+        out += c;
+        if (c == '\'' || c == '\\') out += c;
+      }
+      return out;
+    }
+    case TemplateEscape::kConfig:
+    case TemplateEscape::kVerbatim:
+      break;
+  }
+  return std::string(value);
+}
 
 TemplateRenderer::TemplateRenderer() : dir_(templates_dir()) {}
 TemplateRenderer::TemplateRenderer(fs::path dir) : dir_(std::move(dir)) {}
 
 std::string TemplateRenderer::render_text(std::string_view text, const nlohmann::json& data,
                                           const std::string& origin) {
+  return render_text(text, data, origin, template_escape_for(origin));
+}
+
+std::string TemplateRenderer::render_text(std::string_view text, const nlohmann::json& data,
+                                          const std::string& origin, TemplateEscape mode) {
+  if (mode != TemplateEscape::kVerbatim &&
+      (text.find("{{{") != std::string_view::npos || text.find("{{&") != std::string_view::npos)) {
+    throw PackagingError(std::string("a ") + mode_name(mode) +
+                             " template must not use an unescaped tag ({{{name}}} or {{&name}})",
+                         {{"template", origin}},
+                         "write {{name}}: values are escaped for the file's language");
+  }
   mus::mustache tmpl{std::string(text)};
   if (!tmpl.is_valid()) {
     throw PackagingError(
         "template syntax error: " + tmpl.error_message(), {{"template", origin}},
         "fix the Mustache tags in the template (sections must be closed in order)");
   }
-  tmpl.set_custom_escape([](const std::string& s) { return s; });
+  // The first value that cannot be written; the escape never throws through the renderer.
+  std::string refused;
+  tmpl.set_custom_escape([mode, &refused](const std::string& s) {
+    try {
+      return escape_template_value(mode, s);
+    } catch (const std::invalid_argument& e) {
+      if (refused.empty()) refused = e.what();
+      return std::string();
+    }
+  });
   const mus::data d = to_mustache(data);
   StrictContext ctx{&d};
   std::string out = tmpl.render(ctx);
+  if (!refused.empty()) {
+    throw PackagingError(
+        std::string("cannot write a value into a ") + mode_name(mode) + " file: " + refused,
+        {{"template", origin}},
+        "fix the value (a Slurm version, toolchain, path...) where it was given; "
+        "the entry points refuse such values");
+  }
   if (!tmpl.is_valid()) {
     throw PackagingError("template render error: " + tmpl.error_message(), {{"template", origin}},
                          "fix the template or the data it is rendered with");

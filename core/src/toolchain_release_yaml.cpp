@@ -5,6 +5,8 @@
 #include <regex>
 #include <set>
 
+#include "slurm_factory/core/config_yaml.hpp"
+#include "slurm_factory/core/input_validation.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace sf {
@@ -174,7 +176,7 @@ BootstrapRecipe parse_bootstrap(const YAML::Node& node, const std::string& file,
 
 YAML::Node load(std::string_view text, const std::string& origin) {
   try {
-    return YAML::Load(std::string(text));
+    return config::load_bounded(text, origin);
   } catch (const YAML::ParserException& e) {
     throw ConfigurationError(origin + ":" + std::to_string(e.mark.line + 1) + ":" +
                                  std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg,
@@ -218,6 +220,26 @@ void apply_toolchain_release_yaml(ToolchainRelease& r, const YAML::Node& node,
   text("glibc_version", r.glibc_version);
   text("base_image", r.base_image);
   text("arch", r.arch);
+  if (node["arch"]) {
+    if (const std::string p = input_problem(InputKind::kArch, r.arch); !p.empty()) {
+      throw_release_yaml_error(file, node["arch"], child_path(path, "arch"),
+                               "arch '" + printable(r.arch) + "' is not valid: " + p,
+                               "write " + describe(InputKind::kArch));
+    }
+  }
+  for (const char* key : {"os_name", "os_version", "base_image"}) {
+    const YAML::Node v = node[key];
+    if (!v || !v.IsScalar()) continue;
+    const std::string& value = v.Scalar();
+    for (char c : value) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+        throw_release_yaml_error(
+            file, v, child_path(path, key),
+            std::string(key) + " '" + printable(value) + "' holds a control character",
+            "write it on one line, without control characters");
+      }
+    }
+  }
   if (node["package_manager"]) {
     const auto pm = scalar(node["package_manager"], file, child_path(path, "package_manager"));
     if (pm == "apt") {

@@ -9,8 +9,9 @@ whatis("Target: {{toolchain.name}} ({{toolchain.os_name}}), {{toolchain.arch}}")
 whatis("Description: Slurm workload manager (relocatable build by slurm-factory)")
 whatis("URL: https://slurm.schedmd.com/")
 
-help([[
-Slurm {{slurm.version}} built for {{toolchain.os_name}} ({{toolchain.arch}}).
+-- Every rendered value sits inside a double-quoted string (the renderer escapes it for one):
+-- never put a value tag inside a [[long string]] here.
+help("Slurm {{slurm.version}} built for {{toolchain.os_name}} ({{toolchain.arch}}).\n" .. [[
 
 The installation prefix is $SLURM_INSTALL_PREFIX when set (the folder holding view/),
 otherwise the prefix chosen at install time by slurm_install.sh --prefix.

@@ -2,6 +2,8 @@
 ## Slurm {{slurm.version}} for {{toolchain.os_name}} ({{toolchain.name}}, {{toolchain.arch}}{{#gpu}}, {{name}}{{/gpu}})
 ## Built by slurm-factory {{builder_version}}. Relocatable: no LD_LIBRARY_PATH is needed.
 
+# Every rendered value sits inside a double-quoted word (the renderer escapes it for one): never
+# put a value tag inside braces or bare here.
 proc ModulesHelp { } {
     puts stderr "Slurm {{slurm.version}} built for {{toolchain.os_name}} ({{toolchain.arch}})."
     puts stderr ""

@@ -121,8 +121,9 @@ class BuildExecutorTest : public ::testing::Test {
     return std::make_unique<CacheChain>(std::move(layers), o);
   }
 
-  BuildReport build(const Plan& plan, CacheChain& c) {
+  BuildReport build(const Plan& plan, CacheChain& c, bool network = false) {
     BuildExecutorOptions o;
+    o.network = network;
     o.cache_dir = kCacheDir;
     o.image = image_->tag;
     o.jobs = 2;
@@ -224,6 +225,36 @@ TEST_F(BuildExecutorTest, AFailingStepIsABuildErrorWithItsDebugBundle) {
     EXPECT_EQ(e.context_value("rerun").find("docker run"), 0U);
   }
   EXPECT_FALSE(fs::exists(root_ / "cache" / entry_key_for(spec).tarball()));
+}
+
+// build.network: the build step has no network device but the loopback by default, and the
+// engine's default network (eth0) when build.network is true; the debug bundle's rerun command
+// runs the step with the same network.
+TEST_F(BuildExecutorTest, TheBuildStepHasNetworkOnlyWhenBuildNetworkIsSet) {
+  for (const bool network : {false, true}) {
+    Plan plan = plan_for("lz4", "1.10.0");
+    auto& spec = plan.packages[0];
+    // make prints the container's network devices before reading any makefile, then fails on
+    // purpose (fast, and the failure leaves a debug bundle with the rerun command).
+    spec.build_args = {"--eval=$(info SF-NET:[$(shell ls /sys/class/net)])", "no-such-target"};
+    spec.hash = std::string(63, 'f') + (network ? "1" : "0");  // never a real entry
+    auto c = chain();
+    try {
+      build(plan, *c, network);
+      FAIL() << "the build should have failed";
+    } catch (const BuildError& e) {
+      const fs::path bundle = e.context_value("debug bundle");
+      const std::string log = read_file(bundle / "build.log");
+      const std::string rerun = read_file(bundle / "rerun.sh");
+      if (network) {
+        EXPECT_NE(log.find("SF-NET:[eth0 lo]"), std::string::npos) << log;
+        EXPECT_EQ(rerun.find("--network"), std::string::npos) << rerun;
+      } else {
+        EXPECT_NE(log.find("SF-NET:[lo]"), std::string::npos) << log;
+        EXPECT_NE(rerun.find("--network none"), std::string::npos) << rerun;
+      }
+    }
+  }
 }
 
 }  // namespace

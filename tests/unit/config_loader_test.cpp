@@ -1,7 +1,12 @@
 #include "slurm_factory/core/config_loader.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <random>
 
@@ -265,6 +270,122 @@ TEST(ConfigExamples, SiteConfigLoadsWithEveryProfile) {
   EXPECT_EQ(laptop.build.jobs, 4);
   s.profile = "ci";
   EXPECT_EQ(load_config(s).signing.private_key_env, "SLURM_FACTORY_CI_SIGNING_KEY");
+}
+
+}  // namespace
+}  // namespace sf
+
+// --- bounds: alias expansion ("billion laughs"), file size, relative plugin search paths --------
+
+namespace sf {
+namespace {
+
+// 398 bytes of nested aliases ("billion laughs", like the 441-byte file) under a free-form
+// key every command walks: 9^9 strings once expanded (today: minutes and gigabytes).
+const char* const kBillionLaughs =
+    "backends:\n"
+    "  docker:\n"
+    "    a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+    "    b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+    "    c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+    "    d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+    "    e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+    "    f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+    "    g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
+    "    h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
+    "    i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n";
+
+TEST_F(ConfigLoader, NestedAliasesAreAConfigErrorAtTheirLine) {
+  const fs::path bomb = write("bomb.yaml", kBillionLaughs);
+  sources_.files = {bomb};
+  const auto started = std::chrono::steady_clock::now();
+  try {
+    load_config(sources_);
+    FAIL() << "the alias bomb loaded";
+  } catch (const ConfigurationError& e) {
+    // The alias that crosses the budget, with its file:line:col.
+    EXPECT_EQ(e.context_value("file").rfind(bomb.string() + ":", 0), 0U) << e.what();
+    EXPECT_NE(std::string(e.what()).find("aliases are expanded"), std::string::npos) << e.what();
+    EXPECT_FALSE(e.remediation().empty());
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(1));
+}
+
+TEST_F(ConfigLoader, AliasesWithinTheBudgetStillWork) {
+  sources_.files = {write("ok.yaml",
+                          "build: &b {jobs: 3}\n"
+                          "profiles:\n  ci: {build: *b}\n")};
+  const Config c = load_config(sources_);
+  EXPECT_EQ(c.build.jobs, 3);
+}
+
+TEST_F(ConfigLoader, AConfigFileOverTheSizeCapIsRefusedWithoutReadingItAll) {
+  const fs::path big = dir_ / "big.yaml";
+  {
+    std::ofstream out(big);
+    out << "# padding\n";
+    const std::string line(1023, '#');
+    for (int i = 0; i < 5 * 1024; ++i) out << line << "\n";  // 5 MiB of comments
+  }
+  sources_.files = {big};
+  try {
+    load_config(sources_);
+    FAIL() << "a 5 MiB config loaded";
+  } catch (const ConfigurationError& e) {
+    EXPECT_NE(std::string(e.what()).find("larger than 4 MiB"), std::string::npos) << e.what();
+    EXPECT_EQ(e.context_value("file"), big.string());
+  }
+}
+
+TEST_F(ConfigLoader, ARelativePluginSearchPathIsRefusedAtItsLine) {
+  for (const std::string entry : {"plugins", "./plugins", "../x/plugins"}) {
+    sources_.files = {write("rel.yaml", "plugins:\n  search_paths: [/abs, " + entry + "]\n")};
+    try {
+      load_config(sources_);
+      FAIL() << entry << " accepted";
+    } catch (const ConfigurationError& e) {
+      EXPECT_EQ(e.context_value("file"), (dir_ / "rel.yaml").string() + ":2:24") << e.what();
+      EXPECT_EQ(e.context_value("key"), "plugins.search_paths[1]");
+      EXPECT_NE(std::string(e.what()).find("is relative"), std::string::npos) << e.what();
+    }
+  }
+  sources_.files = {};
+  sources_.environment["SLURM_FACTORY_PLUGIN_PATH"] = "/abs:rel/dir";
+  try {
+    load_config(sources_);
+    FAIL() << "a relative $SLURM_FACTORY_PLUGIN_PATH entry accepted";
+  } catch (const ConfigurationError& e) {
+    EXPECT_EQ(e.context_value("file"), "env SLURM_FACTORY_PLUGIN_PATH");
+  }
+}
+
+// The real CLI on the alias bomb, measured from outside: a config error (exit 3) in under a second
+// and under 100 MB of resident memory (today: 19 s and 3.3 GB).
+TEST_F(ConfigLoader, TheCliRefusesTheAliasBombQuicklyAndSmall) {
+  const fs::path bomb = write("bomb.yaml", kBillionLaughs);
+  const std::string binary = std::string(SF_TEST_BINARY_DIR) + "/bin/slurm-factory";
+  ASSERT_TRUE(fs::exists(binary)) << binary;
+  const auto started = std::chrono::steady_clock::now();
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const int devnull = ::open("/dev/null", O_WRONLY);
+    ::dup2(devnull, 1);
+    ::dup2(devnull, 2);
+    const std::string home = (dir_ / "home").string();
+    ::setenv("HOME", home.c_str(), 1);
+    ::execl(binary.c_str(), binary.c_str(), "--config", bomb.c_str(), "config", "show",
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  int status = 0;
+  struct rusage usage {};
+  ASSERT_EQ(::wait4(pid, &status, 0, &usage), pid);
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 3) << "expected a configuration error";
+  EXPECT_LT(elapsed, std::chrono::seconds(1));
+  EXPECT_LT(usage.ru_maxrss, 100 * 1024) << "KiB of resident memory";
 }
 
 }  // namespace

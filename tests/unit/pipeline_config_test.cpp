@@ -198,3 +198,39 @@ TEST(PipelineGpuSet, WordsAndLists) {
 
 }  // namespace
 }  // namespace sf
+
+namespace sf {
+namespace {
+
+// Values that become folder names (pipeline name, toolchain, arch) are refused at their line.
+TEST_F(PipelineConfigTest, HostileNamesAreRefusedAtTheirLine) {
+  struct Case {
+    std::string yaml;
+    std::string location;
+    std::string key;
+  };
+  const std::vector<Case> cases = {
+      {"pipelines:\n  n:\n    matrix: {slurm_versions: [24.11], toolchains: [noble, ../../x]}\n",
+       ":3:59", "pipelines.n.matrix.toolchains[1]"},
+      {"pipelines:\n  n:\n    matrix: {slurm_versions: [24.11], toolchains: ['noble$(id)']}\n",
+       ":3:52", "pipelines.n.matrix.toolchains[0]"},
+      {"pipelines:\n  n:\n    matrix: {slurm_versions: [24.11], toolchains: [noble], arch: "
+       "'amd64/../../x'}\n",
+       ":3:66", "pipelines.n.matrix.arch"},
+      {"pipelines:\n  n:\n    matrix: {slurm_versions: ['24.11/../x'], toolchains: [noble]}\n",
+       ":3:31", "pipelines.n.matrix.slurm_versions[0]"},
+      {"pipelines:\n  '../evil':\n    matrix: {slurm_versions: [24.11], toolchains: [noble]}\n",
+       ":3:5", "pipelines.../evil"},
+      {"pipelines:\n  n:\n    matrix: {slurm_versions: [24.11], toolchains: [noble]}\n"
+       "    backend: 'docker;id'\n",
+       ":4:14", "pipelines.n.backend"},
+  };
+  for (const auto& c : cases) {
+    const auto e = error_for(c.yaml);
+    EXPECT_EQ(e.context_value("file"), file() + c.location) << e.what();
+    EXPECT_EQ(e.context_value("key"), c.key) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace sf

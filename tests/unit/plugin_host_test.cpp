@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -334,6 +335,98 @@ TEST(PluginSearchPath, WithoutEnvironmentOnlyTheBuiltinDirectory) {
   EXPECT_TRUE(sf::env_plugin_search_paths().empty());
   EXPECT_THAT(sf::builtin_plugin_search_paths(),
               ::testing::ElementsAre(fs::path(SF_TEST_PLUGIN_DIR).lexically_normal()));
+}
+
+}  // namespace
+
+// --- where plugins may come from: like the dynamic loader's secure mode -------------------------
+
+namespace {
+
+// A private copy of the good test plugin in a fresh folder under a 0700 mkdtemp folder.
+class PluginTrust : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/sf-plugin-trust-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    root_ = tmpl;
+    dir_ = root_ / "plugins";
+    fs::create_directories(dir_);
+    fs::permissions(dir_, fs::perms(0755), fs::perm_options::replace);
+    so_ = dir_ / "libsf-test-good.so";
+    fs::copy_file(test_plugin("test-good"), so_);
+    fs::permissions(so_, fs::perms(0755), fs::perm_options::replace);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(root_, ec);
+  }
+
+  static sf::PluginError refused(const fs::path& file) {
+    sf::PluginHost host;
+    return refusal_of([&] { host.load_file(file); });
+  }
+
+  fs::path root_;
+  fs::path dir_;
+  fs::path so_;
+};
+
+TEST_F(PluginTrust, APrivateCopyLoads) {
+  sf::PluginHost host;
+  EXPECT_EQ(host.load("test-good", {dir_}).name, "test-good");
+}
+
+TEST_F(PluginTrust, AWorldWritableSharedObjectIsRefused) {
+  fs::permissions(so_, fs::perms::others_write, fs::perm_options::add);
+  const auto e = refused(so_);
+  EXPECT_THAT(e.what(), HasSubstr("writable by every user"));
+  EXPECT_EQ(e.context_value("file"), fs::canonical(so_).string());
+  expect_one_line(e);
+  // Found through a search path, the same.
+  sf::PluginHost host;
+  const auto e2 = refusal_of([&] { host.load("test-good", {dir_}); });
+  EXPECT_THAT(e2.what(), HasSubstr("writable by every user"));
+}
+
+TEST_F(PluginTrust, AWorldWritablePluginFolderIsRefusedEvenWithTheStickyBit) {
+  for (const auto mode : {fs::perms(0777), fs::perms(01777)}) {
+    fs::permissions(dir_, mode, fs::perm_options::replace);
+    const auto e = refused(so_);
+    EXPECT_THAT(e.what(), HasSubstr("a folder every user can write to"));
+    expect_one_line(e);
+  }
+}
+
+TEST_F(PluginTrust, AWorldWritableFolderAboveWithoutStickyBitIsRefused) {
+  fs::permissions(root_, fs::perms(0777), fs::perm_options::replace);
+  const auto e = refused(so_);
+  EXPECT_THAT(e.what(), HasSubstr("lies under " + root_.string()));
+  // With the sticky bit (like /tmp) nobody else can rename the folder away: accepted.
+  fs::permissions(root_, fs::perms(01777), fs::perm_options::replace);
+  sf::PluginHost host;
+  EXPECT_EQ(host.load_file(so_).name, "test-good");
+}
+
+TEST_F(PluginTrust, AsRootAPluginOwnedByAnotherUserIsRefused) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (CI runs the suite as root)";
+  ASSERT_EQ(::chown(so_.c_str(), 65534, 65534), 0);
+  auto e = refused(so_);
+  EXPECT_THAT(e.what(), HasSubstr("owned by uid 65534, not root"));
+  ASSERT_EQ(::chown(so_.c_str(), 0, 0), 0);
+  ASSERT_EQ(::chown(dir_.c_str(), 65534, 65534), 0);
+  e = refused(so_);
+  EXPECT_THAT(e.what(), HasSubstr("owned by uid 65534, not root"));
+}
+
+TEST_F(PluginTrust, ARelativeSearchPathIsRefused) {
+  const fs::path cwd = fs::current_path();
+  fs::current_path(root_);
+  sf::PluginHost host;
+  const auto e = refusal_of([&] { host.load("test-good", {"plugins"}); });
+  fs::current_path(cwd);
+  EXPECT_THAT(e.what(), HasSubstr("plugin search path 'plugins' is relative"));
+  expect_one_line(e);
 }
 
 }  // namespace

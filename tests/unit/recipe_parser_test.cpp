@@ -146,3 +146,82 @@ TEST(RecipeParser, Sha256Syntax) {
 
 }  // namespace
 }  // namespace sf
+
+namespace sf {
+namespace {
+
+// Values that reach file names, cache keys and build scripts: each refused at its line.
+TEST(RecipeParser, HostileValuesAreRefusedAtTheirLine) {
+  struct Case {
+    std::string yaml;
+    std::string location;
+  };
+  const std::string version_entry = "  - version: \"1.2.3\"\n    sha256: " + kSha +
+                                    "\n    mirrors: [https://example.org/demo.tar.gz]\n";
+  auto with_version = [&](const std::string& version) {
+    return "name: demo\nversions:\n  - version: \"" + version + "\"\n    sha256: " + kSha +
+           "\n    mirrors: [https://example.org/demo.tar.gz]\n";
+  };
+  const std::vector<Case> cases = {
+      {with_version("1.0$(touch /tmp/x)"), "demo.yaml:3:14"},
+      {with_version("1.0/../../../x"), "demo.yaml:3:14"},
+      {with_version("1.0;reboot"), "demo.yaml:3:14"},
+      {with_version("1.0`id`"), "demo.yaml:3:14"},
+      {with_version("1..0"), "demo.yaml:3:14"},
+      {minimal().replace(minimal().find("    mirrors"), 0, "    file: ../../x.tar.gz\n"),
+       "demo.yaml:4:5"},
+      {minimal().replace(minimal().find("    mirrors"), 0, "    file: -rf.tar.gz\n"),
+       "demo.yaml:4:5"},
+      {minimal().replace(minimal().find("    mirrors"), 0, "    strip_dir: ../../etc\n"),
+       "demo.yaml:6:16"},
+      {minimal().replace(minimal().find("    mirrors"), 0, "    strip_dir: /etc\n"),
+       "demo.yaml:6:16"},
+      {minimal("dependencies: [\"../evil\"]\n"), "demo.yaml:7:16"},
+      {minimal("dependencies: [{name: \"x;id\"}]\n"), "demo.yaml:7:23"},
+      {minimal("system_package: \"ssl$(id)\"\n"), "demo.yaml:7:17"},
+      {minimal("patches:\n  - {file: ../../etc/shadow, sha256: " + kSha + "}\n"), "demo.yaml:8:12"},
+      {minimal("patches:\n  - {file: /etc/shadow, sha256: " + kSha + "}\n"), "demo.yaml:8:12"},
+      {minimal("patches:\n  - {file: \"a\\0b.patch\", sha256: " + kSha + "}\n"), "demo.yaml:8:12"},
+      {"name: \"demo\\nx\"\nversions: []\n", "demo.yaml:1:7"},
+  };
+  (void)version_entry;
+  int refused = 0;
+  for (const auto& c : cases) {
+    const auto [where, what] = error_of(c.yaml);
+    EXPECT_EQ(where, c.location) << what << "\n---\n" << c.yaml;
+    EXPECT_NE(what, "no error") << c.yaml;
+    if (what != "no error") ++refused;
+  }
+  EXPECT_EQ(refused, 16);
+}
+
+TEST(RecipeParser, PatchesInASubfolderAndRealVersionsStillParse) {
+  Recipe r = parse_recipe(
+      minimal("patches:\n  - {file: patches/fix-build.patch, sha256: " + kSha + "}\n"), "d.yaml");
+  ASSERT_EQ(r.patches.size(), 1U);
+  EXPECT_EQ(r.patches[0].file, "patches/fix-build.patch");
+}
+
+TEST(RecipeParser, NestedAliasesAndHugeRecipesAreRefused) {
+  std::string bomb = minimal("description: *i\n");
+  bomb.insert(0,
+              "x0: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+              "x1: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+              "x2: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+              "x3: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+              "x4: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+              "x5: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+              "x6: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]\n"
+              "x7: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]\n"
+              "x8: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]\n");
+  const auto [where, what] = error_of(bomb);
+  EXPECT_NE(what.find("aliases are expanded"), std::string::npos) << what;
+  EXPECT_EQ(where.rfind("demo.yaml:", 0), 0U) << where;
+  EXPECT_EQ(what.rfind(where + ": ", 0), 0U) << what;
+
+  const std::string huge = minimal("description: \"" + std::string(5u << 20, 'x') + "\"\n");
+  EXPECT_NE(error_of(huge).second.find("more than the limit"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sf

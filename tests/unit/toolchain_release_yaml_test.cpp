@@ -253,3 +253,30 @@ TEST(ToolchainReleaseYaml, BadReleaseNamesAreRefused) {
       "             build_tools: {compiler: [gcc]}}\n";
   expect_error(yaml, "test.yaml:3:13", "not a valid name");
 }
+
+TEST(ToolchainReleaseYaml, HostileArchAndControlCharactersAreRefused) {
+  std::string yaml = kMinimal;
+  expect_error(yaml + "    arch: amd64/../../x\n", "test.yaml:15:11", "arch");
+  expect_error(yaml + "    arch: \"amd64$(id)\"\n", "test.yaml:15:11", "arch");
+  expect_error(std::string(kMinimal).replace(yaml.find("Demo 1"), 6, "\"Demo\\n1\""),
+               "test.yaml:9:14", "control character");
+}
+
+TEST(ToolchainReleaseYaml, NestedAliasesAreRefusedBeforeTheyExpand) {
+  const std::string bomb =
+      "family: demo\n"
+      "x0: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+      "x1: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+      "x2: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+      "x3: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+      "x4: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+      "x5: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+      "x6: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]\n";
+  try {
+    sf::parse_toolchain_releases(bomb, "bomb.yaml");
+    FAIL() << "no error";
+  } catch (const sf::ConfigurationError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("bomb.yaml:", 0), 0U) << e.what();
+    EXPECT_NE(std::string(e.what()).find("aliases are expanded"), std::string::npos) << e.what();
+  }
+}

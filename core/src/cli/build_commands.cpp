@@ -11,6 +11,7 @@
 #include "slurm_factory/core/build_request.hpp"
 #include "slurm_factory/core/cache_chain.hpp"
 #include "slurm_factory/core/cli/command_groups.hpp"
+#include "slurm_factory/core/input_validation.hpp"
 #include "slurm_factory/core/plugin_host.hpp"
 #include "slurm_factory/errors.hpp"
 
@@ -54,7 +55,8 @@ std::vector<std::string> join_gpu_values(const std::vector<std::string>& args) {
 BuildRequest request_from(const po::variables_map& vm) {
   BuildRequest r;
   r.slurm_version = check_slurm_version_syntax(vm["slurm-version"].as<std::string>());
-  r.toolchain = vm["toolchain"].as<std::string>();
+  r.toolchain =
+      check_input(InputKind::kToolchainName, vm["toolchain"].as<std::string>(), "--toolchain");
   if (vm.count("gpu") != 0U) r.gpu = parse_gpu_flavours(vm["gpu"].as<std::vector<std::string>>());
   r.publish = parse_publish_policy(vm["publish"].as<std::string>());
   if (vm.count("signing-key") != 0U) r.signing_key = vm["signing-key"].as<std::string>();

@@ -7,6 +7,7 @@
 #include "slurm_factory/core/artifact_packaging.hpp"
 #include "slurm_factory/core/cli/command_groups.hpp"
 #include "slurm_factory/core/gpg_signer.hpp"
+#include "slurm_factory/core/input_validation.hpp"
 #include "slurm_factory/core/template_renderer.hpp"
 #include "slurm_factory/core/toolchain_catalog.hpp"
 #include "slurm_factory/errors.hpp"
@@ -19,13 +20,15 @@ namespace sf::cli {
 
 namespace {
 
-std::vector<std::string> split_list(const std::string& s) {
+// "--gpu cuda,gpu-rocm" -> {"cuda", "rocm"}; every flavour checked (it becomes part of a file
+// name).
+std::vector<std::string> gpu_list(const std::string& s) {
   std::vector<std::string> out;
   std::stringstream ss(s);
   std::string item;
   while (std::getline(ss, item, ',')) {
     if (item.rfind("gpu-", 0) == 0) item.erase(0, 4);
-    if (!item.empty()) out.push_back(item);
+    if (!item.empty()) out.push_back(check_input(InputKind::kGpuFlavour, item, "--gpu"));
   }
   return out;
 }
@@ -61,6 +64,10 @@ int run_package(Invocation& inv) {
     throw UsageError("package needs STAGING, --slurm-version and --toolchain", {},
                      "see slurm-factory package --help");
   }
+  // Both name the artifact file and land in its install script: checked before anything runs.
+  check_input(InputKind::kSlurmVersion, version, "--slurm-version");
+  check_input(InputKind::kToolchainName, toolchain, "--toolchain");
+  const std::vector<std::string> gpus = gpu_list(gpu);
 
   App app(inv.global);
   const Config& config = app.config();
@@ -74,7 +81,7 @@ int run_package(Invocation& inv) {
   req.info.toolchain_family = release.family;
   req.info.os_name = release.os_name;
   req.info.arch = release.arch;
-  req.info.gpu = split_list(gpu);
+  req.info.gpu = gpus;
   req.staging = staging;
   req.output_dir = output.empty() ? fs::current_path() : fs::path(output);
   req.system_libraries = release.system_libraries;

@@ -8,6 +8,7 @@
 
 #include "slurm_factory/core/app.hpp"
 #include "slurm_factory/core/cli/command_groups.hpp"
+#include "slurm_factory/core/input_validation.hpp"
 #include "slurm_factory/core/pipeline_config.hpp"
 #include "slurm_factory/core/pipeline_emit.hpp"
 #include "slurm_factory/core/pipeline_matrix.hpp"
@@ -77,7 +78,8 @@ int run_pipeline_command(Invocation& inv) {
     throw UsageError("which pipeline? 'run' needs a NAME", {{"configured", configured(pipelines)}},
                      "run 'slurm-factory run NAME' with one of the configured pipelines");
   }
-  const std::string name = (*vm)["name"].as<std::string>();
+  const std::string name =
+      check_input(InputKind::kName, (*vm)["name"].as<std::string>(), "pipeline NAME");
   PipelineDefinition pipeline = find_pipeline(pipelines, name);
 
   // The pipeline's profile selects its cache layers (and anything else a profile sets), unless

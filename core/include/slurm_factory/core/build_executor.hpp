@@ -39,6 +39,7 @@ struct BuildExecutorOptions {
   std::int64_t memory_bytes = 0;
   std::int64_t shm_bytes = 0;
   std::int64_t pids_limit = 4096;
+  bool network = false;                  // build.network: network during the build step
   std::chrono::milliseconds timeout{0};  // per container run; 0 = none
   std::string build_id;                  // "" = a new one (UTC time + pid)
   std::filesystem::path templates_dir;   // "" = templates_dir()/build

@@ -5,6 +5,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstddef>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -30,6 +32,23 @@ struct LayerSource {
 
 // "file:line:col" with 1-based line and column; "file" alone for a null mark.
 std::string location(const std::string& file, const YAML::Mark& mark);
+
+// Bounds on a YAML text before it is loaded: a config file, a recipe or a releases file is a few
+// KiB; aliases share nodes in yaml-cpp but every walk of the tree (validation, merging, JSON)
+// expands them, so a 441-byte "billion laughs" document would cost minutes and gigabytes.
+inline constexpr std::size_t kMaxYamlBytes = std::size_t{4} << 20;  // 4 MiB
+inline constexpr std::size_t kMaxYamlNodes = 200000;  // nodes with every alias expanded
+
+// YAML::Load(text) after checking that the text is at most `max_bytes` and that its documents,
+// with every alias (and merge key) expanded, hold at most `max_nodes` nodes. A text over a bound
+// throws ConfigurationError "<where>: ..." (`where` formats the mark of the offending alias or
+// the start of the text); YAML syntax errors throw YAML::ParserException as YAML::Load does.
+YAML::Node load_bounded(std::string_view text,
+                        const std::function<std::string(const YAML::Mark&)>& where,
+                        std::size_t max_bytes = kMaxYamlBytes,
+                        std::size_t max_nodes = kMaxYamlNodes);
+// The same, with "file:line:col" locations.
+YAML::Node load_bounded(std::string_view text, const std::string& file);
 
 std::string join_key(const std::string& path, std::string_view key);
 std::string join_index(const std::string& path, std::size_t index);

@@ -1,5 +1,6 @@
 // Runs a script in a fresh container from a toolchain image, hermetically: as the unprivileged
-// builder user (never privileged, every capability dropped, no privilege gain), network off,
+// builder user (never privileged, every capability dropped, no privilege gain), network off
+// (unless the spec asks for the engine's default network: build.network),
 // inputs mounted read-only and one writable work mount, under CPU / memory / shm / pids limits.
 // The full output goes to a log file; the last lines are kept for errors and, when `live` is set,
 // streamed to the terminal. The container is always removed: on success, failure, timeout, when
@@ -35,6 +36,8 @@ struct HermeticRunSpec {
   std::int64_t memory_bytes = 0;
   std::int64_t shm_bytes = 0;
   std::int64_t pids_limit = 4096;
+  NetworkMode network =
+      NetworkMode::kNone;                // kDefault: the engine's default network (build.network)
   Labels labels;                         // added to kManagedLabel and kind=build
   std::chrono::milliseconds timeout{0};  // 0 = none
   std::filesystem::path log_file;        // required: the full output

@@ -2,6 +2,8 @@
 ## Slurm 24.11.5 for Debian GNU/Linux 12 (bookworm) (bookworm, amd64)
 ## Built by slurm-factory 0.1.0. Relocatable: no LD_LIBRARY_PATH is needed.
 
+# Every rendered value sits inside a double-quoted word (the renderer escapes it for one): never
+# put a value tag inside braces or bare here.
 proc ModulesHelp { } {
     puts stderr "Slurm 24.11.5 built for Debian GNU/Linux 12 (bookworm) (amd64)."
     puts stderr ""

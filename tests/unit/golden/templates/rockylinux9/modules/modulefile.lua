@@ -9,8 +9,9 @@ whatis("Target: rockylinux9 (Rocky Linux 9), amd64")
 whatis("Description: Slurm workload manager (relocatable build by slurm-factory)")
 whatis("URL: https://slurm.schedmd.com/")
 
-help([[
-Slurm 23.02.7 built for Rocky Linux 9 (amd64).
+-- Every rendered value sits inside a double-quoted string (the renderer escapes it for one):
+-- never put a value tag inside a [[long string]] here.
+help("Slurm 23.02.7 built for Rocky Linux 9 (amd64).\n" .. [[
 
 The installation prefix is $SLURM_INSTALL_PREFIX when set (the folder holding view/),
 otherwise the prefix chosen at install time by slurm_install.sh --prefix.

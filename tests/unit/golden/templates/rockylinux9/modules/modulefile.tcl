@@ -2,6 +2,8 @@
 ## Slurm 23.02.7 for Rocky Linux 9 (rockylinux9, amd64)
 ## Built by slurm-factory 0.1.0. Relocatable: no LD_LIBRARY_PATH is needed.
 
+# Every rendered value sits inside a double-quoted word (the renderer escapes it for one): never
+# put a value tag inside braces or bare here.
 proc ModulesHelp { } {
     puts stderr "Slurm 23.02.7 built for Rocky Linux 9 (amd64)."
     puts stderr ""

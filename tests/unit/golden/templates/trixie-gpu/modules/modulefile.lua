@@ -9,8 +9,9 @@ whatis("Target: trixie (Debian GNU/Linux 13 (trixie)), amd64")
 whatis("Description: Slurm workload manager (relocatable build by slurm-factory)")
 whatis("URL: https://slurm.schedmd.com/")
 
-help([[
-Slurm 24.11.5 built for Debian GNU/Linux 13 (trixie) (amd64).
+-- Every rendered value sits inside a double-quoted string (the renderer escapes it for one):
+-- never put a value tag inside a [[long string]] here.
+help("Slurm 24.11.5 built for Debian GNU/Linux 13 (trixie) (amd64).\n" .. [[
 
 The installation prefix is $SLURM_INSTALL_PREFIX when set (the folder holding view/),
 otherwise the prefix chosen at install time by slurm_install.sh --prefix.
