@@ -1,7 +1,14 @@
 #include "slurm_factory/core/gpgme_context.hpp"
 
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <cerrno>
 #include <clocale>
+#include <map>
 #include <mutex>
+#include <vector>
 
 #include "slurm_factory/errors.hpp"
 
@@ -14,7 +21,63 @@ void init_once() {
     gpgme_set_locale(nullptr, LC_CTYPE, std::setlocale(LC_CTYPE, nullptr));
   });
 }
+std::mutex& lease_mutex() {
+  static std::mutex m;
+  return m;
+}
+std::map<std::string, int>& leases() {
+  static std::map<std::string, int> m;
+  return m;
+}
 }  // namespace
+
+int run_gpgconf(const std::string& gnupg_home, const std::vector<std::string>& args) {
+  init_once();
+  const char* gpgconf = gpgme_get_dirinfo("gpgconf-name");
+  if (gpgconf == nullptr || gpgconf[0] != '/') return -1;
+  std::vector<std::string> argv_s{gpgconf};
+  if (!gnupg_home.empty()) {
+    argv_s.emplace_back("--homedir");
+    argv_s.push_back(gnupg_home);
+  }
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  // The agent this may start inherits exactly this: no credentials, no passphrase variable.
+  std::vector<std::string> env_s{"PATH=/usr/bin:/bin", "LC_ALL=C"};
+  if (!gnupg_home.empty()) env_s.push_back("GNUPGHOME=" + gnupg_home);
+  std::vector<char*> envp;
+  for (auto& e : env_s) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  ::posix_spawn_file_actions_init(&actions);
+  ::posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  ::posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  ::posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  const int rc = ::posix_spawn(&pid, gpgconf, &actions, nullptr, argv.data(), envp.data());
+  ::posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return -1;
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return -1;
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+AgentLease::AgentLease(std::string gnupg_home) : home_(std::move(gnupg_home)) {
+  std::lock_guard<std::mutex> lock(lease_mutex());
+  if (leases()[home_]++ == 0) run_gpgconf(home_, {"--launch", "gpg-agent"});
+}
+
+AgentLease::~AgentLease() {
+  std::lock_guard<std::mutex> lock(lease_mutex());
+  if (--leases()[home_] == 0) {
+    leases().erase(home_);
+    run_gpgconf(home_, {"--kill", "gpg-agent"});
+  }
+}
 
 std::string error_text(gpgme_error_t err) {
   return std::string(gpgme_strsource(err)) + ": " + gpgme_strerror(err);
