@@ -7,9 +7,11 @@
 #include <filesystem>
 #include <fstream>
 
+#include "../support/cache_fixture.hpp"
 #include "../support/gpg_home.hpp"
 #include "../support/temp_dir.hpp"
 #include "slurm_factory/core/app.hpp"
+#include "slurm_factory/core/cache_entry.hpp"
 #include "slurm_factory/core/config_loader.hpp"
 #include "slurm_factory/errors.hpp"
 
@@ -202,6 +204,34 @@ TEST_F(CacheChainFactory, AutomaticKeyWritingARemoteLayerIsRefusedUntilShared) {
     // The default config (local layer only) is never refused.
     App app({}, sources());
     EXPECT_NO_THROW((void)make_cache_chain(app, {}));
+  }
+}
+
+// Item 19: the hints of a refused entry name real settings, not flags that do not exist.
+TEST_F(CacheChainFactory, RefusedEntryHintsNameRealSettings) {
+  const auto key = test::sample_key("plain", "e");
+  const auto files = test::make_entry(dir.path() / "work", key, nullptr);  // unsigned
+  EntryTrustPolicy policy;
+  auto r = verify_cache_entry(files, policy, key.base());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message.find("--allow-unsigned"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("signing.allow_unsigned"), std::string::npos)
+      << r.error().message;
+
+  std::vector<std::unique_ptr<CacheProvider>> layers;
+  layers.push_back(test::make_layer("local", "local", "file://" + (dir / "c").string()));
+  CacheChainOptions co;
+  co.require_signed = true;
+  CacheChain chain(std::move(layers), co);
+  chain.put(key, files);
+  try {
+    (void)chain.get(key, dir / "got");
+    FAIL() << "an unsigned entry passed require_signed";
+  } catch (const CacheError& e) {
+    const std::string text = e.render();
+    EXPECT_EQ(text.find("--require-signed"), std::string::npos) << text;
+    EXPECT_EQ(text.find("--allow-unsigned"), std::string::npos) << text;
+    EXPECT_NE(text.find("signing.require_signed"), std::string::npos) << text;
   }
 }
 
