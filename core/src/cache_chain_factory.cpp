@@ -88,9 +88,9 @@ std::unique_ptr<GpgSigner> open_config_signer(const Config& config,
     GpgVerifier anchor(GpgTrust{keyring, {}, false});
     auto imported = anchor.import_keys(signer->export_public_key());
     if (!imported) {
-      throw SigningError("cannot add the signing key's public part to the keyring: " +
-                             imported.error().message,
-                         {{"keyring", keyring}}, "check that the keyring directory is writable");
+      throw SigningError(
+          "cannot add the signing key's public part to the keyring: " + imported.error().message,
+          {{"keyring", keyring}}, "check that the keyring directory is writable");
     }
     record_trusted_keys(keyring, {signer->fingerprint()});
     return signer;

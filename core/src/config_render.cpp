@@ -25,8 +25,8 @@ std::string redact_query(const std::string& s) {
   const auto q = s.find('?');
   if (q == std::string::npos) return s;
   const auto hash = s.find('#', q);
-  const std::string query = s.substr(q + 1, hash == std::string::npos ? std::string::npos
-                                                                       : hash - q - 1);
+  const std::string query =
+      s.substr(q + 1, hash == std::string::npos ? std::string::npos : hash - q - 1);
   std::string out = s.substr(0, q + 1);
   std::size_t start = 0;
   while (start <= query.size()) {

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <vector>
 
+#include "slurm_factory/core/gpg_verifier.hpp"
 #include "slurm_factory/core/gpgme_context.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
@@ -233,6 +234,7 @@ std::string GpgSigner::generate_key(const std::string& gnupg_home, const std::st
                        {{"keyring", gnupg_home.empty() ? "default" : gnupg_home}},
                        "check that gpg-agent can start for this keyring");
   }
+  forget_secret_keys(gnupg_home);
   auto* res = gpgme_op_genkey_result(ctx.get());
   return res && res->fpr ? res->fpr : "";
 }

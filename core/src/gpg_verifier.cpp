@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <optional>
 
@@ -42,7 +43,23 @@ bool trusted_by(const std::vector<std::string>& trusted, const std::vector<std::
   return false;
 }
 
+// The secret keys of each keyring, listed once per process (a gpg run each time is what made a
+// warm rerun slow); forgotten when a key is made or imported there.
+std::mutex& secret_cache_mutex() {
+  static std::mutex m;
+  return m;
+}
+std::map<std::string, std::vector<std::string>>& secret_cache() {
+  static std::map<std::string, std::vector<std::string>> m;
+  return m;
+}
+
 }  // namespace
+
+void forget_secret_keys(const std::string& gnupg_home) {
+  std::lock_guard<std::mutex> lock(secret_cache_mutex());
+  secret_cache().erase(gnupg_home);
+}
 
 fs::path trusted_keys_file(const std::string& gnupg_home) {
   return fs::path(gnupg_home) / "slurm-factory-trusted";
@@ -100,7 +117,6 @@ void record_trusted_keys(const std::string& gnupg_home,
 struct GpgVerifier::Impl {
   GpgTrust trust;
   mutable std::mutex mutex;
-  mutable std::optional<std::vector<std::string>> secret;  // the keyring's own keys, listed once
   mutable std::unique_ptr<gpg::AgentLease> agent;
 };
 
@@ -112,24 +128,29 @@ GpgVerifier::~GpgVerifier() = default;
 const GpgTrust& GpgVerifier::trust() const { return impl_->trust; }
 
 Expected<std::vector<std::string>> GpgVerifier::secret_keys() const {
+  const std::string& home = impl_->trust.gnupg_home;
+  if (home.empty()) return std::vector<std::string>{};
+  {
+    std::lock_guard<std::mutex> lock(secret_cache_mutex());
+    auto it = secret_cache().find(home);
+    if (it != secret_cache().end()) return it->second;
+  }
   std::lock_guard<std::mutex> lock(impl_->mutex);
-  if (impl_->secret) return *impl_->secret;
-  if (impl_->trust.gnupg_home.empty()) return std::vector<std::string>{};
   try {
     // Listing secret keys talks to gpg-agent: start it ourselves, with a scrubbed environment.
-    if (!impl_->agent) impl_->agent = std::make_unique<gpg::AgentLease>(impl_->trust.gnupg_home);
-    gpg::Context ctx(impl_->trust.gnupg_home);
+    if (!impl_->agent) impl_->agent = std::make_unique<gpg::AgentLease>(home);
+    gpg::Context ctx(home);
     std::vector<std::string> out;
     if (auto err = gpgme_op_keylist_start(ctx.get(), nullptr, 1); err)
-      return Failure::error("cannot list the secret keys of " + impl_->trust.gnupg_home + ": " +
-                            gpg::error_text(err));
+      return Failure::error("cannot list the secret keys of " + home + ": " + gpg::error_text(err));
     gpgme_key_t key = nullptr;
     while (!gpgme_op_keylist_next(ctx.get(), &key)) {
       if (key->fpr && !key->revoked && !key->expired && !key->disabled) out.emplace_back(key->fpr);
       gpgme_key_unref(key);
     }
     gpgme_op_keylist_end(ctx.get());
-    impl_->secret = out;
+    std::lock_guard<std::mutex> cache_lock(secret_cache_mutex());
+    secret_cache()[home] = out;
     return out;
   } catch (const SlurmFactoryError& e) {
     return Failure::error(e.what());
@@ -173,7 +194,8 @@ Expected<std::string> GpgVerifier::verify_detached(const std::string& data,
         continue;
       }
       if (code == GPG_ERR_BAD_SIGNATURE) {
-        last_reason = "bad signature by key " + fpr + ": the signed file was modified after signing";
+        last_reason =
+            "bad signature by key " + fpr + ": the signed file was modified after signing";
         continue;
       }
       if (code == GPG_ERR_SIG_EXPIRED || code == GPG_ERR_KEY_EXPIRED) {
@@ -189,6 +211,9 @@ Expected<std::string> GpgVerifier::verify_detached(const std::string& data,
         continue;
       }
       // A good signature by a key of the keyring. Trusted only by fingerprint (primary or subkey).
+      const auto trusted_now = trusted();
+      // The signing key itself trusted (gpg already said it is neither expired nor revoked).
+      if (trusted_by(trusted_now, {fpr})) return fpr;
       std::string primary = fpr;
       std::vector<std::string> all{fpr};
       gpgme_key_t key = nullptr;
@@ -204,7 +229,7 @@ Expected<std::string> GpgVerifier::verify_detached(const std::string& data,
           continue;
         }
       }
-      if (trusted_by(trusted(), all)) return primary;
+      if (trusted_by(trusted_now, all)) return primary;
       last_reason = "signed by key " + primary + ", which is in " + keyring +
                     " but not trusted; trust it with `slurm-factory cache keys trust " + primary +
                     "` or signing.trusted_fingerprints";
@@ -219,6 +244,7 @@ Expected<std::vector<std::string>> GpgVerifier::import_keys(const std::string& a
   try {
     gpg::Context ctx(impl_->trust.gnupg_home);
     gpg::Data data(armored);
+    forget_secret_keys(impl_->trust.gnupg_home);
     if (auto err = gpgme_op_import(ctx.get(), data.get()); err)
       return Failure::error("cannot import keys: " + gpg::error_text(err));
     std::vector<std::string> out;

@@ -1,7 +1,6 @@
 #include "slurm_factory/core/gpg_signer.hpp"
 
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 #include <unistd.h>
 

@@ -18,9 +18,7 @@ struct Rogue {
     GpgSigner s({home.path(), fpr, {}, {}, {}, {}, {}});
     return s.sign_detached(data);
   }
-  std::string public_key() const {
-    return *GpgVerifier({home.path(), {}, false}).export_keys(fpr);
-  }
+  std::string public_key() const { return *GpgVerifier({home.path(), {}, false}).export_keys(fpr); }
 };
 
 // Item 9: a key merely present in the keyring is not trusted; only the keyring's own secret keys,

@@ -846,10 +846,12 @@ std::string normalized_fingerprint(const std::string& text) {
 int keys_export(Invocation& inv) {
   CommandSpec spec{
       "slurm-factory cache keys export [--armor] [--output FILE] [KEYID]",
-      "Writes the public key that verifies this site's cache entries and artifacts: KEYID from the\n"
+      "Writes the public key that verifies this site's cache entries and artifacts: KEYID from "
+      "the\n"
       "keyring, else the signing key (signing.key_id, signing.private_key_file / private_key_env,\n"
       "the only secret key of signing.keyring, or the automatic local key in <cache_dir>/gnupg,\n"
-      "made now if there is none yet). Binary OpenPGP; --armor for ASCII armor. Give the output to\n"
+      "made now if there is none yet). Binary OpenPGP; --armor for ASCII armor. Give the output "
+      "to\n"
       "the other machines: cache keys import FILE. Exporting the automatic key marks it as the\n"
       "site's shared signer, so that it may write remote cache layers.",
       "  slurm-factory cache keys export --armor > site-cache.asc\n"
@@ -881,9 +883,9 @@ int keys_export(Invocation& inv) {
   }
   const std::string bytes = out.str();
   if (bytes.empty()) {
-    throw SigningError("no public key matches '" + pattern + "'", {{"keyring", keyring}},
-                       "list the keys with: gpg --homedir " + keyring +
-                           " --list-keys; give a KEYID of that list");
+    throw SigningError(
+        "no public key matches '" + pattern + "'", {{"keyring", keyring}},
+        "list the keys with: gpg --homedir " + keyring + " --list-keys; give a KEYID of that list");
   }
   if (output.empty()) {
     inv.out << bytes;
@@ -941,7 +943,8 @@ int keys_trust(Invocation& inv) {
   CommandSpec spec{
       "slurm-factory cache keys trust [--write] FINGERPRINT",
       "Trusts FINGERPRINT: records it in the keyring of the trust anchor (signing.keyring, else\n"
-      "<cache_dir>/gnupg) and prints the signing.trusted_fingerprints snippet to put into a config\n"
+      "<cache_dir>/gnupg) and prints the signing.trusted_fingerprints snippet to put into a "
+      "config\n"
       "file (for other machines). With --write, also adds it to the user\n"
       "config file ($XDG_CONFIG_HOME/slurm-factory/config.yaml or\n"
       "~/.config/slurm-factory/config.yaml), keeping the previous file as config.yaml.bak; the\n"

@@ -40,8 +40,10 @@ int run_verify(Invocation& inv) {
   std::vector<std::string> system_libraries;
   opts.add_options()("artifact", po::value(&artifact), "the artifact (.tar.zst, .tar.gz, .tar.xz)")(
       "deep", po::bool_switch(), "unpack and check every ELF file")(
-      "keyring", po::value(&keyring), "use this keyring (its secret keys and the keys recorded by `cache keys import` are trusted)")(
-      "trusted-key", po::value(&trusted)->composing(), "accept only this fingerprint (repeatable)")(
+      "keyring", po::value(&keyring),
+      "use this keyring (its secret keys and the keys recorded by `cache keys import` are "
+      "trusted)")("trusted-key", po::value(&trusted)->composing(),
+                  "accept only this fingerprint (repeatable)")(
       "system-library", po::value(&system_libraries)->composing(),
       "also accept this soname glob as provided by the host (repeatable)");
   po::positional_options_description pos;

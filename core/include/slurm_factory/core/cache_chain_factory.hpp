@@ -4,9 +4,10 @@
 //
 // Trust is explicit and has ONE keyring: signing.keyring if set, else <cache_dir>/gnupg (the
 // automatic local key's home, created on first use whether or not anything is in it yet); ~/.gnupg
-// and $GNUPGHOME are never consulted. Signing, verifying, `verify`, `cache keys export/import/trust`
-// all use it. Trusted signers: the keyring's own secret keys, signing.trusted_fingerprints, and the
-// keys recorded by `cache keys import` / `trust` (gpg_verifier.hpp).
+// and $GNUPGHOME are never consulted. Signing, verifying, `verify`, `cache keys
+// export/import/trust` all use it. Trusted signers: the keyring's own secret keys,
+// signing.trusted_fingerprints, and the keys recorded by `cache keys import` / `trust`
+// (gpg_verifier.hpp).
 //
 // The signer: signing.key_id (or --signing-key) from the keyring; else signing.private_key_file /
 // private_key_env (imported into a temporary GNUPGHOME under cache_dir; its public part is imported

@@ -20,7 +20,7 @@ struct GpgSignerOptions {
   std::filesystem::path private_key_file;  // armored or binary secret key to import
   std::string private_key_env;             // NAME of an environment variable holding the key
   std::filesystem::path passphrase_file;
-  std::string passphrase_env;  // NAME of an environment variable holding the passphrase
+  std::string passphrase_env;         // NAME of an environment variable holding the passphrase
   std::filesystem::path temp_parent;  // where an imported key's GNUPGHOME is made ("" = TMPDIR)
 };
 

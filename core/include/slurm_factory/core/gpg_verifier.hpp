@@ -31,7 +31,11 @@ std::filesystem::path trusted_keys_file(const std::string& gnupg_home);
 std::vector<std::string> read_trusted_keys(const std::string& gnupg_home);
 // Adds `fingerprints` to that file (atomically; those already there are kept once). Throws
 // SigningError.
-void record_trusted_keys(const std::string& gnupg_home, const std::vector<std::string>& fingerprints);
+void record_trusted_keys(const std::string& gnupg_home,
+                         const std::vector<std::string>& fingerprints);
+
+// Forgets this process's list of the keyring's secret keys (after a key was made or imported).
+void forget_secret_keys(const std::string& gnupg_home);
 
 class GpgVerifier {
  public:

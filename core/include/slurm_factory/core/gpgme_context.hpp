@@ -1,6 +1,7 @@
 // RAII wrappers around gpgme contexts and data buffers, shared by the signer and the verifier, and
 // the gpg-agent of a keyring: started by us with a scrubbed environment (no AWS_*, no passphrase
-// variable: only PATH, GNUPGHOME and LC_ALL) and stopped when the last user in this process is done.
+// variable: only PATH, GNUPGHOME and LC_ALL) and stopped when the last user in this process is
+// done.
 #pragma once
 
 #include <gpgme.h>
@@ -40,8 +41,8 @@ class Data {
 std::string error_text(gpgme_error_t err);
 
 // While a lease on `gnupg_home` lives, its gpg-agent runs, launched by this process with a minimal
-// environment (`gpgconf --launch gpg-agent`, gpgconf by absolute path), so that gpg started later by
-// gpgme finds it instead of autostarting one that inherits our whole environment. When the last
+// environment (`gpgconf --launch gpg-agent`, gpgconf by absolute path), so that gpg started later
+// by gpgme finds it instead of autostarting one that inherits our whole environment. When the last
 // lease of this process on that home ends, the agent is stopped (`gpgconf --kill gpg-agent`).
 class AgentLease {
  public:
