@@ -4,8 +4,8 @@
 #include <sstream>
 
 #include "slurm_factory/core/app.hpp"
-#include "slurm_factory/core/cache_chain_factory.hpp"
 #include "slurm_factory/core/artifact_packaging.hpp"
+#include "slurm_factory/core/cache_chain_factory.hpp"
 #include "slurm_factory/core/cli/command_groups.hpp"
 #include "slurm_factory/core/gpg_signer.hpp"
 #include "slurm_factory/core/template_renderer.hpp"
