@@ -128,7 +128,11 @@ void remove_aside(const fs::path& dir) {
   ::posix_spawnattr_init(&attr);
   ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
   pid_t pid = 0;
-  const int rc = ::posix_spawnp(&pid, "rm", &actions, &attr, argv.data(), environ);
+  // By absolute path, with a minimal environment: no PATH lookup, no credentials handed on.
+  char env_path[] = "PATH=/usr/bin:/bin";
+  char env_lc[] = "LC_ALL=C";
+  char* envp[] = {env_path, env_lc, nullptr};
+  const int rc = ::posix_spawn(&pid, "/bin/rm", &actions, &attr, argv.data(), envp);
   ::posix_spawnattr_destroy(&attr);
   ::posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
@@ -280,10 +284,8 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
     publish_to = publish_targets(cache);
     if (publish_to.empty()) throw_no_publish_target(cache, request.publish);
   }
-  GpgTrust trust{config.signing.keyring, config.signing.trusted_fingerprints};
-  if (cache.signer && trust.trusted_fingerprints.empty() && trust.gnupg_home.empty()) {
-    trust.trusted_fingerprints.push_back(cache.signer->fingerprint());
-  }
+  // The one trust anchor of the config, the same the cache chain verifies entries with.
+  const GpgTrust trust = cache.verifier->trust();
   auto run_verify = [&]() {
     emit("verify", "start", "verify --deep " + result.artifact.filename().string());
     VerifyOptions vopt;

@@ -138,7 +138,8 @@ std::optional<CacheHit> CacheChain::get(const CacheEntryKey& key, const fs::path
         throw CacheError("cache entry refused: " + manifest.error().message,
                          {{"entry", key.base()}, {"layer", layer.name()}},
                          "remove the entry (slurm-factory cache verify --layer " + layer.name() +
-                             "), trust its signer (cache keys import), or drop --require-signed");
+                             "), trust its signer (slurm-factory cache keys import FILE), or set "
+                             "signing.require_signed: false");
       }
       sf::log().warn("skipping cache entry {} from layer '{}': {}", key.base(), layer.name(),
                      manifest.error().message);

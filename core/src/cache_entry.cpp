@@ -95,9 +95,9 @@ Expected<CacheManifest> check_entry(const CacheEntryFiles& files, const EntryTru
   } else if (!policy.allow_unsigned) {
     return Failure::unauthorized(
         has_sig ? "no trusted keyring configured to check the signature (set signing.keyring or "
-                  "signing.trusted_fingerprints, or pass --allow-unsigned)"
-                : "the entry is not signed (no .manifest.json.asc); pass --allow-unsigned for a "
-                  "private cache");
+                  "signing.trusted_fingerprints, or signing.allow_unsigned: true)"
+                : "the entry is not signed (no .manifest.json.asc); set signing.allow_unsigned: "
+                  "true for a private cache");
   }
   auto manifest = CacheManifest::parse(*text);
   if (!manifest) return manifest.error();

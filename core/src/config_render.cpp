@@ -1,11 +1,50 @@
 #include "slurm_factory/core/config_render.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <sstream>
 
 #include "slurm_factory/core/config_yaml.hpp"
 
 namespace sf::config {
 namespace {
+
+// True when a query parameter named `name` carries a secret (presigned S3 URLs, tokens, keys).
+bool is_secret_param(std::string name) {
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  for (const char* word : {"signature", "credential", "token", "password", "passwd", "secret",
+                           "key", "auth", "sig", "session"}) {
+    if (name.find(word) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// `s` with the value of every secret query parameter (after '?', up to '#') replaced.
+std::string redact_query(const std::string& s) {
+  const auto q = s.find('?');
+  if (q == std::string::npos) return s;
+  const auto hash = s.find('#', q);
+  const std::string query =
+      s.substr(q + 1, hash == std::string::npos ? std::string::npos : hash - q - 1);
+  std::string out = s.substr(0, q + 1);
+  std::size_t start = 0;
+  while (start <= query.size()) {
+    auto end = query.find_first_of("&;", start);
+    if (end == std::string::npos) end = query.size();
+    const std::string param = query.substr(start, end - start);
+    const auto eq = param.find('=');
+    if (eq != std::string::npos && is_secret_param(param.substr(0, eq))) {
+      out += param.substr(0, eq + 1) + "***";
+    } else {
+      out += param;
+    }
+    if (end < query.size()) out += query[end];
+    start = end + 1;
+  }
+  if (hash != std::string::npos) out += s.substr(hash);
+  return out;
+}
 
 nlohmann::json redact(const nlohmann::json& value) {
   if (value.is_object()) {
@@ -23,7 +62,9 @@ nlohmann::json redact(const nlohmann::json& value) {
   if (value.is_string()) {
     const std::string& s = value.get_ref<const std::string&>();
     if (looks_like_private_key(s)) return kRedacted;
-    if (url_has_password(s)) return redact_url(s);
+    std::string shown = url_has_password(s) ? redact_url(s) : s;
+    shown = redact_query(shown);
+    if (shown != s) return shown;
   }
   return value;
 }

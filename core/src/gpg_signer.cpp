@@ -4,12 +4,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <boost/process.hpp>
+#include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
+#include "slurm_factory/core/gpg_verifier.hpp"
 #include "slurm_factory/core/gpgme_context.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
@@ -53,16 +56,7 @@ gpgme_error_t passphrase_cb(void* hook, const char*, const char*, int prev_was_b
   return 0;
 }
 
-void kill_agent(const std::string& home) {
-  try {
-    auto gpgconf = boost::process::search_path("gpgconf");
-    if (gpgconf.empty()) return;
-    boost::process::system(gpgconf, "--homedir", home, "--kill", "all",
-                           boost::process::std_out > boost::process::null,
-                           boost::process::std_err > boost::process::null);
-  } catch (const std::exception&) {
-  }
-}
+void kill_agent(const std::string& home) { gpg::run_gpgconf(home, {"--kill", "all"}); }
 
 }  // namespace
 
@@ -73,9 +67,11 @@ struct GpgSigner::Impl {
   std::string passphrase;
   std::string fingerprint;
   gpgme_key_t key = nullptr;
+  std::unique_ptr<gpg::AgentLease> agent;  // the keyring's agent, scrubbed, stopped at the end
 
   ~Impl() {
     if (key) gpgme_key_unref(key);
+    agent.reset();
     if (!temp_home.empty()) {
       kill_agent(temp_home);
       std::error_code ec;
@@ -110,13 +106,19 @@ GpgSigner::GpgSigner(GpgSignerOptions options) : impl_(std::make_unique<Impl>())
   }
   if (!key_material.empty() && impl_->home.empty()) {
     // An imported key lives in a private keyring of ours, never in the user's.
-    std::string tmpl = (fs::temp_directory_path() / "sf-gnupg-XXXXXX").string();
+    // Under cache_dir (not /tmp), named for this process, so that the next start removes it
+    // after a kill -9.
+    const fs::path parent = o.temp_parent.empty() ? fs::temp_directory_path() : o.temp_parent;
+    std::error_code ec;
+    fs::create_directories(parent, ec);
+    std::string tmpl = (parent / ("sf-gnupg-" + std::to_string(::getpid()) + "-XXXXXX")).string();
     if (!::mkdtemp(tmpl.data())) {
       throw SigningError("cannot create a temporary keyring", {{"directory", tmpl}},
-                         "check that TMPDIR is writable");
+                         "check that the cache directory is writable");
     }
     impl_->home = impl_->temp_home = tmpl;
   }
+  if (!impl_->home.empty()) impl_->agent = std::make_unique<gpg::AgentLease>(impl_->home);
 
   gpg::Context ctx(impl_->home);
   if (!key_material.empty()) {
@@ -138,27 +140,43 @@ GpgSigner::GpgSigner(GpgSignerOptions options) : impl_(std::make_unique<Impl>())
     }
   }
 
-  // Find the secret key.
+  // Find the secret key: the one named, else the keyring's only one.
+  const std::string keyring_name = impl_->home.empty() ? "default" : impl_->home;
   const char* pattern = o.key_id.empty() ? nullptr : o.key_id.c_str();
   if (auto err = gpgme_op_keylist_start(ctx.get(), pattern, 1); err) {
     throw SigningError("cannot list secret keys: " + gpg::error_text(err),
-                       {{"keyring", impl_->home.empty() ? "default" : impl_->home}},
-                       "check GNUPGHOME / signing.keyring");
+                       {{"keyring", keyring_name}}, "check signing.keyring");
   }
+  std::vector<gpgme_key_t> usable;
   gpgme_key_t key = nullptr;
   while (!gpgme_op_keylist_next(ctx.get(), &key)) {
-    if (key->can_sign && !key->revoked && !key->expired && !key->disabled) break;
-    gpgme_key_unref(key);
-    key = nullptr;
+    if (key->can_sign && !key->revoked && !key->expired && !key->disabled) {
+      usable.push_back(key);
+      if (pattern != nullptr) break;  // the first match of the id
+    } else {
+      gpgme_key_unref(key);
+    }
   }
   gpgme_op_keylist_end(ctx.get());
-  if (!key) {
+  if (usable.empty()) {
     throw SigningError("no usable secret signing key" +
                            (o.key_id.empty() ? std::string() : " matching '" + o.key_id + "'"),
-                       {{"keyring", impl_->home.empty() ? "default" : impl_->home}},
-                       "set signing.key_id to a key listed by `gpg --list-secret-keys`, or "
-                       "signing.private_key_file / private_key_env");
+                       {{"keyring", keyring_name}},
+                       "set signing.key_id to a key listed by `gpg --homedir " + keyring_name +
+                           " --list-secret-keys`, or signing.private_key_file / private_key_env");
   }
+  if (usable.size() > 1) {
+    std::string fprs;
+    for (auto* k : usable) {
+      fprs += (fprs.empty() ? "" : ", ") + std::string(k->fpr ? k->fpr : "?");
+      gpgme_key_unref(k);
+    }
+    throw SigningError("the keyring holds " + std::to_string(usable.size()) +
+                           " secret signing keys and signing.key_id does not say which signs",
+                       {{"keyring", keyring_name}, {"keys", fprs}},
+                       "set signing.key_id to one of these fingerprints");
+  }
+  key = usable.front();
   impl_->key = key;
   impl_->fingerprint = key->fpr ? key->fpr : "";
   sf::log().debug("signing with key {}", impl_->fingerprint);
@@ -203,6 +221,7 @@ std::string GpgSigner::generate_key(const std::string& gnupg_home, const std::st
     fs::create_directories(gnupg_home);
     ::chmod(gnupg_home.c_str(), 0700);
   }
+  gpg::AgentLease agent(gnupg_home);
   gpg::Context ctx(gnupg_home);
   std::string pass = passphrase;
   gpgme_set_pinentry_mode(ctx.get(), GPGME_PINENTRY_MODE_LOOPBACK);
@@ -215,8 +234,34 @@ std::string GpgSigner::generate_key(const std::string& gnupg_home, const std::st
                        {{"keyring", gnupg_home.empty() ? "default" : gnupg_home}},
                        "check that gpg-agent can start for this keyring");
   }
+  forget_secret_keys(gnupg_home);
   auto* res = gpgme_op_genkey_result(ctx.get());
   return res && res->fpr ? res->fpr : "";
+}
+
+int remove_stale_temp_homes(const fs::path& parent) {
+  int removed = 0;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(parent, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("sf-gnupg-", 0) != 0) continue;
+    const auto dash = name.find('-', 9);
+    if (dash == std::string::npos) continue;
+    pid_t pid = 0;
+    try {
+      pid = static_cast<pid_t>(std::stol(name.substr(9, dash - 9)));
+    } catch (const std::exception&) {
+      continue;
+    }
+    if (pid <= 0) continue;
+    if (::kill(pid, 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to judge
+    std::error_code ec2;
+    if (!fs::is_directory(e.symlink_status(ec2))) continue;  // never follow a link
+    kill_agent(e.path().string());
+    fs::remove_all(e.path(), ec2);
+    if (!ec2) ++removed;
+  }
+  return removed;
 }
 
 }  // namespace sf

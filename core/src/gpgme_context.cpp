@@ -1,7 +1,18 @@
 #include "slurm_factory/core/gpgme_context.hpp"
 
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <clocale>
+#include <csignal>
+#include <fstream>
+#include <iterator>
+#include <map>
 #include <mutex>
+#include <vector>
 
 #include "slurm_factory/errors.hpp"
 
@@ -14,7 +25,135 @@ void init_once() {
     gpgme_set_locale(nullptr, LC_CTYPE, std::setlocale(LC_CTYPE, nullptr));
   });
 }
+std::mutex& lease_mutex() {
+  static std::mutex m;
+  return m;
+}
 }  // namespace
+
+namespace {
+
+// Runs `tool` (absolute path) with `args` and the minimal environment; waits for it; its standard
+// output into `out` when given. Returns its exit status (-1 when it could not be started).
+int run_tool(const std::string& tool, const std::string& gnupg_home,
+             const std::vector<std::string>& args, std::string* out) {
+  if (tool.empty() || tool[0] != '/') return -1;
+  std::vector<std::string> argv_s{tool};
+  if (!gnupg_home.empty()) {
+    argv_s.emplace_back("--homedir");
+    argv_s.push_back(gnupg_home);
+  }
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  // The agent this may start inherits exactly this: no credentials, no passphrase variable.
+  std::vector<std::string> env_s{"PATH=/usr/bin:/bin", "LC_ALL=C"};
+  if (!gnupg_home.empty()) env_s.push_back("GNUPGHOME=" + gnupg_home);
+  std::vector<char*> envp;
+  for (auto& e : env_s) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  int pipefd[2] = {-1, -1};
+  if (out != nullptr && ::pipe2(pipefd, O_CLOEXEC) != 0) return -1;
+  posix_spawn_file_actions_t actions;
+  ::posix_spawn_file_actions_init(&actions);
+  ::posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  if (out != nullptr) {
+    ::posix_spawn_file_actions_adddup2(&actions, pipefd[1], 1);
+  } else {
+    ::posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  }
+  ::posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  const int rc = ::posix_spawn(&pid, tool.c_str(), &actions, nullptr, argv.data(), envp.data());
+  ::posix_spawn_file_actions_destroy(&actions);
+  if (out != nullptr) {
+    ::close(pipefd[1]);
+    if (rc == 0) {
+      char buf[512];
+      ssize_t n = 0;
+      while ((n = ::read(pipefd[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
+        if (n > 0) out->append(buf, static_cast<std::size_t>(n));
+      }
+    }
+    ::close(pipefd[0]);
+  }
+  if (rc != 0) return -1;
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return -1;
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string bin_tool(const char* name) {
+  const char* bindir = gpgme_get_dirinfo("bindir");
+  return bindir != nullptr && bindir[0] == '/' ? std::string(bindir) + "/" + name : std::string();
+}
+
+struct Lease {
+  int count = 0;
+  pid_t agent = 0;  // the agent we launched (0: unknown)
+};
+std::map<std::string, Lease>& lease_table() {
+  static std::map<std::string, Lease> m;
+  return m;
+}
+
+// Launches the agent of `home` (autostarted by gpg-connect-agent, so with the minimal
+// environment) and returns its pid (0 when unknown).
+pid_t launch_agent(const std::string& home) {
+  std::string out;
+  run_tool(bin_tool("gpg-connect-agent"), home, {"GETINFO pid", "/bye"}, &out);
+  const auto d = out.find("D ");
+  if (d == std::string::npos) return 0;
+  try {
+    return static_cast<pid_t>(std::stol(out.substr(d + 2)));
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+bool is_agent(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return cmdline.find("gpg-agent") != std::string::npos;
+}
+
+// Stops the agent: SIGTERM (it finishes what it does, then exits) and a short wait for it to go,
+// so that a command started right after never meets a dying agent; else gpgconf --kill.
+void stop_agent(const std::string& home, pid_t pid) {
+  if (pid > 0 && is_agent(pid) && ::kill(pid, SIGTERM) == 0) {
+    for (int i = 0; i < 400 && ::kill(pid, 0) == 0 && is_agent(pid); ++i) ::usleep(5000);
+    return;
+  }
+  run_gpgconf(home, {"--kill", "gpg-agent"});
+}
+
+}  // namespace
+
+int run_gpgconf(const std::string& gnupg_home, const std::vector<std::string>& args) {
+  init_once();
+  const char* gpgconf = gpgme_get_dirinfo("gpgconf-name");
+  return run_tool(gpgconf != nullptr ? gpgconf : "", gnupg_home, args, nullptr);
+}
+
+AgentLease::AgentLease(std::string gnupg_home) : home_(std::move(gnupg_home)) {
+  init_once();
+  std::lock_guard<std::mutex> lock(lease_mutex());
+  Lease& l = lease_table()[home_];
+  if (l.count++ == 0) l.agent = launch_agent(home_);
+}
+
+AgentLease::~AgentLease() {
+  std::lock_guard<std::mutex> lock(lease_mutex());
+  Lease& l = lease_table()[home_];
+  if (--l.count == 0) {
+    const pid_t pid = l.agent;
+    lease_table().erase(home_);
+    stop_agent(home_, pid);
+  }
+}
 
 std::string error_text(gpgme_error_t err) {
   return std::string(gpgme_strsource(err)) + ": " + gpgme_strerror(err);

@@ -77,5 +77,35 @@ TEST(ConfigRender, FlattenNamesEveryLeaf) {
   EXPECT_EQ(leaves[2].first, "a.e");
 }
 
+// Item 18: presigned URLs and tokens in query strings never reach `config show`.
+TEST(ConfigRender, SecretsInUrlQueryStringsAreRedacted) {
+  Config c = default_config();
+  c.cache_layers.push_back(
+      {"presigned",
+       "http",
+       "https://bucket.s3.example/c/?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential="
+       "AKIAEXAMPLE%2F20260101&X-Amz-Signature=deadbeefcafe&X-Amz-Security-Token=tok3n#frag",
+       false,
+       {{"index_url", "https://cdn.example/i.json?token=t0ps3cret&page=2"}}});
+  c.debian_mirror = "http://deb.example/debian?password=pw1;key=k3y&suite=trixie";
+  c.pipelines = {{"n", {{"notify", "https://hooks.example/x?signature=s1g&channel=ops"}}}};
+  const auto j = config::render_config_json(c);
+  const std::string text = config::render_config_text(c);
+  for (const std::string& out : {j.dump(), text}) {
+    for (const char* secret :
+         {"AKIAEXAMPLE", "deadbeefcafe", "tok3n", "t0ps3cret", "pw1", "k3y", "s1g"}) {
+      EXPECT_EQ(out.find(secret), std::string::npos) << secret << " in " << out;
+    }
+    EXPECT_NE(out.find("X-Amz-Algorithm=AWS4-HMAC-SHA256"), std::string::npos);
+    EXPECT_NE(out.find("page=2"), std::string::npos);
+    EXPECT_NE(out.find("channel=ops"), std::string::npos);
+  }
+  EXPECT_EQ(j["values"]["cache"]["layers"][1]["url"],
+            "https://bucket.s3.example/c/?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=***&"
+            "X-Amz-Signature=***&X-Amz-Security-Token=***#frag");
+  EXPECT_EQ(j["values"]["debian_mirror"],
+            "http://deb.example/debian?password=***;key=***&suite=trixie");
+}
+
 }  // namespace
 }  // namespace sf

@@ -846,10 +846,14 @@ std::string normalized_fingerprint(const std::string& text) {
 int keys_export(Invocation& inv) {
   CommandSpec spec{
       "slurm-factory cache keys export [--armor] [--output FILE] [KEYID]",
-      "Writes the public key that verifies this site's cache entries: KEYID, else signing.key_id,\n"
-      "else every key of signing.keyring (binary OpenPGP; --armor for ASCII armor). When the\n"
-      "signing key comes from signing.private_key_file / private_key_env, its public part is\n"
-      "written (always armored). Give the output to consumers: cache keys import FILE.",
+      "Writes the public key that verifies this site's cache entries and artifacts: KEYID from "
+      "the\n"
+      "keyring, else the signing key (signing.key_id, signing.private_key_file / private_key_env,\n"
+      "the only secret key of signing.keyring, or the automatic local key in <cache_dir>/gnupg,\n"
+      "made now if there is none yet). Binary OpenPGP; --armor for ASCII armor. Give the output "
+      "to\n"
+      "the other machines: cache keys import FILE. Exporting the automatic key marks it as the\n"
+      "site's shared signer, so that it may write remote cache layers.",
       "  slurm-factory cache keys export --armor > site-cache.asc\n"
       "  slurm-factory cache keys export --output site-cache.gpg 0123ABCD...\n"};
   std::string id, output;
@@ -861,37 +865,27 @@ int keys_export(Invocation& inv) {
   if (!vm) return 0;
   const bool armor = (*vm)["armor"].as<bool>();
   App app(inv.global);
-  const SigningSettings& sig = app.config().signing;
-  std::string bytes;
-  if (id.empty() && sig.key_id.empty() &&
-      (!sig.private_key_file.empty() || !sig.private_key_env.empty())) {
-    GpgSignerOptions so;
-    so.private_key_file = sig.private_key_file;
-    so.private_key_env = sig.private_key_env;
-    so.passphrase_file = sig.passphrase_file;
-    so.passphrase_env = sig.passphrase_env;
-    GpgSigner signer(so);
-    bytes = signer.export_public_key();
-  } else {
-    const std::string pattern = id.empty() ? sig.key_id : id;
-    gpg::Context ctx(sig.keyring);
-    gpgme_set_armor(ctx.get(), armor ? 1 : 0);
-    gpg::Data out;
-    if (auto err =
-            gpgme_op_export(ctx.get(), pattern.empty() ? nullptr : pattern.c_str(), 0, out.get());
-        err) {
-      throw SigningError("cannot export keys: " + gpg::error_text(err),
-                         {{"keyring", sig.keyring.empty() ? "(default GNUPGHOME)" : sig.keyring}},
-                         "check signing.keyring");
-    }
-    bytes = out.str();
-    if (bytes.empty()) {
-      throw SigningError(
-          pattern.empty() ? "the keyring holds no public key"
-                          : "no public key matches '" + pattern + "'",
-          {{"keyring", sig.keyring.empty() ? "(default GNUPGHOME)" : sig.keyring}},
-          "list the keys with: gpg --homedir KEYRING --list-keys; set signing.key_id or KEYID");
-    }
+  const Config& config = app.config();
+  const std::string keyring = trust_keyring(config);
+  std::string pattern = id;
+  if (pattern.empty()) {
+    // The signing key itself (its public part is in the keyring, whatever it came from).
+    auto signer = open_config_signer(config);
+    pattern = signer->fingerprint();
+    if (uses_automatic_key(config.signing)) mark_keyring_shared(keyring);
+  }
+  gpg::Context ctx(keyring);
+  gpgme_set_armor(ctx.get(), armor ? 1 : 0);
+  gpg::Data out;
+  if (auto err = gpgme_op_export(ctx.get(), pattern.c_str(), 0, out.get()); err) {
+    throw SigningError("cannot export keys: " + gpg::error_text(err), {{"keyring", keyring}},
+                       "check signing.keyring");
+  }
+  const std::string bytes = out.str();
+  if (bytes.empty()) {
+    throw SigningError(
+        "no public key matches '" + pattern + "'", {{"keyring", keyring}},
+        "list the keys with: gpg --homedir " + keyring + " --list-keys; give a KEYID of that list");
   }
   if (output.empty()) {
     inv.out << bytes;
@@ -910,9 +904,10 @@ int keys_export(Invocation& inv) {
 int keys_import(Invocation& inv) {
   CommandSpec spec{
       "slurm-factory cache keys import [options] FILE",
-      "Imports the public keys in FILE (armored or binary) into signing.keyring (or the default\n"
-      "GNUPGHOME), so entries they signed verify. Every key of the keyring is trusted unless\n"
-      "signing.trusted_fingerprints narrows it: see `cache keys trust`.",
+      "Imports the keys in FILE (armored or binary, as `cache keys export` writes them) into the\n"
+      "keyring of the trust anchor (signing.keyring, else <cache_dir>/gnupg) and records them as\n"
+      "trusted there, so that the entries and artifacts they signed verify. Nothing else in any\n"
+      "keyring is trusted by being present.",
       "  slurm-factory cache keys import site-cache.asc\n"};
   std::string file;
   po::options_description opts("Options");
@@ -926,33 +921,31 @@ int keys_import(Invocation& inv) {
   std::stringstream text;
   text << in.rdbuf();
   App app(inv.global);
-  const SigningSettings& sig = app.config().signing;
-  GpgVerifier verifier(GpgTrust{sig.keyring, {}});
+  const std::string keyring = trust_keyring(app.config());
+  GpgVerifier verifier(GpgTrust{keyring, {}, false});
   auto fprs = verifier.import_keys(text.str());
   if (!fprs) {
-    throw SigningError(
-        fprs.error().message,
-        {{"file", file}, {"keyring", sig.keyring.empty() ? "(default GNUPGHOME)" : sig.keyring}},
-        "give a file made by `cache keys export` or `gpg --export`");
+    throw SigningError(fprs.error().message, {{"file", file}, {"keyring", keyring}},
+                       "give a file made by `cache keys export` or `gpg --export`");
   }
   std::set<std::string> unique(fprs->begin(), fprs->end());
+  record_trusted_keys(keyring, {unique.begin(), unique.end()});
   if (inv.global.json) {
-    inv.out << nlohmann::json{{"imported", unique}, {"keyring", sig.keyring}}.dump() << "\n";
+    inv.out << nlohmann::json{{"imported", unique}, {"keyring", keyring}, {"trusted", true}}.dump()
+            << "\n";
     return 0;
   }
-  for (const auto& f : unique) inv.out << "imported " << f << "\n";
-  if (!sig.trusted_fingerprints.empty() && !inv.global.quiet) {
-    inv.out << "signing.trusted_fingerprints is set: trust the new key with: slurm-factory cache "
-               "keys trust FINGERPRINT\n";
-  }
+  for (const auto& f : unique) inv.out << "imported " << f << " (trusted in " << keyring << ")\n";
   return 0;
 }
 
 int keys_trust(Invocation& inv) {
   CommandSpec spec{
       "slurm-factory cache keys trust [--write] FINGERPRINT",
-      "Adds FINGERPRINT to signing.trusted_fingerprints. Without --write, prints the config\n"
-      "snippet to put into a config file (nothing is changed). With --write, adds it to the user\n"
+      "Trusts FINGERPRINT: records it in the keyring of the trust anchor (signing.keyring, else\n"
+      "<cache_dir>/gnupg) and prints the signing.trusted_fingerprints snippet to put into a "
+      "config\n"
+      "file (for other machines). With --write, also adds it to the user\n"
       "config file ($XDG_CONFIG_HOME/slurm-factory/config.yaml or\n"
       "~/.config/slurm-factory/config.yaml), keeping the previous file as config.yaml.bak; the\n"
       "file is re-emitted by yaml-cpp, so its comments are not kept. Warns when the key is not in\n"
@@ -971,13 +964,16 @@ int keys_trust(Invocation& inv) {
   const std::string fpr = normalized_fingerprint(text);
   App app(inv.global);
   const SigningSettings& sig = app.config().signing;
-  GpgVerifier verifier(GpgTrust{sig.keyring, {}});
+  const std::string keyring = trust_keyring(app.config());
+  GpgVerifier verifier(GpgTrust{keyring, {}, false});
   if (!verifier.export_keys(fpr)) {
-    inv.err
-        << "warning: key " << fpr << " is not in "
-        << (sig.keyring.empty() ? std::string("the default keyring") : sig.keyring)
-        << "; import it (slurm-factory cache keys import FILE) or its entries will not verify\n";
+    inv.err << "warning: key " << fpr << " is not in " << keyring
+            << "; import it (slurm-factory cache keys import FILE) or its entries will not "
+               "verify\n";
   }
+  // The site's explicit decision, recorded in the keyring of the trust anchor.
+  record_trusted_keys(keyring, {fpr});
+  if (!inv.global.quiet) inv.err << "trusted " << fpr << " in " << keyring << "\n";
   std::vector<std::string> list = sig.trusted_fingerprints;
   const bool already = std::find(list.begin(), list.end(), fpr) != list.end();
   if (!already) list.push_back(fpr);

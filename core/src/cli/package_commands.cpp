@@ -5,6 +5,7 @@
 
 #include "slurm_factory/core/app.hpp"
 #include "slurm_factory/core/artifact_packaging.hpp"
+#include "slurm_factory/core/cache_chain_factory.hpp"
 #include "slurm_factory/core/cli/command_groups.hpp"
 #include "slurm_factory/core/gpg_signer.hpp"
 #include "slurm_factory/core/input_validation.hpp"
@@ -87,21 +88,9 @@ int run_package(Invocation& inv) {
   req.system_libraries = release.system_libraries;
 
   std::unique_ptr<GpgSigner> signer;
-  const SigningSettings& sig = config.signing;
   if (!(*vm)["unsigned"].as<bool>()) {
-    if (sig.key_id.empty() && sig.private_key_file.empty() && sig.private_key_env.empty()) {
-      throw ConfigurationError("no signing key configured", {{"setting", "signing.key_id"}},
-                               "set signing.key_id (or private_key_file / private_key_env) in "
-                               "the config, or pass --unsigned");
-    }
-    GpgSignerOptions so;
-    so.gnupg_home = sig.keyring;
-    so.key_id = sig.key_id;
-    so.private_key_file = sig.private_key_file;
-    so.private_key_env = sig.private_key_env;
-    so.passphrase_file = sig.passphrase_file;
-    so.passphrase_env = sig.passphrase_env;
-    signer = std::make_unique<GpgSigner>(so);
+    // The signing key of the config, as for builds (the automatic local key when none is named).
+    signer = open_config_signer(config);
     req.signer = signer.get();
   }
 

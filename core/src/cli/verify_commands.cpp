@@ -3,6 +3,7 @@
 
 #include "slurm_factory/core/app.hpp"
 #include "slurm_factory/core/artifact_verifier.hpp"
+#include "slurm_factory/core/cache_chain_factory.hpp"
 #include "slurm_factory/core/cli/command_groups.hpp"
 #include "slurm_factory/errors.hpp"
 
@@ -51,7 +52,9 @@ int run_verify(Invocation& inv) {
   CommandSpec spec{
       "slurm-factory verify ARTIFACT [--deep] [options]",
       "Checks an artifact: the signature of the SHA256SUMS beside it (SHA256SUMS.asc, against the "
-      "trusted keys of the signing config or --keyring/--trusted-key) and the sha256 of the "
+      "trust anchor of the signing config: signing.keyring, else <cache_dir>/gnupg, with its own "
+      "and its imported keys and signing.trusted_fingerprints; or --keyring/--trusted-key) and "
+      "the sha256 of the "
       "artifact and its provenance.json. With --deep it also unpacks the artifact to a temporary "
       "folder and walks every ELF file of view/: no absolute RPATH or RUNPATH, and every NEEDED "
       "library found in the view or on the toolchain's system-library list. --deep unpacks nothing "
@@ -71,8 +74,10 @@ int run_verify(Invocation& inv) {
   std::uint64_t max_files = 0;
   opts.add_options()("artifact", po::value(&artifact), "the artifact (.tar.zst, .tar.gz, .tar.xz)")(
       "deep", po::bool_switch(), "unpack and check every ELF file")(
-      "keyring", po::value(&keyring), "GNUPGHOME holding the trusted public keys")(
-      "trusted-key", po::value(&trusted)->composing(), "accept only this fingerprint (repeatable)")(
+      "keyring", po::value(&keyring),
+      "use this keyring (its secret keys and the keys recorded by `cache keys import` are "
+      "trusted)")("trusted-key", po::value(&trusted)->composing(),
+                  "accept only this fingerprint (repeatable)")(
       "system-library", po::value(&system_libraries)->composing(),
       "also accept this soname glob as provided by the host (repeatable)")(
       "max-unpacked-size", po::value(&max_size),
@@ -94,15 +99,16 @@ int run_verify(Invocation& inv) {
   if (!max_size.empty())
     options.max_unpacked_bytes = parse_byte_count(max_size, "--max-unpacked-size");
   if (max_files > 0) options.max_unpacked_entries = max_files;
-  if (keyring.empty() && trusted.empty()) {
-    // The signing config's trust anchor, when a config is there to read.
+  if (keyring.empty()) {
+    // The config's one trust anchor: signing.keyring, else <cache_dir>/gnupg; never ~/.gnupg.
     App app(inv.global);
-    const auto& signing = app.config().signing;
-    options.trust.gnupg_home = signing.keyring;
-    options.trust.trusted_fingerprints = signing.trusted_fingerprints;
+    options.trust = config_trust(app.config());
   } else {
     options.trust.gnupg_home = keyring;
+  }
+  if (!trusted.empty()) {
     options.trust.trusted_fingerprints = trusted;
+    options.trust.only_listed = true;  // --trusted-key: exactly these
   }
 
   const VerifyReport report = verify_artifact(artifact, options);

@@ -1,8 +1,11 @@
 // Signs data with gpgme: detached, ASCII-armored OpenPGP signatures. The key is chosen by id from a
-// keyring (or the agent), or imported from a file path or from the environment variable NAMED in
-// the settings into a private temporary GNUPGHOME that is removed again. A passphrase comes through
-// loopback pinentry from a file or a named environment variable, never from argv. No key material
-// is ever logged or written anywhere else.
+// keyring, or is the keyring's only secret key, or is imported from a file path or from the
+// environment variable NAMED in the settings into a private temporary GNUPGHOME
+// (`<temp_parent>/sf-gnupg-<pid>-XXXXXX`, 0700) that is removed again (and, after a kill -9, by
+// remove_stale_temp_homes at the next start). A passphrase comes through loopback pinentry from a
+// file or a named environment variable, never from argv. The keyring's gpg-agent is started with a
+// scrubbed environment and stopped when the signer goes (gpg::AgentLease). No key material is ever
+// logged or written anywhere else.
 #pragma once
 
 #include <filesystem>
@@ -13,12 +16,17 @@ namespace sf {
 
 struct GpgSignerOptions {
   std::string gnupg_home;  // keyring directory; "" = the user's default (or a temporary one)
-  std::string key_id;      // fingerprint, long id or user id; "" = the only/first secret key
+  std::string key_id;      // fingerprint, long id or user id; "" = the keyring's only secret key
   std::filesystem::path private_key_file;  // armored or binary secret key to import
   std::string private_key_env;             // NAME of an environment variable holding the key
   std::filesystem::path passphrase_file;
-  std::string passphrase_env;  // NAME of an environment variable holding the passphrase
+  std::string passphrase_env;         // NAME of an environment variable holding the passphrase
+  std::filesystem::path temp_parent;  // where an imported key's GNUPGHOME is made ("" = TMPDIR)
 };
+
+// Removes the temporary GNUPGHOMEs (sf-gnupg-<pid>-*) under `parent` whose process is gone (a
+// command killed with -9), stopping their agents first. Returns how many were removed.
+int remove_stale_temp_homes(const std::filesystem::path& parent);
 
 class GpgSigner {
  public:
