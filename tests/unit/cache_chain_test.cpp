@@ -308,7 +308,7 @@ TEST_F(CacheChainTest, StagingFoldersArePrivateUnpredictableAndStaleOnesAreClean
     EXPECT_EQ(perms, fs::perms::owner_all) << path;
     EXPECT_EQ(path.parent_path(), dir / "got");  // beside the destination: one file system
   }
-  EXPECT_NE(rec->staging[0].first, rec->staging[1].first);
+  EXPECT_NE(rec->staging.front().first, rec->staging.back().first);  // two gets, two folders
   EXPECT_FALSE(fs::exists(stale));
   EXPECT_EQ(temps_under(dir / "got"), 0U);
 }
