@@ -153,8 +153,7 @@ TEST_F(CacheCommands, PullOneEntryByPartOfItsKey) {
   EXPECT_TRUE(fs::exists(local() / a.manifest()));
   EXPECT_FALSE(fs::exists(local() / test::sample_key("beta", "b").manifest()));
   // Two entries match "1.0-": ambiguous.
-  EXPECT_EQ(run({"cache", "pull", "1.0-", "--from", "second"}),
-            static_cast<int>(ExitCode::kUsage));
+  EXPECT_EQ(run({"cache", "pull", "1.0-", "--from", "second"}), static_cast<int>(ExitCode::kUsage));
   EXPECT_THAT(err.str(), HasSubstr("matches 2 entries"));
   // A whole key with a suffix works too.
   const auto b = test::sample_key("beta", "b");

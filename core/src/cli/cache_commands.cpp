@@ -617,7 +617,8 @@ int cache_gc(Invocation& inv) {
       "Removes entries from the local cache layer, least recently used first (a local layer\n"
       "records every read): every entry unused for more than DAYS days, then more until the\n"
       "layer fits in SIZE (512m, 20g). Remote layers are never collected here: use the bucket's\n"
-      "lifecycle rules. Leftovers of interrupted writes older than an hour go too. The\n"
+      "lifecycle rules. Leftovers of interrupted writes older than an hour go too, and what\n"
+      "killed runs left (.sf-tmp-* temp files, work folders of builds that are gone). The\n"
       "per-<toolchain>/<arch> index is rebuilt afterwards when the layer has one.",
       "  slurm-factory cache gc --older-than 30\n"
       "  slurm-factory cache gc --max-size 20g --dry-run\n"};
