@@ -72,7 +72,9 @@ struct OutputSink {
   // Closes the file; false when a write or the close failed.
   bool close() {
     if (fd < 0) return !failed;
-    const bool ok = ::close(fd) == 0 && !failed;
+    // fsync: the archive's bytes are on disk before the rename that publishes it.
+    const bool synced = failed || ::fsync(fd) == 0;
+    const bool ok = ::close(fd) == 0 && synced && !failed;
     fd = -1;
     return ok;
   }
@@ -103,7 +105,10 @@ Expected<std::vector<ArchiveEntryInfo>> write_archive(const fs::path& root,
   std::sort(paths.begin(), paths.end());
 
   if (!archive_path.parent_path().empty()) fs::create_directories(archive_path.parent_path(), ec);
-  const fs::path tmp = archive_path.string() + ".tmp." + std::to_string(::getpid());
+  // A recognisable temp name (file_io.hpp, kTempPrefix): gc removes it when this process is gone.
+  const fs::path tmp =
+      archive_path.parent_path() / (std::string(kTempPrefix) + std::to_string(::getpid()) + "-" +
+                                    archive_path.filename().string());
 
   std::unique_ptr<archive, ArchiveDeleter> a(archive_write_new());
   archive_write_set_format_pax_restricted(a.get());

@@ -76,6 +76,9 @@ ArtifactPackagingResult package_artifact(const ArtifactPackagingRequest& request
   }
   ArtifactPackagingResult result;
   StageTimer timer;
+  // Temp files a killed run left in the output folder (".sf-tmp-<pid>-..."; never read as an
+  // artifact: they are not named like one).
+  remove_stale_temps(request.output_dir, false);
 
   // 1. The modulefiles and data/slurm_assets/ are rendered while the view's text files are
   // scanned for build-prefix strings (those files are listed in prefix-files.txt, which goes into

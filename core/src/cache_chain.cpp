@@ -1,14 +1,13 @@
 #include "slurm_factory/core/cache_chain.hpp"
 
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
 
+#include "slurm_factory/core/file_io.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
 
@@ -22,12 +21,17 @@ bool breaks_layer(const Failure& f) {
          f.kind == Failure::Kind::kUnauthorized;
 }
 
-fs::path fresh_dir(const fs::path& base) {
-  static std::atomic<unsigned> n{0};
-  fs::path d = (base.empty() ? fs::temp_directory_path() : base) /
-               ("sf-cache-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-  fs::create_directories(d);
-  return d;
+// A private staging folder (mkdtemp, 0700) under `base` (the temp directory when empty); stale
+// ones of killed runs beside it are removed first.
+fs::path fresh_dir(const fs::path& base_in) {
+  const fs::path base = base_in.empty() ? fs::temp_directory_path() : base_in;
+  remove_stale_temps(base, false);
+  auto made = make_private_dir(base);
+  if (!made) {
+    throw CacheError(made.error().message, {{"folder", base.string()}},
+                     "check that the folder is writable and has room (cache_dir in the config)");
+  }
+  return *made;
 }
 
 }  // namespace
@@ -124,14 +128,16 @@ std::optional<CacheHit> CacheChain::get(const CacheEntryKey& key, const fs::path
       continue;
     }
     if (!*has) continue;
-    fs::path staging = fresh_dir(impl_->options.staging_dir);
+    // Staged beside the destination (same file system) unless a staging folder is configured.
+    fs::path staging =
+        fresh_dir(impl_->options.staging_dir.empty() ? dir : impl_->options.staging_dir);
     auto fetched = fetch_from(layer, key, staging);
     if (!fetched) {
       fs::remove_all(staging);
       if (breaks_layer(fetched.error())) switch_off(i, fetched.error());
       continue;
     }
-    auto manifest = verify_cache_entry(*fetched, impl_->options.trust, key.base());
+    auto manifest = verify_cache_entry(*fetched, impl_->options.trust, key);
     if (!manifest) {
       fs::remove_all(staging);
       if (impl_->options.require_signed) {
@@ -145,19 +151,27 @@ std::optional<CacheHit> CacheChain::get(const CacheEntryKey& key, const fs::path
                      manifest.error().message);
       continue;
     }
-    // Move into place.
+    // Move into place: every move checked, copied when the staging folder is on another file
+    // system, the signature and tarball before the manifest.
     auto files = CacheEntryFiles::under(dir, key);
     std::error_code ec;
     fs::create_directories(files.tarball.parent_path(), ec);
-    fs::rename(fetched->tarball, files.tarball, ec);
-    fs::rename(fetched->manifest, files.manifest, ec);
-    if (!fetched->signature.empty()) {
-      fs::rename(fetched->signature, files.signature, ec);
-    } else {
+    std::string problem;
+    if (fetched->signature.empty()) {
       fs::remove(files.signature, ec);
       files.signature.clear();
+    } else {
+      problem = rename_or_copy(fetched->signature, files.signature);
     }
+    if (problem.empty()) problem = rename_or_copy(fetched->tarball, files.tarball);
+    if (problem.empty()) problem = rename_or_copy(fetched->manifest, files.manifest);
     fs::remove_all(staging, ec);
+    if (!problem.empty()) {
+      fs::remove(files.manifest, ec);
+      throw CacheError("cannot move the cache hit into place: " + problem,
+                       {{"entry", key.base()}, {"layer", layer.name()}, {"folder", dir.string()}},
+                       "check the free space and permissions of " + dir.string());
+    }
     // Copy into the faster writable layers.
     for (std::size_t j = 0; j < i; ++j) {
       if (!impl_->on[j] || !layers[j]->writable()) continue;

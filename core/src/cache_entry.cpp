@@ -2,13 +2,13 @@
 
 #include <unistd.h>
 
-#include <atomic>
 #include <fstream>
 #include <map>
 #include <sstream>
 
 #include "slurm_factory/core/archive_reader.hpp"
 #include "slurm_factory/core/archive_writer.hpp"
+#include "slurm_factory/core/file_io.hpp"
 #include "slurm_factory/core/gpg_signer.hpp"
 #include "slurm_factory/core/gpg_verifier.hpp"
 #include "slurm_factory/errors.hpp"
@@ -28,16 +28,27 @@ Expected<std::string> slurp(const fs::path& p) {
 }
 
 Expected<void> write_atomic(const fs::path& p, const std::string& content) {
-  const fs::path tmp = p.string() + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << content;
-    if (!out.flush()) return Failure::error("cannot write " + tmp.string());
-  }
-  std::error_code ec;
-  fs::rename(tmp, p, ec);
-  if (ec) return Failure::error("cannot rename " + tmp.string() + ": " + ec.message());
+  if (auto problem = write_file_atomically(p, content); !problem.empty())
+    return Failure::error(problem);
   return {};
+}
+
+// What a failed signature check means. "bad": the signature is there and proves the manifest was
+// changed after signing (or it is no signature at all): the entry is proven bad. "untrusted": a
+// good-looking signature by a key outside the trust anchor (unknown, or not among the trusted
+// fingerprints): nothing is proven about the bytes. Anything else (expired, revoked, gpg could not
+// run): not trusted, not proven bad.
+enum class SignatureProblem { kBad, kUntrusted, kOther };
+
+SignatureProblem classify(const Failure& f) {
+  const std::string& m = f.message;
+  if (m.find("bad signature") != std::string::npos ||
+      m.find("holds no signature") != std::string::npos)
+    return SignatureProblem::kBad;
+  if (m.find("(untrusted)") != std::string::npos ||
+      m.find("not among the trusted fingerprints") != std::string::npos)
+    return SignatureProblem::kUntrusted;
+  return SignatureProblem::kOther;
 }
 
 }  // namespace
@@ -48,6 +59,11 @@ CacheEntryFiles CacheEntryFiles::under(const fs::path& dir, const CacheEntryKey&
 
 Expected<CacheEntryFiles> pack_cache_entry(const fs::path& tree, CacheManifest& manifest,
                                            const fs::path& dir, const GpgSigner* signer) {
+  if (!manifest.key().valid()) {
+    return Failure::error("cannot pack an entry named '" + manifest.key().base() +
+                          "': a key part is empty or holds characters other than letters, digits "
+                          "and . _ + ~ - (or the hash is not hex)");
+  }
   auto files = CacheEntryFiles::under(dir, manifest.key());
   std::error_code ec;
   fs::create_directories(files.tarball.parent_path(), ec);
@@ -80,18 +96,28 @@ Expected<CacheEntryFiles> pack_cache_entry(const fs::path& tree, CacheManifest& 
 namespace {
 
 // Everything verify_cache_entry checks; the tarball's sha256 only when `hash_tarball` (unpacking
-// hashes it while extracting instead, and accepts nothing before it matches).
+// hashes it while extracting instead, and accepts nothing before it matches). `expected` (when
+// given) is the key the entry is stored as: its name, version, toolchain and arch must match the
+// manifest's, and its hash too, in full when the caller knows the full hash.
+// The Failure's kind says how sure the verdict is (see verify_cache_entry in the header).
 Expected<CacheManifest> check_entry(const CacheEntryFiles& files, const EntryTrustPolicy& policy,
-                                    const std::string& expected_key, bool hash_tarball) {
+                                    const CacheEntryKey* expected, bool hash_tarball) {
   auto text = slurp(files.manifest);
-  if (!text) return Failure::error("manifest missing (" + files.manifest.string() + ")");
+  if (!text) return Failure::not_found("manifest missing (" + files.manifest.string() + ")");
   std::error_code ec;
   const bool has_sig = !files.signature.empty() && fs::exists(files.signature, ec);
   if (has_sig && policy.verifier) {
     auto sig = slurp(files.signature);
-    if (!sig) return sig.error();
+    if (!sig) return Failure::not_found("signature unreadable (" + files.signature.string() + ")");
     auto ok = policy.verifier->verify_detached(*text, *sig);
-    if (!ok && !policy.allow_unsigned) return Failure::unauthorized(ok.error().message);
+    if (!ok) {
+      // allow_unsigned accepts a missing signature (and one whose signer is simply unknown here),
+      // never a bad one: a manifest edited after signing is refused in every mode.
+      const SignatureProblem problem = classify(ok.error());
+      if (problem == SignatureProblem::kBad) return Failure::error(ok.error().message);
+      if (problem == SignatureProblem::kOther || !policy.allow_unsigned)
+        return Failure::unauthorized(ok.error().message);
+    }
   } else if (!policy.allow_unsigned) {
     return Failure::unauthorized(
         has_sig ? "no trusted keyring configured to check the signature (set signing.keyring or "
@@ -100,12 +126,26 @@ Expected<CacheManifest> check_entry(const CacheEntryFiles& files, const EntryTru
                   "true for a private cache");
   }
   auto manifest = CacheManifest::parse(*text);
-  if (!manifest) return manifest.error();
-  if (!expected_key.empty() && manifest->key().base() != expected_key) {
-    return Failure::error("the manifest describes " + manifest->key().base() +
-                          ", not the entry it is stored as (" + expected_key + ")");
+  if (!manifest) return Failure::error(manifest.error().message);
+  if (!manifest->key().valid() || manifest->hash.size() != 64) {
+    return Failure::error("the manifest names an invalid key (" + manifest->key().base() +
+                          ", hash '" + manifest->hash + "')");
   }
-  if (!fs::exists(files.tarball, ec)) return Failure::error("tarball missing");
+  if (expected != nullptr) {
+    const CacheEntryKey got = manifest->key();
+    const bool full = expected->hash.size() == 64;
+    const bool same =
+        got.toolchain == expected->toolchain && got.arch == expected->arch &&
+        got.name == expected->name && got.version == expected->version &&
+        (full ? manifest->hash == expected->hash
+              : manifest->hash.compare(0, expected->hash.size(), expected->hash) == 0);
+    if (!same) {
+      return Failure::error("the manifest describes " + got.base() + " (hash " + manifest->hash +
+                            "), not the entry it is stored as (" + expected->base() +
+                            (full ? ", hash " + expected->hash : std::string()) + ")");
+    }
+  }
+  if (!fs::exists(files.tarball, ec)) return Failure::not_found("tarball missing");
   const auto size = fs::file_size(files.tarball, ec);
   if (size != manifest->tarball_size) {
     return Failure::error("tarball size " + std::to_string(size) + " differs from the manifest's " +
@@ -174,8 +214,17 @@ Expected<void> move_tree_into(const fs::path& from, const fs::path& to, const fs
 
 Expected<CacheManifest> verify_cache_entry(const CacheEntryFiles& files,
                                            const EntryTrustPolicy& policy,
+                                           const CacheEntryKey& expected) {
+  return check_entry(files, policy, &expected, true);
+}
+
+Expected<CacheManifest> verify_cache_entry(const CacheEntryFiles& files,
+                                           const EntryTrustPolicy& policy,
                                            const std::string& expected_key) {
-  return check_entry(files, policy, expected_key, true);
+  if (expected_key.empty()) return check_entry(files, policy, nullptr, true);
+  auto key = CacheEntryKey::parse(expected_key);
+  if (!key) return Failure::error("'" + expected_key + "' is not a cache entry key");
+  return check_entry(files, policy, &*key, true);
 }
 
 Expected<CacheManifest> unpack_cache_entry(const CacheEntryFiles& files,
@@ -188,7 +237,7 @@ Expected<CacheManifest> unpack_cache_entry(const CacheEntryFiles& files,
   // sha256 match the signed manifest: a fresh (missing or empty) destination is extracted into and
   // emptied again on a mismatch; a destination with content gets a staging directory beside it,
   // moved in only after the checks pass.
-  auto manifest = check_entry(files, policy, {}, policy.deep);
+  auto manifest = check_entry(files, policy, nullptr, policy.deep);
   if (!manifest) return manifest;
   std::map<std::string, std::string> want;
   for (const auto& f : manifest->files) want[f.path] = f.sha256;
@@ -214,17 +263,16 @@ Expected<CacheManifest> unpack_cache_entry(const CacheEntryFiles& files,
     }
     return manifest;
   }
-  static std::atomic<unsigned> n{0};
-  const fs::path staging =
-      destination.parent_path() / ("." + destination.filename().string() + ".sf-unpack-" +
-                                   std::to_string(::getpid()) + "-" + std::to_string(n++));
+  auto made = make_private_dir(destination.parent_path());
+  if (!made) return made.error();
+  const fs::path staging = *made / "tree";
   auto extracted = extract_archive(files.tarball, staging, options);
   if (!extracted) {
-    fs::remove_all(staging, ec);
+    fs::remove_all(*made, ec);
     return extracted.error();
   }
   auto moved = move_tree_into(staging, destination, destination);
-  fs::remove_all(staging, ec);
+  fs::remove_all(*made, ec);
   if (!moved) return moved.error();
   return manifest;
 }

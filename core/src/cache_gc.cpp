@@ -1,8 +1,14 @@
 #include "slurm_factory/core/cache_gc.hpp"
 
+#include <signal.h>
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <map>
+
+#include "slurm_factory/core/file_io.hpp"
 
 namespace sf {
 namespace {
@@ -21,7 +27,67 @@ int removal_rank(const std::string& key) {
   return 2;
 }
 
+// The pid a work folder name carries: "<UTC time>-<pid>[-<n>]" (a build) or "publish-<pid>".
+long work_folder_pid(const std::string& name) {
+  const auto dash = name.find('-');
+  if (dash == std::string::npos) return -1;
+  const auto end = name.find('-', dash + 1);
+  const std::string digits = name.substr(dash + 1, end == std::string::npos ? end : end - dash - 1);
+  if (digits.empty() || digits.size() > 9 ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return -1;
+  return std::stol(digits);
+}
+
+bool process_gone(long pid) {
+  return pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
 }  // namespace
+
+std::size_t sweep_interrupted_writes(const std::filesystem::path& cache_dir,
+                                     const std::filesystem::path& local_root,
+                                     std::int64_t grace_seconds) {
+  namespace fs = std::filesystem;
+  std::size_t removed = 0;
+  if (!local_root.empty()) removed += remove_stale_temps(local_root, true, grace_seconds);
+  if (cache_dir.empty()) return removed;
+  removed += remove_stale_temps(cache_dir / "tmp", false, grace_seconds);
+  // Work folders of builds whose process is gone (a build removes its own when it ends).
+  std::error_code ec;
+  for (fs::directory_iterator it(cache_dir / "work", ec), end; !ec && it != end; it.increment(ec)) {
+    if (!it->is_directory() || it->is_symlink()) continue;
+    const std::string name = it->path().filename().string();
+    // ".trash-<id>": a finished run's folder, set aside for a background removal.
+    if (name.rfind(".trash-", 0) != 0 && !process_gone(work_folder_pid(name))) continue;
+    std::error_code e2;
+    if (fs::remove_all(it->path(), e2) > 0 && !e2) ++removed;
+  }
+  // What the core's temp files left anywhere else in the cache (sources, entries being unpacked).
+  ec.clear();
+  for (fs::directory_iterator it(cache_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name == "work" || name == "tmp" || name == "gnupg" || it->is_symlink()) continue;
+    if (it->is_directory()) removed += remove_stale_temps(it->path(), true, grace_seconds);
+  }
+  // Partial source downloads nobody resumed for longer than the grace period.
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  ec.clear();
+  for (fs::directory_iterator it(cache_dir / "sourcecache" / ".partial", ec), end; !ec && it != end;
+       it.increment(ec)) {
+    struct stat st {};
+    const std::string name = it->path().filename().string();
+    if (name.size() < 5 || (name.compare(name.size() - 5, 5, ".part") != 0 &&
+                            name.compare(name.size() - 4, 4, ".url") != 0))
+      continue;
+    if (::lstat(it->path().c_str(), &st) != 0 || now - st.st_mtim.tv_sec <= grace_seconds) continue;
+    std::error_code e2;
+    if (fs::remove(it->path(), e2)) ++removed;
+  }
+  return removed;
+}
 
 std::vector<CacheGcEntry> group_cache_entries(const std::vector<CacheObject>& objects) {
   std::map<std::string, CacheGcEntry> by_base;

@@ -1,5 +1,6 @@
 #include "slurm_factory/core/cache_manifest.hpp"
 
+#include <algorithm>
 #include <ctime>
 
 namespace sf {
@@ -8,7 +9,31 @@ std::string CacheEntryKey::base() const {
   return toolchain + "/" + arch + "/" + name + "-" + version + "-" + hash.substr(0, 12);
 }
 
+namespace {
+
+// One part of a key (toolchain, arch, name, version): letters, digits and . _ + ~ -, not starting
+// with '.' or '-' (so never "." or ".."), at most 128 characters.
+bool safe_part(const std::string& s) {
+  if (s.empty() || s.size() > 128 || s.front() == '.' || s.front() == '-') return false;
+  for (const char c : s) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '+' || c == '~' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool hex12(const std::string& s) {
+  if (s.size() != 12) return false;
+  for (const char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+}  // namespace
+
 std::optional<CacheEntryKey> CacheEntryKey::parse(const std::string& key) {
+  if (key.size() > 600) return std::nullopt;
   std::string k = key;
   for (const char* suffix : {".manifest.json.asc", ".manifest.json", ".tar.zst"}) {
     const std::string s = suffix;
@@ -33,8 +58,16 @@ std::optional<CacheEntryKey> CacheEntryKey::parse(const std::string& key) {
   if (v == std::string::npos || v == 0 || v + 1 == file.size()) return std::nullopt;
   out.name = file.substr(0, v);
   out.version = file.substr(v + 1);
-  if (out.toolchain.empty() || out.arch.empty()) return std::nullopt;
+  if (!out.valid()) return std::nullopt;
   return out;
+}
+
+bool CacheEntryKey::valid() const {
+  return safe_part(toolchain) && safe_part(arch) && safe_part(name) && safe_part(version) &&
+         version.find('-') == std::string::npos && hash.size() >= 12 && hex12(hash.substr(0, 12)) &&
+         (hash.size() == 12 || hash.size() == 64) &&
+         std::all_of(hash.begin(), hash.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 std::string CacheManifest::to_json() const {

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "slurm_factory/core/file_io.hpp"
 #include "slurm_factory/core/planner.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
@@ -105,10 +106,29 @@ FetchResult fetch_one(const fs::path& root, const SourceItem& item, const FetchO
   }
   FetchResult result{item, final_path, false, "", 0};
   FileLock lock(partial_dir / (item.sha256 + ".lock"));
-  if (fs::is_regular_file(final_path)) {
-    result.was_cached = true;
-    result.bytes = fs::file_size(final_path, ec);
-    return result;
+  // A cached file is used only if its bytes still hash to the pinned sha256 (a disk error, a
+  // hand-copied or edited file is not trusted because it exists); else it is removed and fetched.
+  const auto cached_status = fs::symlink_status(final_path, ec);
+  if (fs::exists(cached_status)) {
+    auto actual = fs::is_regular_file(cached_status)
+                      ? http::sha256_file_hex(final_path)
+                      : Expected<std::string>(Failure::error("not a regular file"));
+    if (actual && *actual == item.sha256) {
+      result.was_cached = true;
+      result.bytes = fs::file_size(final_path, ec);
+      return result;
+    }
+    log().warn("source {} {}: the cached {} {}; removing it and fetching again", item.name,
+               item.version, final_path.string(),
+               actual ? "has sha256 " + *actual + ", not the pinned " + item.sha256
+                      : "cannot be used (" + actual.error().message + ")");
+    fs::remove(final_path, ec);
+    if (ec) {
+      throw SourceError(
+          "cannot remove the corrupt cached source " + final_path.string() + ": " + ec.message(),
+          {{"package", item.name}, {"file", final_path.string()}},
+          "remove it by hand, then fetch again");
+    }
   }
   const fs::path partial = partial_dir / (item.sha256 + ".part");
   const fs::path partial_url = partial_dir / (item.sha256 + ".url");
@@ -153,12 +173,13 @@ FetchResult fetch_one(const fs::path& root, const SourceItem& item, const FetchO
       continue;
     }
     fs::create_directories(final_dir, ec);
-    fs::rename(partial, final_path, ec);
-    if (ec) {
+    // fsynced before the rename that makes it visible, the folder after it.
+    if (auto problem = rename_or_copy(partial, final_path); !problem.empty()) {
       fs::remove(partial, ec);
-      throw SourceError("cannot move the verified download into " + final_path.string(),
-                        {{"package", item.name}, {"file", final_path.string()}},
-                        "check the cache directory's permissions and free space");
+      throw SourceError(
+          "cannot move the verified download into " + final_path.string() + ": " + problem,
+          {{"package", item.name}, {"file", final_path.string()}},
+          "check the cache directory's permissions and free space");
     }
     fs::remove(partial_url, ec);
     result.url = shown;

@@ -18,6 +18,7 @@
 #include <sstream>
 #include <thread>
 
+#include "../support/cli_runner.hpp"
 #include "../support/pipeline_fixture.hpp"
 #include "slurm_factory/core/cli/cli.hpp"
 #include "slurm_factory/core/elf_reader.hpp"
@@ -194,6 +195,87 @@ TEST_F(BuildPipelineTest, PublishWithoutRemoteLayerIsRefusedBeforeAnyWork) {
   EXPECT_THAT(err_.str(), HasSubstr("--publish all needs a writable remote cache layer"));
   EXPECT_THAT(err_.str(), HasSubstr("local (local)"));
   EXPECT_FALSE(fs::exists(output_));
+}
+
+// The built/cached counts of a run's "build done" event (-1 when absent).
+std::pair<int, int> built_and_cached(const std::vector<nlohmann::json>& ev) {
+  const auto* done = test::find_event(ev, "build", "done");
+  if (done == nullptr) return {-1, -1};
+  return {(*done)["data"].value("built", -1), (*done)["data"].value("cached", -1)};
+}
+
+TEST_F(BuildPipelineTest, TmpdirOnTmpfsStillGivesAFullCacheHitOnTheSecondBuild) {
+  // Debian trixie mounts /tmp as tmpfs; here TMPDIR=/dev/shm (tmpfs) while the cache is on the
+  // root file system: the second build must take every package from the cache.
+  const fs::path shm = fs::path("/dev/shm") / ("sf-tmpdir-build-" + std::to_string(::getpid()));
+  fs::create_directories(shm);
+  const char* old = std::getenv("TMPDIR");
+  const std::string saved = old ? old : "";
+  ::setenv("TMPDIR", shm.c_str(), 1);
+  const int first = run({});
+  fs::remove_all(output_);  // not the artifact: the packages must come from the cache
+  const int second = run({"--verify"});
+  if (old)
+    ::setenv("TMPDIR", saved.c_str(), 1);
+  else
+    ::unsetenv("TMPDIR");
+  const std::string shm_left = test::capture("ls -A '" + shm.string() + "'");
+  fs::remove_all(shm);
+  ASSERT_EQ(first, 0) << out_.str() << err_.str();
+  ASSERT_EQ(second, 0) << out_.str() << err_.str();
+  const auto [built, cached] = built_and_cached(test::events(out_.str()));
+  EXPECT_EQ(built, 0) << out_.str();
+  EXPECT_GE(cached, 1) << out_.str();
+  EXPECT_TRUE(fs::is_regular_file(output_ / "trixie" / "24.11.5" / "amd64" /
+                                  "slurm-24.11.5-trixie-amd64-software.tar.zst"));
+  EXPECT_EQ(shm_left.find("sf-cache-"), std::string::npos) << shm_left;
+}
+
+TEST_F(BuildPipelineTest, KilledBuildsLeaveNothingReadAsValidAndGcCleansUp) {
+  // build-slurm (the real binary, --no-cache so that every run builds, packs, signs, writes the
+  // cache and packages) SIGKILLed at several moments; after each kill the local layer verifies
+  // clean; a rerun completes and its artifact verifies; `cache gc` leaves no temp file and no work
+  // folder of the killed runs.
+  ASSERT_TRUE(fs::is_regular_file(test::cli_binary())) << test::cli_binary();
+  ASSERT_EQ(run({}), 0) << out_.str() << err_.str();  // the image and the cache, warm
+  const std::vector<std::string> args{"--json",      "build-slurm",    "--slurm-version", "24.11.5",
+                                      "--toolchain", "trixie",         "--backend",       "docker",
+                                      "--output",    output_.string(), "--no-cache"};
+  int killed = 0;
+  std::vector<pid_t> pids;
+  for (const int ms : {150, 400, 800, 1300, 2000, 2800, 3800, 5000}) {
+    const pid_t pid = test::spawn_cli(config_, args, dir_ / "killed.log");
+    ASSERT_GT(pid, 0);
+    pids.push_back(pid);
+    if (test::kill_after(pid, std::chrono::milliseconds(ms))) ++killed;
+    EXPECT_EQ(cli({"cache", "verify", "--layer", "local"}), 0)
+        << "after a kill at " << ms << " ms:\n"
+        << out_.str() << err_.str();
+  }
+  EXPECT_GE(killed, 5) << test::read_file(dir_ / "killed.log");
+  // A rerun that trusts what is there (artifact or cache) and one that rebuilds: both complete.
+  ASSERT_EQ(run({"--verify"}), 0) << out_.str() << err_.str();
+  ASSERT_EQ(run({"--verify", "--no-cache"}), 0) << out_.str() << err_.str();
+  ASSERT_EQ(cli({"cache", "verify"}), 0) << out_.str() << err_.str();
+  ASSERT_EQ(cli({"cache", "gc", "--older-than", "10000"}), 0) << out_.str() << err_.str();
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(cache_, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string n = it->path().filename().string();
+    if (n.rfind(".sf-tmp-", 0) == 0 || n.find(".tmp.") != std::string::npos)
+      ADD_FAILURE() << "temp file left after gc: " << it->path();
+  }
+  for (fs::directory_iterator it(cache_ / "work", ec), end; !ec && it != end; it.increment(ec)) {
+    for (const pid_t p : pids) {
+      if (it->path().filename().string().find("-" + std::to_string(p)) != std::string::npos)
+        ADD_FAILURE() << "work folder of killed run left after gc: " << it->path();
+    }
+  }
+  for (fs::directory_iterator it(output_ / "trixie" / "24.11.5" / "amd64", ec), end;
+       !ec && it != end; it.increment(ec)) {
+    const std::string n = it->path().filename().string();
+    if (n.rfind(".sf-tmp-", 0) == 0 || n.find(".tmp") != std::string::npos)
+      ADD_FAILURE() << "temp file left in the output folder: " << it->path();
+  }
 }
 
 }  // namespace

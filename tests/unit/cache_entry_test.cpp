@@ -84,5 +84,28 @@ TEST(CacheEntry, TamperedTarballDuringSinglePassExtractionLeavesNothing) {
   EXPECT_NE(v.error().message.find("sha256"), std::string::npos);
 }
 
+TEST(CacheEntry, AKeyThatLeavesTheLayoutIsNeitherPackedNorAccepted) {
+  test::TempDir dir;
+  test::write_file(dir / "tree/bin/p", "#!/bin/sh\n");
+  CacheManifest m;
+  m.name = "../../../escaped";
+  m.version = "1.0";
+  m.hash = std::string(64, 'c');
+  m.toolchain = "debian-trixie";
+  m.arch = "x86_64";
+  EXPECT_FALSE(pack_cache_entry(dir / "tree", m, dir / "out" / "a" / "b", nullptr));
+  EXPECT_FALSE(fs::exists(dir / "escaped-1.0-cccccccccccc.tar.zst"));
+  EXPECT_FALSE(fs::exists(dir / "out" / "escaped-1.0-cccccccccccc.tar.zst"));
+
+  // A manifest (unsigned, allowed) that names such a key is proven bad, not trusted.
+  auto files = pack(dir.path(), "good", 'a');
+  auto text = test::read_file(files.manifest);
+  text.replace(text.find("\"name\": \"pkg\""), 13, "\"name\": \"../pkg\"");
+  test::write_file(files.manifest, text);
+  auto v = verify_cache_entry(files, unsigned_ok());
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.error().kind, Failure::Kind::kError) << v.error().message;
+}
+
 }  // namespace
 }  // namespace sf

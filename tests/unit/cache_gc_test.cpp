@@ -3,6 +3,10 @@
 #include "slurm_factory/core/cache_gc.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
 
 #include "../support/cache_fixture.hpp"
 
@@ -108,6 +112,63 @@ TEST(CacheGc, RunsOnARealLocalLayerAndHonoursDryRun) {
   EXPECT_FALSE(*layer->has(old_key.tarball()));
   EXPECT_TRUE(*layer->has(new_key.manifest()));
   EXPECT_TRUE(*layer->has(new_key.tarball()));
+}
+
+pid_t gone_pid() {
+  const pid_t p = ::fork();
+  if (p == 0) ::_exit(0);
+  int st = 0;
+  ::waitpid(p, &st, 0);
+  return p;
+}
+
+TEST(CacheGc, SweepsWhatKilledRunsLeftAndKeepsWhatLiveOnesUse) {
+  namespace fs = std::filesystem;
+  test::TempDir dir("sf-gc-sweep");
+  const fs::path cache = dir / "cache";
+  const fs::path layer_root = cache / "binary";
+  auto layer = test::make_layer("local", "local", "file://" + layer_root.string());
+  const auto key = test::sample_key("kept", "a");
+  auto files = test::make_entry(dir.path(), key, nullptr);
+  ASSERT_TRUE(layer->put(key.tarball(), files.tarball));
+  ASSERT_TRUE(layer->put(key.manifest(), files.manifest));
+  const std::string dead = ".sf-tmp-" + std::to_string(gone_pid()) + "-";
+  const std::string live = ".sf-tmp-" + std::to_string(::getpid()) + "-";
+  const fs::path entry_dir = layer_root / "debian-bookworm/x86_64";
+  const std::vector<fs::path> left = {
+      entry_dir / (dead + "7-12345-other-1.0-bbbbbbbbbbbb.tar.zst"),  // a put killed mid-copy
+      cache / "tmp" / (dead + "Xy12Zq") / "debian-bookworm/x86_64/a.tar.zst",  // pull scratch
+      cache / "work" / ("20260101T000000Z-" + std::to_string(gone_pid())) / "entries/x",
+      cache / "work" / ".trash-20260101T000000Z-1" / "view/bin/x",
+      cache / "sourcecache" / "ab" / (dead + "slurm.tar.bz2.Q1w2e3"),
+  };
+  const std::vector<fs::path> kept = {
+      entry_dir / (live + "8-1-inflight.tar.zst"),
+      cache / "work" / ("20260101T000000Z-" + std::to_string(::getpid())) / "entries/y",
+      cache / "sourcecache" / ".partial" / "cd.part",  // young: may be resumed
+  };
+  for (const auto& p : left) test::write_file(p, "x");
+  for (const auto& p : kept) test::write_file(p, "x");
+  test::write_file(cache / "sourcecache" / ".partial" / "ef.part", "x");
+  fs::last_write_time(cache / "sourcecache" / ".partial" / "ef.part",
+                      fs::file_time_type::clock::now() - std::chrono::hours(48));
+
+  EXPECT_GE(sweep_interrupted_writes(cache, layer_root), left.size() + 1);
+  for (const auto& p : left) EXPECT_FALSE(fs::exists(p)) << p;
+  EXPECT_FALSE(fs::exists(cache / "sourcecache" / ".partial" / "ef.part"));
+  EXPECT_FALSE(fs::exists(cache / "work" / ".trash-20260101T000000Z-1"));
+  for (const auto& p : kept) EXPECT_TRUE(fs::exists(p)) << p;
+  EXPECT_TRUE(*layer->has(key.manifest()));
+  EXPECT_TRUE(*layer->has(key.tarball()));
+
+  // The local layer never lists temp files, and a later write beside one of a dead writer
+  // removes it.
+  auto listed = layer->list("");
+  ASSERT_TRUE(listed);
+  for (const auto& o : *listed) EXPECT_EQ(o.key.find(".sf-tmp-"), std::string::npos) << o.key;
+  test::write_file(entry_dir / (dead + "9-9-x.tar.zst"), "half");
+  ASSERT_TRUE(layer->put(key.tarball(), files.tarball));
+  EXPECT_FALSE(fs::exists(entry_dir / (dead + "9-9-x.tar.zst")));
 }
 
 }  // namespace

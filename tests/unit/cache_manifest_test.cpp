@@ -17,6 +17,29 @@ TEST(CacheEntryKey, BuildsAndParsesKeys) {
   EXPECT_FALSE(CacheEntryKey::parse("a/b/noversion-abc"));
 }
 
+TEST(CacheEntryKey, KeysFromListingsAreValidatedAgainstTheLayout) {
+  // Hostile or malformed keys a remote listing (or index.json) can hand back: all refused.
+  const char* hostile[] = {
+      "../x86_64/slurm-24.11.5-0123456789ab.tar.zst",
+      "debian-trixie/../slurm-24.11.5-0123456789ab.manifest.json",
+      "debian-trixie/x86_64/..-1-0123456789ab.tar.zst",
+      "debian-trixie/x86_64/.hidden-1-0123456789ab.tar.zst",
+      "/etc/x86_64/slurm-24.11.5-0123456789ab.tar.zst",
+      "debian-trixie/x86_64/slurm-24.11.5-0123456789AB.tar.zst",
+      "debian-trixie/x86_64/slurm-24.11.5-0123456789zz.tar.zst",
+      "debian-trixie/x86_64/sl urm-24.11.5-0123456789ab.tar.zst",
+      "debian-trixie/x86_64/slurm-24.11.5\n-0123456789ab.tar.zst",
+      "debian-trixie/x86_64/slurm-$(id)-0123456789ab.tar.zst",
+      "debian-trixie/x86\\64/slurm-24.11.5-0123456789ab.tar.zst",
+      "debian-trixie/x86_64/slurm-..-0123456789ab.tar.zst",
+      "a/b/c/slurm-24.11.5-0123456789ab.tar.zst",
+  };
+  for (const char* k : hostile) EXPECT_FALSE(CacheEntryKey::parse(k)) << k;
+  EXPECT_TRUE(CacheEntryKey::parse("debian-trixie/x86_64/pmix-5.0.8-0123456789ab.tar.zst"));
+  EXPECT_TRUE(
+      CacheEntryKey::parse("rocky-9/aarch64/slurm_lib-1.0+g1~rc2-0123456789ab.manifest.json"));
+}
+
 TEST(CacheManifest, CanonicalJsonRoundTrips) {
   CacheManifest m;
   m.name = "munge";

@@ -28,6 +28,7 @@
 #include "slurm_factory/core/cli/command_groups.hpp"
 #include "slurm_factory/core/cli/text_table.hpp"
 #include "slurm_factory/core/config_loader.hpp"
+#include "slurm_factory/core/file_io.hpp"
 #include "slurm_factory/core/gpgme_context.hpp"
 #include "slurm_factory/core/hermetic_runner.hpp"
 #include "slurm_factory/core/human_size.hpp"
@@ -40,15 +41,20 @@ namespace fs = std::filesystem;
 namespace sf::cli {
 namespace {
 
-// A scratch directory for downloads, removed at the end of the command.
+// A private scratch folder for downloads (mkdtemp, 0700, under <cache_dir>/tmp: the same file
+// system as the local layer), removed at the end of the command; stale ones of killed commands are
+// removed first.
 class Scratch {
  public:
-  Scratch() {
-    static std::atomic<unsigned> n{0};
-    path_ = fs::temp_directory_path() /
-            ("sf-cache-cmd-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
+  explicit Scratch(const fs::path& cache_dir) {
+    const fs::path base = scratch_root(cache_dir);
+    remove_stale_temps(base, false);
+    auto made = make_private_dir(base);
+    if (!made) {
+      throw CacheError(made.error().message, {{"folder", base.string()}},
+                       "check that cache_dir is writable and has room");
+    }
+    path_ = *made;
   }
   ~Scratch() {
     std::error_code ec;
@@ -57,6 +63,7 @@ class Scratch {
   Scratch(const Scratch&) = delete;
   Scratch& operator=(const Scratch&) = delete;
   const fs::path& path() const { return path_; }
+  static fs::path scratch_root(const fs::path& cache_dir) { return cache_dir / "tmp"; }
 
  private:
   fs::path path_;
@@ -252,7 +259,7 @@ CopyOutcome copy_entry(CacheChain& chain, CacheProvider& src, CacheProvider& dst
     o.reason = "download: " + files.error().message;
     return o;
   }
-  auto manifest = verify_cache_entry(*files, chain.options().trust, key->base());
+  auto manifest = verify_cache_entry(*files, chain.options().trust, *key);
   if (!manifest) {
     o.status = "refused";
     o.reason = manifest.error().message;
@@ -434,7 +441,7 @@ int cache_transfer(Invocation& inv, bool push) {
         "add an s3 or http layer to cache.layers (docs/cache-format.md)");
   }
 
-  Scratch scratch;
+  Scratch scratch(cache.app.config().cache_dir);
   std::vector<CopyOutcome> outcomes;
   if (push) {
     auto available = entries_or_throw(local);
@@ -484,19 +491,22 @@ int cache_verify(Invocation& inv) {
       "signing.allow_unsigned), the tarball's size and sha256, that the manifest names its key,\n"
       "and the sha256 of every file inside the tarball. Bad entries are listed with the reason;\n"
       "the exit code is non-zero (verification error, 11) when there is any. --remove deletes\n"
-      "bad entries from writable layers.",
+      "from writable layers the entries proven bad (a bad signature, a size or sha256 that\n"
+      "differs from the signed manifest); an entry that could not be downloaded or whose signer\n"
+      "is not trusted is reported and kept.",
       "  slurm-factory cache verify\n  slurm-factory cache verify --layer site-s3 --json\n"};
   LayerOptions lo;
   po::options_description opts("Options");
   lo.add_to(opts);
-  opts.add_options()("remove", po::bool_switch(), "remove bad entries from writable layers");
+  opts.add_options()("remove", po::bool_switch(),
+                     "remove entries proven bad (not merely untrusted) from writable layers");
   auto vm = parse_command(inv, spec, opts);
   if (!vm) return 0;
   const bool remove = (*vm)["remove"].as<bool>();
   const std::string& layer = lo.layer;
   OpenCache cache(inv, lo, /*deep=*/true);
   const CacheChainSetup& setup = cache.setup;
-  Scratch scratch;
+  Scratch scratch(cache.app.config().cache_dir);
   nlohmann::json arr = nlohmann::json::array();
   std::size_t checked = 0, bad = 0;
   std::vector<std::string> unreachable;
@@ -511,20 +521,37 @@ int cache_verify(Invocation& inv) {
       const auto key = CacheEntryKey::parse(e.base + ".manifest.json");
       const fs::path dir = scratch.path() / std::to_string(checked);
       std::string reason;
-      std::string signer;
+      // Proven bad: the entry's own bytes contradict its signed manifest (a bad signature, a
+      // tarball or file whose size or sha256 differs, a manifest naming another entry). A download
+      // error or a signer outside the trust anchor proves nothing: such an entry is never removed.
+      bool proven_bad = false;
       auto files = setup.chain->fetch_from(*l, *key, dir);
       if (!files) {
         reason = "cannot download: " + files.error().message;
       } else {
-        auto m = verify_cache_entry(*files, setup.chain->options().trust, key->base());
-        if (!m) reason = m.error().message;
+        auto m = verify_cache_entry(*files, setup.chain->options().trust, *key);
+        if (!m) {
+          reason = m.error().message;
+          proven_bad = m.error().kind == Failure::Kind::kError;
+        }
       }
       std::error_code ec;
       fs::remove_all(dir, ec);
+      if (proven_bad && remove && l->writable()) {
+        // Before removing, the verdict must hold on a second download (a body cut short by the
+        // network is not a bad entry).
+        const fs::path again = dir.string() + "-again";
+        auto files2 = setup.chain->fetch_from(*l, *key, again);
+        auto m2 = files2 ? verify_cache_entry(*files2, setup.chain->options().trust, *key)
+                         : Expected<CacheManifest>(files2.error());
+        proven_bad = !m2 && m2.error().kind == Failure::Kind::kError;
+        if (!proven_bad) reason += " (not reproduced on a second download)";
+        fs::remove_all(again, ec);
+      }
       bool removed = false;
       if (!reason.empty()) {
         ++bad;
-        if (remove && l->writable()) {
+        if (remove && l->writable() && proven_bad) {
           removed = true;
           for (const auto& k : e.keys) {
             if (auto r = l->remove(k); !r && r.error().kind != Failure::Kind::kNotFound) {
@@ -532,6 +559,8 @@ int cache_verify(Invocation& inv) {
               reason += "; cannot remove " + k + ": " + r.error().message;
             }
           }
+        } else if (remove && l->writable()) {
+          reason += " (kept: not proven bad)";
         }
         if (!inv.global.json) {
           inv.out << "BAD  " << l->name() << "  " << e.base << ": " << reason
@@ -543,6 +572,7 @@ int cache_verify(Invocation& inv) {
       arr.push_back({{"layer", l->name()},
                      {"key", e.base},
                      {"ok", reason.empty()},
+                     {"proven_bad", proven_bad},
                      {"reason", reason},
                      {"removed", removed}});
     }
@@ -562,7 +592,9 @@ int cache_verify(Invocation& inv) {
         std::to_string(bad) + " of " + std::to_string(checked) +
             " cache entries failed verification",
         {{"layers", layer.empty() ? layer_names(setup) : layer}},
-        remove ? "the bad entries were removed from writable layers; rebuild or pull them again"
+        remove ? "the entries proven bad were removed from writable layers (rebuild or pull them "
+                 "again); the others could not be downloaded or are not trusted: retry, or trust "
+                 "their signer (slurm-factory cache keys import FILE)"
                : "remove them with: slurm-factory cache verify --remove" +
                      (layer.empty() ? std::string() : " --layer " + layer) +
                      " (or trust their signer: slurm-factory cache keys import FILE)");
@@ -585,7 +617,8 @@ int cache_gc(Invocation& inv) {
       "Removes entries from the local cache layer, least recently used first (a local layer\n"
       "records every read): every entry unused for more than DAYS days, then more until the\n"
       "layer fits in SIZE (512m, 20g). Remote layers are never collected here: use the bucket's\n"
-      "lifecycle rules. Leftovers of interrupted writes older than an hour go too. The\n"
+      "lifecycle rules. Leftovers of interrupted writes older than an hour go too, and what\n"
+      "killed runs left (.sf-tmp-* temp files, work folders of builds that are gone). The\n"
       "per-<toolchain>/<arch> index is rebuilt afterwards when the layer has one.",
       "  slurm-factory cache gc --older-than 30\n"
       "  slurm-factory cache gc --max-size 20g --dry-run\n"};
@@ -637,6 +670,13 @@ int cache_gc(Invocation& inv) {
                          spec_used->name);
   }
   CacheProvider& l = named_layer(setup, spec_used->name);
+  std::size_t leftovers = 0;
+  if (!go.dry_run) {
+    // What killed runs left behind: temp files in the layer, scratch and work folders.
+    const std::string url = spec_used->url;
+    const fs::path root = url.rfind("file://", 0) == 0 ? fs::path(url.substr(7)) : fs::path(url);
+    leftovers = sweep_interrupted_writes(cache.app.config().cache_dir, root);
+  }
   auto result = run_cache_gc(l, go);
   if (!result) {
     throw CacheError(result.error().message, {{"layer", l.name()}, {"location", l.location()}},
@@ -645,7 +685,7 @@ int cache_gc(Invocation& inv) {
   if (!go.dry_run && !result->removed.empty()) {
     auto has_index = l.has("index.json");
     if (has_index && *has_index) {
-      Scratch scratch;
+      Scratch scratch(cache.app.config().cache_dir);
       if (auto r = rebuild_cache_index(l, scratch.path()); !r)
         inv.err << "warning: cannot rebuild the index: " << r.error().message << "\n";
     }
@@ -663,6 +703,7 @@ int cache_gc(Invocation& inv) {
                               {"dry_run", go.dry_run},
                               {"removed", arr},
                               {"kept", result->kept},
+                              {"leftovers_removed", leftovers},
                               {"size_before", result->size_before},
                               {"size_after", result->size_after}}
                    .dump()
@@ -679,6 +720,9 @@ int cache_gc(Invocation& inv) {
             << result->removed.size() << " entries; " << result->kept << " kept ("
             << human_size(result->size_after) << ") in layer '" << l.name() << "' (" << l.location()
             << ")\n";
+    if (leftovers > 0)
+      inv.out << "removed " << leftovers << " leftover(s) of interrupted runs (temp files, work "
+              << "folders)\n";
   }
   return 0;
 }
@@ -712,11 +756,11 @@ std::string html_index_base_url(const CacheChainSetup& setup, const CacheProvide
   return "";
 }
 
-int write_html_index(Invocation& inv, const CacheChainSetup& setup, const std::string& layer,
-                     const std::string& dir, const std::string& base_url,
+int write_html_index(Invocation& inv, const fs::path& cache_dir, const CacheChainSetup& setup,
+                     const std::string& layer, const std::string& dir, const std::string& base_url,
                      const std::string& title) {
   CacheProvider& l = html_index_layer(setup, layer);
-  Scratch scratch;
+  Scratch scratch(cache_dir);
   auto scan = find_published_artifacts(l, scratch.path());
   if (!scan) {
     throw CacheError("cannot list cache layer '" + l.name() + "': " + scan.error().message,
@@ -796,8 +840,10 @@ int cache_index(Invocation& inv) {
                      "slurm-factory cache index --layer NAME --html DIR --base-url URL");
   }
   OpenCache cache(inv, lo);
-  if (!html.empty()) return write_html_index(inv, cache.setup, lo.layer, html, base_url, title);
-  Scratch scratch;
+  if (!html.empty())
+    return write_html_index(inv, cache.app.config().cache_dir, cache.setup, lo.layer, html,
+                            base_url, title);
+  Scratch scratch(cache.app.config().cache_dir);
   nlohmann::json arr = nlohmann::json::array();
   for (CacheProvider* l : selected_layers(cache.setup, lo.layer)) {
     if (!l->writable()) {

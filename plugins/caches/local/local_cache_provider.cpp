@@ -1,14 +1,19 @@
 // The "local" cache provider: objects are files under a directory. Writes go to a temporary file
-// in the destination directory and are renamed into place (atomic); an advisory lock on
-// <root>/.lock (shared for reads, exclusive for renames and removals) lets several builds on one
-// machine share the directory with `cache gc` running beside them.
+// (".sf-tmp-<pid>-...") in the destination directory, fsynced, and are renamed into place (atomic;
+// the folder is fsynced too; temp files of dead writers are removed by later writes and gc); an
+// advisory lock on <root>/.lock (shared for reads, exclusive for renames and removals) lets several
+// builds on one machine share the directory with `cache gc` running beside them.
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <random>
@@ -44,11 +49,52 @@ class FileLock {
   int fd_ = -1;
 };
 
-std::string unique_suffix() {
+// A temp file beside `dst`: ".sf-tmp-<pid>-<n>-<random>-<name>", the name every slurm-factory
+// temp file carries, so `cache gc` and later writes remove what a killed process left.
+fs::path temp_beside(const fs::path& dst) {
   static std::atomic<unsigned> counter{0};
   thread_local std::mt19937 rng{std::random_device{}()};
-  return ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++) + "." +
-         std::to_string(rng());
+  return dst.parent_path() /
+         (".sf-tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
+          std::to_string(rng()) + "-" + dst.filename().string());
+}
+
+bool is_temp_name(const std::string& name) { return name.rfind(".sf-tmp-", 0) == 0; }
+
+// Removes the temp files in `dir` whose process is gone (a writer killed mid-copy).
+void remove_dead_temps(const fs::path& dir) {
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (!is_temp_name(name)) continue;
+    const long pid = std::strtol(name.c_str() + 8, nullptr, 10);
+    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+      std::error_code e2;
+      fs::remove(it->path(), e2);
+    }
+  }
+}
+
+// Copies `src` to `tmp` and fsyncs it (data on disk before the rename that publishes it).
+std::string copy_synced(const fs::path& src, const fs::path& tmp) {
+  std::error_code ec;
+  fs::copy_file(src, tmp, fs::copy_options::overwrite_existing, ec);
+  if (ec) return ec.message();
+  const int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    const std::string why = std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    return "fsync: " + why;
+  }
+  ::close(fd);
+  return {};
+}
+
+void sync_dir(const fs::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
 }
 
 bool safe_key(const std::string& key) {
@@ -98,16 +144,18 @@ class LocalCacheProvider final : public sf::CacheProvider {
       }
     }
     if (!destination.parent_path().empty()) fs::create_directories(destination.parent_path(), ec);
-    const fs::path tmp = destination.string() + unique_suffix();
-    fs::copy_file(src, tmp, fs::copy_options::overwrite_existing, ec);
-    if (ec) {
+    const fs::path tmp = temp_beside(destination);
+    if (auto why = copy_synced(src, tmp); !why.empty()) {
       fs::remove(tmp, ec);
       return Failure::error("cannot copy " + src.string() + " to " + destination.string() + ": " +
-                            ec.message());
+                            why);
     }
     fs::rename(tmp, destination, ec);
-    if (ec)
-      return Failure::error("cannot rename into " + destination.string() + ": " + ec.message());
+    if (ec) {
+      const std::string why = ec.message();
+      fs::remove(tmp, ec);
+      return Failure::error("cannot rename into " + destination.string() + ": " + why);
+    }
     // Record the use (for `cache gc --max-size`, least recently used goes first).
     ::utimensat(AT_FDCWD, src.c_str(), nullptr, 0);
     return {};
@@ -122,19 +170,21 @@ class LocalCacheProvider final : public sf::CacheProvider {
     fs::create_directories(dst.parent_path(), ec);
     if (ec)
       return Failure::error("cannot create " + dst.parent_path().string() + ": " + ec.message());
-    const fs::path tmp = dst.string() + unique_suffix();
-    fs::copy_file(source, tmp, fs::copy_options::overwrite_existing, ec);
-    if (ec) {
+    remove_dead_temps(dst.parent_path());
+    const fs::path tmp = temp_beside(dst);
+    if (auto why = copy_synced(source, tmp); !why.empty()) {
       fs::remove(tmp, ec);
-      return Failure::error("cannot write " + tmp.string() + ": " + ec.message() +
+      return Failure::error("cannot write " + tmp.string() + ": " + why +
                             "; check free space and permissions");
     }
     FileLock lock(root_ / ".lock", true);
     fs::rename(tmp, dst, ec);
     if (ec) {
+      const std::string why = ec.message();
       fs::remove(tmp, ec);
-      return Failure::error("cannot rename into " + dst.string() + ": " + ec.message());
+      return Failure::error("cannot rename into " + dst.string() + ": " + why);
     }
+    sync_dir(dst.parent_path());  // the rename itself survives a crash
     return {};
   }
 
@@ -147,7 +197,9 @@ class LocalCacheProvider final : public sf::CacheProvider {
          it.increment(ec)) {
       if (!it->is_regular_file()) continue;
       std::string key = it->path().lexically_relative(root_).generic_string();
-      if (key == ".lock" || key.find(".tmp.") != std::string::npos) continue;
+      if (key == ".lock" || is_temp_name(it->path().filename().string()) ||
+          key.find(".tmp.") != std::string::npos)
+        continue;
       if (key.rfind(prefix, 0) != 0) continue;
       struct stat st {};
       if (::stat(it->path().c_str(), &st) != 0) continue;

@@ -28,7 +28,9 @@ struct CacheChainOptions {
   bool no_cache = false;        // --no-cache: never read, still write
   bool require_signed = false;  // --require-signed: an untrusted entry is an error, not a miss
   EntryTrustPolicy trust;       // verifier, allow_unsigned, deep
-  std::filesystem::path staging_dir;  // downloads land here first ("" = temp directory)
+  // Downloads land in a private folder (mkdtemp) under this one first; "" = beside the destination
+  // given to get() (same file system). A move across file systems is copied.
+  std::filesystem::path staging_dir;
 };
 
 struct CacheHit {

@@ -32,13 +32,24 @@ Expected<CacheEntryFiles> pack_cache_entry(const std::filesystem::path& tree,
 
 struct EntryTrustPolicy {
   const GpgVerifier* verifier = nullptr;  // nullptr: signatures cannot be checked
-  bool allow_unsigned = false;  // accept entries without (or with unverifiable) signatures
+  bool allow_unsigned = false;  // accept entries without signature (or by an unknown signer)
   bool deep = false;            // also re-hash every file inside the tarball
 };
 
 // The manifest of a trustworthy entry, or a Failure whose message is the reason it is not
-// ("signature missing", "bad signature ...", "tarball sha256 mismatch ...").
-// `expected_key` (a key base) guards against an entry stored under another entry's name.
+// ("signature missing", "bad signature ...", "tarball sha256 mismatch ..."). Its kind says how
+// sure that is: kError = proven bad (a bad signature, a tarball or file whose size or sha256
+// differs from the signed manifest, a manifest that names another entry or is malformed);
+// kUnauthorized = not trusted, nothing proven (unsigned, signed by a key outside the trust
+// anchor); kNotFound = a file of the entry is missing here. Only kError justifies removing it.
+// allow_unsigned accepts a missing signature (or one by an unknown signer), never a bad one.
+// `expected` guards against an entry stored under another entry's name: its toolchain, arch, name
+// and version must match the manifest's, and its hash in full (64 characters) or its prefix.
+Expected<CacheManifest> verify_cache_entry(const CacheEntryFiles& files,
+                                           const EntryTrustPolicy& policy,
+                                           const CacheEntryKey& expected);
+// The same with a key base ("<toolchain>/<arch>/<name>-<version>-<hash12>", checked by
+// CacheEntryKey::parse), or "" for no key check.
 Expected<CacheManifest> verify_cache_entry(const CacheEntryFiles& files,
                                            const EntryTrustPolicy& policy,
                                            const std::string& expected_key = {});

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,6 +45,15 @@ std::vector<CacheGcEntry> group_cache_entries(const std::vector<CacheObject>& ob
 
 // Pure: which entries to remove, least recently used first.
 CacheGcResult plan_cache_gc(std::vector<CacheGcEntry> entries, const CacheGcOptions& options);
+
+// Removes what interrupted runs (`kill -9`) left: stale ".sf-tmp-<pid>-" files and folders (their
+// process gone, or older than `grace_seconds`) anywhere in the local layer at `local_root` and in
+// `cache_dir` (its tmp/ scratch, sources, ...), the work folders (<cache_dir>/work/<id>) of builds
+// whose process is gone, and partial source downloads older than the grace period. Returns how
+// many it removed. Either path may be empty.
+std::size_t sweep_interrupted_writes(const std::filesystem::path& cache_dir,
+                                     const std::filesystem::path& local_root,
+                                     std::int64_t grace_seconds = 3600);
 
 // Lists `layer`, plans, and (unless dry_run) removes: manifest first, then signature and tarball.
 Expected<CacheGcResult> run_cache_gc(CacheProvider& layer, const CacheGcOptions& options);

@@ -27,8 +27,14 @@ struct CacheEntryKey {
   std::string tarball() const { return base() + ".tar.zst"; }
   std::string manifest() const { return base() + ".manifest.json"; }
   std::string signature() const { return base() + ".manifest.json.asc"; }
-  // Parses any of the three keys back ("name" may contain '-'; version may not end with one).
+  // Parses any of the three keys back ("name" may contain '-'; version may not). This is the one
+  // check of a key that comes from outside (a remote listing, an index, the command line): exactly
+  // "<toolchain>/<arch>/<name>-<version>-<hash12>" plus an entry suffix, every part made of
+  // letters, digits and . _ + ~ - (never "..", never starting with '.'), hash12 lowercase hex.
+  // nullopt for anything else.
   static std::optional<CacheEntryKey> parse(const std::string& key);
+  // The same rule for a key built from parts (a manifest's fields): true when base() is safe.
+  bool valid() const;
 };
 
 inline constexpr int kCacheFormatVersion = 1;
