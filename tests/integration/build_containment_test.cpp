@@ -164,7 +164,8 @@ TEST_F(BuildContainmentTest, ATamperedEntryInTheLocalLayerIsNeverUsed) {
   }
   output_ = dir_ / "out-2";
   ASSERT_EQ(build_slurm({}), 0) << said();
-  const auto* second = test::find_event(test::events(out_.str()), "build", "done");
+  const auto second_events = test::events(out_.str());
+  const auto* second = test::find_event(second_events, "build", "done");
   ASSERT_NE(second, nullptr) << said();
   EXPECT_EQ((*second)["data"]["built"], 1) << "the tampered entry was used";
   EXPECT_EQ(test::read_file(tarball).size(), genuine.size());
@@ -178,7 +179,8 @@ TEST_F(BuildContainmentTest, ATamperedEntryInTheLocalLayerIsNeverUsed) {
             0);
   output_ = dir_ / "out-3";
   ASSERT_EQ(build_slurm({}), 0) << said();
-  const auto* third = test::find_event(test::events(out_.str()), "build", "done");
+  const auto third_events = test::events(out_.str());
+  const auto* third = test::find_event(third_events, "build", "done");
   ASSERT_NE(third, nullptr) << said();
   EXPECT_EQ((*third)["data"]["built"], 1) << "the entry with an added file was used";
   const std::string listing = test::capture(
