@@ -212,7 +212,10 @@ Expected<UniqueFd> open_dir_beneath(const fs::path& base, const std::string& rel
   return open_dirs(base, *parts, parts->size());
 }
 
-Expected<std::vector<TreeEntry>> walk_tree(const fs::path& root) {
+Expected<std::vector<TreeEntry>> walk_tree(const fs::path& root_in) {
+  // A trailing slash would make the kernel follow a link at the last component.
+  fs::path root = root_in.lexically_normal();
+  while (!root.has_filename() && root.has_relative_path()) root = root.parent_path();
   UniqueFd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (fd.get() < 0) {
     const int err = errno;

@@ -59,6 +59,7 @@ TEST_F(SafeWalkTest, ARootOrAFolderOnTheWayThatIsALinkIsRefusedNamingIt) {
   ASSERT_FALSE(walked);
   EXPECT_NE(walked.error().message.find("symlink"), std::string::npos) << walked.error().message;
   EXPECT_NE(walked.error().message.find(host_.path().string()), std::string::npos);
+  EXPECT_FALSE(walk_tree(linked_root / "")) << "a trailing slash followed the link";
 
   auto below = walk_tree_beneath(tree_.path(), "lib/host");
   ASSERT_FALSE(below);
