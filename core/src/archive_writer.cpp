@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "slurm_factory/core/file_io.hpp"
+#include "slurm_factory/core/safe_walk.hpp"
 #include "slurm_factory/log.hpp"
 
 namespace fs = std::filesystem;
@@ -93,15 +94,13 @@ Expected<std::vector<ArchiveEntryInfo>> write_archive(const fs::path& root,
                                                       const fs::path& archive_path,
                                                       const ArchiveWriteOptions& options) {
   std::error_code ec;
-  if (!fs::is_directory(root, ec)) return fail(archive_path, root.string() + " is not a directory");
-
-  // Sorted relative paths, so the same tree always gives the same archive.
+  // Sorted relative paths, so the same tree always gives the same archive. The walk never follows
+  // a symlink (`root` itself must not be one): a link is packed as a link, never what it points at.
+  auto walked = walk_tree(root);
+  if (!walked) return fail(archive_path, walked.error().message);
   std::vector<std::string> paths;
-  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::end(it);
-       it.increment(ec)) {
-    paths.push_back(it->path().lexically_relative(root).generic_string());
-  }
-  if (ec) return fail(archive_path, "cannot walk " + root.string() + ": " + ec.message());
+  paths.reserve(walked->size());
+  for (auto& e : *walked) paths.push_back(std::move(e.path));
   std::sort(paths.begin(), paths.end());
 
   if (!archive_path.parent_path().empty()) fs::create_directories(archive_path.parent_path(), ec);
@@ -215,7 +214,7 @@ Expected<std::vector<ArchiveEntryInfo>> write_archive(const fs::path& root,
       info.size = static_cast<std::uint64_t>(st.st_size);
       archive_entry_set_filetype(e.get(), AE_IFREG);
       archive_entry_set_size(e.get(), st.st_size);
-      fd.fd = ::open(full.c_str(), O_RDONLY | O_CLOEXEC);
+      fd.fd = ::open(full.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
       if (fd.fd < 0) {
         auto f = fail(archive_path, "cannot read " + full.string() + ": " + errno_text());
         cleanup();

@@ -25,6 +25,7 @@
 #include "slurm_factory/core/data_dir.hpp"
 #include "slurm_factory/core/hermetic_runner.hpp"
 #include "slurm_factory/core/relocation.hpp"
+#include "slurm_factory/core/safe_walk.hpp"
 #include "slurm_factory/core/shell_quote.hpp"
 #include "slurm_factory/core/source_fetcher.hpp"
 #include "slurm_factory/errors.hpp"
@@ -37,6 +38,10 @@ namespace sf {
 namespace {
 
 constexpr std::size_t kTailLines = 40;
+// What the host reads of what a build leaves in its work folder: .stage (a step name) and each
+// file of a debug bundle (config.log and the like, cut at this size).
+constexpr std::uint64_t kStageFileCap = 256;
+constexpr std::uint64_t kBundleFileCap = 64ULL << 20;
 constexpr const char* kPackageLabel = "org.slurm-factory.package";
 constexpr const char* kBuildIdLabel = "org.slurm-factory.build-id";
 
@@ -225,7 +230,14 @@ struct BuildExecutor::Impl {
   fs::path work_root;
   fs::path entries_dir;
   std::mutex mutex;  // guards the chain, `entries`, the event sink and the outcomes
-  std::map<std::string, CacheEntryFiles> entries;
+  // An entry of this run: fetched and verified (chain.get) or built and packed here; its
+  // tarball's sha256 pins it from then on.
+  struct KnownEntry {
+    CacheEntryFiles files;
+    std::string tarball_sha256;
+    bool built = false;
+  };
+  std::map<std::string, KnownEntry> entries;
 
   Impl(BackendFactory f, CacheChain& c, BuildExecutorOptions o)
       : make_backend(std::move(f)), chain(c), options(std::move(o)) {}
@@ -259,24 +271,50 @@ struct BuildExecutor::Impl {
     return r;
   }
 
-  // The debug bundle of a failed step; returns the rerun command.
-  std::string write_debug_bundle(const PackageSpec& spec, const fs::path& bundle,
+  // The step a failed build was in, from the .stage file it keeps (a regular file of a few bytes
+  // holding a step name; anything else, a link included, is not read and gives "unknown").
+  static std::string failed_stage(const fs::path& work) {
+    auto text = read_file_beneath(work, ".stage", kStageFileCap);
+    if (!text) return text.error().kind == Failure::Kind::kNotFound ? "unpack" : "unknown";
+    const std::string stage = trim(*text);
+    if (stage.empty()) return "unpack";
+    const bool name = std::all_of(stage.begin(), stage.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    });
+    return name && stage.size() <= 32 ? stage : "unknown";
+  }
+
+  struct DebugBundle {
+    std::string rerun;       // the command that reruns the step
+    std::string not_copied;  // files of the work folder refused (links, not regular), one a line
+  };
+
+  // The debug bundle of a failed step. What it takes from the work folder (the script, config.log
+  // and the like) it copies only as regular files reached without following a link, each cut at
+  // kBundleFileCap; a link or special file there is named in `not_copied`, never followed.
+  DebugBundle write_debug_bundle(const PackageSpec& spec, const fs::path& bundle,
                                  const fs::path& work, const fs::path& deps,
                                  const std::vector<Mount>& extra, const fs::path& log,
                                  const std::string& stage, const std::string& script_name) const {
+    DebugBundle out;
     std::error_code ec;
     fs::create_directories(bundle, ec);
     fs::copy_file(log, bundle / "build.log", fs::copy_options::overwrite_existing, ec);
-    fs::copy_file(work / script_name, bundle / script_name, fs::copy_options::overwrite_existing,
-                  ec);
-    for (const auto& candidate : {work / "src" / "config.log", work / "build" / "config.log",
-                                  work / "build" / "CMakeFiles" / "CMakeConfigureLog.yaml",
-                                  work / "build" / "CMakeFiles" / "CMakeError.log",
-                                  work / "build" / "meson-logs" / "meson-log.txt"}) {
-      if (fs::is_regular_file(candidate)) {
-        fs::copy_file(candidate, bundle / candidate.filename(),
-                      fs::copy_options::overwrite_existing, ec);
+    for (const std::string& rel :
+         {script_name, std::string("src/config.log"), std::string("build/config.log"),
+          std::string("build/CMakeFiles/CMakeConfigureLog.yaml"),
+          std::string("build/CMakeFiles/CMakeError.log"),
+          std::string("build/meson-logs/meson-log.txt")}) {
+      auto copied = copy_file_beneath(work, rel, bundle / fs::path(rel).filename(), kBundleFileCap);
+      if (copied) {
+        if (copied->truncated) {
+          sf::log().warn("{}: only the first {} bytes of {} are in the debug bundle", spec.name,
+                         kBundleFileCap, rel);
+        }
+        continue;
       }
+      if (copied.error().kind == Failure::Kind::kNotFound) continue;
+      out.not_copied += (out.not_copied.empty() ? "" : "\n") + copied.error().message;
     }
     std::vector<std::string> cmd{options.backend_command,
                                  "run",
@@ -310,52 +348,131 @@ struct BuildExecutor::Impl {
                                         ".\n" + rerun + "\n");
     fs::permissions(bundle / "rerun.sh", fs::perms::owner_exec | fs::perms::group_exec,
                     fs::perm_options::add, ec);
-    return rerun;
+    out.rerun = rerun;
+    return out;
   }
 
   [[noreturn]] void fail_step(const PackageSpec& spec, const std::string& stage, int exit_code,
                               const std::vector<std::string>& tail, const fs::path& log,
-                              const fs::path& bundle, const std::string& rerun) const {
-    throw BuildError(spec.name + " " + spec.version + ": the " + stage + " step failed (exit " +
-                         std::to_string(exit_code) + "); last " + std::to_string(tail.size()) +
-                         " lines of the log:\n" + join_lines(tail),
-                     {{"package", spec.name},
-                      {"version", spec.version},
-                      {"stage", stage},
-                      {"log file", log.string()},
-                      {"debug bundle", bundle.string()},
-                      {"rerun", rerun}},
-                     "read the log and config.log in the debug bundle; fix the recipe "
-                     "(configs/recipes/" +
-                         spec.name +
-                         ".yaml) and run again, or rerun the step with the command "
-                         "above to investigate");
+                              const fs::path& bundle, const DebugBundle& debug) const {
+    const std::string& rerun = debug.rerun;
+    BuildError e(spec.name + " " + spec.version + ": the " + stage + " step failed (exit " +
+                     std::to_string(exit_code) + "); last " + std::to_string(tail.size()) +
+                     " lines of the log:\n" + join_lines(tail),
+                 {{"package", spec.name},
+                  {"version", spec.version},
+                  {"stage", stage},
+                  {"log file", log.string()},
+                  {"debug bundle", bundle.string()},
+                  {"rerun", rerun}},
+                 "read the log and config.log in the debug bundle; fix the recipe "
+                 "(configs/recipes/" +
+                     spec.name +
+                     ".yaml) and run again, or rerun the step with the command "
+                     "above to investigate");
+    if (!debug.not_copied.empty()) e.with("not copied", debug.not_copied);
+    throw e;
+  }
+
+  // Extracts a known entry under `destination` through the verifying unpack (signature,
+  // manifest, the tarball's sha256 and every file against the manifest, nothing left on a
+  // mismatch), then checks that it is the very entry this run verified or built.
+  Expected<void> unpack_known(const std::string& name, const KnownEntry& known,
+                              const fs::path& destination) const {
+    EntryTrustPolicy policy = chain.options().trust;
+    // An entry this run packed without a signer has no signature to check; its sha256 is pinned.
+    if (known.built && options.signer == nullptr) policy.allow_unsigned = true;
+    auto manifest = unpack_cache_entry(known.files, policy, destination);
+    if (!manifest) return manifest.error();
+    if (manifest->name != name || manifest->tarball_sha256 != known.tarball_sha256) {
+      return Failure::error("the entry at " + known.files.manifest.string() +
+                            " is not the one this run " + (known.built ? "built" : "verified") +
+                            " (" + manifest->name + ", tarball sha256 " + manifest->tarball_sha256 +
+                            ", expected " + name + ", " + known.tarball_sha256 + ")");
+    }
+    return {};
+  }
+
+  Expected<void> unpack_entry(const std::string& name, const fs::path& destination) {
+    KnownEntry known;
+    {
+      std::lock_guard lock(mutex);
+      auto it = entries.find(name);
+      if (it == entries.end()) return Failure::not_found("no entry of " + name + " in this run");
+      known = it->second;
+    }
+    return unpack_known(name, known, destination);
+  }
+
+  // Check the staged tree before the host reads it: reached from the work folder without
+  // following a link, and its links settled (settle_staged_links): one that points out of the
+  // tree fails the build, naming it; nothing is followed, packed or signed.
+  void check_stage(const PackageSpec& spec, const fs::path& work, const std::string& step,
+                   const fs::path& log) const {
+    const std::string rel = "stage" + spec.prefix;
+    auto dir = open_dir_beneath(work, rel);
+    if (!dir && dir.error().kind == Failure::Kind::kNotFound) {
+      throw BuildError(
+          spec.name + " " + spec.version + ": the install step put nothing under " + spec.prefix,
+          {{"package", spec.name},
+           {"stage", "install"},
+           {"log file", log.string()},
+           {"staged", (work / "stage").string()}},
+          "check the recipe's install arguments (prefix, DESTDIR support)");
+    }
+    if (!dir) {
+      throw BuildError(
+          spec.name + " " + spec.version + ": the staged tree is refused: " + dir.error().message,
+          {{"package", spec.name}, {"stage", step}, {"log file", log.string()}},
+          "a package installs real folders under " + spec.prefix +
+              ", never a link to elsewhere; fix the recipe's install step "
+              "(configs/recipes/" +
+              spec.name + ".yaml)");
+    }
+    auto links = settle_staged_links(work / rel, spec.prefix);
+    if (!links) {
+      throw BuildError("cannot read the staged tree of " + spec.name,
+                       {{"package", spec.name}, {"stage", step}, {"reason", links.error().message}},
+                       "look at the staged tree under " + (work / rel).string());
+    }
+    if (!links->refused.empty()) {
+      throw BuildError(spec.name + " " + spec.version +
+                           ": the staged tree holds symlinks that point out of " + spec.prefix +
+                           " (not followed, nothing packed):\n" + join_lines(links->refused),
+                       {{"package", spec.name},
+                        {"stage", step},
+                        {"link", links->refused.front()},
+                        {"log file", log.string()}},
+                       "a package may link only inside its prefix (lib/libfoo.so -> libfoo.so.1, "
+                       "or an absolute link under " +
+                           spec.prefix + "); fix the recipe's install step (configs/recipes/" +
+                           spec.name + ".yaml)");
+    }
+    for (const auto& r : links->rewritten) {
+      sf::log().info("{}: absolute link made relative: {}", spec.name, r);
+    }
   }
 
   void unpack_inputs(const PackageSpec& spec, const fs::path& deps) {
     std::error_code ec;
     fs::create_directories(deps, ec);
     for (const PackageSpec* input : plan->build_inputs(spec.name)) {
-      CacheEntryFiles files;
-      {
-        std::lock_guard lock(mutex);
-        auto it = entries.find(input->name);
-        if (it == entries.end()) {
-          throw BuildError(
-              "internal: dependency " + input->name + " of " + spec.name + " has no entry yet",
-              {{"package", spec.name}, {"dependency", input->name}},
-              "report this: the executor scheduled a package before its inputs");
-        }
-        files = it->second;
+      auto r = unpack_entry(input->name, deps);
+      if (!r && r.error().kind == Failure::Kind::kNotFound) {
+        throw BuildError(
+            "internal: dependency " + input->name + " of " + spec.name + " has no entry yet",
+            {{"package", spec.name}, {"dependency", input->name}},
+            "report this: the executor scheduled a package before its inputs");
       }
-      auto r = extract_archive(files.tarball, deps);
       if (!r) {
-        throw BuildError("cannot unpack the staged tree of " + input->name + " for " + spec.name,
+        throw BuildError("cannot unpack the entry of " + input->name + " for " + spec.name + ": " +
+                             r.error().message,
                          {{"package", spec.name},
                           {"dependency", input->name},
-                          {"entry", files.tarball.string()},
+                          {"entry", entry_key_for(*input).base()},
                           {"reason", r.error().message}},
-                         "remove the entry from the cache and run again");
+                         "the entry changed after this run verified or built it; check the cache "
+                         "('slurm-factory cache verify --remove') and run again");
       }
     }
   }
@@ -416,32 +533,24 @@ struct BuildExecutor::Impl {
     try {
       result = run_hermetic(backend, run);
     } catch (SlurmFactoryError& e) {
-      const std::string stage = trim(read_text(work / ".stage"));
-      const std::string rerun = write_debug_bundle(spec, bundle, work, deps, extra, out.log_file,
-                                                   stage.empty() ? "unpack" : stage, "build.sh");
-      e.with("debug bundle", bundle.string()).with("rerun", rerun);
+      const auto debug = write_debug_bundle(spec, bundle, work, deps, extra, out.log_file,
+                                            failed_stage(work), "build.sh");
+      e.with("debug bundle", bundle.string()).with("rerun", debug.rerun);
+      if (!debug.not_copied.empty()) e.with("not copied", debug.not_copied);
       throw;
     }
     if (result.exit_code != 0) {
-      std::string stage = trim(read_text(work / ".stage"));
-      if (stage.empty()) stage = "unpack";
-      const std::string rerun =
+      const std::string stage = failed_stage(work);
+      const auto debug =
           write_debug_bundle(spec, bundle, work, deps, extra, out.log_file, stage, "build.sh");
-      fail_step(spec, stage, result.exit_code, result.tail, out.log_file, bundle, rerun);
+      fail_step(spec, stage, result.exit_code, result.tail, out.log_file, bundle, debug);
     }
 
-    // 2. relocation: decided on the host, applied in the build image, checked on the host.
-    const fs::path stage_root = work / "stage";
-    const fs::path tree = stage_root / fs::path(spec.prefix).relative_path();
-    if (!fs::is_directory(tree)) {
-      throw BuildError(
-          spec.name + " " + spec.version + ": the install step put nothing under " + spec.prefix,
-          {{"package", spec.name},
-           {"stage", "install"},
-           {"log file", out.log_file.string()},
-           {"staged", stage_root.string()}},
-          "check the recipe's install arguments (prefix, DESTDIR support)");
-    }
+    // 2. relocation: decided on the host, applied in the build image, checked on the host. The
+    // host reads the staged tree only as check_stage left it: reached without following a link,
+    // no link in it pointing out of it.
+    const fs::path tree = work / "stage" / fs::path(spec.prefix).relative_path();
+    check_stage(spec, work, "install", out.log_file);
     auto reloc = plan_relocation(tree);
     if (!reloc) {
       throw BuildError(
@@ -454,6 +563,14 @@ struct BuildExecutor::Impl {
       for (auto& f : reloc->elf_files) f.split_debug = false;
     }
     const std::string container_tree = "/work/stage" + spec.prefix;
+    // The build may have left something at relocate.sh (a link to a host file): it goes first.
+    if (auto r = remove_file_beneath(work, "relocate.sh");
+        !r && r.error().kind != Failure::Kind::kNotFound) {
+      throw BuildError(
+          "cannot write the relocation script of " + spec.name + ": " + r.error().message,
+          {{"package", spec.name}, {"stage", "relocate"}},
+          "the build left a folder at /work/relocate.sh; fix the recipe");
+    }
     write_text(work / "relocate.sh",
                relocation_script(*reloc, container_tree, "/work/debug" + spec.prefix));
     const fs::path reloc_log = log_dir / (spec.name + "-relocate.log");
@@ -461,10 +578,11 @@ struct BuildExecutor::Impl {
     rrun.script = "exec /bin/sh /work/relocate.sh";
     auto rresult = run_hermetic(backend, rrun);
     if (rresult.exit_code != 0) {
-      const std::string rerun =
+      const auto debug =
           write_debug_bundle(spec, bundle, work, deps, extra, reloc_log, "relocate", "relocate.sh");
-      fail_step(spec, "relocate", rresult.exit_code, rresult.tail, reloc_log, bundle, rerun);
+      fail_step(spec, "relocate", rresult.exit_code, rresult.tail, reloc_log, bundle, debug);
     }
+    check_stage(spec, work, "relocate", reloc_log);
     if (auto problems = check_relocation(tree); !problems.empty()) {
       throw BuildError(
           spec.name + " " + spec.version + ": the staged tree is not relocatable:\n" +
@@ -472,6 +590,20 @@ struct BuildExecutor::Impl {
           {{"package", spec.name}, {"stage", "relocate"}, {"log file", reloc_log.string()}},
           "the relocation step must set an $ORIGIN-relative RUNPATH on every ELF "
           "file; look at the relocate log");
+    }
+    // The debug tree (written by relocate.sh), read like the staged tree.
+    fs::path debug_tree;
+    if (options.split_debug) {
+      const std::string rel = "debug" + spec.prefix;
+      if (auto d = open_dir_beneath(work, rel); d) {
+        debug_tree = work / rel;
+      } else if (d.error().kind != Failure::Kind::kNotFound) {
+        throw BuildError(spec.name + " " + spec.version +
+                             ": the debug tree cannot be read safely: " + d.error().message,
+                         {{"package", spec.name}, {"stage", "relocate"}},
+                         "a build must not make links on the way to /work/debug" + spec.prefix +
+                             "; fix the recipe (configs/recipes/" + spec.name + ".yaml)");
+      }
     }
 
     // 3. the entry: packed, signed, written through the chain.
@@ -500,8 +632,7 @@ struct BuildExecutor::Impl {
           {{"package", spec.name}, {"entry", out.key.base()}, {"reason", packed.error().message}},
           "check the cache directory's free space and permissions");
     }
-    if (options.split_debug && fs::is_directory(work / "debug")) {
-      const fs::path debug_tree = work / "debug" / fs::path(spec.prefix).relative_path();
+    if (!debug_tree.empty()) {
       const fs::path debug_archive =
           options.cache_dir / "debug" / (out.key.base() + ".debug.tar.zst");
       fs::create_directories(debug_archive.parent_path(), ec);
@@ -512,9 +643,10 @@ struct BuildExecutor::Impl {
     {
       std::lock_guard lock(mutex);
       out.written_to = chain.put(out.key, *packed);
-      entries[spec.name] = *packed;
+      entries[spec.name] = {*packed, manifest.tarball_sha256, true};
     }
     out.tarball = packed->tarball;
+    out.tarball_sha256 = manifest.tarball_sha256;
     out.status = PackageStatus::kBuilt;
     out.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - started);
@@ -534,7 +666,7 @@ struct BuildExecutor::Impl {
     std::lock_guard lock(mutex);
     auto hit = chain.get(key, entries_dir);
     if (!hit) return std::nullopt;
-    entries[spec.name] = hit->files;
+    entries[spec.name] = {hit->files, hit->manifest.tarball_sha256, false};
     PackageOutcome out;
     out.name = spec.name;
     out.version = spec.version;
@@ -543,6 +675,7 @@ struct BuildExecutor::Impl {
     out.status = PackageStatus::kCached;
     out.layer = hit->layer;
     out.tarball = hit->files.tarball;
+    out.tarball_sha256 = hit->manifest.tarball_sha256;
     out.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - started);
     return out;
@@ -554,6 +687,11 @@ BuildExecutor::BuildExecutor(BackendFactory make_backend, CacheChain& chain,
     : impl_(std::make_unique<Impl>(std::move(make_backend), chain, std::move(options))) {}
 
 BuildExecutor::~BuildExecutor() = default;
+
+Expected<void> BuildExecutor::unpack_entry(const PackageOutcome& outcome,
+                                           const fs::path& destination) {
+  return impl_->unpack_entry(outcome.name, destination);
+}
 
 BuildReport BuildExecutor::run(const Plan& plan, const BuildEventSink& events) {
   Impl& m = *impl_;

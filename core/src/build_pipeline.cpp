@@ -511,7 +511,7 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
     const PackageSpec* spec = plan.find(o.name);
     if (spec == nullptr || spec->origin != Origin::kSource || !spec->runtime) continue;
     const fs::path tree = work / "trees" / o.name;
-    auto unpacked = extract_archive(o.tarball, tree);
+    auto unpacked = executor.unpack_entry(o, tree);  // verified again, pinned to the run's entry
     if (!unpacked) {
       throw PackagingError("cannot unpack the entry of " + o.name + " " + o.version,
                            {{"stage", "assemble"},

@@ -3,9 +3,12 @@
 #include <elf.h>
 
 #include <algorithm>
+#include <deque>
+#include <map>
 #include <system_error>
 
 #include "slurm_factory/core/elf_reader.hpp"
+#include "slurm_factory/core/safe_walk.hpp"
 #include "slurm_factory/core/shell_quote.hpp"
 
 namespace fs = std::filesystem;
@@ -29,21 +32,70 @@ bool ends_with(const std::string& s, const std::string& suffix) {
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// Regular files under `tree` (no symlinks followed), relative and sorted.
+// Regular files under `tree` (no symlink followed, `tree` itself included), relative and sorted.
 Expected<std::vector<std::string>> regular_files(const fs::path& tree) {
+  auto entries = walk_tree(tree);
+  if (!entries) return entries.error();
   std::vector<std::string> out;
-  std::error_code ec;
-  fs::recursive_directory_iterator it(tree, fs::directory_options::none, ec);
-  if (ec) return Failure::error("cannot read " + tree.string() + ": " + ec.message());
-  for (const fs::recursive_directory_iterator end; it != end; it.increment(ec)) {
-    if (ec) return Failure::error("cannot walk " + tree.string() + ": " + ec.message());
-    const auto st = it->symlink_status(ec);
-    if (ec) return Failure::error("cannot stat " + it->path().string() + ": " + ec.message());
-    if (fs::is_regular_file(st))
-      out.push_back(it->path().lexically_relative(tree).generic_string());
+  for (const auto& e : *entries) {
+    if (e.kind == TreeEntryKind::kFile) out.push_back(e.path);
   }
-  std::sort(out.begin(), out.end());
   return out;
+}
+
+std::vector<std::string> split(const std::string& path) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t slash = path.find('/', start);
+    std::string c =
+        path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    if (!c.empty() && c != ".") out.push_back(std::move(c));
+    if (slash == std::string::npos) return out;
+    start = slash + 1;
+  }
+}
+
+std::string join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : "/") + p;
+  return out;
+}
+
+// Whether the link at `link` (relative to the tree) ends inside the tree when it is resolved as
+// the kernel would, substituting the tree's own `links` met on the way (at most 40 of them).
+bool resolves_inside(const std::map<std::string, std::string>& links, const std::string& link) {
+  std::vector<std::string> at = split(link);
+  at.pop_back();
+  const std::string& first = links.at(link);
+  if (first.empty() || first.front() == '/') return false;
+  std::deque<std::string> todo;
+  for (auto& c : split(first)) todo.push_back(std::move(c));
+  int hops = 0;
+  while (!todo.empty()) {
+    const std::string c = todo.front();
+    todo.pop_front();
+    if (c == "..") {
+      if (at.empty()) return false;
+      at.pop_back();
+      continue;
+    }
+    at.push_back(c);
+    auto it = links.find(join(at));
+    if (it == links.end()) continue;
+    if (++hops > 40 || it->second.empty() || it->second.front() == '/') return false;
+    at.pop_back();
+    const auto more = split(it->second);
+    todo.insert(todo.begin(), more.begin(), more.end());
+  }
+  return true;
+}
+
+// `tree` as its parent and its name, so that `tree` itself is opened without following a link.
+std::pair<fs::path, std::string> beneath(const fs::path& tree) {
+  fs::path t = fs::absolute(tree).lexically_normal();
+  if (!t.has_filename()) t = t.parent_path();
+  return {t.parent_path(), t.filename().string()};
 }
 
 }  // namespace
@@ -116,12 +168,50 @@ std::string relocation_script(const RelocationPlan& plan, const std::string& tre
 }
 
 std::size_t remove_libtool_archives(const fs::path& tree, const RelocationPlan& plan) {
+  // `tree` itself must not be a link: its folders are opened below its parent, never followed.
+  const auto [parent, name] = beneath(tree);
   std::size_t n = 0;
   for (const auto& rel : plan.libtool_archives) {
-    std::error_code ec;
-    if (fs::remove(tree / rel, ec)) ++n;
+    if (remove_file_beneath(parent, name + "/" + rel)) ++n;
   }
   return n;
+}
+
+Expected<StagedLinks> settle_staged_links(const fs::path& tree, const std::string& prefix) {
+  auto entries = walk_tree(tree);
+  if (!entries) return entries.error();
+  const fs::path root = fs::path(prefix).lexically_normal();
+  std::map<std::string, std::string> links;  // path -> target, as it will be
+  StagedLinks out;
+  std::vector<std::pair<std::string, std::string>> rewrites;
+  for (const auto& e : *entries) {
+    if (e.kind != TreeEntryKind::kSymlink) continue;
+    std::string target = e.link_target;
+    if (!target.empty() && target.front() == '/') {
+      const fs::path t = fs::path(target).lexically_normal();
+      const fs::path rel = t.lexically_relative(root);
+      if (!rel.empty() && *rel.begin() != "..") {
+        const fs::path from = root / fs::path(e.path).parent_path();
+        std::string relative = t.lexically_relative(from).generic_string();
+        if (relative.empty()) relative = ".";
+        rewrites.emplace_back(e.path, relative);
+        out.rewritten.push_back(e.path + ": " + printable(target) + " -> " + relative);
+        target = relative;
+      }
+    }
+    links[e.path] = target;
+  }
+  for (const auto& e : *entries) {
+    if (e.kind == TreeEntryKind::kSymlink && !resolves_inside(links, e.path)) {
+      out.refused.push_back(printable(e.path) + " -> " + printable(e.link_target));
+    }
+  }
+  if (!out.refused.empty()) return out;
+  const auto [parent, name] = beneath(tree);
+  for (const auto& [path, target] : rewrites) {
+    if (auto r = replace_symlink_beneath(parent, name + "/" + path, target); !r) return r.error();
+  }
+  return out;
 }
 
 std::vector<std::string> check_relocation(const fs::path& tree) {

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "slurm_factory/core/elf_reader.hpp"
+#include "slurm_factory/core/safe_walk.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
 
@@ -74,7 +75,7 @@ std::set<std::string> provided_sonames(const fs::path& view) {
     const std::string name = it->path().filename().string();
     if (name.find(".so") == std::string::npos) continue;
     out.insert(name);
-    if (it->is_regular_file(ec) && is_elf_file(it->path())) {
+    if (fs::is_regular_file(it->symlink_status(ec)) && is_elf_file(it->path())) {
       if (auto info = read_elf(it->path()); info && !info->soname.empty()) out.insert(info->soname);
     }
   }
@@ -143,34 +144,49 @@ ViewAssemblyReport assemble_view(const std::vector<ViewEntry>& entries, const fs
   // 1. Entries, in the order given; a path two entries ship must hold the same bytes.
   std::map<std::string, std::string> owner;  // view-relative -> entry name
   for (const auto& entry : entries) {
-    if (!fs::is_directory(entry.tree)) {
+    // The unpacked tree is walked without following a link (the tree itself included).
+    auto walked = walk_tree(entry.tree);
+    if (!walked) {
       throw PackagingError(
-          "an entry's unpacked tree is missing",
+          "an entry's unpacked tree cannot be read: " + walked.error().message,
           {{"package", entry.name + "-" + entry.version}, {"folder", entry.tree.string()}},
           "unpack the cache entry before assembling the view");
     }
-    std::vector<fs::path> paths;
-    for (fs::recursive_directory_iterator it(entry.tree, ec), end; !ec && it != end;
-         it.increment(ec)) {
-      paths.push_back(it->path());
-    }
-    std::sort(paths.begin(), paths.end());
-    for (const auto& src : paths) {
-      const std::string rel = src.lexically_relative(entry.tree).generic_string();
+    for (const auto& item : *walked) {
+      const std::string& rel = item.path;
+      const fs::path src = entry.tree / rel;
+      const bool is_dir = item.kind == TreeEntryKind::kDirectory;
+      const bool is_link = item.kind == TreeEntryKind::kSymlink;
       if (!options.keep_dev && is_dev_file(rel)) {
-        if (!fs::is_directory(fs::symlink_status(src))) report.dropped.push_back(rel);
+        if (!is_dir) report.dropped.push_back(rel);
         continue;
       }
+      if (item.kind == TreeEntryKind::kOther) {
+        throw PackagingError("an entry holds a file that is not a regular file, folder or link",
+                             {{"file", rel}, {"package", entry.name + "-" + entry.version}},
+                             "check the entry with 'slurm-factory cache verify --deep'");
+      }
       const fs::path dest = view / rel;
-      const auto st = fs::symlink_status(src);
-      if (fs::is_directory(st)) {
+      // Nothing is written through a link of the view: a folder of this entry that is a link in
+      // the view (another package's) is a conflict, never followed.
+      const std::string parent = fs::path(rel).parent_path().generic_string();
+      if (auto d = open_dir_beneath(view, is_dir ? rel : parent);
+          !d && d.error().kind != Failure::Kind::kNotFound) {
+        throw PackagingError("two packages disagree on a folder of the view: " + d.error().message,
+                             {{"file", rel}, {"package", entry.name + "-" + entry.version}},
+                             "make one of the recipes install a real folder there");
+      }
+      if (is_dir) {
         fs::create_directories(dest, ec);
         if (ec) write_error(dest, ec);
         continue;
       }
       if (auto it = owner.find(rel); it != owner.end()) {
-        const bool same = fs::is_symlink(st) ? fs::read_symlink(src) == fs::read_symlink(dest)
-                                             : same_content(src, dest);
+        const auto dest_st = fs::symlink_status(dest);
+        const bool same = (is_link || fs::is_symlink(dest_st))
+                              ? is_link && fs::is_symlink(dest_st) &&
+                                    item.link_target == fs::read_symlink(dest).string()
+                              : same_content(src, dest);
         if (same) continue;
         throw PackagingError("two packages ship different files at the same path",
                              {{"file", rel},
@@ -181,8 +197,8 @@ ViewAssemblyReport assemble_view(const std::vector<ViewEntry>& entries, const fs
       }
       owner[rel] = entry.name + "-" + entry.version;
       fs::create_directories(dest.parent_path(), ec);
-      if (fs::is_symlink(st)) {
-        fs::create_symlink(fs::read_symlink(src), dest, ec);
+      if (is_link) {
+        fs::create_symlink(item.link_target, dest, ec);
         if (ec) write_error(dest, ec);
       } else if (link_or_copy(src, dest)) {
         ++report.hardlinked;

@@ -24,6 +24,7 @@
 #include "slurm_factory/core/toolchain_catalog.hpp"
 #include "slurm_factory/core/toolchain_image.hpp"
 #include "slurm_factory/errors.hpp"
+#include "slurm_factory/http_client.hpp"
 
 namespace fs = std::filesystem;
 
@@ -255,6 +256,104 @@ TEST_F(BuildExecutorTest, TheBuildStepHasNetworkOnlyWhenBuildNetworkIsSet) {
       }
     }
   }
+}
+
+// Dependencies are extracted through the verifying unpack, pinned to the entry the run built or
+// verified: a tarball swapped in the run's entries folder afterwards (a valid archive with other
+// content) is refused, whether the dependency was built or came from the cache, and the dependent
+// is not built from it.
+TEST_F(BuildExecutorTest, ASwappedEntryIsNotUnpacked) {
+  // Two stand-in recipes (plain make): dep installs share/dep/data.txt, app copies what it reads
+  // there into its own tree.
+  auto recipe = [&](const std::string& name, const std::string& makefile, const std::string& more) {
+    const std::string dirname = name + "-1.0";
+    fs::create_directories(root_ / "src" / dirname);
+    std::ofstream(root_ / "src" / dirname / "Makefile") << makefile;
+    const fs::path tgz = root_ / (dirname + ".tar.gz");
+    ASSERT_EQ(std::system(("tar -C '" + (root_ / "src").string() + "' -czf '" + tgz.string() +
+                           "' " + dirname)
+                              .c_str()),
+              0);
+    auto sha = http::sha256_file_hex(tgz);
+    ASSERT_TRUE(sha);
+    const fs::path cached = kCacheDir / "sourcecache" / *sha / tgz.filename();
+    fs::create_directories(cached.parent_path());
+    fs::copy_file(tgz, cached, fs::copy_options::overwrite_existing);
+    fs::create_directories(root_ / "recipes");
+    std::ofstream(root_ / "recipes" / (name + ".yaml"))
+        << "name: " << name
+        << "\ndescription: a stand-in\nhomepage: https://example.invalid\nlicense: MIT\n"
+           "build_system: make\nfrom: source\nversions:\n  - version: \"1.0\"\n    sha256: "
+        << *sha << "\n    file: " << dirname << ".tar.gz\n    strip_dir: " << dirname
+        << "\n    mirrors:\n      - http://127.0.0.1:9/" << dirname << ".tar.gz\n"
+        << more << "build:\n  - PREFIX=${prefix}\ninstall:\n  - install\n  - PREFIX=${prefix}\n";
+  };
+  recipe("dep",
+         "PREFIX ?= /opt/slurm/view\nall:\n\techo genuine > data.txt\ninstall: all\n"
+         "\tinstall -d $(DESTDIR)$(PREFIX)/share/dep\n"
+         "\tinstall -m 644 data.txt $(DESTDIR)$(PREFIX)/share/dep/data.txt\n",
+         "");
+  recipe("app",
+         "PREFIX ?= /opt/slurm/view\nall:\n\tcat $(PREFIX)/share/dep/data.txt > seen.txt\n"
+         "install: all\n\tinstall -d $(DESTDIR)$(PREFIX)/share/app\n"
+         "\tinstall -m 644 seen.txt $(DESTDIR)$(PREFIX)/share/app/seen.txt\n",
+         "dependencies:\n  - dep\n");
+  const RecipeBook book = RecipeBook::load_directory(root_ / "recipes");
+  PlanRequest req;
+  req.slurm_version = "1.0";
+  req.toolchain = release_;
+  req.toolchain_image_hash = image_hash_;
+  req.root = "app";
+  const Plan plan = make_plan(book, req);
+  ASSERT_EQ(plan.packages.size(), 2U);
+  const CacheEntryKey dep = entry_key_for(plan.packages[0]);
+  const CacheEntryKey app = entry_key_for(plan.packages[1]);
+
+  // Another valid entry tarball: the dependency's file with other bytes, and one more file.
+  const fs::path evil = root_ / "evil";
+  fs::create_directories(evil / "share/dep");
+  std::ofstream(evil / "share/dep/data.txt") << "tampered\n";
+  std::ofstream(evil / "share/dep/more.txt") << "added\n";
+
+  int run = 0;
+  auto build_swapping = [&](bool swap) {
+    BuildExecutorOptions o;
+    o.cache_dir = kCacheDir;
+    o.image = image_->tag;
+    o.jobs = 2;
+    o.signer = signer_.get();
+    o.build_id = "swap-" + std::to_string(::getpid()) + "-" + std::to_string(++run);
+    const fs::path entries = kCacheDir / "work" / o.build_id / "entries";
+    auto c = chain();
+    BuildExecutor ex([] { return host().make_container_backend("docker", {}); }, *c, o);
+    return ex.run(plan, [&](const BuildEvent& e) {
+      if (swap && e.package == "dep" && (e.kind == "built" || e.kind == "cached")) {
+        auto w = write_archive(evil, entries / dep.tarball());
+        ASSERT_TRUE(w) << w.error().message;
+      }
+    });
+  };
+  for (const char* how : {"built", "cached"}) {
+    try {
+      build_swapping(true);
+      ADD_FAILURE() << "app was built from a swapped entry of dep (" << how << ")";
+    } catch (const BuildError& e) {
+      EXPECT_EQ(e.context_value("package"), "app") << e.what();
+      EXPECT_EQ(e.context_value("dependency"), "dep") << e.what();
+      EXPECT_NE(std::string(e.what()).find("cannot unpack the entry of dep"), std::string::npos)
+          << e.what();
+    }
+    EXPECT_TRUE(fs::is_regular_file(root_ / "cache" / dep.tarball())) << how;
+    EXPECT_FALSE(fs::exists(root_ / "cache" / app.tarball())) << how;
+  }
+
+  // Untouched, app builds from the genuine entry.
+  const BuildReport ok = build_swapping(false);
+  EXPECT_EQ(ok.built(), 1U);
+  EXPECT_EQ(ok.cached(), 1U);
+  const fs::path unpacked = root_ / "app-unpacked";
+  ASSERT_TRUE(extract_archive(root_ / "cache" / app.tarball(), unpacked));
+  EXPECT_EQ(read_file(unpacked / "share/app/seen.txt"), "genuine\n");
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "../support/temp_dir.hpp"
 #include "slurm_factory/core/elf_reader.hpp"
 #include "slurm_factory/core/shell_quote.hpp"
 
@@ -82,6 +83,70 @@ TEST_F(RelocationTest, PlanScriptAndCheckOnRealElfFiles) {
   // The stripped program still runs.
   EXPECT_EQ(std::system((tree_ / "bin/prog").c_str()), 0);
   fs::remove_all(debug);
+}
+
+// A build that links a host folder into its stage: the host neither walks it nor deletes the
+// libtool archives it holds, whether the link is the tree itself or a folder inside it.
+TEST_F(RelocationTest, ATreeThatIsALinkToAHostFolderIsRefusedAndNothingThereIsDeleted) {
+  test::TempDir host("sf-relocation-host");
+  test::write_file(host / "keep.la", "# the host's own libtool archive\n");
+  const fs::path linked = tree_.string() + "-linked";
+  fs::create_symlink(host.path(), linked);
+  auto plan = plan_relocation(linked);
+  ASSERT_FALSE(plan) << "walked the host folder: " << plan->libtool_archives.size() << " .la";
+  EXPECT_NE(plan.error().message.find("symlink"), std::string::npos) << plan.error().message;
+  RelocationPlan crafted;
+  crafted.libtool_archives = {"keep.la"};
+  EXPECT_EQ(remove_libtool_archives(linked, crafted), 0U);
+  EXPECT_TRUE(fs::exists(host / "keep.la"));
+  EXPECT_FALSE(check_relocation(linked).empty());
+  fs::remove(linked);
+}
+
+TEST_F(RelocationTest, ALinkedFolderInsideTheTreeIsNotWalkedNorDeletedThrough) {
+  test::TempDir host("sf-relocation-host");
+  test::write_file(host / "keep.la", "# the host's own libtool archive\n");
+  fs::create_symlink(host.path(), tree_ / "lib/host");
+  auto plan = plan_relocation(tree_);
+  ASSERT_TRUE(plan) << plan.error().message;
+  EXPECT_EQ(plan->libtool_archives, std::vector<std::string>{"lib/libx.la"});
+  plan->libtool_archives.push_back("lib/host/keep.la");  // as if listed before the link appeared
+  EXPECT_EQ(remove_libtool_archives(tree_, *plan), 1U);
+  EXPECT_FALSE(fs::exists(tree_ / "lib/libx.la"));
+  EXPECT_TRUE(fs::exists(host / "keep.la"));
+}
+
+TEST_F(RelocationTest, StagedLinksInsideAreKeptAbsoluteOnesIntoThePrefixMadeRelative) {
+  fs::create_directories(tree_ / "share/doc");
+  fs::create_symlink("/opt/slurm/view/lib/libx.so.1", tree_ / "lib/libabs.so");
+  fs::create_symlink("/opt/slurm/view/bin/../lib/slurm", tree_ / "share/doc/plugins");
+  fs::create_symlink("/opt/slurm/view", tree_ / "share/root");
+  auto links = settle_staged_links(tree_, "/opt/slurm/view");
+  ASSERT_TRUE(links) << links.error().message;
+  EXPECT_TRUE(links->refused.empty()) << links->refused.front();
+  EXPECT_EQ(links->rewritten.size(), 3U);
+  EXPECT_EQ(fs::read_symlink(tree_ / "lib/libx.so"), "libx.so.1");  // kept as it was
+  EXPECT_EQ(fs::read_symlink(tree_ / "lib/libabs.so"), "libx.so.1");
+  EXPECT_EQ(fs::read_symlink(tree_ / "share/doc/plugins"), "../../lib/slurm");
+  EXPECT_EQ(fs::read_symlink(tree_ / "share/root"), "..");
+}
+
+TEST_F(RelocationTest, StagedLinksOutOfTheTreeAreRefusedAndNothingChanges) {
+  test::TempDir host("sf-relocation-host");
+  fs::create_directories(tree_ / "p/q");
+  fs::create_symlink(host.path(), tree_ / "lib/host");                    // absolute, elsewhere
+  fs::create_symlink("../../../etc/shadow", tree_ / "lib/slurm/up");      // climbs out
+  fs::create_symlink("/opt/slurm/view/../../../etc", tree_ / "bin/etc");  // out once normalized
+  fs::create_symlink("../..", tree_ / "p/q/d");                           // the tree's root: fine
+  fs::create_symlink("d/../x", tree_ / "p/q/e");  // inside on paper, out through p/q/d
+  fs::create_symlink("/opt/slurm/view/lib/libx.so.1", tree_ / "lib/libabs.so");
+  auto links = settle_staged_links(tree_, "/opt/slurm/view");
+  ASSERT_TRUE(links) << links.error().message;
+  EXPECT_EQ(links->refused,
+            (std::vector<std::string>{"bin/etc -> /opt/slurm/view/../../../etc",
+                                      "lib/host -> " + host.path().string(),
+                                      "lib/slurm/up -> ../../../etc/shadow", "p/q/e -> d/../x"}));
+  EXPECT_EQ(fs::read_symlink(tree_ / "lib/libabs.so"), "/opt/slurm/view/lib/libx.so.1");
 }
 
 }  // namespace

@@ -190,3 +190,31 @@ TEST(ViewAssemblerRules, DevFileRules) {
   EXPECT_TRUE(sf::matches_any("libc.so.6", {"libc.so.*"}));
   EXPECT_FALSE(sf::matches_any("libcrypt.so.1", {"libc.so.*"}));
 }
+
+// An entry whose folder is a link to a host folder (in the view, from the first package) never
+// lets a second package write through it; an entry tree that is itself a link is not walked.
+TEST_F(ViewAssemblerTest, NothingIsWrittenThroughALinkAndALinkedTreeIsNotWalked) {
+  const fs::path host = dir_ / "host";
+  fs::create_directories(host);
+  std::ofstream(host / "secret") << "host file\n";
+  fs::create_symlink(host, munge_ / "share/host");
+  const fs::path other = dir_ / "entries/other";
+  fs::create_directories(other / "share/host");
+  std::ofstream(other / "share/host/evil") << "written through the link\n";
+  auto list = entries();
+  list.push_back({"other", "1.0", other});
+  EXPECT_THROW(sf::assemble_view(list, view_, options_), sf::PackagingError);
+  EXPECT_FALSE(fs::exists(host / "evil")) << "a package wrote into the host folder";
+  EXPECT_TRUE(fs::is_symlink(view_ / "share/host")) << "the link itself is kept as a link";
+
+  const fs::path linked = dir_ / "entries/linked";
+  fs::create_symlink(host, linked);
+  fs::remove_all(view_);
+  try {
+    sf::assemble_view({{"linked", "1.0", linked}}, view_, options_);
+    FAIL() << "walked a tree that is a link";
+  } catch (const sf::PackagingError& e) {
+    EXPECT_NE(std::string(e.what()).find("symlink"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(view_ / "secret"));
+}

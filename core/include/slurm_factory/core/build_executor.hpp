@@ -22,6 +22,7 @@
 #include "slurm_factory/container_backend.hpp"
 #include "slurm_factory/core/cache_manifest.hpp"
 #include "slurm_factory/core/planner.hpp"
+#include "slurm_factory/expected.hpp"
 
 namespace sf {
 
@@ -63,6 +64,7 @@ struct PackageOutcome {
   std::filesystem::path log_file;
   CacheEntryKey key;
   std::filesystem::path tarball;  // the verified entry on disk (this run's staging directory)
+  std::string tarball_sha256;     // of that tarball, as verified or packed by this run
 };
 
 // One step of the run, for the progress display and --json events.
@@ -108,6 +110,15 @@ class BuildExecutor {
   // must already be in <cache_dir>/sourcecache (SourceFetcher). Throws BuildError (a step failed:
   // package, step, last 40 lines, debug bundle), ContainerError or CacheError.
   BuildReport run(const Plan& plan, const BuildEventSink& events = {});
+
+  // Extracts the entry of `outcome` (a source package of the last run's report) under
+  // `destination` through the verifying unpack (unpack_cache_entry: signature, manifest, the
+  // tarball's sha256 and every extracted file against the manifest; nothing left behind on a
+  // mismatch) and checks that it is the entry the run verified or built (its tarball sha256), so
+  // an entry changed on disk since is refused. An entry the run built unsigned (no signer) needs
+  // no signature.
+  Expected<void> unpack_entry(const PackageOutcome& outcome,
+                              const std::filesystem::path& destination);
 
  private:
   struct Impl;

@@ -35,8 +35,9 @@ struct RelocationPlan {
   std::vector<std::string> libtool_archives;  // *.la, relative to the tree
 };
 
-// Walks `tree` (symlinks are not followed; static executables, objects and non-ELF files are left
-// alone). Failure names the file that could not be read.
+// Walks `tree` (never following a symlink, `tree` itself included: a tree that is a symlink is a
+// Failure naming it; static executables, objects and non-ELF files are left alone). Failure names
+// the file that could not be read.
 Expected<RelocationPlan> plan_relocation(
     const std::filesystem::path& tree,
     const std::vector<std::string>& library_dirs = default_library_dirs());
@@ -46,8 +47,24 @@ Expected<RelocationPlan> plan_relocation(
 std::string relocation_script(const RelocationPlan& plan, const std::string& tree,
                               const std::string& debug_tree);
 
-// Removes the plan's libtool archives from `tree`. Returns how many were removed.
+// Removes the plan's libtool archives from `tree`, never through a symlink (a path whose folder is
+// a link, or a `tree` that is one, is left alone). Returns how many were removed.
 std::size_t remove_libtool_archives(const std::filesystem::path& tree, const RelocationPlan& plan);
+
+struct StagedLinks {
+  std::vector<std::string>
+      rewritten;  // "lib/libfoo.so: /opt/slurm/view/lib/libfoo.so.1 -> libfoo.so.1"
+  std::vector<std::string> refused;  // "lib/host -> /etc": leaves the tree
+};
+
+// Settles the symlinks of a staged tree (`tree` holds the contents of `prefix`) before the host
+// reads it; nothing is followed. A link that stays in the tree (lib/libfoo.so -> libfoo.so.1) is
+// kept; an absolute link into `prefix` (/opt/slurm/view/lib/libfoo.so.1) is made the relative link
+// to the same place, so the tree stays relocatable; any other link (absolute elsewhere, climbing
+// out of the tree, or leaving it once the tree's own links on the way are resolved) is refused.
+// When a link is refused nothing is changed. Failure when the tree cannot be read.
+Expected<StagedLinks> settle_staged_links(const std::filesystem::path& tree,
+                                          const std::string& prefix);
 
 // Every problem with a relocated tree, one line each ("bin/x: RUNPATH /opt/... is not
 // $ORIGIN-relative", "lib/libfoo.la: libtool archive left"); empty when it is relocatable.
