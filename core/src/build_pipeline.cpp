@@ -58,6 +58,7 @@ PlannedBuild plan_with(const Resolved& r, const BuildRequest& request) {
   req.toolchain_image_hash = r.image_hash;
   req.features = request.feature_names();
   req.arch = request.arch == r.image.release.arch ? std::string() : request.arch;
+  req.build_network = r.build_network;
   for (const auto& f : r.features) {
     for (const auto& a : f->configure_args()) req.extra_slurm_configure_args.push_back(a);
   }

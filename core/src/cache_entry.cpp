@@ -45,7 +45,11 @@ SignatureProblem classify(const Failure& f) {
   if (m.find("bad signature") != std::string::npos ||
       m.find("holds no signature") != std::string::npos)
     return SignatureProblem::kBad;
+  // The wording of GpgVerifier::verify_detached (gpg_verifier.cpp): unknown key, a key of the
+  // keyring that is not trusted, or no keyring at all.
   if (m.find("(untrusted)") != std::string::npos ||
+      m.find("but not trusted") != std::string::npos ||
+      m.find("no keyring to check the signature") != std::string::npos ||
       m.find("not among the trusted fingerprints") != std::string::npos)
     return SignatureProblem::kUntrusted;
   return SignatureProblem::kOther;
@@ -243,6 +247,12 @@ Expected<CacheManifest> unpack_cache_entry(const CacheEntryFiles& files,
   for (const auto& f : manifest->files) want[f.path] = f.sha256;
   ExtractOptions options;
   options.archive_sha256 = manifest->tarball_sha256;
+  // The signed manifest lists every entry of the tarball (files, folders, links) with its size:
+  // nothing more may come out of it, so those totals are the extraction's caps.
+  std::uint64_t declared_bytes = 0;
+  for (const auto& f : manifest->files) declared_bytes += f.size;
+  options.max_entries = manifest->files.size();
+  options.max_bytes = declared_bytes;
   options.accept = [&](const ExtractResult& r) -> std::string {
     for (const auto& e : r.entries) {
       auto it = want.find(e.path);

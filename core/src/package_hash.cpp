@@ -64,6 +64,8 @@ nlohmann::json canonical_description(const PackageSpec& spec) {
   }
   d["patches"] = patches;
   d["system_dependencies"] = spec.system_dependencies;
+  // Only present when true, so that every hermetic (default) hash is unchanged.
+  if (spec.build_network) d["build_network"] = true;
   return d;
 }
 

@@ -221,6 +221,7 @@ class PlanBuilder {
         if (s.when.holds(ctx)) spec.system_dependencies.push_back(s.value);
       }
     }
+    if (spec.origin != Origin::kSystem) spec.build_network = req_.build_network;
     spec.hash = package_hash(canonical_description(spec));
     active_.erase(r.name);
     done_.insert(r.name);

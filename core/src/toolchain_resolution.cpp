@@ -28,6 +28,7 @@ ResolvedToolchain resolve_toolchain(App& app, const std::string& toolchain,
   r.image.debian_mirror = config.debian_mirror;
   r.image.cache_dir = config.cache_dir;
   r.image_hash = toolchain_image_hash(r.image);
+  r.build_network = config.build.network;
   return r;
 }
 

@@ -273,7 +273,7 @@ struct LayersConfig {
 
 // An unknown key in a provider's settings is a config error at file:line:col, with a
 // did-you-mean, like every other unknown key.
-TEST(CacheChainFactory, UnknownProviderSettingIsAConfigErrorAtFileLineWithDidYouMean) {
+TEST(CacheChainFactorySettings, UnknownProviderSettingIsAConfigErrorAtFileLineWithDidYouMean) {
   LayersConfig c(
       "    - name: site-s3\n"
       "      type: s3\n"
@@ -289,7 +289,7 @@ TEST(CacheChainFactory, UnknownProviderSettingIsAConfigErrorAtFileLineWithDidYou
   EXPECT_NE(e.remediation().find("did you mean 'region'?"), std::string::npos) << e.remediation();
 }
 
-TEST(CacheChainFactory, ALocalLayerTakesNoSettings) {
+TEST(CacheChainFactorySettings, ALocalLayerTakesNoSettings) {
   LayersConfig c(
       "    - name: mine\n"
       "      type: local\n"
@@ -303,7 +303,7 @@ TEST(CacheChainFactory, ALocalLayerTakesNoSettings) {
 
 // access_key_id_env naming an unset variable: a config error naming the layer, the variable and
 // where the setting was written; never a request with an empty key id.
-TEST(CacheChainFactory, UnsetAccessKeyVariableIsAConfigErrorNamingLayerAndVariable) {
+TEST(CacheChainFactorySettings, UnsetAccessKeyVariableIsAConfigErrorNamingLayerAndVariable) {
   ::unsetenv("SF_CCF_NO_SUCH_KEY_ID");
   ::setenv("SF_CCF_SECRET", "x", 1);
   LayersConfig c(

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <nlohmann/json.hpp>
+
 #include "../support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -82,6 +85,28 @@ TEST(CacheEntry, TamperedTarballDuringSinglePassExtractionLeavesNothing) {
   auto v = verify_cache_entry(files, unsigned_ok());
   ASSERT_FALSE(v);
   EXPECT_NE(v.error().message.find("sha256"), std::string::npos);
+}
+
+// The signed manifest's totals are the caps of the extraction: a tarball that unpacks to more
+// bytes than its manifest declares stops at the cap (before the tarball's sha256 is even known),
+// and nothing of it remains. Here the manifest understates one file's size.
+TEST(CacheEntry, ExtractionStopsAtTheBytesTheManifestDeclares) {
+  test::TempDir dir;
+  auto files = pack(dir.path(), "good", 'a');
+  auto j = nlohmann::json::parse(test::read_file(files.manifest));
+  bool edited = false;
+  for (auto& f : j.at("files")) {
+    if (f.at("path") == "lib/libp.so.1") {
+      f["size"] = 1000;
+      edited = true;
+    }
+  }
+  ASSERT_TRUE(edited) << j.dump();
+  std::ofstream(files.manifest, std::ios::trunc) << j.dump();
+  auto r = unpack_cache_entry(files, unsigned_ok(), dir / "fresh");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("cap"), std::string::npos) << r.error().message;
+  EXPECT_FALSE(fs::exists(dir / "fresh"));
 }
 
 TEST(CacheEntry, AKeyThatLeavesTheLayoutIsNeitherPackedNorAccepted) {

@@ -146,6 +146,22 @@ TEST(PackageHash, MirrorsAndJobsAreNotInputs) {
   EXPECT_EQ(make_plan(book(), base()).root().build_args.front(), "-j${jobs}");
 }
 
+// build.network lets a compile step fetch what it likes: such a build is not the hermetic one and
+// must not share its cache entries; the default (off) keeps every hermetic hash as it was.
+TEST(PackageHash, BuildNetworkIsAnInputOfEveryBuiltPackage) {
+  auto networked = base();
+  networked.build_network = true;
+  const auto before = hashes(base());
+  const auto after = hashes(networked);
+  std::size_t built = 0;  // system packages come from the image: not built, not changed
+  for (const auto& p : make_plan(book(), base()).packages) built += p.origin == Origin::kSource;
+  EXPECT_GT(built, 0U);
+  EXPECT_EQ(changed(before, after).size(), built);
+  auto off = base();
+  off.build_network = false;
+  EXPECT_TRUE(changed(before, hashes(off)).empty());
+}
+
 TEST(PackageHash, OriginIsAnInput) {
   auto r = base();
   r.origin_overrides["munge"] = Origin::kSystem;

@@ -86,6 +86,7 @@ PlannedRequest plan_from(const po::variables_map& vm, App& app) {
   auto tc = resolve_toolchain(app, vm["toolchain"].as<std::string>(), req.features);
   req.toolchain = tc.image.release;
   req.toolchain_image_hash = tc.image_hash;
+  req.build_network = tc.build_network;
   for (const auto& f : tc.features) {
     for (const auto& a : f->configure_args()) req.extra_slurm_configure_args.push_back(a);
   }

@@ -26,7 +26,7 @@ inline constexpr std::uint64_t kMaxSignatureBytes = std::uint64_t{1} << 20;
 
 struct CacheChainOptions {
   bool no_cache = false;        // --no-cache: never read, still write
-  bool require_signed = false;  // --require-signed: an untrusted entry is an error, not a miss
+  bool require_signed = false;  // signing.require_signed: an untrusted entry is an error, not a miss
   EntryTrustPolicy trust;       // verifier, allow_unsigned, deep
   // Downloads land in a private folder (mkdtemp) under this one first; "" = beside the destination
   // given to get() (same file system). A move across file systems is copied.

@@ -56,7 +56,7 @@ struct CacheManifest {
   std::string build_time;  // RFC 3339 UTC
   std::string builder_version;
   bool is_signed = false;        // a detached signature accompanies the manifest
-  bool unsigned_inputs = false;  // built from entries accepted with --allow-unsigned
+  bool unsigned_inputs = false;  // built from entries accepted with signing.allow_unsigned
 
   CacheEntryKey key() const { return {toolchain, arch, name, version, hash}; }
   std::string to_json() const;  // canonical bytes (the signed text)

@@ -31,6 +31,9 @@ struct PlanRequest {
   // Extra Slurm configure arguments contributed by feature plugins (Feature::configure_args()).
   std::vector<std::string> extra_slurm_configure_args;
   std::string root = "slurm";
+  // build.network: the compile step may reach the network, so what it builds may depend on more
+  // than the sources. Part of every built package's hash (only when true: hermetic hashes stay).
+  bool build_network = false;
 };
 
 struct DependencyEdge {
@@ -72,6 +75,7 @@ struct PackageSpec {
   std::vector<std::string> runtime_dlopen;
   BuildSystem build_system = BuildSystem::kAutotools;
   bool autoreconf = false;
+  bool build_network = false;  // built with network during compile (PlanRequest::build_network)
   std::string configure_command;
   SourceRef source;  // origin source only
   std::vector<PatchRef> patches;

@@ -22,6 +22,7 @@ struct ResolvedToolchain {
   ToolchainImageRequest image;                     // release, script, packages, bootstrap
   std::vector<std::unique_ptr<Feature>> features;  // in the order requested
   std::string image_hash;                          // toolchain_image_hash(image)
+  bool build_network = false;  // build.network: compile steps may reach the network (a hash input)
 };
 
 // Throws UsageError for an unknown toolchain (listing the valid ones), PluginError for a feature
