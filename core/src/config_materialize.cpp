@@ -113,8 +113,12 @@ std::string layer_path(const Config& config, const std::string& name) {
 }  // namespace
 
 void check_layer_settings(const Config& config, const CacheLayerSpec& layer,
-                          const std::vector<std::string>& known) {
+                          const std::vector<std::string>& plugin_keys) {
   if (!layer.settings.is_object()) return;
+  // What the core itself reads of any layer's settings (`cache index --html` links), then what
+  // the provider plugin declares.
+  std::vector<std::string> known{"public_url"};
+  known.insert(known.end(), plugin_keys.begin(), plugin_keys.end());
   const std::string path = layer_path(config, layer.name);
   for (const auto& [key, value] : layer.settings.items()) {
     (void)value;
@@ -131,8 +135,9 @@ void check_layer_settings(const Config& config, const CacheLayerSpec& layer,
              (path.empty() ? "settings" : join_key(path, "settings")) + " (cache layer '" +
              layer.name + "', type " + layer.type + ")",
          hint +
-             (known.empty() ? "a " + layer.type + " layer takes no settings: remove them"
-                            : "valid keys here: " + valid) +
+             (plugin_keys.empty()
+                  ? "a " + layer.type + " layer takes only public_url: remove the others"
+                  : "valid keys here: " + valid) +
              " (see docs/config.md)");
   }
 }

@@ -243,11 +243,20 @@ TEST_F(BuildPipelineTest, KilledBuildsLeaveNothingReadAsValidAndGcCleansUp) {
                                       "--output",    output_.string(), "--no-cache"};
   int killed = 0;
   std::vector<pid_t> pids;
-  for (const int ms : {150, 400, 800, 1300, 2000, 2800, 3800, 5000}) {
+  // Kill points spread over one uninterrupted --no-cache run's time on this machine.
+  const auto points = test::kill_points(
+      [&] {
+        const pid_t pid = test::spawn_cli(config_, args, dir_ / "killed.log");
+        ASSERT_GT(pid, 0);
+        EXPECT_FALSE(test::kill_after(pid, std::chrono::minutes(10)));
+      },
+      {0.04, 0.12, 0.25, 0.4, 0.55, 0.7, 0.85, 0.95});
+  for (const auto point : points) {
+    const long long ms = point.count();
     const pid_t pid = test::spawn_cli(config_, args, dir_ / "killed.log");
     ASSERT_GT(pid, 0);
     pids.push_back(pid);
-    if (test::kill_after(pid, std::chrono::milliseconds(ms))) ++killed;
+    if (test::kill_after(pid, point)) ++killed;
     EXPECT_EQ(cli({"cache", "verify", "--layer", "local"}), 0)
         << "after a kill at " << ms << " ms:\n"
         << out_.str() << err_.str();

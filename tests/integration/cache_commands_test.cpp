@@ -294,8 +294,25 @@ TEST(CacheCommandsS3, KilledPullsLeaveNothingReadAsValidAndGcCleansUp) {
   const char* old_tmp = std::getenv("TMPDIR");
   const std::string saved_tmp = old_tmp ? old_tmp : "";
   int killed = 0;
-  const int kill_points_ms[] = {40, 120, 250, 400, 600, 900, 1300, 1800};
-  for (const int ms : kill_points_ms) {
+  // Kill points spread over one uninterrupted pull's time on this machine (into a scratch cache,
+  // so that the measured pull does not warm the one under test).
+  const auto points = test::kill_points(
+      [&] {
+        const std::string scratch_config = (dir / "scratch-config.yaml").string();
+        std::string text = test::read_file(config);
+        const std::string from = local.string();
+        const auto at = text.find(from);
+        ASSERT_NE(at, std::string::npos) << text;
+        text.replace(at, from.size(), (dir / "scratch-binary").string());
+        std::ofstream(scratch_config) << text;
+        const pid_t pid =
+            test::spawn_cli(scratch_config, {"cache", "pull", "--all"}, dir / "pull.log");
+        ASSERT_GT(pid, 0);
+        EXPECT_FALSE(test::kill_after(pid, std::chrono::minutes(5)));
+      },
+      {0.03, 0.1, 0.2, 0.35, 0.5, 0.65, 0.8, 0.95});
+  for (const auto point : points) {
+    const long long ms = point.count();
     ::setenv("TMPDIR", tmpdir.c_str(), 1);
     const pid_t pid = test::spawn_cli(config, {"cache", "pull", "--all"}, dir / "pull.log");
     if (old_tmp)
@@ -303,7 +320,7 @@ TEST(CacheCommandsS3, KilledPullsLeaveNothingReadAsValidAndGcCleansUp) {
     else
       ::unsetenv("TMPDIR");
     ASSERT_GT(pid, 0);
-    if (test::kill_after(pid, std::chrono::milliseconds(ms))) ++killed;
+    if (test::kill_after(pid, point)) ++killed;
     // Whatever the moment, nothing half-written is taken for an entry.
     EXPECT_EQ(run({"cache", "verify", "--layer", "local"}), 0)
         << "after a kill at " << ms << " ms:\n"

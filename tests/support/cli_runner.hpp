@@ -7,8 +7,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -68,6 +70,23 @@ inline bool kill_after(pid_t pid, std::chrono::milliseconds after) {
   ::kill(pid, SIGKILL);
   ::waitpid(pid, &status, 0);
   return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+}
+
+// Kill points spread over a run: `fractions` of how long `run_once` (one uninterrupted run)
+// takes on this machine, so that the kills land inside the run on a quiet machine and on a busy
+// one alike. Each point is at least 20 ms.
+inline std::vector<std::chrono::milliseconds> kill_points(const std::function<void()>& run_once,
+                                                          const std::vector<double>& fractions) {
+  const auto t0 = std::chrono::steady_clock::now();
+  run_once();
+  const auto whole =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  std::vector<std::chrono::milliseconds> out;
+  for (double f : fractions) {
+    const auto ms = static_cast<long long>(static_cast<double>(whole.count()) * f);
+    out.emplace_back(std::max<long long>(20, ms));
+  }
+  return out;
 }
 
 }  // namespace sf::test

@@ -298,7 +298,7 @@ TEST(CacheChainFactorySettings, ALocalLayerTakesNoSettings) {
   const auto e = c.chain_error();
   EXPECT_NE(std::string(e.what()).find("unknown key 'retries'"), std::string::npos) << e.what();
   EXPECT_NE(e.context_value("file").find("c.yaml:8:"), std::string::npos) << e.render();
-  EXPECT_NE(e.remediation().find("takes no settings"), std::string::npos) << e.remediation();
+  EXPECT_NE(e.remediation().find("takes only public_url"), std::string::npos) << e.remediation();
 }
 
 // access_key_id_env naming an unset variable: a config error naming the layer, the variable and
