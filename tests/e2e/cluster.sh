@@ -97,7 +97,7 @@ trust_checks() {
   [ "$rc" -eq 0 ] && [ -n "$reused" ] && [ "$ms" -lt 1000 ]
   check "$1: a rerun reuses the signed artifact (${ms} ms, exit $rc)" $? \
     "$(tail -n 5 "$work/$1-rerun.err")"
-  "$SF_BIN" --config "$work/config.yaml" cache keys export > "$work/key.asc" 2> "$work/key.err"
+  "$SF_BIN" --config "$work/config.yaml" cache keys export --armor > "$work/key.asc" 2> "$work/key.err"
   rc=$?
   [ "$rc" -eq 0 ] && grep -q 'BEGIN PGP PUBLIC KEY BLOCK' "$work/key.asc"
   check "$1: cache keys export gives the automatic key" $? "$(tail -n 3 "$work/key.err")"
