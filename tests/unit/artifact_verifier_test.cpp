@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../support/gpg_home.hpp"
+#include "../support/shell_capture.hpp"
 #include "../support/temp_dir.hpp"
 #include "slurm_factory/core/artifact_checksums.hpp"
 #include "slurm_factory/core/gpg_signer.hpp"
@@ -87,13 +88,7 @@ void craft_bomb(const fs::path& file, std::uint64_t zeros) {
 }
 
 std::pair<int, std::string> capture(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  const int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+  return sf::test::capture_status_and_output(cmd);
 }
 
 bool has_problem(const VerifyReport& r, const std::string& text) {

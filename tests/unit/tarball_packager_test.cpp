@@ -13,6 +13,7 @@
 #include <map>
 
 #include "../support/gpg_home.hpp"
+#include "../support/shell_capture.hpp"
 #include "slurm_factory/core/archive_reader.hpp"
 #include "slurm_factory/core/artifact_packaging.hpp"
 #include "slurm_factory/core/artifact_verifier.hpp"
@@ -28,13 +29,7 @@ namespace {
 int run(const std::string& cmd) { return std::system((cmd + " >/dev/null 2>&1").c_str()); }
 
 std::pair<int, std::string> capture(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  const int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+  return sf::test::capture_status_and_output(cmd);
 }
 
 bool has_problem(const sf::VerifyReport& r, const std::string& file, const std::string& text) {
