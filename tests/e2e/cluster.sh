@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # The proof: a slurm-factory artifact starts a one-node cluster on a clean machine of its OS.
 #
-#   tests/e2e/cluster.sh [--artifact FILE] [TOOLCHAIN...]      (default toolchains: trixie bookworm)
+#   tests/e2e/cluster.sh [--artifact FILE] [TOOLCHAIN[@VERSION]...]   (default: trixie bookworm)
+#
+# A pair such as bookworm@22.05.8 builds that Slurm version for that toolchain (default version:
+# SF_E2E_VERSION); `cluster.sh trixie@24.11.5 trixie@22.05.8 bookworm@24.11.5 bookworm@22.05.8`
+# proves every series the Debian mirror serves on both releases, each from its own build.
 #
 # For each toolchain: takes the artifact given with --artifact (its toolchain is read from the
 # provenance.json beside it), or builds it with `build-slurm --verify` (throwaway signing key, cache
@@ -12,8 +16,11 @@
 #   sinfo shows the node idle; `srun -N1 hostname` prints the container's hostname; `sbatch --wrap
 #   hostname` completes and its output file holds the hostname; `scontrol show config` shows the
 #   PluginDir under the random prefix; `ldd` on every ELF file of the view finds every library;
-#   slurmd.log has no "can not load" line (mpi/pmix finds libpmix.so.2); `srun --mpi=list` lists
-#   pmix and `srun --mpi=pmix` runs a step with PMIX_RANK=0.
+#   slurmd.log has no "can not load" line (mpi/pmix finds its libpmix); `srun --mpi=list` lists
+#   pmix and pmi2; `srun --mpi=pmix` runs a step with PMIX_RANK=0 and `srun --mpi=pmi2` one with
+#   PMI_RANK=0; every plugin the original tool shipped is in view/lib/slurm (acct_gather_energy/ipmi,
+#   acct_gather_profile/hdf5 and influxdb, cgroup/v2, mpi/pmi2, mpi/pmix) with libpmi2, nss_slurm and
+#   pam_slurm_adopt; view/bin and view/sbin hold only Slurm's and munge's programs.
 # One PASS/FAIL line per check, then "N passed, N failed"; exit 1 when a check failed.
 #
 # Environment: SF_BIN (default build/bin/slurm-factory), SF_E2E_CACHE (cache kept between runs;
@@ -107,6 +114,27 @@ trust_checks() {
 # get it from the modulefile)
 in_container() {
   "$ENGINE" exec -e SLURM_CONF=/etc/slurm/slurm.conf "$1" bash -c "$2"
+}
+
+# view_contents TOOLCHAIN CONTAINER VIEW: the plugins the original tool shipped are in the view
+# (each by its file name, searched under the view since the PAM and NSS modules install outside
+# lib/slurm), and bin/ and sbin/ hold only Slurm's and munge's programs (loading the module must
+# not change which curl or openssl a user runs).
+view_contents() {
+  missing=""
+  for f in acct_gather_energy_ipmi.so acct_gather_profile_hdf5.so acct_gather_profile_influxdb.so \
+      cgroup_v2.so mpi_pmi2.so mpi_pmix.so 'libpmi2.so*' 'libnss_slurm.so*' pam_slurm_adopt.so; do
+    in_container "$2" "find '$3' -name '$f' | grep -q ." || missing="$missing $f"
+  done
+  [ -z "$missing" ]
+  check "$1: the original's plugins are in the view (ipmi, hdf5, influxdb, cgroup/v2, pmi2, pmix, libpmi2, nss_slurm, pam_slurm_adopt)" $? \
+    "missing:$missing"
+  # shellcheck disable=SC2016 # expands in the container
+  out=$(in_container "$2" 'cd "$1" && for f in bin/* sbin/*; do
+      case "${f#*/}" in s*|munge|unmunge|remunge|munged) ;; *) printf "%s " "$f" ;; esac
+    done' sh "$3" 2>&1)
+  [ -z "$out" ]
+  check "$1: view/bin and view/sbin hold only Slurm's and munge's programs" $? "also: $out"
 }
 
 cluster() { # cluster TOOLCHAIN ARTIFACT
@@ -213,6 +241,10 @@ cluster() { # cluster TOOLCHAIN ARTIFACT
   [ "$out" = 0 ]
   check "$tc: srun --mpi=pmix -N1 printenv PMIX_RANK prints 0 (libpmix loaded in the step)" $? \
     "$(echo "$out" | tail -n 5 | tr '\n' ' ')"
+  out=$(in_container "$name" "timeout 60 '$bin/srun' --mpi=pmi2 -N1 printenv PMI_RANK" 2>&1)
+  [ "$out" = 0 ]
+  check "$tc: srun --mpi=pmi2 -N1 printenv PMI_RANK prints 0" $? \
+    "$(echo "$out" | tail -n 5 | tr '\n' ' ')"
 
   if [ -n "${SF_E2E_ACCOUNTING:-}" ]; then
     out=""
@@ -228,6 +260,8 @@ cluster() { # cluster TOOLCHAIN ARTIFACT
   out=$(in_container "$name" "'$bin/scontrol' show config | grep -E '^PluginDir'" 2>&1)
   echo "$out" | grep -q "= $prefix/view/lib/slurm"
   check "$tc: scontrol show config: PluginDir under the prefix" $? "$out"
+
+  view_contents "$tc" "$name" "$prefix/view"
 
   # Every ELF file of the view (magic bytes), ldd with nothing set.
   out=$(in_container "$name" "unset LD_LIBRARY_PATH; n=0; bad=0
@@ -255,7 +289,11 @@ if [ -n "$ARTIFACT" ]; then
   tally
   exit $?
 fi
-for tc in "$@"; do
+default_version=$VERSION
+for pair in "$@"; do
+  tc=${pair%@*}
+  VERSION=$default_version
+  [ "$tc" = "$pair" ] || VERSION=${pair#*@}
   echo "== $tc: build-slurm $VERSION on $BACKEND"
   start=$(date +%s)
   artifact=$(build_artifact "$tc")
