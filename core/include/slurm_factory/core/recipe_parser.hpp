@@ -12,6 +12,10 @@
 //   system_prefix: {default: /usr, debian: /usr/lib/${multiarch}/pmix2}  # ${dep:NAME} if system
 //   autoreconf: false               # autotools: run autoreconf -fi first
 //   configure_command: ./config     # optional: the configure program (default per build system)
+//   public_programs: all            # bin/ and sbin/ programs that go into the view (onto PATH):
+//                                   # all | none (default) | [munge, "hwloc-*"] (names, globs);
+//                                   # the others, and the man pages of a package with none, are
+//                                   # left out of the view (docs/artifact.md)
 //   versions:
 //     - version: "0.5.16"
 //       sha256: <64 hex>
