@@ -385,21 +385,24 @@ class Parser {
       if (pp.IsScalar()) {
         const std::string v = pp.as<std::string>();
         if (v == "all") {
-          r.public_programs = {"*"};
-        } else if (v != "none") {
+          r.public_programs = std::vector<std::string>{"*"};
+        } else if (v == "none") {
+          r.public_programs = std::vector<std::string>{};
+        } else {
           fail(pp, "public_programs '" + printable(v) + "' is not all, none or a list",
                "write public_programs: all, public_programs: none, or a list of program names "
                "(globs allowed): [munge, unmunge]");
         }
       } else {
-        r.public_programs = scalar_list(pp, "public_programs");
-        for (std::size_t i = 0; i < r.public_programs.size(); ++i) {
-          if (!std::regex_match(r.public_programs[i], kProgram)) {
-            fail(pp[i], "public_programs entry '" + printable(r.public_programs[i]) +
-                            "' is not a program name",
+        const auto names = scalar_list(pp, "public_programs");
+        for (std::size_t i = 0; i < names.size(); ++i) {
+          if (!std::regex_match(names[i], kProgram)) {
+            fail(pp.IsSequence() ? pp[i] : pp,
+                 "public_programs entry '" + printable(names[i]) + "' is not a program name",
                  "write file names of bin/ or sbin/ (globs allowed, no '/'): munge, hwloc-*");
           }
         }
+        r.public_programs = names;
       }
     }
     if (root["configure_command"]) {
