@@ -22,6 +22,8 @@ Loading fails, naming the paths tried, when none holds bin/scontrol.
 
 Sets: PATH (bin, sbin), MANPATH, SLURM_ROOT, SLURM_CONF (default /etc/slurm/slurm.conf).
 PATH gets only Slurm's and munge's programs: no other tool of the system is shadowed.
+Daemons: the units in <prefix>/data/slurm_assets/defaults start slurmd with
+  -d <prefix>/view/sbin/slurmstepd (Slurm compiles the build prefix into slurmd).
 Set up a host with: <prefix>/data/slurm_assets/slurm_install.sh --help
 ]])
 

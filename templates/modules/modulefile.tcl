@@ -16,6 +16,8 @@ proc ModulesHelp { } {
     puts stderr ""
     puts stderr "Sets: PATH (bin, sbin), MANPATH, SLURM_ROOT, SLURM_CONF (default /etc/slurm/slurm.conf)."
     puts stderr "PATH gets only Slurm's and munge's programs: no other tool of the system is shadowed."
+    puts stderr "Daemons: the units in <prefix>/data/slurm_assets/defaults start slurmd with"
+    puts stderr "  -d <prefix>/view/sbin/slurmstepd (Slurm compiles the build prefix into slurmd)."
     puts stderr "Set up a host with: <prefix>/data/slurm_assets/slurm_install.sh --help"
 }
 
