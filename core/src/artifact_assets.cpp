@@ -72,7 +72,7 @@ nlohmann::json artifact_template_data(const ArtifactInfo& info) {
 std::string artifact_basename(const ArtifactInfo& info) {
   std::string name = "slurm-" + info.slurm_version + "-" + info.toolchain;
   for (const auto& g : sorted_gpu(info)) name += "-" + g;
-  return name + "-" + info.arch + "-software";
+  return name + "-" + info.arch + (info.with_dev ? "-dev" : "-software");
 }
 
 std::string artifact_module_stem(const ArtifactInfo& info) {

@@ -154,8 +154,17 @@ fs::path artifact_output_dir(const fs::path& output_root, const Plan& plan) {
          plan.root().toolchain.arch;
 }
 
+nlohmann::json artifact_view_policy(const Plan& plan, bool with_dev) {
+  nlohmann::json programs = nlohmann::json::object();
+  for (const auto& p : plan.packages) {
+    if (p.origin == Origin::kSource && p.runtime) programs[p.name] = p.public_programs;
+  }
+  return {{"with_dev", with_dev}, {"public_programs", programs}};
+}
+
 std::optional<fs::path> find_valid_artifact(const fs::path& dir, const std::string& basename,
-                                            const std::string& root_hash, const GpgTrust& trust) {
+                                            const std::string& root_hash, const GpgTrust& trust,
+                                            const nlohmann::json& view_policy) {
   for (const char* ext : {".tar.zst", ".tar.gz", ".tar.xz"}) {
     const fs::path artifact = dir / (basename + ext);
     std::error_code ec;
@@ -175,6 +184,16 @@ std::optional<fs::path> find_valid_artifact(const fs::path& dir, const std::stri
                            : nullptr;
     if (hash == nullptr || *hash != root_hash) {
       log().info("{} was built from another plan; building this one", artifact.string());
+      continue;
+    }
+    // What the view keeps (--with-dev, the recipes' public_programs) is no package input: a recipe
+    // that changed its public programs makes another artifact from the same entries.
+    const nlohmann::json* policy = prov.contains("plan") && prov["plan"].is_object() &&
+                                           prov["plan"].contains("view_policy")
+                                       ? &prov["plan"]["view_policy"]
+                                       : nullptr;
+    if (policy == nullptr || *policy != view_policy) {
+      log().info("{} kept other files in its view; building it again", artifact.string());
       continue;
     }
     // Templates and assembly belong to the builder: another version makes another artifact.
@@ -265,6 +284,8 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
   info.arch = plan.root().toolchain.arch;
   info.gpu = request.gpu;
   info.install_root = fs::path(plan.request.prefix).parent_path().string();
+  info.with_dev = request.with_dev;
+  const nlohmann::json view_policy = artifact_view_policy(plan, request.with_dev);
   const std::string basename = artifact_basename(info);
   const fs::path output_root =
       request.output ? *request.output : fs::path(config.cache_dir) / "builds";
@@ -381,7 +402,7 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
     publisher.throw_if_failed(result.artifact);
   };
   if (!request.no_cache) {
-    if (auto existing = find_valid_artifact(output_dir, basename, plan.root().hash, trust)) {
+    if (auto existing = find_valid_artifact(output_dir, basename, plan.root().hash, trust, view_policy)) {
       result.existed = true;
       result.artifact = *existing;
       result.provenance = provenance_path_for(*existing);
@@ -521,9 +542,10 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
                             {"reason", unpacked.error().message}},
                            "check it with 'slurm-factory cache verify --remove', then rerun");
     }
-    entries.push_back({o.name, o.version, tree});
+    entries.push_back({o.name, o.version, tree, spec->public_programs});
   }
   ViewAssemblyOptions vo;
+  vo.keep_dev = request.with_dev;
   vo.system_libraries = release.system_libraries;
   for (const auto& p : plan.packages) {  // libraries dlopened at run time (recipe runtime_dlopen)
     if (!p.runtime) continue;
@@ -613,7 +635,8 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
            " system librar" + (view_report.bundled.size() == 1 ? "y" : "ies") + " bundled",
        {{"files", view_report.files},
         {"bundled", view_json["bundled"]},
-        {"dropped", view_report.dropped.size()}});
+        {"dropped", view_report.dropped.size()},
+        {"private", view_report.private_files.size()}});
 
   // 6. package and sign
   emit("package", "start", "packaging " + basename);
@@ -653,7 +676,9 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
                      {"request",
                       {{"slurm_version", request.slurm_version},
                        {"toolchain", request.toolchain},
-                       {"gpu", request.gpu}}}}},
+                       {"gpu", request.gpu},
+                       {"with_dev", request.with_dev}}},
+                     {"view_policy", view_policy}}},
                    {"packages", packages},
                    {"system_packages", plan.system_package_names},
                    {"toolchain", {{"image", result.image}, {"image_id", image_id}}},

@@ -43,7 +43,7 @@ std::vector<std::string> BuildRequest::feature_names() const {
 std::string BuildRequest::artifact_basename(const std::string& resolved_version) const {
   std::string name = "slurm-" + resolved_version + "-" + toolchain;
   if (!gpu.empty()) name += "-" + join(gpu, "-");
-  return name + "-" + arch + "-software";
+  return name + "-" + arch + (with_dev ? "-dev" : "-software");
 }
 
 std::vector<std::string> parse_gpu_flavours(const std::vector<std::string>& values) {

@@ -155,6 +155,11 @@ class PlanBuilder {
     spec.build_system = r.build_system;
     spec.origin = r.origin_for(req_.toolchain.family, req_.toolchain.name);
     spec.runtime_dlopen = r.runtime_dlopen;
+    if (r.public_programs) {
+      spec.public_programs = *r.public_programs;
+    } else if (r.name == req_.root) {
+      spec.public_programs = {"*"};  // Slurm's commands and daemons
+    }
     if (auto it = req_.origin_overrides.find(r.name); it != req_.origin_overrides.end()) {
       spec.origin = it->second;
     }

@@ -281,7 +281,7 @@ class Parser {
         "name", "description", "homepage", "license", "build_system", "default_version",
         "system_package", "from", "versions", "dependencies", "system_dependencies", "configure",
         "build", "install", "env", "patches", "system_prefix", "autoreconf", "configure_command",
-        "runtime_dlopen"};
+        "runtime_dlopen", "public_programs"};
     // clang-format on
     check_keys(root, kKeys, "a recipe");
     Recipe r;
@@ -377,6 +377,32 @@ class Parser {
           fail(root["runtime_dlopen"], "runtime_dlopen entry '" + so + "' is not a soname",
                "write sonames such as libpmix.so.2 (a file name, no '/')");
         }
+      }
+    }
+    if (root["public_programs"]) {
+      const auto& pp = root["public_programs"];
+      static const std::regex kProgram(R"(^[A-Za-z0-9._+*?\[\]-]+$)");
+      if (pp.IsScalar()) {
+        const std::string v = pp.as<std::string>();
+        if (v == "all") {
+          r.public_programs = std::vector<std::string>{"*"};
+        } else if (v == "none") {
+          r.public_programs = std::vector<std::string>{};
+        } else {
+          fail(pp, "public_programs '" + printable(v) + "' is not all, none or a list",
+               "write public_programs: all, public_programs: none, or a list of program names "
+               "(globs allowed): [munge, unmunge]");
+        }
+      } else {
+        const auto names = scalar_list(pp, "public_programs");
+        for (std::size_t i = 0; i < names.size(); ++i) {
+          if (!std::regex_match(names[i], kProgram)) {
+            fail(pp.IsSequence() ? pp[i] : pp,
+                 "public_programs entry '" + printable(names[i]) + "' is not a program name",
+                 "write file names of bin/ or sbin/ (globs allowed, no '/'): munge, hwloc-*");
+          }
+        }
+        r.public_programs = names;
       }
     }
     if (root["configure_command"]) {

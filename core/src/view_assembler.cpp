@@ -101,8 +101,22 @@ bool is_dev_file(const std::string& rel) {
   if (rel == "include" || rel.rfind("include/", 0) == 0) return true;
   if (ends_with(rel, ".a") || ends_with(rel, ".la")) return true;
   if (ends_with(rel, ".pc") && rel.find("/pkgconfig/") != std::string::npos) return true;
+  if (rel == "share/aclocal" || rel.rfind("share/aclocal/", 0) == 0) return true;
   if ((rel.rfind("lib/cmake/", 0) == 0 || rel.rfind("lib64/cmake/", 0) == 0 ||
        rel.rfind("share/cmake/", 0) == 0)) {
+    return true;
+  }
+  return false;
+}
+
+bool is_private_file(const std::string& rel, const std::vector<std::string>& public_programs) {
+  for (const char* dir : {"bin/", "sbin/"}) {
+    const std::string d = dir;
+    if (rel.rfind(d, 0) != 0 || rel.size() == d.size()) continue;
+    const std::string name = rel.substr(d.size(), rel.find('/', d.size()) - d.size());
+    return !matches_any(name, public_programs);
+  }
+  if (public_programs.empty() && (rel == "share/man" || rel.rfind("share/man/", 0) == 0)) {
     return true;
   }
   return false;
@@ -128,6 +142,7 @@ nlohmann::json ViewAssemblyReport::to_json() const {
           {"hardlinked", hardlinked},
           {"copied", copied},
           {"dropped", dropped},
+          {"private", private_files},
           {"bundled", bundled_json},
           {"system_libraries", skipped_system},
           {"driver_libraries", skipped_driver},
@@ -159,6 +174,10 @@ ViewAssemblyReport assemble_view(const std::vector<ViewEntry>& entries, const fs
       const bool is_link = item.kind == TreeEntryKind::kSymlink;
       if (!options.keep_dev && is_dev_file(rel)) {
         if (!is_dir) report.dropped.push_back(rel);
+        continue;
+      }
+      if (is_private_file(rel, entry.public_programs)) {
+        if (!is_dir) report.private_files.push_back(rel);
         continue;
       }
       if (item.kind == TreeEntryKind::kOther) {

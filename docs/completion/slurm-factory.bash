@@ -28,7 +28,7 @@ _slurm_factory() {
   fi
   case "${words[1]}" in
     build-slurm|plan|fetch)
-      mapfile -t COMPREPLY < <(compgen -W "--slurm-version --toolchain --gpu --publish --signing-key --local-cache --no-cache --verify --backend --jobs --output --dry-run $global" -- "$cur") ;;
+      mapfile -t COMPREPLY < <(compgen -W "--slurm-version --toolchain --gpu --publish --signing-key --local-cache --no-cache --verify --backend --jobs --output --dry-run --with-dev $global" -- "$cur") ;;
     toolchains) mapfile -t COMPREPLY < <(compgen -W "list show prepare $global" -- "$cur") ;;
     toolchain) mapfile -t COMPREPLY < <(compgen -W "prepare $global" -- "$cur") ;;
     plugins) mapfile -t COMPREPLY < <(compgen -W "list $global" -- "$cur") ;;

@@ -6,6 +6,9 @@
 #include <chrono>
 #include <filesystem>
 
+#include "slurm_factory/core/package_hash.hpp"
+#include "slurm_factory/core/recipe_book.hpp"
+#include "slurm_factory/core/recipe_parser.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace sf {
@@ -85,6 +88,39 @@ TEST(Planner, DefaultDagForSlurm2411) {
   EXPECT_TRUE(has(plan.system_packages, "pmix"));
   EXPECT_TRUE(has(plan.system_packages, "pam"));
   EXPECT_TRUE(has(plan.system_package_names, "libpmix-dev"));
+}
+
+// The shipped recipes: only Slurm's and munge's programs are public; every other package's stay
+// out of the view (curl, openssl, lstopo would shadow the system's).
+TEST(Planner, OnlySlurmAndMungeHavePublicPrograms) {
+  Plan plan = make_plan(book(), request("24.11"));
+  for (const auto& p : plan.packages) {
+    if (p.name == "slurm" || p.name == "munge") {
+      EXPECT_EQ(p.public_programs, std::vector<std::string>{"*"}) << p.name;
+    } else {
+      EXPECT_TRUE(p.public_programs.empty()) << p.name;
+    }
+  }
+  // Not a build input: the hash of a package does not change with it.
+  Plan again = make_plan(book(), request("24.11"));
+  const_cast<PackageSpec*>(again.find("curl"))->public_programs = {"*"};
+  EXPECT_EQ(package_hash(canonical_description(*again.find("curl"))), plan.find("curl")->hash);
+}
+
+// A recipe without the key: the root's programs are public, a dependency's are not.
+TEST(Planner, PublicProgramsDefaultToAllForTheRootAndNoneForADependency) {
+  auto recipe = [](const std::string& name, const std::string& extra) {
+    return parse_recipe("name: " + name + "\nversions:\n  - version: \"24.11.5\"\n    sha256: " +
+                            std::string(64, 'a') + "\n    mirrors: [https://example.org/" + name +
+                            ".tar.gz]\n" + extra,
+                        name + ".yaml");
+  };
+  RecipeBook stand_in({recipe("slurm", "dependencies: [dep, listed]\n"), recipe("dep", ""),
+                       recipe("listed", "public_programs: [tool]\n")});
+  Plan plan = make_plan(stand_in, request("24.11.5"));
+  EXPECT_EQ(plan.find("slurm")->public_programs, std::vector<std::string>{"*"});
+  EXPECT_TRUE(plan.find("dep")->public_programs.empty());
+  EXPECT_EQ(plan.find("listed")->public_programs, std::vector<std::string>{"tool"});
 }
 
 TEST(Planner, HttpParserFlagFollowsTheSlurmVersion) {

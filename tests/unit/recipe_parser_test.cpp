@@ -81,6 +81,24 @@ TEST(RecipeParser, RuntimeDlopenListsSonames) {
   EXPECT_NE(what.find("not a soname"), std::string::npos) << what;
 }
 
+TEST(RecipeParser, PublicProgramsAllNoneOrAListOfNames) {
+  EXPECT_EQ(parse_recipe(minimal("public_programs: all\n"), "demo.yaml").public_programs,
+            std::vector<std::string>{"*"});
+  EXPECT_EQ(parse_recipe(minimal("public_programs: none\n"), "demo.yaml").public_programs,
+            std::vector<std::string>{});
+  EXPECT_EQ(
+      parse_recipe(minimal("public_programs: [munge, 'hwloc-*']\n"), "demo.yaml").public_programs,
+      (std::vector<std::string>{"munge", "hwloc-*"}));
+  EXPECT_FALSE(parse_recipe(minimal(), "demo.yaml").public_programs.has_value())
+      << "unset: the planner decides (all for the root, none for a dependency)";
+  auto [where, what] = error_of(minimal("public_programs: some\n"));
+  EXPECT_EQ(where, "demo.yaml:7:18");
+  EXPECT_NE(what.find("not all, none or a list"), std::string::npos) << what;
+  std::tie(where, what) = error_of(minimal("public_programs: [munge, bin/curl]\n"));
+  EXPECT_EQ(where, "demo.yaml:7:26");
+  EXPECT_NE(what.find("'bin/curl' is not a program name"), std::string::npos) << what;
+}
+
 TEST(RecipeParser, UnknownKeyCitesLineAndColumn) {
   auto [loc, what] = error_of(minimal("confgure: [--x]\n"));
   EXPECT_EQ(loc, "demo.yaml:7:1");

@@ -137,7 +137,7 @@ TEST_F(SlurmInstallScriptTest, RelocationRewritesTextFilesOnceAndFollowsAMove) {
       std::string::npos)
       << read(unit);
   EXPECT_EQ(read(unit).find("/opt/slurm"), std::string::npos);
-  EXPECT_NE(read(lua).find("install_root = \"" + root + "\""), std::string::npos);
+  EXPECT_NE(read(lua).find("installed_root = \"" + root + "\""), std::string::npos);
 
   const auto before = snapshot(root_);
   r = sh("bash " + script_.string());

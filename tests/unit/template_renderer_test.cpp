@@ -14,6 +14,7 @@
 
 #include "../support/golden.hpp"
 #include "slurm_factory/core/artifact_assets.hpp"
+#include "slurm_factory/core/build_request.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace fs = std::filesystem;
@@ -96,6 +97,14 @@ TEST(TemplateRendererTest, GpuBuildsGetGresConfAndCpuBuildsDoNot) {
   EXPECT_TRUE(has_gres(gpu));
   EXPECT_EQ(sf::artifact_basename(cpu), "slurm-24.11.5-bookworm-amd64-software");
   EXPECT_EQ(sf::artifact_basename(gpu), "slurm-24.11.5-bookworm-cuda-amd64-software");
+  gpu.with_dev = true;  // build-slurm --with-dev: another artifact, another name
+  EXPECT_EQ(sf::artifact_basename(gpu), "slurm-24.11.5-bookworm-cuda-amd64-dev");
+  sf::BuildRequest request;
+  request.toolchain = "bookworm";
+  request.gpu = {"cuda"};
+  EXPECT_EQ(request.artifact_basename("24.11.5"), "slurm-24.11.5-bookworm-cuda-amd64-software");
+  request.with_dev = true;
+  EXPECT_EQ(request.artifact_basename("24.11.5"), "slurm-24.11.5-bookworm-cuda-amd64-dev");
 }
 
 TEST(TemplateRendererTest, MissingKeyIsAnErrorNamingTemplateAndKey) {
@@ -253,8 +262,11 @@ function pathJoin(...) return table.concat({...}, "/") end
 function prepend_path(k, v) seen[#seen + 1] = "prepend:" .. k .. "=" .. v end
 function setenv(k, v) seen[#seen + 1] = "setenv:" .. k .. "=" .. v end
 function mode() return "load" end
-function isFile(f) return true end
+-- The modulefile sits where no Slurm is, so the (hostile) baked install root is the one found.
+function myFileName() return "/nowhere/modules/slurm/m.lua" end
+function isFile(f) return f:sub(1, 9) ~= "/nowhere/" end
 function LmodMessage(...) end
+function LmodError(...) error(table.concat({...})) end
 dofile(arg[1])
 for _, s in ipairs(seen) do io.write(s, "\n") end
 )";
@@ -294,6 +306,13 @@ proc conflict {args} {}
 proc prepend-path {k v} { puts "prepend:$k=$v" }
 proc setenv {k v} { puts "setenv:$k=$v" }
 proc module-info {what args} { return 0 }
+# The modulefile sits where no Slurm is, so the (hostile) baked install root is the one found.
+set ModulesCurrentModulefile /nowhere/modules/slurm/m.tcl
+rename file _file
+proc file {sub args} {
+  if {$sub eq "isfile"} { return [expr {![string match /nowhere/* [lindex $args 0]]}] }
+  return [_file $sub {*}$args]
+}
 source [lindex $argv 0]
 ModulesHelp
 )";

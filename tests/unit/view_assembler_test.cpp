@@ -166,6 +166,55 @@ TEST_F(ViewAssemblerTest, BundlesDlopenedLibrariesWithTheirClosure) {
   EXPECT_TRUE(gone) << report.to_json().dump(2);
 }
 
+// Issue 13 item 3: view/bin and view/sbin hold only the programs of packages that make them
+// public (Slurm, munge); a dependency's programs, links among them and man pages stay out, its
+// libraries stay in and are still what the view's ELF files find.
+TEST_F(ViewAssemblerTest, ADependencysProgramsAndManPagesStayOutOfTheView) {
+  const fs::path curl = dir_ / "entries/curl";
+  for (const auto& d : {curl / "bin", curl / "lib", curl / "share/man/man1", munge_ / "bin",
+                        munge_ / "sbin", slurm_ / "sbin"}) {
+    fs::create_directories(d);
+  }
+  ASSERT_EQ(run("cc -o " + (curl / "bin/curl").string() + " " + (stubs_ / "main.c").string() +
+                " -Wl,--no-as-needed -l:liblzma.so.5"),
+            0);
+  std::ofstream(curl / "bin/curl-config") << "#!/bin/sh\necho /opt/slurm/view\n";
+  std::ofstream(curl / "bin/wcurl") << "#!/bin/sh\n";
+  fs::create_symlink("curl", curl / "bin/curl-alias");
+  std::ofstream(curl / "share/man/man1/curl.1") << ".TH curl\n";
+  ASSERT_EQ(run("cc -shared -fPIC -Wl,-soname,libcurl.so.4 -o " +
+                (curl / "lib/libcurl.so.4").string() + " " + (stubs_ / "stub.c").string()),
+            0);
+  std::ofstream(munge_ / "bin/munge") << "#!/bin/sh\n";
+  std::ofstream(munge_ / "bin/mungekey-helper") << "#!/bin/sh\n";
+  std::ofstream(munge_ / "sbin/munged") << "#!/bin/sh\n";
+  std::ofstream(slurm_ / "sbin/slurmd") << "#!/bin/sh\n";
+  std::vector<sf::ViewEntry> list{{"slurm", "24.11.5", slurm_, {"*"}},
+                                  {"munge", "0.5.16", munge_, {"munge", "munged"}},
+                                  {"curl", "8.14.1", curl, {}}};
+  const auto report = sf::assemble_view(list, view_, options_);
+  EXPECT_TRUE(fs::exists(view_ / "bin/sinfo"));
+  EXPECT_TRUE(fs::exists(view_ / "sbin/slurmd"));
+  EXPECT_TRUE(fs::exists(view_ / "bin/munge"));
+  EXPECT_TRUE(fs::exists(view_ / "sbin/munged"));
+  EXPECT_TRUE(fs::exists(view_ / "lib/libcurl.so.4")) << "a dependency's libraries stay";
+  for (const char* gone : {"bin/curl", "bin/curl-config", "bin/wcurl", "bin/mungekey-helper",
+                           "share/man/man1/curl.1"}) {
+    EXPECT_FALSE(fs::exists(view_ / gone)) << gone;
+  }
+  EXPECT_FALSE(fs::is_symlink(view_ / "bin/curl-alias"));
+  std::vector<std::string> priv = report.private_files;
+  std::sort(priv.begin(), priv.end());
+  EXPECT_EQ(priv, (std::vector<std::string>{"bin/curl", "bin/curl-alias", "bin/curl-config",
+                                            "bin/mungekey-helper", "bin/wcurl",
+                                            "share/man/man1/curl.1"}));
+  EXPECT_EQ(report.to_json()["private"].size(), 6u);
+  // Only curl's program needed liblzma: nothing of the view needs it now.
+  for (const auto& b : report.bundled) EXPECT_NE(b.soname, "liblzma.so.5");
+  // The view's own ELF files still find their libraries (bundled or provided).
+  EXPECT_EQ(report.bundled.size(), 1u) << report.to_json().dump(2);
+}
+
 TEST_F(ViewAssemblerTest, RefusesTwoPackagesShippingDifferentFilesAtOnePath) {
   std::ofstream(munge_ / "share/doc/COPYING") << "BSD\n";
   try {
@@ -187,8 +236,28 @@ TEST(ViewAssemblerRules, DevFileRules) {
   EXPECT_FALSE(sf::is_dev_file("lib/slurm/auth_munge.so"));
   EXPECT_FALSE(sf::is_dev_file("bin/sinfo"));
   EXPECT_FALSE(sf::is_dev_file("share/man/man1/sinfo.1"));
+  EXPECT_TRUE(sf::is_dev_file("share/aclocal/libcurl.m4"));
   EXPECT_TRUE(sf::matches_any("libc.so.6", {"libc.so.*"}));
   EXPECT_FALSE(sf::matches_any("libcrypt.so.1", {"libc.so.*"}));
+}
+
+TEST(ViewAssemblerRules, PrivateFileRules) {
+  const std::vector<std::string> none;
+  const std::vector<std::string> munge{"munge", "un*"};
+  EXPECT_TRUE(sf::is_private_file("bin/curl", none));
+  EXPECT_TRUE(sf::is_private_file("sbin/helper", none));
+  EXPECT_TRUE(sf::is_private_file("bin/tools/x", none)) << "a folder of bin/ goes with its name";
+  EXPECT_TRUE(sf::is_private_file("share/man/man1/curl.1", none));
+  EXPECT_FALSE(sf::is_private_file("bin", none)) << "the folder itself is not a program";
+  EXPECT_FALSE(sf::is_private_file("lib/libcurl.so.4", none));
+  EXPECT_FALSE(sf::is_private_file("libexec/curl/x", none));
+  EXPECT_FALSE(sf::is_private_file("share/doc/curl/README", none));
+  EXPECT_FALSE(sf::is_private_file("bin/munge", munge));
+  EXPECT_FALSE(sf::is_private_file("bin/unmunge", munge));
+  EXPECT_TRUE(sf::is_private_file("bin/remunge", munge));
+  EXPECT_FALSE(sf::is_private_file("share/man/man1/remunge.1", munge))
+      << "a package with public programs keeps its man pages";
+  EXPECT_FALSE(sf::is_private_file("sbin/slurmd", {"*"}));
 }
 
 // An entry whose folder is a link to a host folder (in the view, from the first package) never

@@ -31,11 +31,15 @@ const CommandSpec kSpec{
     "<cache>/builds). When a valid artifact of the same plan, signed by a trusted key, is already\n"
     "there, it says so and returns at once. --verify runs 'verify --deep' on the result.\n"
     "--publish cache|all then uploads what the writable remote cache layers (s3) lack: the plan's\n"
-    "entries, and with 'all' the artifact files under <toolchain>/<version>/<arch>/ there.",
+    "entries, and with 'all' the artifact files under <toolchain>/<version>/<arch>/ there.\n"
+    "The view holds the runtime only (no headers, static or libtool archives, pkg-config files)\n"
+    "and, in bin/ and sbin/, only Slurm's and munge's programs; --with-dev keeps the development\n"
+    "files and names the artifact slurm-...-<arch>-dev.",
     "  slurm-factory build-slurm --slurm-version 24.11 --toolchain trixie\n"
     "  slurm-factory build-slurm --slurm-version 24.11.5 --toolchain noble --gpu cuda\n"
     "  slurm-factory build-slurm --toolchain rockylinux9 --gpu cuda,rocm --publish cache\n"
-    "  slurm-factory build-slurm --toolchain bookworm --backend podman --dry-run\n"};
+    "  slurm-factory build-slurm --toolchain bookworm --backend podman --dry-run\n"
+    "  slurm-factory build-slurm --slurm-version 24.11 --toolchain trixie --with-dev\n"};
 
 // Boost.Program_options takes an implicit value only in the --gpu=VALUE form; accept "--gpu cuda".
 std::vector<std::string> join_gpu_values(const std::vector<std::string>& args) {
@@ -73,6 +77,7 @@ BuildRequest request_from(const po::variables_map& vm) {
   }
   if (vm.count("output") != 0U) r.output = vm["output"].as<std::string>();
   r.dry_run = vm.count("dry-run") != 0U;
+  r.with_dev = vm.count("with-dev") != 0U;
   return r;
 }
 
@@ -84,7 +89,8 @@ nlohmann::json to_json(const BuildRequest& r) {
                    {"publish", to_string(r.publish)},
                    {"no_cache", r.no_cache},
                    {"verify", r.verify},
-                   {"dry_run", r.dry_run}};
+                   {"dry_run", r.dry_run},
+                   {"with_dev", r.with_dev}};
   if (!r.backend.empty()) j["backend"] = r.backend;
   if (r.jobs > 0) j["jobs"] = r.jobs;
   if (r.output) j["output"] = r.output->string();
@@ -171,7 +177,10 @@ int run_build_slurm(Invocation& inv) {
       "jobs", po::value<int>(),
       "parallel make jobs inside each build (default: config, then CPUs)")(
       "output", po::value<std::string>(), "directory for the artifact (default <cache>/builds/)")(
-      "dry-run", "print the plan and stop");
+      "dry-run", "print the plan and stop")(
+      "with-dev",
+      "also keep headers, static and libtool archives and pkg-config files in the view (the "
+      "artifact is named ...-<arch>-dev instead of ...-<arch>-software)");
   inv.args = join_gpu_values(inv.args);
   auto vm = parse_command(inv, kSpec, opts);
   if (!vm) return 0;

@@ -22,13 +22,14 @@ struct ArtifactInfo {
   // The folder the build's view/ lives in (the canonical prefix is <install_root>/view).
   std::string install_root = "/opt/slurm";
   std::string builder_version;  // defaults to this tool's version when empty
+  bool with_dev = false;        // build-slurm --with-dev: headers etc. kept; named ...-dev
 };
 
 // The JSON the templates are rendered with (docs/artifact.md lists the keys).
 nlohmann::json artifact_template_data(const ArtifactInfo& info);
 
 // "slurm-24.11.5-trixie-cuda-amd64-software":
-// slurm-<version>-<toolchain>[-<gpu>...]-<arch>-software.
+// slurm-<version>-<toolchain>[-<gpu>...]-<arch>-software (-dev with ArtifactInfo::with_dev).
 std::string artifact_basename(const ArtifactInfo& info);
 
 // Module file path inside the artifact without extension: "modules/slurm/24.11.5-bookworm".

@@ -26,10 +26,14 @@ struct BuildRequest {
   int jobs = 0;         // 0 = the config's build.jobs
   std::optional<std::filesystem::path> output;
   bool dry_run = false;
+  // --with-dev: keep headers, static archives, libtool and pkg-config files in the view (the
+  // artifact is then named ...-<arch>-dev instead of ...-<arch>-software).
+  bool with_dev = false;
 
   // Feature plugin names for the GPU flavours: "cuda" -> "gpu-cuda".
   std::vector<std::string> feature_names() const;
-  // "slurm-24.11.5-noble-cuda-amd64-software" style name for a resolved version.
+  // "slurm-24.11.5-noble-cuda-amd64-software" style name for a resolved version ("-dev" instead
+  // of "-software" with --with-dev).
   std::string artifact_basename(const std::string& resolved_version) const;
 };
 

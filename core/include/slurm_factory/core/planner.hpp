@@ -73,6 +73,9 @@ struct PackageSpec {
   // Sonames dependents dlopen at run time (the recipe's runtime_dlopen): the view must provide
   // them. Not a build input, so not in the hash.
   std::vector<std::string> runtime_dlopen;
+  // Globs on the names of bin/ and sbin/ programs that go into the view (the recipe's
+  // public_programs; {"*"} = all). Not a build input, so not in the hash.
+  std::vector<std::string> public_programs;
   BuildSystem build_system = BuildSystem::kAutotools;
   bool autoreconf = false;
   bool build_network = false;  // built with network during compile (PlanRequest::build_network)

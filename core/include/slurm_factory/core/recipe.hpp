@@ -113,6 +113,13 @@ struct Recipe {
   // dlopens libpmix.so.2). The view must provide them: for a `system` origin the view assembler
   // bundles them out of the build image with their NEEDED closure.
   std::vector<std::string> runtime_dlopen;
+  // Which of the programs the package installs in bin/ and sbin/ go into the view (and so onto
+  // the user's PATH when the module is loaded): globs on the file name; {"*"} for `all`, empty for
+  // `none`. Unset: all for the plan's root (Slurm), none for a dependency (its curl, openssl or
+  // lstopo must not shadow the system's). The others, and the man pages of a package with no
+  // public program, are left out of the view. Not a build input: the cache entry holds every
+  // program either way.
+  std::optional<std::vector<std::string>> public_programs;
   // Autotools: run `autoreconf -fi` first (sources without a generated configure script).
   bool autoreconf = false;
   // The configure step's program ("" = the build system's: ./configure, cmake, meson setup).

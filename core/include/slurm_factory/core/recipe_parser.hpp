@@ -12,6 +12,11 @@
 //   system_prefix: {default: /usr, debian: /usr/lib/${multiarch}/pmix2}  # ${dep:NAME} if system
 //   autoreconf: false               # autotools: run autoreconf -fi first
 //   configure_command: ./config     # optional: the configure program (default per build system)
+//   public_programs: all            # bin/ and sbin/ programs that go into the view (onto PATH):
+//                                   # all | none | [munge, "hwloc-*"] (names, globs); default:
+//                                   # all for the root (slurm), none for a dependency;
+//                                   # the others, and the man pages of a package with none, are
+//                                   # left out of the view (docs/artifact.md)
 //   versions:
 //     - version: "0.5.16"
 //       sha256: <64 hex>
@@ -26,8 +31,8 @@
 // Conditions (`when:`): slurm, version (ranges, see version_range.hpp), feature, not_feature,
 // family, release, arch, system_has (a name or a list).
 // Variables in arguments and env: ${prefix} ${jobs} ${name} ${version} ${slurm_version} ${arch}
-// ${family} ${release} ${multiarch} (x86_64-linux-gnu, ...) ${dep:NAME} (the prefix a dependency is found under: the canonical prefix
-// when built from source, /usr when it comes from the system).
+// ${family} ${release} ${multiarch} (x86_64-linux-gnu, ...) ${dep:NAME} (the prefix a dependency is
+// found under: the canonical prefix when built from source, /usr when it comes from the system).
 #pragma once
 
 #include <string>

@@ -1,6 +1,8 @@
 // Assembles an artifact's view/ from the runtime entries of a plan (each unpacked under its own
 // folder, files relative to the prefix): hardlinks where the filesystem allows (copies otherwise),
-// drops development files unless keep_dev, then bundles the shared libraries the view needs that a
+// drops development files unless keep_dev and the programs a package does not make public (its
+// bin/ and sbin/ files whose names match none of ViewEntry::public_programs, and its share/man when
+// it has no public program: the view's bin/ and sbin/ hold only Slurm's and munge's), then bundles the shared libraries the view needs that a
 // target host does not have, found by reading ELF NEEDED entries (never guessed): every NEEDED
 // soname that no file of the view provides, that is not one of the toolchain's system libraries
 // and not a GPU driver library, is copied from the system library folders into view/lib and given
@@ -18,6 +20,9 @@ struct ViewEntry {
   std::string name;            // "munge"
   std::string version;         // "0.5.16"
   std::filesystem::path tree;  // the unpacked entry: bin/, lib/, sbin/, ... relative to the prefix
+  // Globs on the names of the entry's bin/ and sbin/ programs that go into the view ({"*"}: all;
+  // empty: none, and the entry's share/man is left out too). The recipe's public_programs.
+  std::vector<std::string> public_programs = {"*"};
 };
 
 // A library a package's dependents dlopen at run time (no NEEDED entry names it): the recipe's
@@ -65,6 +70,9 @@ struct ViewAssemblyReport {
   std::size_t hardlinked = 0;
   std::size_t copied = 0;
   std::vector<std::string> dropped;  // view-relative dev files left out
+  // view-relative programs (and man pages) left out because their package does not make them
+  // public: "bin/curl"
+  std::vector<std::string> private_files;
   std::vector<BundledLibrary> bundled;
   std::vector<std::string> skipped_system;    // sonames left to the host (system libraries)
   std::vector<std::string> skipped_driver;    // sonames left to the GPU driver
@@ -75,6 +83,11 @@ struct ViewAssemblyReport {
 
 // Whether `relative` (a path inside an entry, '/'-separated) is a development file.
 bool is_dev_file(const std::string& relative);
+
+// Whether `relative` (a path inside an entry) is a program or man page that a package with these
+// public_programs globs keeps out of the view: bin/<name>... or sbin/<name>... whose <name>
+// matches none of them, or share/man/... when the list is empty.
+bool is_private_file(const std::string& relative, const std::vector<std::string>& public_programs);
 
 // Whether `soname` matches one of `globs` (fnmatch).
 bool matches_any(const std::string& soname, const std::vector<std::string>& globs);
