@@ -155,6 +155,10 @@ DlopenNameReport provide_dlopen_names(const fs::path& view, const DlopenNameOpti
     auto names = read_dlopen_names(plugin);
     if (!names) continue;  // not a readable ELF file: verify --deep reports it
     const std::string plugin_rel = plugin.lexically_relative(view).generic_string();
+    // A plugin may try several names for one library (Slurm's lua plugins: liblua5.4.so,
+    // liblua5.4.so.0, ...): a name of a stem is missing only when no name of that stem resolves.
+    std::map<std::string, std::vector<std::string>> unresolved;  // stem -> names
+    std::set<std::string> resolved;                              // stems
     for (const auto& name : *names) {
       const LibraryName wanted = split_library_name(name);
       const auto libs = by_stem.find(wanted.stem);
@@ -177,17 +181,8 @@ DlopenNameReport provide_dlopen_names(const fs::path& view, const DlopenNameOpti
           if (best == nullptr || lib.name.size() < best->name.size()) best = &lib;
         }
         if (best == nullptr) {
-          std::string have;
-          for (const auto& lib : libs->second) have += (have.empty() ? "" : ", ") + lib.name;
-          throw PackagingError(
-              "a plugin dlopens a version of a library that the view does not carry",
-              {{"plugin", plugin_rel},
-               {"dlopen name", name},
-               {"the view has", options.lib_subdir + "/{" + have + "}"}},
-              "build the library's recipe in a version with that soname (e.g. --from " +
-                  (out.package.empty() ? std::string("<package>") : out.package) +
-                  "=source), or use a Slurm release whose plugin supports the version the view "
-                  "carries");
+          unresolved[wanted.stem].push_back(name);
+          continue;
         }
         const fs::path link = lib_dir / name;
         const fs::path target = best->real.lexically_relative(fs::canonical(lib_dir, ec));
@@ -202,7 +197,25 @@ DlopenNameReport provide_dlopen_names(const fs::path& view, const DlopenNameOpti
         log().info("{} dlopens {}: linked {} -> {}", plugin_rel, name,
                    (fs::path(options.lib_subdir) / name).generic_string(), target.string());
       }
+      resolved.insert(wanted.stem);
       report.names.push_back(std::move(out));
+    }
+    for (const auto& [stem, missing] : unresolved) {
+      if (resolved.count(stem) != 0) continue;
+      std::string have;
+      for (const auto& lib : by_stem.at(stem)) have += (have.empty() ? "" : ", ") + lib.name;
+      std::string asked;
+      for (const auto& n : missing) asked += (asked.empty() ? "" : ", ") + n;
+      const auto d = declared_stem.find(stem);
+      throw PackagingError(
+          "a plugin dlopens a version of a library that the view does not carry",
+          {{"plugin", plugin_rel},
+           {"dlopen name", asked},
+           {"the view has", options.lib_subdir + "/{" + have + "}"}},
+          "build the library's recipe in a version with that soname (e.g. --from " +
+              (d == declared_stem.end() ? std::string("<package>") : d->second) +
+              "=source --with ...), or use a Slurm release whose plugin supports the version the "
+              "view carries");
     }
   }
   return report;

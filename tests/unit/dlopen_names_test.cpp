@@ -179,3 +179,44 @@ TEST(DlopenNames, RefusesAVersionTheViewDoesNotCarry) {
   }
   EXPECT_FALSE(fs::exists(fs::symlink_status(view / "lib/libpmix.so.3")));
 }
+
+namespace {
+
+// A plugin that tries several names for one library, like Slurm's lua plugins.
+void make_lua_plugin(const fs::path& out) {
+  const fs::path c = out.parent_path() / "lua.c";
+  write_file(c,
+             "#include <dlfcn.h>\n"
+             "static const char *names[] = {\"liblua.so\", \"liblua-5.4.so\", \"liblua5.4.so\",\n"
+             "  \"liblua5.4.so.0\", \"liblua5.4.so.9\", \"liblua.so.5.4\", 0};\n"
+             "int load_lua(void) {\n"
+             "  for (int i = 0; names[i]; i++) if (dlopen(names[i], RTLD_LAZY)) return 1;\n"
+             "  return 0;\n}\n");
+  ASSERT_EQ(run("cc -O2 -shared -fPIC -o " + out.string() + " " + c.string()), 0);
+  fs::remove(c);
+}
+
+}  // namespace
+
+// One name of a stem that resolves is enough: the others (another version) are no error, and
+// the unversioned alternative of the library the view carries gets its link.
+TEST(DlopenNames, APluginTryingSeveralNamesNeedsOneOfThem) {
+  TempDir dir("sf-dlopen");
+  const fs::path view = dir / "view";
+  fs::create_directories(view / "lib/slurm");
+  write_file(view / "lib/lua.c", "int lua_stub(void) { return 0; }\n");
+  ASSERT_EQ(run("cc -shared -fPIC -Wl,-soname,liblua5.4.so.0 -o " +
+                (view / "lib/liblua5.4.so.0").string() + " " + (view / "lib/lua.c").string()),
+            0);
+  fs::remove(view / "lib/lua.c");
+  make_lua_plugin(view / "lib/slurm/job_submit_lua.so");
+  const auto report = sf::provide_dlopen_names(view, sf::DlopenNameOptions{});
+  ASSERT_EQ(report.names.size(), 2u);
+  EXPECT_EQ(report.names[0].name, "liblua5.4.so");
+  EXPECT_TRUE(report.names[0].linked);
+  EXPECT_EQ(report.names[1].name, "liblua5.4.so.0");
+  EXPECT_FALSE(report.names[1].linked);
+  EXPECT_EQ(fs::read_symlink(view / "lib/liblua5.4.so"), "liblua5.4.so.0");
+  EXPECT_FALSE(fs::exists(fs::symlink_status(view / "lib/liblua5.4.so.9")));
+  EXPECT_FALSE(fs::exists(fs::symlink_status(view / "lib/liblua.so")));  // another stem
+}
