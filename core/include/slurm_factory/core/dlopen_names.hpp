@@ -51,8 +51,9 @@ struct DlopenNameOptions {
 // library with the same stem whose version the name's version is a prefix of ("libpmix.so" ->
 // "libpmix.so.2.0.7"; "libpmix.so.2" never -> "libpmix.so.3"). Names of libraries the view does
 // not carry (GPU driver libraries, optional ones) are left alone. Throws PackagingError, naming
-// the plugin, the name and the versions the view has, when a plugin asks for a version of a
-// library of the view that the view does not have.
+// the plugin, the names and the versions the view has, when a plugin asks for a library of the
+// view only in versions the view does not have (a plugin may try several names for one library:
+// one that resolves is enough).
 DlopenNameReport provide_dlopen_names(const std::filesystem::path& view,
                                       const DlopenNameOptions& options);
 
