@@ -17,6 +17,7 @@
 #include "slurm_factory/core/artifact_publisher.hpp"
 #include "slurm_factory/core/cache_chain.hpp"
 #include "slurm_factory/core/cache_chain_factory.hpp"
+#include "slurm_factory/core/dlopen_names.hpp"
 #include "slurm_factory/core/gpg_signer.hpp"
 #include "slurm_factory/core/gpg_verifier.hpp"
 #include "slurm_factory/core/hermetic_runner.hpp"
@@ -594,7 +595,13 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
         "release's dev_packages), or, when every host of " +
             release.name + " has them, to the release's system_libraries (" + release.origin + ")");
   }
+  // The names plugins pass to dlopen, read from the built plugins: each library of the view a
+  // plugin dlopens is carried under exactly that name (Slurm 22.05's mpi_pmix: "libpmix.so").
+  DlopenNameOptions dno;
+  dno.declared = vo.dlopened;
+  const DlopenNameReport dlopen_report = provide_dlopen_names(view, dno);
   nlohmann::json view_json = view_report.to_json();
+  view_json["dlopen_names"] = dlopen_report.to_json();
   for (auto& b : view_json["bundled"]) {
     auto it = exported.found.find(b["soname"].get<std::string>());
     b["from"] = result.image + ":" + (it != exported.found.end() ? it->second : std::string("?"));
@@ -635,8 +642,9 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
            " system librar" + (view_report.bundled.size() == 1 ? "y" : "ies") + " bundled",
        {{"files", view_report.files},
         {"bundled", view_json["bundled"]},
-        {"dropped", view_report.dropped.size()},
-        {"private", view_report.private_files.size()}});
+         {"dlopen_names", view_json["dlopen_names"]},
+         {"dropped", view_report.dropped.size()},
+         {"private", view_report.private_files.size()}});
 
   // 6. package and sign
   emit("package", "start", "packaging " + basename);

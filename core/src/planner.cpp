@@ -5,6 +5,7 @@
 #include <set>
 
 #include "slurm_factory/core/package_hash.hpp"
+#include "slurm_factory/core/version_constraints.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace sf {
@@ -370,6 +371,7 @@ Plan make_plan(const RecipeBook& book, const PlanRequest& request) {
   Plan plan;
   plan.request = request;
   PlanBuilder(book, request, plan).build();
+  check_version_constraints(book, plan);
   return plan;
 }
 

@@ -118,4 +118,12 @@ std::string Recipe::system_prefix_for(const std::string& family, const std::stri
   return "/usr";
 }
 
+std::string Recipe::system_version_for(const std::string& family,
+                                       const std::string& release) const {
+  for (const auto& key : {family + "/" + release, family, std::string("default")}) {
+    if (auto it = system_version.find(key); it != system_version.end()) return it->second;
+  }
+  return "";
+}
+
 }  // namespace sf

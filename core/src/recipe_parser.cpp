@@ -281,7 +281,7 @@ class Parser {
         "name", "description", "homepage", "license", "build_system", "default_version",
         "system_package", "from", "versions", "dependencies", "system_dependencies", "configure",
         "build", "install", "env", "patches", "system_prefix", "autoreconf", "configure_command",
-        "runtime_dlopen", "public_programs"};
+        "runtime_dlopen", "public_programs", "system_version", "version_constraints"};
     // clang-format on
     check_keys(root, kKeys, "a recipe");
     Recipe r;
@@ -360,6 +360,37 @@ class Parser {
         }
       } else {
         fail(sp, "'system_prefix' must be a path or a mapping of toolchain family to path");
+      }
+    }
+    if (root["system_version"]) {
+      const auto& sv = root["system_version"];
+      if (!sv.IsMap()) {
+        fail(sv,
+             "'system_version' must be a mapping of toolchain (family or family/release) to "
+             "the version its -dev package ships");
+      }
+      for (const auto& kv : sv) {
+        const auto v = scalar(kv.second, "system_version");
+        try {
+          (void)Version::parse(v);
+        } catch (const std::invalid_argument& e) {
+          fail(kv.second, "bad system_version '" + v + "': " + e.what());
+        }
+        r.system_version[kv.first.as<std::string>()] = v;
+      }
+    }
+    if (root["version_constraints"]) {
+      const auto& vc = root["version_constraints"];
+      if (!vc.IsSequence()) fail(vc, "version_constraints must be a list");
+      for (const auto& n : vc) {
+        check_keys(n, {"versions", "when", "why"}, "a version constraint");
+        if (!n["versions"]) fail(n, "a version constraint needs 'versions' (a version range)");
+        VersionConstraint c;
+        c.where = at(n);
+        c.versions = range(n["versions"], "versions");
+        if (n["when"]) c.when = condition(n["when"]);
+        if (n["why"]) c.why = scalar(n["why"], "why");
+        r.version_constraints.push_back(std::move(c));
       }
     }
     if (root["autoreconf"]) {

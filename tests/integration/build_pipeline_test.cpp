@@ -130,13 +130,19 @@ TEST_F(BuildPipelineTest, BuildsSignedVerifiedArtifactThenReturnsAtOnce) {
   ASSERT_EQ(prov["view"]["bundled"].size(), 1U) << prov["view"].dump(2);
   EXPECT_EQ(prov["view"]["bundled"][0]["soname"], "libjson-c.so.5");
   EXPECT_EQ(prov["view"]["bundled"][0]["needed_by"], "bin/sinfo");
+  // The plugin's dlopen name, read from the built plugin: the view carries json-c under it.
+  ASSERT_EQ(prov["view"]["dlopen_names"].size(), 1U) << prov["view"].dump(2);
+  EXPECT_EQ(prov["view"]["dlopen_names"][0]["plugin"], "lib/slurm/auth_fake.so");
+  EXPECT_EQ(prov["view"]["dlopen_names"][0]["name"], "libjson-c.so");
+  EXPECT_EQ(prov["view"]["dlopen_names"][0]["target"], "lib/libjson-c.so.5");
+  EXPECT_EQ(prov["view"]["dlopen_names"][0]["linked"], true);
   EXPECT_EQ(prov["signing_key"], fpr_);
 
   // The tarball's layout: the view with the bundled library, no header, modulefiles, assets.
   const std::string listing = test::capture("tar --zstd -tf '" + artifact.string() + "'");
-  for (const char* entry :
-       {"view/bin/sinfo", "view/lib/libjson-c.so.5", "view/lib/slurm/auth_fake.so",
-        "modules/slurm/24.11.5-trixie.lua", "data/slurm_assets/slurm_install.sh"}) {
+  for (const char* entry : {"view/bin/sinfo", "view/lib/libjson-c.so.5", "view/lib/libjson-c.so",
+                            "view/lib/slurm/auth_fake.so", "modules/slurm/24.11.5-trixie.lua",
+                            "data/slurm_assets/slurm_install.sh"}) {
     EXPECT_THAT(listing, HasSubstr(std::string(entry) + "\n")) << entry;
   }
   EXPECT_THAT(listing, ::testing::Not(HasSubstr("include/")));

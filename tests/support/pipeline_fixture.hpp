@@ -119,7 +119,8 @@ class PipelineFixture : public ::testing::Test {
   }
 
   // The stand-in "slurm" 24.11.5 (src/slurm-fake-24.11.5, packed into the source cache, and its
-  // recipe): bin/sinfo from `sinfo_c` (linked with `ldlibs`), the plugin lib/slurm/auth_fake.so,
+  // recipe): bin/sinfo from `sinfo_c` (linked with `ldlibs`), the plugin lib/slurm/auth_fake.so
+  // (naming "libjson-c.so" as a dlopen name),
   // and what `more_dirs` / `more_install` (Makefile text) add to its install; `recipe_more` goes
   // before the recipe's build steps. Returns false (with a failure recorded) when packing failed.
   bool add_stand_in_slurm(const std::string& description, const std::string& sinfo_c,
@@ -128,7 +129,11 @@ class PipelineFixture : public ::testing::Test {
                           const std::string& recipe_more = "") {
     const std::filesystem::path src = dir_ / "src" / "slurm-fake-24.11.5";
     write_file(src / "sinfo.c", sinfo_c);
-    write_file(src / "plugin.c", "int init(void) { return 0; }\n");
+    // The plugin names a library it would dlopen, unversioned like Slurm 22.05's mpi_pmix
+    // ("libpmix.so"): a view that carries libjson-c.so.5 gets the link libjson-c.so to it.
+    write_file(src / "plugin.c",
+               "int init(void) { return 0; }\n"
+               "const char *dlopen_name(void) { return \"libjson-c.so\"; }\n");
     write_file(src / "Makefile",
                "PREFIX ?= /opt/slurm/view\n"
                "all: sinfo auth_fake.so\n"

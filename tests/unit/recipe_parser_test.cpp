@@ -99,6 +99,32 @@ TEST(RecipeParser, PublicProgramsAllNoneOrAListOfNames) {
   EXPECT_NE(what.find("'bin/curl' is not a program name"), std::string::npos) << what;
 }
 
+TEST(RecipeParser, SystemVersionAndVersionConstraints) {
+  const Recipe r =
+      parse_recipe(minimal("system_version: {debian/trixie: \"5.0.7\", rocky: \"3.2.3\"}\n"
+                           "version_constraints:\n"
+                           "  - versions: \">=2,<6\"\n"
+                           "    when: {slurm: \"<25.11\"}\n"
+                           "    why: old configure\n"),
+                   "demo.yaml");
+  EXPECT_EQ(r.system_version_for("debian", "trixie"), "5.0.7");
+  EXPECT_EQ(r.system_version_for("debian", "bookworm"), "");
+  EXPECT_EQ(r.system_version_for("rocky", "rockylinux9"), "3.2.3");
+  ASSERT_EQ(r.version_constraints.size(), 1u);
+  EXPECT_EQ(r.version_constraints[0].why, "old configure");
+  EXPECT_EQ(r.version_constraints[0].where.str(), "demo.yaml:9:5");
+  EXPECT_TRUE(r.version_constraints[0].versions.contains("5.0.7"));
+  EXPECT_FALSE(r.version_constraints[0].versions.contains("6.0.0"));
+  const auto [where, what] = error_of(minimal("version_constraints:\n  - versions: \">>2\"\n"));
+  EXPECT_EQ(where, "demo.yaml:8:15");
+  EXPECT_NE(what.find("bad versions range"), std::string::npos) << what;
+  const auto [where2, what2] =
+      error_of(minimal("version_constraints:\n  - {when: {slurm: \"<25\"}}\n"));
+  EXPECT_NE(what2.find("needs 'versions'"), std::string::npos) << what2;
+  const auto [where3, what3] = error_of(minimal("system_version: [5.0.7]\n"));
+  EXPECT_NE(what3.find("'system_version' must be a mapping"), std::string::npos) << what3;
+}
+
 TEST(RecipeParser, UnknownKeyCitesLineAndColumn) {
   auto [loc, what] = error_of(minimal("confgure: [--x]\n"));
   EXPECT_EQ(loc, "demo.yaml:7:1");

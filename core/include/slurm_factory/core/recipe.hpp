@@ -93,6 +93,17 @@ struct Dependency {
   SourceLocation where;
 };
 
+// What versions of this package a build may use, when a condition holds (the Slurm series that
+// depends on it: "Slurm 22.05 builds mpi/pmix against PMIx v2 to v5 only"). Checked at plan
+// time against the version the plan uses (the recipe's for `from: source`, the release's
+// system_version for `from: system`).
+struct VersionConstraint {
+  VersionRange versions;
+  Condition when;
+  std::string why;  // one sentence naming where the limit comes from
+  SourceLocation where;
+};
+
 struct Recipe {
   std::string name;
   std::string description;
@@ -120,6 +131,10 @@ struct Recipe {
   // public program, are left out of the view. Not a build input: the cache entry holds every
   // program either way.
   std::optional<std::vector<std::string>> public_programs;
+  // The version a `from: system` origin provides, per toolchain (same keys as `from`): what the
+  // release's -dev package ships ("debian/bookworm": "4.2.2"). Unset: unknown, not checked.
+  std::map<std::string, std::string> system_version;
+  std::vector<VersionConstraint> version_constraints;
   // Autotools: run `autoreconf -fi` first (sources without a generated configure script).
   bool autoreconf = false;
   // The configure step's program ("" = the build system's: ./configure, cmake, meson setup).
@@ -141,6 +156,8 @@ struct Recipe {
   Origin origin_for(const std::string& family, const std::string& release) const;
   // The system_prefix for a family/release, looked up like origin_for; "/usr" when unset.
   std::string system_prefix_for(const std::string& family, const std::string& release) const;
+  // The system_version for a family/release, looked up like origin_for; "" when unknown.
+  std::string system_version_for(const std::string& family, const std::string& release) const;
 };
 
 }  // namespace sf

@@ -10,6 +10,10 @@
 //   system_package: munge           # logical -dev name in the toolchain release's dev_packages
 //   from: {default: source, rocky: system, debian/bookworm: system}   # or a scalar
 //   system_prefix: {default: /usr, debian: /usr/lib/${multiarch}/pmix2}  # ${dep:NAME} if system
+//   system_version: {debian/trixie: "5.0.7"}  # what a `from: system` origin ships, per release
+//   version_constraints:            # checked at plan time (version_constraints.hpp)
+//     - {versions: ">=2,<6", when: {slurm: "<25.11"}, why: "..."}
+//   runtime_dlopen: [libpmix.so.2]  # this library is dlopened by dependents (dlopen_names.hpp)
 //   autoreconf: false               # autotools: run autoreconf -fi first
 //   configure_command: ./config     # optional: the configure program (default per build system)
 //   public_programs: all            # bin/ and sbin/ programs that go into the view (onto PATH):
