@@ -87,8 +87,9 @@ ArtifactPackagingResult package_artifact(const ArtifactPackagingRequest& request
   std::string build_prefix = info.install_root;
   while (build_prefix.size() > 1 && build_prefix.back() == '/') build_prefix.pop_back();
   build_prefix += "/view";
-  auto text_scan = std::async(std::launch::async, [&view, &build_prefix] {
-    return scan_compiled_paths(view, build_prefix, ScanScope::kTextFiles);
+  auto text_scan = std::async(std::launch::async, [&view, &build_prefix, &request] {
+    return scan_compiled_paths(view, build_prefix, ScanScope::kTextFiles,
+                               request.relocation_fallbacks);
   });
   try {
     render_artifact_assets(info, request.staging, renderer);
@@ -117,7 +118,7 @@ ArtifactPackagingResult package_artifact(const ArtifactPackagingRequest& request
   const std::string basename = artifact_basename(info);
   // The ELF files are scanned from what the packager reads while archiving (one read of the
   // view); a packager that does not hand them over leaves the scan to a second read below.
-  CompiledPathCollector collector(view, build_prefix);
+  CompiledPathCollector collector(view, build_prefix, request.relocation_fallbacks);
   std::string artifact_sha256;
   PackageInput input;
   input.root = request.staging;
@@ -138,7 +139,8 @@ ArtifactPackagingResult package_artifact(const ArtifactPackagingRequest& request
   // Both scans, in the order a single scan gives: by file, then offset.
   result.compiled_paths = collector.fed()
                               ? collector.result()
-                              : scan_compiled_paths(view, build_prefix, ScanScope::kElfFiles);
+                              : scan_compiled_paths(view, build_prefix, ScanScope::kElfFiles,
+                                                    request.relocation_fallbacks);
   result.compiled_paths.insert(result.compiled_paths.end(), text_paths.begin(), text_paths.end());
   std::stable_sort(result.compiled_paths.begin(), result.compiled_paths.end(),
                    [](const CompiledPath& a, const CompiledPath& b) {

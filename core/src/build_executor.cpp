@@ -514,7 +514,8 @@ struct BuildExecutor::Impl {
     if (!spec.patches.empty()) {
       fs::create_directories(work / "patches", ec);
       for (const auto& p : spec.patches) {
-        fs::copy_file(p.file, work / "patches" / fs::path(p.file).filename(),
+        fs::copy_file(p.path.empty() ? p.file : p.path,
+                      work / "patches" / fs::path(p.file).filename(),
                       fs::copy_options::overwrite_existing, ec);
         if (ec) {
           throw BuildError("cannot copy patch " + p.file, {{"package", spec.name}},

@@ -653,6 +653,7 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
   pr.staging = staging;
   pr.output_dir = output_dir;
   pr.system_libraries = release.system_libraries;
+  pr.relocation_fallbacks = relocation_fallbacks(plan.packages);
   pr.signer = cache.signer.get();
   nlohmann::json packages = nlohmann::json::array();
   std::map<std::string, const FetchResult*> fetched_by_name;

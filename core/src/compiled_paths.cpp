@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "slurm_factory/core/elf_reader.hpp"
+#include "slurm_factory/core/planner.hpp"
 
 namespace sf {
 namespace fs = std::filesystem;
@@ -17,7 +18,7 @@ bool starts_with(const std::string& s, const std::string& p) { return s.rfind(p,
 // The strings `hits` found in `file` as CompiledPaths (ELF section and classification added).
 void append_compiled_paths(std::vector<CompiledPath>& out, const fs::path& view,
                            const fs::path& file, bool elf, std::vector<EmbeddedString>& hits,
-                           const std::string& build_prefix) {
+                           const std::string& build_prefix, const RelocationFallbacks& fallbacks) {
   std::optional<ElfInfo> info;
   if (elf) {
     auto r = read_elf(file);
@@ -35,14 +36,25 @@ void append_compiled_paths(std::vector<CompiledPath>& out, const fs::path& view,
         p.loaded = sec->alloc;
       }
     }
-    classify_compiled_path(p, build_prefix);
+    classify_compiled_path(p, build_prefix, fallbacks);
     out.push_back(std::move(p));
   }
 }
 
 }  // namespace
 
-void classify_compiled_path(CompiledPath& p, const std::string& build_prefix) {
+RelocationFallbacks relocation_fallbacks(const std::vector<PackageSpec>& packages) {
+  RelocationFallbacks out;
+  for (const auto& spec : packages) {
+    for (const auto& patch : spec.patches) {
+      for (const auto& path : patch.relocates) out.emplace(path, patch.file);
+    }
+  }
+  return out;
+}
+
+void classify_compiled_path(CompiledPath& p, const std::string& build_prefix,
+                            const RelocationFallbacks& fallbacks) {
   if (!p.elf) {
     p.handling = "text file: rewritten by slurm_install.sh --prefix";
     p.handled = true;
@@ -83,7 +95,19 @@ void classify_compiled_path(CompiledPath& p, const std::string& build_prefix) {
     p.handled = true;
     return;
   }
-  if (rest == "/sbin/slurmstepd") {
+  // A recipe patch makes the program fall back relative to itself when the compiled-in path does
+  // not exist (docs/relocation.md): the whole string is <build prefix>/<relocated path>.
+  if (p.value == build_prefix + rest && rest.size() > 1) {
+    if (auto it = fallbacks.find(rest.substr(1)); it != fallbacks.end()) {
+      p.handling = "fallback relative to the executable (patch " + it->second + "): used when " +
+                   p.value + " does not exist; an explicit setting still wins";
+      p.handled = true;
+      return;
+    }
+  }
+  // Without such a patch: the flags and settings our units and install script pass. slurmd
+  // builds the slurmstepd path from <sbindir> ("%s/slurmstepd"), the only use of that string.
+  if (rest == "/sbin/slurmstepd" || rest == "/sbin") {
     p.handling = "slurmd -d <prefix>/view/sbin/slurmstepd in the slurmd unit and slurm_install.sh";
     p.handled = true;
   } else if (rest == "/lib/slurm" || rest == "/lib64/slurm") {
@@ -103,7 +127,8 @@ void classify_compiled_path(CompiledPath& p, const std::string& build_prefix) {
 }
 
 std::vector<CompiledPath> scan_compiled_paths(const fs::path& view, const std::string& build_prefix,
-                                              ScanScope scope) {
+                                              ScanScope scope,
+                                              const RelocationFallbacks& fallbacks) {
   std::vector<CompiledPath> out;
   std::error_code ec;
   std::vector<fs::path> files;
@@ -134,13 +159,17 @@ std::vector<CompiledPath> scan_compiled_paths(const fs::path& view, const std::s
   for (auto& t : pool) t.join();
   for (std::size_t i = 0; i < files.size(); ++i) {
     if (hits[i].empty()) continue;
-    append_compiled_paths(out, view, files[i], is_elf_file(files[i]), hits[i], build_prefix);
+    append_compiled_paths(out, view, files[i], is_elf_file(files[i]), hits[i], build_prefix,
+                          fallbacks);
   }
   return out;
 }
 
-CompiledPathCollector::CompiledPathCollector(fs::path view, std::string build_prefix)
-    : view_(std::move(view)), build_prefix_(std::move(build_prefix)) {}
+CompiledPathCollector::CompiledPathCollector(fs::path view, std::string build_prefix,
+                                             RelocationFallbacks fallbacks)
+    : view_(std::move(view)),
+      build_prefix_(std::move(build_prefix)),
+      fallbacks_(std::move(fallbacks)) {}
 
 void CompiledPathCollector::add(const std::string& root_relative, std::string_view content) {
   fed_ = true;
@@ -153,7 +182,7 @@ void CompiledPathCollector::add(const std::string& root_relative, std::string_vi
   auto hits = find_embedded_strings_in(content, build_prefix_);
   if (hits.empty()) return;
   append_compiled_paths(found_, view_, view_ / root_relative.substr(kView.size()), true, hits,
-                        build_prefix_);
+                        build_prefix_, fallbacks_);
 }
 
 std::vector<CompiledPath> CompiledPathCollector::result() const {

@@ -221,7 +221,9 @@ class PlanBuilder {
       }
       for (const auto& p : r.patches) {
         if (!p.when.holds(ctx)) continue;
-        spec.patches.push_back({p.file, p.sha256, p.strip});
+        const std::string path =
+            book_.directory().empty() ? std::string() : (book_.directory() / p.file).string();
+        spec.patches.push_back({p.file, p.sha256, p.strip, path, p.relocates});
       }
       for (const auto& s : r.system_dependencies) {
         if (s.when.holds(ctx)) spec.system_dependencies.push_back(s.value);

@@ -239,27 +239,43 @@ class Parser {
     return d;
   }
 
+  // `value` when it is a relative path of plain components (no "..", no leading '/'); a
+  // ConfigurationError at n's line otherwise.
+  std::string relative_path(const YAML::Node& n, const std::string& value, const std::string& what,
+                            const std::string& remediation) const {
+    if (value.empty() || value.front() == '/') {
+      fail(n, "bad " + what + " '" + printable(value) + "': it must be a relative path",
+           remediation);
+    }
+    for (std::size_t start = 0; start <= value.size();) {
+      const std::size_t slash = std::min(value.find('/', start), value.size());
+      const std::string part = value.substr(start, slash - start);
+      if (const std::string why = input_problem(InputKind::kPathComponent, part); !why.empty()) {
+        fail(n,
+             "bad " + what + " '" + printable(value) + "': component '" + printable(part) +
+                 "': " + why,
+             remediation);
+      }
+      start = slash + 1;
+    }
+    return value;
+  }
+
   Patch patch(const YAML::Node& n) const {
-    check_keys(n, {"file", "sha256", "strip", "when"}, "a patch");
+    check_keys(n, {"file", "sha256", "strip", "relocates", "when"}, "a patch");
     Patch p;
     p.where = at(n);
     if (!n["file"]) fail(n, "a patch needs 'file'");
-    p.file = scalar(n["file"], "file");
     // Relative to the recipe's folder, and inside it: every component a plain name.
-    if (p.file.empty() || p.file.front() == '/') {
-      fail(n["file"], "bad patch file '" + printable(p.file) + "': it must be a relative path",
-           "name the patch relative to the recipe's folder, e.g. patches/fix.patch");
-    }
-    for (std::size_t start = 0; start <= p.file.size();) {
-      const std::size_t slash = std::min(p.file.find('/', start), p.file.size());
-      const std::string part = p.file.substr(start, slash - start);
-      if (const std::string why = input_problem(InputKind::kPathComponent, part); !why.empty()) {
-        fail(n["file"],
-             "bad patch file '" + printable(p.file) + "': component '" + printable(part) +
-                 "': " + why,
-             "name the patch relative to the recipe's folder, e.g. patches/fix.patch");
+    p.file =
+        relative_path(n["file"], scalar(n["file"], "file"), "patch file",
+                      "name the patch relative to the recipe's folder, e.g. patches/fix.patch");
+    if (n["relocates"]) {
+      for (const auto& r : scalar_list(n["relocates"], "relocates")) {
+        p.relocates.push_back(relative_path(
+            n["relocates"], r, "relocated path",
+            "name the compiled-in path relative to the build prefix, e.g. lib/slurm"));
       }
-      start = slash + 1;
     }
     if (!n["sha256"]) fail(n, "patch " + p.file + " needs 'sha256' (patches are pinned)");
     p.sha256 = sha256(n["sha256"]);

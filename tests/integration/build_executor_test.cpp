@@ -228,6 +228,31 @@ TEST_F(BuildExecutorTest, AFailingStepIsABuildErrorWithItsDebugBundle) {
   EXPECT_FALSE(fs::exists(root_ / "cache" / entry_key_for(spec).tarball()));
 }
 
+// A recipe patch is read from the recipe's folder (PatchRef::path, resolved by the planner), not
+// from the working directory, and applied before the build: the patched file is what make reads.
+TEST_F(BuildExecutorTest, ARecipePatchIsReadFromTheRecipeFolderAndApplied) {
+  Plan plan = plan_for("lz4", "1.10.0");
+  auto& spec = plan.packages[0];
+  fs::create_directories(root_ / "recipes" / "patches");
+  const fs::path patch = root_ / "recipes" / "patches" / "sf-marker.patch";
+  std::ofstream(patch) << "--- /dev/null\n+++ b/SF-PATCHED\n@@ -0,0 +1 @@\n+patched-by-recipe\n";
+  spec.patches.push_back({"patches/sf-marker.patch", std::string(64, '0'), 1, patch.string(), {}});
+  // make prints the patched file, then fails on purpose (fast; the log stays in the bundle).
+  spec.build_args = {"--eval=$(info SF-PATCH:[$(shell cat SF-PATCHED)])", "no-such-target"};
+  spec.hash = std::string(63, 'f') + "2";  // never a real entry
+  ASSERT_NE(fs::current_path(), root_ / "recipes");
+  auto c = chain();
+  try {
+    build(plan, *c);
+    FAIL() << "the build should have failed";
+  } catch (const BuildError& e) {
+    ASSERT_EQ(e.context_value("stage"), "build") << e.what();
+    const std::string log = read_file(fs::path(e.context_value("debug bundle")) / "build.log");
+    EXPECT_NE(log.find("applying sf-marker.patch (-p1)"), std::string::npos) << log;
+    EXPECT_NE(log.find("SF-PATCH:[patched-by-recipe]"), std::string::npos) << log;
+  }
+}
+
 // build.network: the build step has no network device but the loopback by default, and the
 // engine's default network (eth0) when build.network is true; the debug bundle's rerun command
 // runs the step with the same network.

@@ -8,6 +8,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "slurm_factory/core/planner.hpp"
+#include "slurm_factory/core/recipe_book.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -70,6 +73,24 @@ TEST(CompiledPathsTest, FindsAndClassifiesEveryPrefixString) {
   ASSERT_NE(srun, nullptr);
   EXPECT_TRUE(srun->loaded);
   EXPECT_FALSE(srun->handled) << "no flag makes the pmi2 plugin's srun path follow the prefix";
+
+  // With the plan's relocation patch, the same strings are handled by the patch.
+  const sf::RelocationFallbacks patch{{"bin/srun", "patches/slurm-24.11-relocatable.patch"},
+                                      {"lib/slurm", "patches/slurm-24.11-relocatable.patch"}};
+  const auto patched = sf::scan_compiled_paths(view, kPrefix, sf::ScanScope::kElfFiles, patch);
+  const auto* srun_patched = find(patched, "lib/slurm/mpi_pmi2.so", kPrefix + "/bin/srun");
+  ASSERT_NE(srun_patched, nullptr);
+  EXPECT_TRUE(srun_patched->handled);
+  EXPECT_NE(srun_patched->handling.find("(patch patches/slurm-24.11-relocatable.patch)"),
+            std::string::npos)
+      << srun_patched->handling;
+  const auto* plugindir_patched = find(patched, "sbin/slurmd", kPrefix + "/lib/slurm");
+  ASSERT_NE(plugindir_patched, nullptr);
+  EXPECT_NE(plugindir_patched->handling.find("fallback relative to the executable"),
+            std::string::npos);
+  // Not named by the patch: the unit flag, as before.
+  EXPECT_NE(find(patched, "sbin/slurmd", kPrefix + "/sbin/slurmstepd")->handling.find("slurmd -d"),
+            std::string::npos);
 
   bool saw_debug = false;
   for (const auto& p : paths) {
@@ -139,4 +160,83 @@ TEST(CompiledPathsTest, OpenSslModulesAndEnginesDirsAreExplained) {
   EXPECT_TRUE(classify("lib/libcrypto.so.3", "compiler: gcc -I" + kPrefix + "/include").handled);
   // The same string in another library is not OpenSSL's: still reported.
   EXPECT_FALSE(classify("lib/libother.so.1", kPrefix + "/lib/ossl-modules").handled);
+}
+
+namespace {
+
+sf::CompiledPath classified(const std::string& file, const std::string& value,
+                            const sf::RelocationFallbacks& fallbacks) {
+  sf::CompiledPath p;
+  p.file = file;
+  p.value = value;
+  p.elf = true;
+  p.section = ".rodata";
+  sf::classify_compiled_path(p, kPrefix, fallbacks);
+  return p;
+}
+
+}  // namespace
+
+// A relocation patch handles exactly the whole strings <prefix>/<path> it names, only when it is in
+// the plan; any other string naming the prefix stays as it was (unknown ones unhandled).
+TEST(CompiledPathsTest, RelocationPatchHandlesExactlyTheStringsItNames) {
+  const std::string patch = "patches/slurm-24.11-relocatable.patch";
+  const sf::RelocationFallbacks fallbacks{
+      {"lib/slurm", patch}, {"sbin", patch}, {"bin/srun", patch}};
+  for (const auto& [file, value] : std::vector<std::pair<std::string, std::string>>{
+           {"lib/slurm/libslurmfull.so", kPrefix + "/lib/slurm"},
+           {"lib/slurm/libslurmfull.so", kPrefix + "/sbin"},
+           {"lib/libslurm.so.42", kPrefix + "/sbin"},
+           {"lib/slurm/mpi_pmi2.so", kPrefix + "/bin/srun"}}) {
+    const auto p = classified(file, value, fallbacks);
+    EXPECT_TRUE(p.handled) << value;
+    EXPECT_EQ(p.handling.rfind("fallback relative to the executable (patch " + patch + ")", 0), 0U)
+        << p.handling;
+  }
+  // Without the patch in the plan: srun follows nothing, the other two follow our flags.
+  EXPECT_FALSE(classified("lib/slurm/mpi_pmi2.so", kPrefix + "/bin/srun", {}).handled);
+  EXPECT_NE(classified("lib/slurm/libslurmfull.so", kPrefix + "/sbin", {}).handling.find("-d"),
+            std::string::npos);
+  EXPECT_NE(classified("lib/slurm/libslurmfull.so", kPrefix + "/lib/slurm", {})
+                .handling.find("PluginDir"),
+            std::string::npos);
+  // Unknown strings stay unhandled, even when they contain a relocated path.
+  EXPECT_FALSE(classified("lib/libx.so", kPrefix + "/share/x", fallbacks).handled);
+  EXPECT_FALSE(classified("lib/libx.so", kPrefix + "/bin/srun --mpi", fallbacks).handled);
+  EXPECT_FALSE(classified("lib/libx.so", "-L" + kPrefix + "/bin/srun", fallbacks).handled);
+  EXPECT_FALSE(classified("lib/libx.so", kPrefix + "/bin/sru", fallbacks).handled);
+}
+
+// Every Slurm version the shipped recipe pins gets its series' relocation patch, which names the
+// three compiled-in paths (plugin directory, sbindir for slurmstepd, srun for pmi2).
+TEST(CompiledPathsTest, ShippedSlurmRecipeRelocatesEveryPinnedVersion) {
+  const auto book =
+      sf::RecipeBook::load_directory(fs::path(SF_TEST_SOURCE_DIR) / "configs" / "recipes");
+  const sf::Recipe& slurm = book.get("slurm");
+  ASSERT_GE(slurm.versions.size(), 5U);
+  for (const auto& v : slurm.versions) {
+    sf::ToolchainRelease t;
+    t.name = "trixie";
+    t.family = "debian";
+    t.arch = "amd64";
+    for (const char* k :
+         {"munge", "json-c", "yaml", "jwt", "http-parser", "lz4", "hwloc", "pmix", "curl", "ssl",
+          "pam", "dbus", "readline", "lua", "mysql", "numa", "rdkafka"}) {
+      t.dev_packages[k] = {std::string("lib") + k + "-dev"};
+    }
+    sf::PlanRequest req;
+    req.slurm_version = v.version;
+    req.toolchain = t;
+    req.toolchain_image_hash = "sha256:1111";
+    const sf::Plan plan = sf::make_plan(book, req);
+    const std::string series = v.version.substr(0, v.version.rfind('.'));
+    const std::string file = "patches/slurm-" + series + "-relocatable.patch";
+    ASSERT_EQ(plan.root().patches.size(), 1U) << v.version;
+    EXPECT_EQ(plan.root().patches[0].file, file);
+    EXPECT_TRUE(fs::is_regular_file(plan.root().patches[0].path)) << plan.root().patches[0].path;
+    const auto fallbacks = sf::relocation_fallbacks(plan.packages);
+    EXPECT_EQ(fallbacks,
+              (sf::RelocationFallbacks{{"lib/slurm", file}, {"sbin", file}, {"bin/srun", file}}))
+        << v.version;
+  }
 }

@@ -239,6 +239,24 @@ TEST(RecipeParser, HostileValuesAreRefusedAtTheirLine) {
   EXPECT_EQ(refused, 16);
 }
 
+TEST(RecipeParser, PatchRelocatesListsPathsRelativeToThePrefix) {
+  Recipe r = parse_recipe(minimal("patches:\n  - {file: p/r.patch, sha256: " + kSha +
+                                  ", relocates: [lib/slurm, sbin, bin/srun]}\n"),
+                          "d.yaml");
+  ASSERT_EQ(r.patches.size(), 1U);
+  EXPECT_EQ(r.patches[0].relocates, (std::vector<std::string>{"lib/slurm", "sbin", "bin/srun"}));
+  EXPECT_TRUE(
+      parse_recipe(minimal("patches:\n  - {file: p/r.patch, sha256: " + kSha + "}\n"), "d.yaml")
+          .patches[0]
+          .relocates.empty());
+  for (const std::string bad : {"/opt/slurm/view/lib/slurm", "../bin/srun", "lib//slurm", ""}) {
+    const auto [where, what] = error_of(minimal("patches:\n  - {file: p/r.patch, sha256: " + kSha +
+                                                ", relocates: [\"" + bad + "\"]}\n"));
+    EXPECT_NE(what.find("bad relocated path"), std::string::npos) << bad << ": " << what;
+    EXPECT_EQ(where.rfind("demo.yaml:8:", 0), 0U) << bad << ": " << where;
+  }
+}
+
 TEST(RecipeParser, PatchesInASubfolderAndRealVersionsStillParse) {
   Recipe r = parse_recipe(
       minimal("patches:\n  - {file: patches/fix-build.patch, sha256: " + kSha + "}\n"), "d.yaml");

@@ -33,6 +33,9 @@ struct ArtifactPackagingRequest {
   nlohmann::json provenance = nlohmann::json::object();
   // Every archive entry's mtime; nullopt: $SOURCE_DATE_EPOCH when set, else 0.
   std::optional<std::int64_t> mtime;
+  // Compiled-in paths the plan's recipe patches make fall back relative to the program
+  // (relocation_fallbacks(plan.packages)): recorded as handled by those patches.
+  RelocationFallbacks relocation_fallbacks;
   // nullptr: SHA256SUMS is written unsigned and no <artifact>.asc (a stale one is removed)
   const GpgSigner* signer = nullptr;
 };

@@ -7,12 +7,23 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace sf {
+
+struct PackageSpec;
+
+// Compiled-in paths that a recipe patch of the plan makes fall back to a location relative to the
+// running executable (or library) when the compiled-in one does not exist: the path relative to
+// the build prefix ("lib/slurm", "sbin", "bin/srun") -> the patch ("patches/x.patch").
+using RelocationFallbacks = std::map<std::string, std::string>;
+
+// The `relocates` of every patch the plan applies (PatchRef::relocates).
+RelocationFallbacks relocation_fallbacks(const std::vector<PackageSpec>& packages);
 
 struct CompiledPath {
   std::string file;  // relative to the view: "sbin/slurmd"
@@ -34,9 +45,11 @@ enum class ScanScope { kAll, kTextFiles, kElfFiles };
 
 // Scans every regular file under `view` (of `scope`) for strings containing `build_prefix` (e.g.
 // "/opt/slurm/view"). Sorted by file, then offset.
+// `fallbacks`: the plan's relocation patches (classify_compiled_path).
 std::vector<CompiledPath> scan_compiled_paths(const std::filesystem::path& view,
                                               const std::string& build_prefix,
-                                              ScanScope scope = ScanScope::kAll);
+                                              ScanScope scope = ScanScope::kAll,
+                                              const RelocationFallbacks& fallbacks = {});
 
 // The same scan fed with file contents as something else reads them (the packager, while it
 // archives the staged tree): add() takes a file's path relative to the staged root and its whole
@@ -44,7 +57,8 @@ std::vector<CompiledPath> scan_compiled_paths(const std::filesystem::path& view,
 // Called from one thread at a time.
 class CompiledPathCollector {
  public:
-  CompiledPathCollector(std::filesystem::path view, std::string build_prefix);
+  CompiledPathCollector(std::filesystem::path view, std::string build_prefix,
+                        RelocationFallbacks fallbacks = {});
   void add(const std::string& root_relative, std::string_view content);
   // Whether add() was called at all (a packager that does not hand files over never calls it).
   bool fed() const { return fed_; }
@@ -54,12 +68,17 @@ class CompiledPathCollector {
  private:
   std::filesystem::path view_;
   std::string build_prefix_;
+  RelocationFallbacks fallbacks_;
   bool fed_ = false;
   std::vector<CompiledPath> found_;
 };
 
 // How a string found in `file` is handled (the rules of docs/relocation.md); sets handling/handled.
-void classify_compiled_path(CompiledPath& path, const std::string& build_prefix);
+// A string that is exactly <build_prefix>/<P> for a P in `fallbacks` is handled by that patch (the
+// program falls back relative to itself); without such a patch the flag or setting our units and
+// install script pass is named, and a string nothing covers stays unhandled.
+void classify_compiled_path(CompiledPath& path, const std::string& build_prefix,
+                            const RelocationFallbacks& fallbacks = {});
 
 // View-relative text files (non-ELF) that name the prefix: slurm_install.sh rewrites them.
 std::vector<std::string> text_files_naming_prefix(const std::vector<CompiledPath>& paths);

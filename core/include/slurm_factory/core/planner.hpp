@@ -50,9 +50,14 @@ struct SourceRef {
 };
 
 struct PatchRef {
-  std::string file;  // absolute path (resolved against the recipe directory)
+  std::string file;  // as the recipe names it, relative to its directory (a hash input)
   std::string sha256;
   int strip = 1;
+  // Where the build reads it: file resolved against the recipe directory ("" when the book has
+  // none). Not a hash input: the bytes are pinned by sha256.
+  std::string path;
+  // The recipe's `relocates` (Patch::relocates): not a build input.
+  std::vector<std::string> relocates;
 };
 
 struct ToolchainIdentity {

@@ -82,6 +82,10 @@ struct Patch {
   std::string file;  // relative to the recipe's directory
   std::string sha256;
   int strip = 1;  // patch -p
+  // Compiled-in paths, relative to the build prefix ("lib/slurm", "sbin", "bin/srun"), that the
+  // patched program falls back from to a location relative to its own executable (or library)
+  // when the compiled-in one does not exist: provenance records them as handled by this patch.
+  std::vector<std::string> relocates;
   Condition when;
   SourceLocation where;
 };

@@ -31,7 +31,9 @@
 //   system_dependencies: [pam, {name: readline, when: {...}}]
 //   configure: / build: / install:  # arguments: a string or {arg: ..., when: {...}}
 //   env: {LDFLAGS: "-Wl,-z,lazy"}   # a string, or a list of strings / {value, when}, joined by ' '
-//   patches: [{file: patches/x.patch, sha256: <64 hex>, strip: 1, when: {...}}]
+//   patches: [{file: patches/x.patch, sha256: <64 hex>, strip: 1, when: {...},
+//              relocates: [lib/slurm, ...]}]   # compiled-in paths (relative to the build prefix)
+//                                              # the patch makes fall back relative to the program
 // Conditions (`when:`): slurm, version (ranges, see version_range.hpp), feature, not_feature,
 // family, release, arch, system_has (a name or a list).
 // Variables in arguments and env: ${prefix} ${jobs} ${name} ${version} ${slurm_version} ${arch}
