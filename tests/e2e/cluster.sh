@@ -13,7 +13,9 @@
 #   hostname` completes and its output file holds the hostname; `scontrol show config` shows the
 #   PluginDir under the random prefix; `ldd` on every ELF file of the view finds every library;
 #   slurmd.log has no "can not load" line (mpi/pmix finds libpmix.so.2); `srun --mpi=list` lists
-#   pmix and `srun --mpi=pmix` runs a step with PMIX_RANK=0.
+#   pmix and `srun --mpi=pmix` runs a step with PMIX_RANK=0; the plugins the original shipped
+#   (acct_gather_energy/ipmi, acct_gather_profile/hdf5 and influxdb, cgroup/v2, libpmi2,
+#   libnss_slurm, pam_slurm_adopt) are in the view.
 # One PASS/FAIL line per check, then "N passed, N failed"; exit 1 when a check failed.
 #
 # Environment: SF_BIN (default build/bin/slurm-factory), SF_E2E_CACHE (cache kept between runs;
@@ -240,6 +242,16 @@ cluster() { # cluster TOOLCHAIN ARTIFACT
   rc=$?
   check "$tc: ldd on every ELF of the view finds every library ($(echo "$out" | tail -n 1))" $rc \
     "$(echo "$out" | head -n 10)"
+
+  # Every plugin the original shipped (issue 13, point 4; the slurm recipe's expected_plugins),
+  # each also covered by the ldd check above on this clean machine (freeipmi, hdf5: bundled).
+  echo "   view/lib/slurm: $(in_container "$name" "ls '$prefix/view/lib/slurm' | grep '\.so$' | tr '\n' ' '")"
+  for f in lib/slurm/acct_gather_energy_ipmi.so lib/slurm/acct_gather_profile_hdf5.so \
+      lib/slurm/acct_gather_profile_influxdb.so lib/slurm/cgroup_v2.so lib/libpmi2.so.0 \
+      lib/libnss_slurm.so.2 lib/security/pam_slurm_adopt.so; do
+    out=$(in_container "$name" "ls -l '$prefix/view/$f'" 2>&1)
+    check "$tc: the view has $f" $? "$out"
+  done
 }
 
 [ "$#" -gt 0 ] || set -- trixie bookworm
