@@ -91,8 +91,8 @@ TEST(BuildScript, ExtraInstallRunsOneMakePerEntryAndFailsWithIt) {
       const std::string home = "export HOME=/work/home\n";
       s.replace(s.find(home), home.size(), "export HOME=\"$SF_WORK/home\"\n");
       std::ofstream(work / "build.sh") << s;
-      return std::system(("SF_ONLY_STAGE=install /bin/sh " + shell_quote((work / "build.sh").string()) +
-                          " >/dev/null 2>&1")
+      return std::system(("SF_ONLY_STAGE=install /bin/sh " +
+                          shell_quote((work / "build.sh").string()) + " >/dev/null 2>&1")
                              .c_str());
     };
     EXPECT_EQ(run(p), 0) << to_string(b);

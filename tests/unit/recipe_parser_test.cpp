@@ -82,14 +82,15 @@ TEST(RecipeParser, RuntimeDlopenListsSonames) {
 }
 
 TEST(RecipeParser, ExtraInstallAndExpectedPlugins) {
-  Recipe r = parse_recipe(minimal("extra_install:\n"
-                                  "  - -C contribs/pmi2 install\n"
-                                  "  - {arg: -C x install PAM_DIR=${prefix}/lib, when: {slurm: \">=24.11\"}}\n"
-                                  "expected_plugins:\n"
-                                  "  - {plugin: acct_gather_energy/ipmi, provided_by: freeipmi}\n"
-                                  "  - {plugin: contribs/pmi2, file: lib/libpmi2.so.0}\n"
-                                  "  - {plugin: tls/s2n, provided_by: s2n, when: {system_has: s2n}}\n"),
-                          "demo.yaml");
+  Recipe r = parse_recipe(
+      minimal("extra_install:\n"
+              "  - -C contribs/pmi2 install\n"
+              "  - {arg: \"-C x install PAM_DIR=${prefix}/lib\", when: {slurm: \">=24.11\"}}\n"
+              "expected_plugins:\n"
+              "  - {plugin: acct_gather_energy/ipmi, provided_by: freeipmi}\n"
+              "  - {plugin: contribs/pmi2, file: lib/libpmi2.so.0}\n"
+              "  - {plugin: tls/s2n, provided_by: s2n, when: {system_has: s2n}}\n"),
+      "demo.yaml");
   ASSERT_EQ(r.extra_install.size(), 2U);
   EXPECT_EQ(r.extra_install[0].value, "-C contribs/pmi2 install");
   EXPECT_TRUE(r.extra_install[1].when.slurm.has_value());
@@ -108,8 +109,8 @@ TEST(RecipeParser, ExtraInstallAndExpectedPlugins) {
             "demo.yaml:8:25");
   EXPECT_EQ(error_of(minimal("expected_plugins:\n  - {plugin: a/b, file: /lib/x.so}\n")).first,
             "demo.yaml:8:25");
-  EXPECT_NE(error_of(minimal("expected_plugins:\n  - {plugin: a/b, so: x}\n")).second.find(
-                "unknown key 'so'"),
+  EXPECT_NE(error_of(minimal("expected_plugins:\n  - {plugin: a/b, so: x}\n"))
+                .second.find("unknown key 'so'"),
             std::string::npos);
   std::string cmake = minimal("extra_install: [install]\n");
   cmake.replace(cmake.find("autotools"), 9, "cmake");

@@ -31,7 +31,8 @@ class FakeFeature : public Feature {
 };
 
 ToolchainRelease shipped(const std::string& family, const std::string& name) {
-  const fs::path path = fs::path(SF_TEST_SOURCE_DIR) / "plugins/toolchains" / family / "releases.yaml";
+  const fs::path path =
+      fs::path(SF_TEST_SOURCE_DIR) / "plugins/toolchains" / family / "releases.yaml";
   std::ifstream in(path);
   std::stringstream s;
   s << in.rdbuf();
@@ -65,7 +66,8 @@ fs::path fake_view(const fs::path& dir, const Plan& plan, const std::string& exc
 
 std::string error_of(const fs::path& view, const Plan& plan) {
   try {
-    require_plugins(view, plan.expected_plugins, {}, {"slurm 24.11.5", "/logs/slurm.log", "e", "o"});
+    require_plugins(view, plan.expected_plugins, {},
+                    {"slurm 24.11.5", "/logs/slurm.log", "e", "o"});
   } catch (const BuildError& e) {
     return e.what() + std::string("\n") + e.render();
   }
@@ -183,7 +185,8 @@ TEST(RequiredPlugins, S2nIsExpectedFrom2505WhereTheReleaseHasIt) {
   rel.dev_packages["s2n"] = {"s2n-tls-devel"};
   auto names = [&](const std::string& slurm) {
     std::set<std::string> out;
-    for (const auto& e : plan_for(rel, slurm).expected_plugins) out.insert(e.plugin + "=" + e.provider);
+    for (const auto& e : plan_for(rel, slurm).expected_plugins)
+      out.insert(e.plugin + "=" + e.provider);
     return out;
   };
   EXPECT_EQ(names("24.11.5").count("tls/s2n=s2n-tls-devel (dev_packages.s2n of rockylinux9)"), 0U);
