@@ -202,6 +202,14 @@ std::string render_build_script(const PackageSpec& spec, const fs::path& templat
        "\n";
   s += "SF_BUILD_ARGS=" + shell_quote(shell_join(resolve_jobs(spec.build_args, jobs))) + "\n";
   s += "SF_INSTALL_ARGS=" + shell_quote(shell_join(resolve_jobs(spec.install_args, jobs))) + "\n";
+  std::string extra_install;  // one shell-quoted argument list per line
+  for (const auto& line : resolve_jobs(spec.extra_install, jobs)) {
+    std::vector<std::string> words;
+    std::istringstream in(line);
+    for (std::string w; in >> w;) words.push_back(w);
+    extra_install += shell_join(words) + "\n";
+  }
+  s += "SF_EXTRA_INSTALL=" + shell_quote(extra_install) + "\n";
   std::string patches;
   for (const auto& p : spec.patches) {
     patches += std::to_string(p.strip) + " " + fs::path(p.file).filename().string() + "\n";

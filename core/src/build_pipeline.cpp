@@ -606,37 +606,20 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
     auto it = exported.found.find(b["soname"].get<std::string>());
     b["from"] = result.image + ":" + (it != exported.found.end() ? it->second : std::string("?"));
   }
-  // GPU features: the plugin the feature exists for must be there (the most common silent
-  // failure of Slurm packaging: configure quietly builds without it).
+  // Every expected plugin (the recipes' expected_plugins, the features' required plugins) must be
+  // there: configure quietly builds without a plugin whose -dev files it does not find.
   std::vector<const Feature*> features;
   for (const auto& f : resolved.features) features.push_back(f.get());
-  if (const auto missing = missing_required_plugins(view, features); !missing.empty()) {
-    fs::path slurm_log;
-    std::string slurm_key;
-    for (const auto& o : result.report.packages) {
-      if (o.name == plan.root().name) {
-        slurm_log = o.log_file;
-        slurm_key = o.key.manifest();
-      }
+  PluginCheckContext pc;
+  pc.package = plan.root().name + " " + plan.root().version;
+  pc.release_origin = release.origin;
+  for (const auto& o : result.report.packages) {
+    if (o.name == plan.root().name) {
+      pc.log = o.log_file.string();
+      pc.entry = o.key.manifest();
     }
-    std::string list;
-    for (const auto& m : missing) {
-      list += (list.empty() ? "" : ", ") + m.plugin + " (feature " + m.feature + ")";
-    }
-    throw BuildError(
-        "Slurm was built without " + list,
-        {{"stage", "assemble"},
-         {"package", plan.root().name + " " + plan.root().version},
-         {"expected", "view/lib/slurm/" + missing.front().plugin},
-         {"log",
-          slurm_log.empty() ? std::string("(Slurm came from the cache)") : slurm_log.string()},
-         {"entry", slurm_key}},
-        "configure did not find the feature's development files: check that the build image "
-        "installs them (" +
-            release.origin +
-            ") and read configure's output in the log; then rebuild with --no-cache (the "
-            "cached Slurm entry lacks the plugin too)");
   }
+  require_plugins(view, plan.expected_plugins, features, pc);
   emit("assemble", "done",
        std::to_string(view_report.files) + " files, " + std::to_string(view_report.bundled.size()) +
            " system librar" + (view_report.bundled.size() == 1 ? "y" : "ies") + " bundled",

@@ -57,6 +57,8 @@ nlohmann::json canonical_description(const PackageSpec& spec) {
   d["configure"] = spec.configure_args;
   d["build"] = spec.build_args;
   d["install"] = spec.install_args;
+  // Only present when used, so that the hashes of every other package are unchanged.
+  if (!spec.extra_install.empty()) d["extra_install"] = spec.extra_install;
   d["env"] = spec.env;
   nlohmann::json patches = nlohmann::json::array();
   for (const auto& p : spec.patches) {

@@ -27,8 +27,8 @@ void collect_features(const Condition& c, std::set<std::string>& out) {
 std::set<std::string> mentioned_features(const Recipe& r) {
   std::set<std::string> out;
   for (const auto& d : r.dependencies) collect_features(d.when, out);
-  for (const auto* list :
-       {&r.configure_args, &r.build_args, &r.install_args, &r.system_dependencies}) {
+  for (const auto* list : {&r.configure_args, &r.build_args, &r.install_args, &r.extra_install,
+                           &r.system_dependencies}) {
     for (const auto& cs : *list) collect_features(cs.when, out);
   }
   for (const auto& [_, list] : r.env) {
@@ -212,6 +212,7 @@ class PlanBuilder {
       }
       spec.build_args = resolve_list(r.build_args, ctx, spec);
       spec.install_args = resolve_list(r.install_args, ctx, spec);
+      spec.extra_install = resolve_list(r.extra_install, ctx, spec);
       for (const auto& [key, values] : r.env) {
         auto parts = resolve_list(values, ctx, spec);
         if (parts.empty()) continue;
@@ -228,12 +229,45 @@ class PlanBuilder {
       for (const auto& s : r.system_dependencies) {
         if (s.when.holds(ctx)) spec.system_dependencies.push_back(s.value);
       }
+      for (const auto& e : r.expected_plugins) {
+        if (e.when.holds(ctx)) plan_.expected_plugins.push_back(expected(r, spec, e));
+      }
     }
     if (spec.origin != Origin::kSystem) spec.build_network = req_.build_network;
     spec.hash = package_hash(canonical_description(spec));
     active_.erase(r.name);
     done_.insert(r.name);
     plan_.packages.push_back(std::move(spec));
+  }
+
+  // What provides an expected plugin, named so that an admin can act on it.
+  PlannedPlugin expected(const Recipe& r, const PackageSpec& spec, const ExpectedPlugin& e) const {
+    PlannedPlugin p{r.name, e.plugin, e.file, {}};
+    const std::string& by = e.provided_by;
+    const bool is_dependency =
+        !by.empty() && std::any_of(spec.dependencies.begin(), spec.dependencies.end(),
+                                   [&](const DependencyEdge& d) { return d.name == by; });
+    const auto dev =
+        by.empty() ? req_.toolchain.dev_packages.end() : req_.toolchain.dev_packages.find(by);
+    auto joined = [](const std::vector<std::string>& v) {
+      std::string out;
+      for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
+      return out;
+    };
+    if (by.empty()) {
+      p.provider = "the " + r.name + " build itself (" + e.where.str() + ")";
+    } else if (is_dependency && plan_.find(by)->origin == Origin::kSystem) {
+      p.provider = joined(plan_.find(by)->system_package_names) + " (" + by + " from the system)";
+    } else if (is_dependency) {
+      p.provider = "the recipe " + by + " (" + book_.get(by).where.file + ")";
+    } else if (dev != req_.toolchain.dev_packages.end() && !dev->second.empty()) {
+      p.provider =
+          joined(dev->second) + " (dev_packages." + by + " of " + req_.toolchain.name + ")";
+    } else {
+      p.provider = "dev_packages." + by + ", which release " + req_.toolchain.name +
+                   " does not define (" + e.where.str() + ")";
+    }
+    return p;
   }
 
   void mark_runtime() {
@@ -345,6 +379,7 @@ nlohmann::json Plan::to_json() const {
       j["configure"] = p.configure_args;
       j["build"] = p.build_args;
       j["install"] = p.install_args;
+      if (!p.extra_install.empty()) j["extra_install"] = p.extra_install;
       j["env"] = p.env;
       nlohmann::json patches = nlohmann::json::array();
       for (const auto& pa : p.patches) {
@@ -354,6 +389,11 @@ nlohmann::json Plan::to_json() const {
       j["system_dependencies"] = p.system_dependencies;
     }
     pkgs.push_back(std::move(j));
+  }
+  nlohmann::json expected = nlohmann::json::array();
+  for (const auto& e : expected_plugins) {
+    expected.push_back(
+        {{"package", e.package}, {"plugin", e.plugin}, {"file", e.file}, {"provider", e.provider}});
   }
   return {{"slurm_version", slurm_version},
           {"requested_slurm_version", request.slurm_version},
@@ -366,7 +406,8 @@ nlohmann::json Plan::to_json() const {
           {"prefix", request.prefix},
           {"packages", pkgs},
           {"system_packages", system_packages},
-          {"system_package_names", system_package_names}};
+          {"system_package_names", system_package_names},
+          {"expected_plugins", expected}};
 }
 
 Plan make_plan(const RecipeBook& book, const PlanRequest& request) {

@@ -78,6 +78,7 @@ void RecipeBook::validate() const {
     check_vars(r.configure_args);
     check_vars(r.build_args);
     check_vars(r.install_args);
+    check_vars(r.extra_install);
     for (const auto& [_, values] : r.env) check_vars(values);
     if (!dir_.empty()) {
       for (const auto& p : r.patches) {

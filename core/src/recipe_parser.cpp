@@ -290,6 +290,43 @@ class Parser {
     return p;
   }
 
+  // {plugin: TYPE/NAME, file: PATH (default lib/slurm/TYPE_NAME.so), provided_by: NAME, when}
+  ExpectedPlugin expected(const YAML::Node& n) const {
+    check_keys(n, {"plugin", "file", "provided_by", "when"}, "an expected_plugins entry");
+    ExpectedPlugin e;
+    e.where = at(n);
+    if (!n["plugin"])
+      fail(n, "an expected_plugins entry needs 'plugin' (e.g. acct_gather_energy/ipmi)");
+    e.plugin = scalar(n["plugin"], "plugin");
+    static const std::regex kPlugin("^[a-z0-9_]+/[a-z0-9_]+$");
+    if (n["file"]) {
+      e.file = scalar(n["file"], "file");
+    } else if (std::regex_match(e.plugin, kPlugin)) {
+      e.file = "lib/slurm/" + e.plugin.substr(0, e.plugin.find('/')) + "_" +
+               e.plugin.substr(e.plugin.find('/') + 1) + ".so";
+    } else {
+      fail(n["plugin"], "plugin '" + printable(e.plugin) + "' is not TYPE/NAME",
+           "write it as Slurm names it (acct_gather_energy/ipmi) or give 'file:'");
+    }
+    bool file_ok = !e.file.empty() && e.file.front() != '/';
+    for (std::size_t start = 0; file_ok && start <= e.file.size();) {
+      const std::size_t slash = std::min(e.file.find('/', start), e.file.size());
+      file_ok =
+          input_problem(InputKind::kPathComponent, e.file.substr(start, slash - start)).empty();
+      start = slash + 1;
+    }
+    if (!file_ok) {
+      fail(n["file"] ? n["file"] : n, "bad expected file '" + printable(e.file) + "'",
+           "name it relative to the view, e.g. lib/slurm/acct_gather_energy_ipmi.so");
+    }
+    if (n["provided_by"]) {
+      e.provided_by = checked(n["provided_by"], InputKind::kPackageName,
+                              scalar(n["provided_by"], "provided_by"), "provided_by");
+    }
+    if (n["when"]) e.when = condition(n["when"]);
+    return e;
+  }
+
   Recipe recipe(const YAML::Node& root) const {
     if (!root.IsMap()) fail(root, "a recipe must be a YAML mapping");
     // clang-format off
@@ -297,7 +334,8 @@ class Parser {
         "name", "description", "homepage", "license", "build_system", "default_version",
         "system_package", "from", "versions", "dependencies", "system_dependencies", "configure",
         "build", "install", "env", "patches", "system_prefix", "autoreconf", "configure_command",
-        "runtime_dlopen", "public_programs", "system_version", "version_constraints"};
+        "runtime_dlopen", "public_programs", "system_version", "version_constraints",
+        "extra_install", "expected_plugins"};
     // clang-format on
     check_keys(root, kKeys, "a recipe");
     Recipe r;
@@ -473,6 +511,19 @@ class Parser {
       r.configure_args = conditional_strings(root["configure"], "configure", "arg");
     if (root["build"]) r.build_args = conditional_strings(root["build"], "build", "arg");
     if (root["install"]) r.install_args = conditional_strings(root["install"], "install", "arg");
+    if (root["extra_install"]) {
+      if (r.build_system != BuildSystem::kAutotools && r.build_system != BuildSystem::kMake) {
+        fail(root["extra_install"],
+             "extra_install runs `make`: it needs build_system autotools or make");
+      }
+      r.extra_install = conditional_strings(root["extra_install"], "extra_install", "arg");
+    }
+    if (root["expected_plugins"]) {
+      if (!root["expected_plugins"].IsSequence()) {
+        fail(root["expected_plugins"], "expected_plugins must be a list");
+      }
+      for (const auto& e : root["expected_plugins"]) r.expected_plugins.push_back(expected(e));
+    }
     if (root["env"]) {
       const auto& e = root["env"];
       if (!e.IsMap()) fail(e, "env must be a mapping of variable name to value");

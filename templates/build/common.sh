@@ -1,7 +1,7 @@
 # slurm-factory build script, common part (templates/build/common.sh). The executor prepends the
 # package's variables (SF_NAME, SF_VERSION, SF_PREFIX, SF_JOBS, SF_SOURCE, SF_STRIP_DIR,
 # SF_AUTORECONF, SF_CONFIGURE_COMMAND, SF_CONFIGURE_ARGS, SF_BUILD_ARGS, SF_INSTALL_ARGS,
-# SF_PATCHES and the recipe's environment) and appends the build system's part
+# SF_EXTRA_INSTALL, SF_PATCHES and the recipe's environment) and appends the build system's part
 # (templates/build/<system>.sh), which defines sf_configure, sf_build and sf_install.
 #
 # Layout inside the container: the source archive is mounted read-only under /sources, the
@@ -67,6 +67,19 @@ sf_patch() {
     [ -n "$file" ] || continue
     echo "applying $file (-p$strip)"
     patch -p"$strip" -N -i "/work/patches/$file"
+  done
+}
+
+# The recipe's extra_install: one more `make DESTDIR=... ARGS` per line of SF_EXTRA_INSTALL (each
+# line a shell-quoted argument list), in the source tree, after the install step.
+sf_extra_install() {
+  [ -n "${SF_EXTRA_INSTALL:-}" ] || return 0
+  cd "$SF_SRC"
+  printf '%s' "$SF_EXTRA_INSTALL" | while IFS= read -r line; do
+    [ -n "$line" ] || continue
+    eval "set -- $line"
+    echo "make DESTDIR=$SF_DESTDIR $*"
+    make DESTDIR="$SF_DESTDIR" "$@"
   done
 }
 

@@ -20,4 +20,5 @@ sf_install() {
   eval "set -- $SF_INSTALL_ARGS"
   [ "$#" -gt 0 ] || set -- install
   make DESTDIR="$SF_DESTDIR" "$@"
+  sf_extra_install
 }

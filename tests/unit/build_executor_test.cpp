@@ -67,6 +67,49 @@ TEST(BuildScript, JobsAreResolvedAndArgumentsQuoted) {
   EXPECT_NE(s.find("SF_STRIP_DIR=slurm-slurm-24-11-5-1\n"), std::string::npos);
 }
 
+// The recipe's extra_install: one more real `make DESTDIR=<stage> ARGS` per entry after the install
+// step (here with the work folder moved to a temporary one), and a failing one fails the step.
+TEST(BuildScript, ExtraInstallRunsOneMakePerEntryAndFailsWithIt) {
+  for (auto b : {BuildSystem::kAutotools, BuildSystem::kMake}) {
+    const fs::path work =
+        fs::temp_directory_path() / ("sf-extra-install-" + std::to_string(::getpid()));
+    fs::remove_all(work);
+    fs::create_directories(work / "src" / "contribs" / "pmi2");
+    std::ofstream(work / "src" / "Makefile") << "install:\n\tmkdir -p $(DESTDIR)/lib\n"
+                                                "\ttouch $(DESTDIR)/lib/libslurm.so\n";
+    std::ofstream(work / "src" / "contribs" / "pmi2" / "Makefile")
+        << "PAM_DIR = /lib/security\ninstall:\n\tmkdir -p $(DESTDIR)$(PAM_DIR)\n"
+           "\ttouch '$(DESTDIR)$(PAM_DIR)/$(NAME)'\nfail:\n\tfalse\n";
+    PackageSpec p = spec(b);
+    p.extra_install = {"-C contribs/pmi2 install NAME=libpmi2.so.0",
+                       "-C  contribs/pmi2   install PAM_DIR=/opt/slurm/view/lib/security "
+                       "NAME=pam_slurm_adopt.so"};
+    auto run = [&](const PackageSpec& ps) {
+      std::string s = render_build_script(ps, kTemplates, "/sources/x.tar.gz", 1);
+      const std::string from = "SF_WORK=/work\n";
+      s.replace(s.find(from), from.size(), "SF_WORK=" + shell_quote(work.string()) + "\n");
+      const std::string home = "export HOME=/work/home\n";
+      s.replace(s.find(home), home.size(), "export HOME=\"$SF_WORK/home\"\n");
+      std::ofstream(work / "build.sh") << s;
+      return std::system(("SF_ONLY_STAGE=install /bin/sh " +
+                          shell_quote((work / "build.sh").string()) + " >/dev/null 2>&1")
+                             .c_str());
+    };
+    EXPECT_EQ(run(p), 0) << to_string(b);
+    EXPECT_TRUE(fs::exists(work / "stage/lib/libslurm.so")) << to_string(b);
+    EXPECT_TRUE(fs::exists(work / "stage/lib/security/libpmi2.so.0")) << to_string(b);
+    EXPECT_TRUE(fs::exists(work / "stage/opt/slurm/view/lib/security/pam_slurm_adopt.so"))
+        << to_string(b);
+    p.extra_install.push_back("-C contribs/pmi2 fail");
+    EXPECT_NE(run(p), 0) << to_string(b) << ": a failing extra install fails the step";
+    fs::remove_all(work);
+  }
+  // Without extra_install the variable is empty and nothing more runs.
+  EXPECT_NE(render_build_script(spec(BuildSystem::kAutotools), kTemplates, "/x", 1)
+                .find("SF_EXTRA_INSTALL=''\n"),
+            std::string::npos);
+}
+
 TEST(BuildScript, MissingTemplateIsABuildErrorNamingIt) {
   try {
     (void)render_build_script(spec(BuildSystem::kMake), "/nonexistent", "/sources/x", 1);

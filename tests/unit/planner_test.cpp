@@ -219,3 +219,36 @@ TEST(Planner, FullDagPlansFast) {
 
 }  // namespace
 }  // namespace sf
+
+namespace sf {
+namespace {
+
+// Point 4 of issue 13: the contribs are installed by extra make runs, the PAM module into the
+// view; cgroup/v2 is required (--enable-cgroupv2 from 24.11, --with-bpf before) and freeipmi too.
+TEST(Planner, SlurmInstallsContribsAndRequiresCgroupV2AndFreeipmi) {
+  for (const char* v : {"22.05.8", "23.11.11", "24.11.5", "25.11.6", "26.05.0"}) {
+    auto r = request(v);
+    for (const char* k : {"freeipmi", "hdf5", "bpf"}) r.toolchain.dev_packages[k] = {k};
+    const Plan plan = make_plan(book(), r);
+    const auto& slurm = plan.root();
+    EXPECT_EQ(slurm.extra_install,
+              (std::vector<std::string>{
+                  "-C contribs/pmi2 install", "-C contribs/nss_slurm install",
+                  "-C contribs/pam_slurm_adopt install PAM_DIR=/opt/slurm/view/lib/security"}))
+        << v;
+    const bool new_cgroup = std::string(v) >= "24.11";
+    EXPECT_EQ(has(slurm.configure_args, "--enable-cgroupv2"), new_cgroup) << v;
+    EXPECT_EQ(has(slurm.configure_args, "--with-bpf"), !new_cgroup) << v;
+    EXPECT_TRUE(has(slurm.configure_args, "--with-freeipmi")) << v;
+    for (const char* dev : {"freeipmi", "hdf5", "bpf", "dbus"}) {
+      EXPECT_TRUE(has(plan.system_packages, dev)) << v << " " << dev;
+    }
+    // Dependencies do not get the key (their hashes stay).
+    EXPECT_TRUE(plan.find("munge")->extra_install.empty());
+    EXPECT_FALSE(plan.to_json()["expected_plugins"].empty());
+    EXPECT_EQ(plan.to_json()["packages"].back()["extra_install"].size(), 3U);
+  }
+}
+
+}  // namespace
+}  // namespace sf

@@ -125,6 +125,42 @@ TEST(RecipeParser, SystemVersionAndVersionConstraints) {
   EXPECT_NE(what3.find("'system_version' must be a mapping"), std::string::npos) << what3;
 }
 
+TEST(RecipeParser, ExtraInstallAndExpectedPlugins) {
+  Recipe r = parse_recipe(
+      minimal("extra_install:\n"
+              "  - -C contribs/pmi2 install\n"
+              "  - {arg: \"-C x install PAM_DIR=${prefix}/lib\", when: {slurm: \">=24.11\"}}\n"
+              "expected_plugins:\n"
+              "  - {plugin: acct_gather_energy/ipmi, provided_by: freeipmi}\n"
+              "  - {plugin: contribs/pmi2, file: lib/libpmi2.so.0}\n"
+              "  - {plugin: tls/s2n, provided_by: s2n, when: {system_has: s2n}}\n"),
+      "demo.yaml");
+  ASSERT_EQ(r.extra_install.size(), 2U);
+  EXPECT_EQ(r.extra_install[0].value, "-C contribs/pmi2 install");
+  EXPECT_TRUE(r.extra_install[1].when.slurm.has_value());
+  ASSERT_EQ(r.expected_plugins.size(), 3U);
+  EXPECT_EQ(r.expected_plugins[0].file, "lib/slurm/acct_gather_energy_ipmi.so");
+  EXPECT_EQ(r.expected_plugins[0].provided_by, "freeipmi");
+  EXPECT_EQ(r.expected_plugins[1].file, "lib/libpmi2.so.0");
+  EXPECT_EQ(r.expected_plugins[1].provided_by, "");
+  EXPECT_EQ(r.expected_plugins[2].when.system_has, std::vector<std::string>{"s2n"});
+  EXPECT_EQ(r.expected_plugins[2].where.line, 13);
+
+  // Refusals at their line: a plugin not TYPE/NAME without a file, a file out of the view, an
+  // unknown key, and extra_install for a build system that does not run make.
+  EXPECT_EQ(error_of(minimal("expected_plugins:\n  - {plugin: ipmi}\n")).first, "demo.yaml:8:14");
+  EXPECT_EQ(error_of(minimal("expected_plugins:\n  - {plugin: a/b, file: ../etc/x.so}\n")).first,
+            "demo.yaml:8:25");
+  EXPECT_EQ(error_of(minimal("expected_plugins:\n  - {plugin: a/b, file: /lib/x.so}\n")).first,
+            "demo.yaml:8:25");
+  EXPECT_NE(error_of(minimal("expected_plugins:\n  - {plugin: a/b, so: x}\n"))
+                .second.find("unknown key 'so'"),
+            std::string::npos);
+  std::string cmake = minimal("extra_install: [install]\n");
+  cmake.replace(cmake.find("autotools"), 9, "cmake");
+  EXPECT_NE(error_of(cmake).second.find("extra_install runs `make`"), std::string::npos);
+}
+
 TEST(RecipeParser, UnknownKeyCitesLineAndColumn) {
   auto [loc, what] = error_of(minimal("confgure: [--x]\n"));
   EXPECT_EQ(loc, "demo.yaml:7:1");

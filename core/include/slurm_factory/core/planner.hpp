@@ -90,6 +90,8 @@ struct PackageSpec {
   std::vector<std::string> configure_args;  // resolved, except ${jobs}
   std::vector<std::string> build_args;
   std::vector<std::string> install_args;
+  // One more `make` run per entry after the install step (the recipe's extra_install, resolved).
+  std::vector<std::string> extra_install;
   std::map<std::string, std::string> env;
   std::vector<DependencyEdge> dependencies;      // direct, in recipe order
   std::vector<std::string> system_dependencies;  // logical dev packages (no recipe of ours)
@@ -103,6 +105,16 @@ struct PackageSpec {
   std::string hash12() const { return hash.substr(0, 12); }
 };
 
+// A file the view must hold after the build (the recipes' expected_plugins, resolved): the
+// plugin's name, its path relative to the view, and what provides it in words an admin can act
+// on ("libfreeipmi-dev, libipmimonitoring-dev (dev_packages.freeipmi)", "recipe curl").
+struct PlannedPlugin {
+  std::string package;  // the recipe that declares it: "slurm"
+  std::string plugin;   // "acct_gather_energy/ipmi"
+  std::string file;     // "lib/slurm/acct_gather_energy_ipmi.so"
+  std::string provider;
+};
+
 struct Plan {
   PlanRequest request;
   std::string slurm_version;          // resolved
@@ -111,6 +123,8 @@ struct Plan {
   // sorted, and the release's package names for them.
   std::vector<std::string> system_packages;
   std::vector<std::string> system_package_names;
+  // Checked in the assembled view after every build (required_plugins.hpp). Not in any hash.
+  std::vector<PlannedPlugin> expected_plugins;
 
   const PackageSpec* find(const std::string& name) const;
   const PackageSpec& root() const { return packages.back(); }

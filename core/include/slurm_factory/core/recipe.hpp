@@ -108,6 +108,16 @@ struct VersionConstraint {
   SourceLocation where;
 };
 
+// A file the assembled view must hold after a build of this recipe (a Slurm plugin, a contrib
+// library): configure skips what it does not find with a warning only, so the build checks.
+struct ExpectedPlugin {
+  std::string plugin;       // "acct_gather_energy/ipmi", "contribs/pmi2"
+  std::string file;         // relative to the view: "lib/slurm/acct_gather_energy_ipmi.so"
+  std::string provided_by;  // a dependency recipe or a dev_packages key; "" = the recipe itself
+  Condition when;
+  SourceLocation where;
+};
+
 struct Recipe {
   std::string name;
   std::string description;
@@ -149,6 +159,10 @@ struct Recipe {
   std::vector<ConditionalString> configure_args;
   std::vector<ConditionalString> build_args;
   std::vector<ConditionalString> install_args;
+  // Autotools/make only: one more `make DESTDIR=<stage> ARGS...` run per entry, in the source tree,
+  // after the install step (whitespace-separated arguments: "-C contribs/pmi2 install").
+  std::vector<ConditionalString> extra_install;
+  std::vector<ExpectedPlugin> expected_plugins;
   std::map<std::string, std::vector<ConditionalString>> env;  // joined with ' ' when set
   std::vector<Patch> patches;
   SourceLocation where;  // the file (line 1)

@@ -30,6 +30,11 @@
 //   dependencies:                   # a name (type link) or {name, type: build|link|run|[..], when}
 //   system_dependencies: [pam, {name: readline, when: {...}}]
 //   configure: / build: / install:  # arguments: a string or {arg: ..., when: {...}}
+//   extra_install:                  # autotools/make: one more `make DESTDIR=<stage> ARGS` per
+//     - -C contribs/pmi2 install    #   entry after install (whitespace-separated; {arg, when})
+//   expected_plugins:               # checked in the view after every build (required_plugins.hpp)
+//     - {plugin: acct_gather_energy/ipmi, provided_by: freeipmi, when: {...}}
+//     - {plugin: contribs/pmi2, file: lib/libpmi2.so.0}   # file default lib/slurm/TYPE_NAME.so
 //   env: {LDFLAGS: "-Wl,-z,lazy"}   # a string, or a list of strings / {value, when}, joined by ' '
 //   patches: [{file: patches/x.patch, sha256: <64 hex>, strip: 1, when: {...},
 //              relocates: [lib/slurm, ...]}]   # compiled-in paths (relative to the build prefix)

@@ -21,8 +21,11 @@ apt-get install -y --no-install-recommends \
     libc6-dev \
     libcurl4-openssl-dev \
     libdbus-1-dev \
+    libfreeipmi-dev \
+    libhdf5-dev \
     libhttp-parser-dev \
     libhwloc-dev \
+    libipmimonitoring-dev \
     libjson-c-dev \
     libjwt-dev \
     liblua5.4-dev \
@@ -38,6 +41,7 @@ apt-get install -y --no-install-recommends \
     libssl-dev \
     libtool \
     libyaml-dev \
+    linux-libc-dev \
     m4 \
     make \
     patch \

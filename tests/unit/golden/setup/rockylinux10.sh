@@ -21,13 +21,16 @@ dnf -y --setopt=install_weak_deps=False --setopt=tsflags=nodocs install \
     diffutils \
     file \
     findutils \
+    freeipmi-devel \
     gcc \
     gcc-c++ \
     glibc-devel \
     gzip \
+    hdf5-devel \
     http-parser-devel \
     hwloc-devel \
     json-c-devel \
+    kernel-headers \
     libcurl-devel \
     libjwt-devel \
     librdkafka-devel \
