@@ -65,6 +65,7 @@ TEST(ConfigSchema, WrongTypes) {
   e = error_for("build:\n  ccache: sometimes\n");
   EXPECT_EQ(e.context_value("key"), "build.ccache");
   EXPECT_EQ(e.context_value("file"), "site.yaml:2:11");
+  EXPECT_NE(std::string(e.what()).find("true or false"), std::string::npos) << e.what();
 
   e = error_for("build:\n  ccache_max_size: plenty\n");
   EXPECT_EQ(e.context_value("key"), "build.ccache_max_size");

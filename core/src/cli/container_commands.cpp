@@ -155,7 +155,7 @@ int run_clean(Invocation& inv) {
     j["ccache"] = nlohmann::json::array();
     for (const auto& d : ccache.removed) j["ccache"].push_back(d.string());
     j["failures"] = report.failures;
-    j["failures"].insert(j["failures"].end(), ccache.failures.begin(), ccache.failures.end());
+    for (const auto& f : ccache.failures) j["failures"].push_back(f);
     inv.out << j.dump() << "\n";
   } else {
     for (const auto& c : report.containers) {
