@@ -94,17 +94,32 @@ cp "$work/p/$top/$file" "$work/p/a/$file"
   > "$work/p/b/$file"
 (cd "$work/p" && diff -u "a/$file" "b/$file") > "$work/recipes/patches/bench-security-fix.patch"
 sha=$(sha256sum "$work/recipes/patches/bench-security-fix.patch" | cut -d' ' -f1)
-python3 - "$work/recipes/slurm.yaml" "$sha" <<'PY'
-import sys, yaml
-path, sha = sys.argv[1], sys.argv[2]
-with open(path) as f:
-    recipe = yaml.safe_load(f)
-recipe.setdefault("patches", []).append(
-    {"file": "patches/bench-security-fix.patch", "sha256": sha, "strip": 1})
-with open(path, "w") as f:
-    yaml.safe_dump(recipe, f, sort_keys=False)
-PY
-check "the site recipe carries a one-line patch to $file" $?
+# The patch joins the recipe's `patches:` list (made at the end when there is none), as a site
+# would write it by hand.
+add_patch() { # add_patch RECIPE SHA256
+  if ! grep -q '^patches:' "$1"; then
+    printf 'patches:\n  - file: patches/bench-security-fix.patch\n    sha256: %s\n    strip: 1\n' \
+      "$2" >> "$1"
+    return
+  fi
+  grep -q '^patches:[[:space:]]*$' "$1" || return 1  # an inline list: not written by hand
+  awk -v sha="$2" '
+    pending && /^[[:space:]]*- / {
+      ind = $0; sub(/-.*/, "", ind)
+      printf "%s- file: patches/bench-security-fix.patch\n%s  sha256: %s\n%s  strip: 1\n", ind, ind, sha, ind
+      pending = 0
+    }
+    { print }
+    /^patches:[[:space:]]*$/ { pending = 1 }
+  ' "$1" > "$1.new" && mv "$1.new" "$1"
+}
+ok=0
+if ! add_patch "$work/recipes/slurm.yaml" "$sha" ||
+   ! sf --json build-slurm --slurm-version "$VERSION" --toolchain "$tc" --dry-run \
+     > /dev/null 2> "$work/plan.err"; then
+  ok=1; tail -n 5 "$work/plan.err"
+fi
+check "the site recipe carries a one-line patch to $file" "$ok"
 
 touch "$work/stamp-2"
 build 2 "build 2 (Slurm $VERSION + one-line patch)"
