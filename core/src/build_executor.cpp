@@ -24,6 +24,7 @@
 #include "slurm_factory/core/cache_entry.hpp"
 #include "slurm_factory/core/data_dir.hpp"
 #include "slurm_factory/core/hermetic_runner.hpp"
+#include "slurm_factory/core/package_hash.hpp"
 #include "slurm_factory/core/relocation.hpp"
 #include "slurm_factory/core/safe_walk.hpp"
 #include "slurm_factory/core/shell_quote.hpp"
@@ -166,6 +167,14 @@ std::size_t BuildReport::cached() const {
                     [](const auto& p) { return p.status == PackageStatus::kCached; }));
 }
 
+fs::path ccache_dir_for(const fs::path& cache_dir, const std::string& image_hash) {
+  const bool hex = !image_hash.empty() && image_hash.size() <= 64 &&
+                   std::all_of(image_hash.begin(), image_hash.end(), [](char c) {
+                     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+                   });
+  return cache_dir / "ccache" / (hex ? image_hash : sha256_hex(image_hash));
+}
+
 CacheEntryKey entry_key_for(const PackageSpec& spec) {
   return {spec.toolchain.family + "-" + spec.toolchain.release, spec.toolchain.arch, spec.name,
           spec.version, spec.hash};
@@ -277,6 +286,27 @@ struct BuildExecutor::Impl {
     r.context = {{"package", spec.name}, {"version", spec.version}, {"stage", stage}};
     r.check = false;
     return r;
+  }
+
+  // The compiler cache of the build step (build.ccache): the folder of this image, made 0700, and
+  // the variables templates/build/common.sh reads. Not an input of the package hash.
+  void add_ccache(const PackageSpec& spec, HermeticRunSpec& run) const {
+    if (!options.ccache) return;
+    const fs::path dir = ccache_dir_for(options.cache_dir, spec.toolchain.image_hash);
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) {
+      throw BuildError("cannot create the compiler cache folder " + dir.string(),
+                       {{"package", spec.name}, {"reason", ec.message()}},
+                       "check the cache directory's free space and permissions, or set "
+                       "'build.ccache: false'");
+    }
+    fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+    run.caches.push_back({dir, kCcacheTarget, false});
+    // ccache reads a size without a suffix as GB: give it KiB.
+    const std::int64_t kib = std::max<std::int64_t>(1, options.ccache_max_bytes / 1024);
+    run.env.push_back(std::string("SF_CCACHE_DIR=") + kCcacheTarget);
+    run.env.push_back("SF_CCACHE_MAXSIZE=" + std::to_string(kib) + "Ki");
   }
 
   // The step a failed build was in, from the .stage file it keeps (a regular file of a few bytes
@@ -537,6 +567,7 @@ struct BuildExecutor::Impl {
 
     // 1. unpack, patch, configure, build, install.
     auto run = run_spec(spec, work, deps, extra, out.log_file, "build");
+    add_ccache(spec, run);
     run.script = "exec /bin/sh /work/build.sh";
     HermeticRunResult result;
     try {

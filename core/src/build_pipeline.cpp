@@ -465,6 +465,8 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
   eo.shm_bytes = parse_byte_size(config.build.shm);
   eo.pids_limit = config.build.pids;
   eo.network = config.build.network;
+  eo.ccache = config.build.ccache;
+  eo.ccache_max_bytes = parse_byte_size(config.build.ccache_max_size);
   eo.signer = cache.signer.get();
   eo.live = live;
   const std::size_t source_packages = SourceFetcher::items_for(plan).size();

@@ -240,6 +240,8 @@ void materialize(Config& c) {
   b.shm = text(at(t, {"build", "shm"}), b.shm);
   b.pids = static_cast<int>(integer(at(t, {"build", "pids"}), b.pids));
   b.network = boolean(at(t, {"build", "network"}), b.network);
+  b.ccache = boolean(at(t, {"build", "ccache"}), b.ccache);
+  b.ccache_max_size = text(at(t, {"build", "ccache_max_size"}), b.ccache_max_size);
   c.build = b;
 
   c.toolchains.clear();

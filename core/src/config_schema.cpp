@@ -125,6 +125,8 @@ std::vector<SchemaField> settings_fields() {
                     {"shm", scalar(ValueType::kSize)},
                     {"pids", scalar(ValueType::kInt, false, 0)},
                     {"network", scalar(ValueType::kBool)},
+                    {"ccache", scalar(ValueType::kBool)},
+                    {"ccache_max_size", scalar(ValueType::kSize)},
                 })},
       // `family` or `based_on` is required; the toolchain catalog checks that (and the other keys).
       {"toolchains",

@@ -117,20 +117,27 @@ HermeticRunResult run_hermetic(ContainerBackend& backend, const HermeticRunSpec&
     m.read_only = true;
     c.mounts.push_back(std::move(m));
   }
+  // The builder user must be able to write its work directory and cache mounts.
+  auto hand_to_builder = [&](const std::filesystem::path& dir, const char* what) {
+    if (::geteuid() != 0) return;
+    unsigned uid = 0;
+    unsigned gid = 0;
+    if (std::sscanf(spec.user.c_str(), "%u:%u", &uid, &gid) == 2) {
+      if (::chown(dir.c_str(), uid, gid) != 0) {
+        throw fail(std::string("cannot hand the ") + what + " to the builder user",
+                   {{what, dir.string()}}, "check the directory exists");
+      }
+    }
+  };
   if (!spec.work_dir.empty()) {
     c.mounts.push_back({spec.work_dir, spec.work_target, false});
     c.workdir = spec.work_target;
-    // The builder user must be able to write its work directory.
-    if (::geteuid() == 0) {
-      unsigned uid = 0;
-      unsigned gid = 0;
-      if (std::sscanf(spec.user.c_str(), "%u:%u", &uid, &gid) == 2) {
-        if (::chown(spec.work_dir.c_str(), uid, gid) != 0) {
-          throw fail("cannot hand the work directory to the builder user",
-                     {{"work dir", spec.work_dir.string()}}, "check the directory exists");
-        }
-      }
-    }
+    hand_to_builder(spec.work_dir, "work dir");
+  }
+  for (auto m : spec.caches) {
+    m.read_only = false;
+    hand_to_builder(m.source, "cache dir");
+    c.mounts.push_back(std::move(m));
   }
   c.network = spec.network;
   c.cpus = spec.cpus;

@@ -110,5 +110,45 @@ sf_main() {
   sf_run_stage configure
   sf_run_stage build
   sf_run_stage install
+  sf_ccache_stats
   sf_stage done
 }
+
+# --- compiler cache (build.ccache; docs/containers.md "Compiler cache") ---------------------------
+# The executor mounts <cache_dir>/ccache/<image hash> at $SF_CCACHE_DIR, shared by every package
+# build of this toolchain image. ccache keys each object on the preprocessed source (or the source
+# and every header it reads), the compiler and the complete command line, so a hit is the object
+# the compiler would have produced: the cache changes how long a build takes, never what it builds.
+# Every build unpacks under the same /work, so paths are relative to it (CCACHE_BASEDIR) and the
+# working directory is not hashed (CCACHE_NOHASHDIR): two builds of one source tree share hits.
+# A missing, unwritable or corrupt cache only costs misses (ccache checks what it reads).
+sf_ccache_setup() {
+  [ -n "${SF_CCACHE_DIR:-}" ] && [ -d "$SF_CCACHE_DIR" ] && [ -w "$SF_CCACHE_DIR" ] || return 0
+  command -v ccache >/dev/null 2>&1 || return 0
+  for sf_ccache_wrappers in /usr/lib/ccache /usr/lib64/ccache ""; do
+    [ -z "$sf_ccache_wrappers" ] || [ -x "$sf_ccache_wrappers/gcc" ] && break
+  done
+  [ -n "$sf_ccache_wrappers" ] || return 0
+  export CCACHE_DIR="$SF_CCACHE_DIR"
+  export CCACHE_MAXSIZE="${SF_CCACHE_MAXSIZE:-5G}"
+  export CCACHE_BASEDIR="$SF_WORK"
+  export CCACHE_NOHASHDIR=1
+  # Each build's sources and generated headers are fresh files of an unpack a moment ago: their
+  # times say nothing (their contents are hashed), so they must not turn direct mode off.
+  export CCACHE_SLOPPINESS=include_file_mtime,include_file_ctime
+  # This build's own counters, read back by sf_ccache_stats (the cache's are shared).
+  export CCACHE_STATSLOG="$SF_WORK/ccache-stats.log"
+  export PATH="$sf_ccache_wrappers:$PATH"
+  SF_CCACHE_ON=1
+}
+
+sf_ccache_stats() {
+  [ "${SF_CCACHE_ON:-0}" = 1 ] || return 0
+  sf_stage ccache-stats
+  echo "ccache $CCACHE_DIR ($(ccache --version | head -n 1))"
+  ccache --show-log-stats -v 2>/dev/null || ccache -s || true
+}
+
+SF_CCACHE_ON=0
+sf_ccache_setup
+# --- end of compiler cache ---------------------------------------------------------------------

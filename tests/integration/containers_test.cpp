@@ -246,6 +246,23 @@ TEST_P(ContainersTest, CompilesAndRunsHelloWorldAsTheBuilderUser) {
   expect_nothing_left();
 }
 
+// A cache mount (the compiler cache of build.ccache) is writable by the builder user, even when
+// it is 0700 and the caller asked for read-only; the inputs stay read-only beside it.
+TEST_P(ContainersTest, CacheMountsAreWritableByTheBuilder) {
+  fs::create_directories(work_ / "cc");
+  fs::permissions(work_ / "cc", fs::perms::owner_all, fs::perm_options::replace);
+  auto spec = run_spec(
+      "set -e; echo kept > /cache/obj; echo uid=$(id -u); "
+      "touch /src/x 2>/dev/null && echo src-writable || echo src-read-only");
+  spec.caches = {{work_ / "cc", "/cache", true}};
+  auto result = sf::run_hermetic(*backend_, spec);
+  const std::string log = read_file(result.log_file);
+  EXPECT_EQ(result.exit_code, 0) << log;
+  EXPECT_EQ(read_file(work_ / "cc" / "obj"), "kept\n");
+  EXPECT_NE(log.find("src-read-only"), std::string::npos) << log;
+  expect_nothing_left();
+}
+
 TEST_P(ContainersTest, NetworkIsOffInsideAndOnOutside) {
   ASSERT_TRUE(tcp_connect("deb.debian.org", "80")) << "the host itself cannot reach the mirror";
   auto spec = run_spec(

@@ -126,5 +126,18 @@ TEST(BuildScript, EntryKeyNamesFamilyReleaseArchAndHash) {
   EXPECT_EQ(key.name, "slurm");
 }
 
+// build.ccache: one compiler cache folder per toolchain image hash under <cache_dir>/ccache; a
+// hash that is not plain hex (a stand-in, or anything with a slash) is hashed into a safe name.
+TEST(CcacheDir, OneFolderPerImageHashUnderTheCacheDir) {
+  const std::string h(64, 'b');
+  EXPECT_EQ(ccache_dir_for("/c", h), fs::path("/c/ccache") / h);
+  EXPECT_NE(ccache_dir_for("/c", h), ccache_dir_for("/c", std::string(64, 'c')));
+  for (const std::string odd : {"", "../../etc", "ABC", "a/b"}) {
+    const fs::path d = ccache_dir_for("/c", odd);
+    EXPECT_EQ(d.parent_path(), fs::path("/c/ccache")) << odd;
+    EXPECT_EQ(d.filename().string().size(), 64U) << odd;
+  }
+}
+
 }  // namespace
 }  // namespace sf

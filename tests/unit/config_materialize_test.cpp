@@ -61,6 +61,17 @@ TEST(ConfigMaterialize, TypedValuesAndNormalisedFingerprints) {
   EXPECT_EQ(c.pipelines["nightly"]["matrix"]["slurm_versions"][0], "24.11");
 }
 
+// build.ccache (a compiler cache per toolchain image) is on with 5g unless the config says
+// otherwise.
+TEST(ConfigMaterialize, BuildCcacheDefaultsAndOverrides) {
+  const Config d = from("");
+  EXPECT_TRUE(d.build.ccache);
+  EXPECT_EQ(d.build.ccache_max_size, "5g");
+  const Config off = from("build: {ccache: false, ccache_max_size: 20g}\n");
+  EXPECT_FALSE(off.build.ccache);
+  EXPECT_EQ(off.build.ccache_max_size, "20g");
+}
+
 TEST(ConfigMaterialize, ContradictionsAreErrors) {
   EXPECT_THROW(from("signing: {require_signed: true, allow_unsigned: true}\n"), ConfigurationError);
   EXPECT_THROW(from("signing: {private_key_file: /k, private_key_env: K}\n"), ConfigurationError);

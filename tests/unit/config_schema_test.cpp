@@ -62,6 +62,15 @@ TEST(ConfigSchema, WrongTypes) {
   e = error_for("build:\n  memory: lots\n");
   EXPECT_EQ(e.context_value("key"), "build.memory");
 
+  e = error_for("build:\n  ccache: sometimes\n");
+  EXPECT_EQ(e.context_value("key"), "build.ccache");
+  EXPECT_EQ(e.context_value("file"), "site.yaml:2:11");
+  EXPECT_NE(std::string(e.what()).find("true or false"), std::string::npos) << e.what();
+
+  e = error_for("build:\n  ccache_max_size: plenty\n");
+  EXPECT_EQ(e.context_value("key"), "build.ccache_max_size");
+  EXPECT_NE(std::string(e.what()).find("a size"), std::string::npos) << e.what();
+
   e = error_for("plugins:\n  load: toolchain-debian\n");
   EXPECT_EQ(e.context_value("key"), "plugins.load");
   EXPECT_NE(std::string(e.what()).find("must be a list"), std::string::npos);
@@ -135,7 +144,8 @@ TEST(ConfigSchema, AcceptsWhatTheDocsShow) {
       "signing:\n  key_id: 0xABCDEF\n  passphrase_env: SF_GPG_PASSPHRASE\n"
       "  passphrase_file: ~/.gnupg/sf.pass\n"
       "  trusted_fingerprints: ['0123 4567 89AB CDEF 0123  4567 89AB CDEF 0123 4567']\n"
-      "build: {jobs: 8, cpus: 1.5, memory: 16g, shm: 512m, pids: 8192, network: false}\n"
+      "build: {jobs: 8, cpus: 1.5, memory: 16g, shm: 512m, pids: 8192, network: false,"
+      " ccache: true, ccache_max_size: 10g}\n"
       "toolchains:\n  mysite:\n    family: ubuntu\n    base_image: registry.site/ubuntu:24.04\n"
       "debian_mirror: http://mirror.site/debian\n"
       "pipelines: {nightly: {matrix: {slurm_versions: [24.11, 25.11], toolchains: [noble]}}}\n"

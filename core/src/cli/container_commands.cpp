@@ -14,6 +14,7 @@
 
 #include "slurm_factory/core/app.hpp"
 #include "slurm_factory/core/build_request.hpp"
+#include "slurm_factory/core/ccache_prune.hpp"
 #include "slurm_factory/core/cli/command_groups.hpp"
 #include "slurm_factory/core/container_clean.hpp"
 #include "slurm_factory/core/hermetic_runner.hpp"
@@ -103,8 +104,9 @@ int run_clean(Invocation& inv) {
       "[--label KEY=VALUE]",
       "Removes the containers that carry slurm-factory's label "
       "(org.slurm-factory.managed=true), and with --full its images too (toolchain "
-      "and bootstrapped base images). Nothing without the label is touched. Prints "
-      "what it removed.",
+      "and bootstrapped base images) and the compiler cache folders "
+      "(<cache_dir>/ccache/<image hash>) of toolchain images no longer on this engine. "
+      "Nothing without the label is touched. Prints what it removed.",
       "  slurm-factory clean --dry-run\n  slurm-factory clean --full\n"
       "  slurm-factory clean --backend podman --label org.slurm-factory.kind=build\n"};
   po::options_description opts("Options");
@@ -133,13 +135,27 @@ int run_clean(Invocation& inv) {
   auto backend = make_backend(app, backend_name);
   const auto report = clean_managed_objects(*backend, options);
   const std::string verb = dry ? "would remove" : "removed";
+  // The compiler caches (build.ccache) of toolchain images that are gone now (or would be).
+  CcachePruneReport ccache;
+  if (full) {
+    std::vector<std::string> live;
+    for (const auto& i : backend->list_images({{kManagedImageLabel, "true"}})) {
+      const bool removed = std::any_of(report.images.begin(), report.images.end(),
+                                       [&](const ImageSummary& r) { return r.id == i.id; });
+      if (!removed) live.insert(live.end(), i.tags.begin(), i.tags.end());
+    }
+    ccache = prune_ccache_dirs(app.config().cache_dir, live, dry);
+  }
   if (inv.global.json) {
     nlohmann::json j{{"backend", backend->name()}, {"dry_run", dry}};
     j["containers"] = nlohmann::json::array();
     for (const auto& c : report.containers) j["containers"].push_back(c.id);
     j["images"] = nlohmann::json::array();
     for (const auto& i : report.images) j["images"].push_back(i.tags.empty() ? i.id : i.tags[0]);
+    j["ccache"] = nlohmann::json::array();
+    for (const auto& d : ccache.removed) j["ccache"].push_back(d.string());
     j["failures"] = report.failures;
+    for (const auto& f : ccache.failures) j["failures"].push_back(f);
     inv.out << j.dump() << "\n";
   } else {
     for (const auto& c : report.containers) {
@@ -158,13 +174,16 @@ int run_clean(Invocation& inv) {
       const std::string id = i.id.rfind("sha256:", 0) == 0 ? i.id.substr(7, 12) : i.id;
       inv.out << verb << " image " << (refs.empty() ? id : refs + " (" + id + ")") << "\n";
     }
-    if (report.containers.empty() && report.images.empty()) {
+    for (const auto& d : ccache.removed)
+      inv.out << verb << " compiler cache " << d.string() << "\n";
+    if (report.containers.empty() && report.images.empty() && ccache.removed.empty()) {
       inv.out << "nothing to remove on " << backend->name() << "\n";
     }
   }
-  if (!report.failures.empty()) {
+  if (!report.failures.empty() || !ccache.failures.empty()) {
     ErrorContext ctx;
     for (const auto& f : report.failures) ctx.emplace_back("failed", f);
+    for (const auto& f : ccache.failures) ctx.emplace_back("failed", f);
     throw ContainerError("clean could not remove every object", ctx,
                          "stop what uses them and run clean again");
   }

@@ -48,7 +48,19 @@ struct BuildExecutorOptions {
   bool keep_work = false;                // keep work directories of successful builds
   bool split_debug = true;               // debug info into <cache>/debug/
   std::ostream* live = nullptr;          // build output echoed here (optional)
+  // build.ccache: a compiler cache per toolchain image, <cache_dir>/ccache/<image hash> (0700),
+  // mounted read-write at kCcacheTarget in every build container of that image; not part of any
+  // package hash (ccache keys on the preprocessed source, the compiler and its flags).
+  bool ccache = true;
+  std::int64_t ccache_max_bytes = 5LL << 30;  // build.ccache_max_size (CCACHE_MAXSIZE)
 };
+
+inline constexpr const char* kCcacheTarget = "/ccache";
+
+// <cache_dir>/ccache/<image hash>: the compiler cache of the builds of one toolchain image. An
+// image hash that is not plain hex (a stand-in) is hashed, so the folder name is always safe.
+std::filesystem::path ccache_dir_for(const std::filesystem::path& cache_dir,
+                                     const std::string& image_hash);
 
 enum class PackageStatus { kBuilt, kCached, kSystem };
 std::string to_string(PackageStatus s);

@@ -24,6 +24,8 @@ struct BuildLimits {
   std::string shm = "1g";
   int pids = 4096;
   bool network = false;  // network during compile (off: hermetic)
+  bool ccache = true;    // compiler cache per toolchain image (<cache_dir>/ccache/<image hash>)
+  std::string ccache_max_size = "5g";  // its size limit (CCACHE_MAXSIZE)
 };
 
 struct SigningSettings {

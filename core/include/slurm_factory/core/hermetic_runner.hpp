@@ -1,10 +1,10 @@
 // Runs a script in a fresh container from a toolchain image, hermetically: as the unprivileged
 // builder user (never privileged, every capability dropped, no privilege gain), network off
 // (unless the spec asks for the engine's default network: build.network),
-// inputs mounted read-only and one writable work mount, under CPU / memory / shm / pids limits.
-// The full output goes to a log file; the last lines are kept for errors and, when `live` is set,
-// streamed to the terminal. The container is always removed: on success, failure, timeout, when
-// killed from outside, and on SIGINT/SIGTERM (InterruptGuard).
+// inputs mounted read-only, one writable work mount (and writable cache mounts, e.g. ccache), under
+// CPU / memory / shm / pids limits. The full output goes to a log file; the last lines are kept for
+// errors and, when `live` is set, streamed to the terminal. The container is always removed: on
+// success, failure, timeout, when killed from outside, and on SIGINT/SIGTERM (InterruptGuard).
 #pragma once
 
 #include <chrono>
@@ -26,8 +26,11 @@ inline std::string builder_user() {
 
 struct HermeticRunSpec {
   std::string image;
-  std::string script;              // run with /bin/sh -c
-  std::vector<Mount> inputs;       // always mounted read-only
+  std::string script;         // run with /bin/sh -c
+  std::vector<Mount> inputs;  // always mounted read-only
+  // Persistent caches mounted read-write (the compiler cache, build.ccache): like the work
+  // directory, handed to the builder user when we run as root. Never an input of what is built.
+  std::vector<Mount> caches;
   std::filesystem::path work_dir;  // host directory mounted read-write at work_target
   std::string work_target = "/work";
   std::string user = builder_user();

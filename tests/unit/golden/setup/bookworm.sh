@@ -13,6 +13,7 @@ apt-get install -y --no-install-recommends \
     automake \
     bzip2 \
     ca-certificates \
+    ccache \
     cmake \
     file \
     g++ \

@@ -16,6 +16,7 @@ dnf -y --setopt=install_weak_deps=False --setopt=tsflags=nodocs install \
     automake \
     bzip2 \
     ca-certificates \
+    ccache \
     cmake \
     dbus-devel \
     diffutils \

@@ -1,0 +1,138 @@
+#!/bin/sh
+# A security release, as a site lives it: Slurm is built once over its dependencies, then the same
+# Slurm with a one-line patch (a new package hash, as a new patch release gives) is built again;
+# the second build recompiles only what changed thanks to the compiler cache of the toolchain image
+# (build.ccache, <cache_dir>/ccache/<image hash>). Prints both wall times, from the command to the
+# signed artifact, and their ratio; goal on 2 cores: the second build <= 60 s.
+#
+#   tests/bench/patch-release.sh [TOOLCHAIN]        (default: trixie)
+#
+# Environment: SF_BIN (default build/bin/slurm-factory), SF_BENCH_VERSION (24.11.5),
+# SF_BENCH_JOBS (default: the CPU count), SF_BENCH_BACKEND (docker), SF_BENCH_SOURCES (a cache
+# directory whose sourcecache/ is reused; default ~/.slurm-factory), SF_BENCH_CACHE (the cache
+# directory, kept between runs; default a new one in the work folder: then the first build also
+# prepares the toolchain image if needed and builds every dependency), SF_BENCH_GOAL (60 s).
+# The recipes are a copy of the shipped ones (SLURM_FACTORY_RECIPE_DIR), which is how a site
+# carries its own patch or patch release (docs/patch-releases.md). One PASS/FAIL line per check, then
+# "patch-release bench: PASS" or FAIL; exit status 1 on FAIL.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/e2e/lib.sh
+. "$here/../e2e/lib.sh"
+bench_settings
+tc=${1:-trixie}
+goal=${SF_BENCH_GOAL:-60}
+need_binary "patch-release bench"
+
+work=$(mktemp -d /tmp/sf-bench-patch.XXXXXX)
+CACHE=${SF_BENCH_CACHE:-$work/cache}
+cleanup() {
+  stop_gpg_agent
+  rm -rf "$work"
+}
+trap cleanup EXIT
+mkdir -p "$CACHE"
+[ -e "$CACHE/sourcecache" ] || link_sources "$CACHE"
+signing_key "$CACHE/bench-gnupg" "slurm-factory bench <bench@slurm-factory.invalid>"
+sf_config "$CACHE" > "$work/config.yaml"
+cat >> "$work/config.yaml" <<CONF
+build:
+  ccache: true
+CONF
+
+# The site's recipe folder: a copy of the shipped recipes.
+recipes=$here/../../configs/recipes
+cp -a "$recipes" "$work/recipes"
+export SLURM_FACTORY_RECIPE_DIR="$work/recipes"
+sf() { "$SF_BIN" --config "$work/config.yaml" "$@"; }
+
+# build N LABEL: one timed build-slurm to a signed artifact in $work/out-N; sets secs and rc.
+build() {
+  rm -rf "$work/out-$1"
+  start=$(date +%s)
+  sf --json build-slurm --slurm-version "$VERSION" --toolchain "$tc" --backend "$BACKEND" \
+    --jobs "$JOBS" --output "$work/out-$1" > "$work/events-$1.json" 2> "$work/stderr-$1"
+  rc=$?
+  secs=$(( $(date +%s) - start ))
+  built=$(jq -r 'select(.event=="build" and .kind=="done") | .data.built' "$work/events-$1.json")
+  signed=$(find "$work/out-$1" -name '*.asc' 2>/dev/null | head -n 1)
+  echo "$2: ${secs} s, built ${built:-?} package(s) (exit $rc)"
+  jq -r 'select(.event=="build" and .kind=="built") |
+         "   built \(.package.name) \(.package.version) in \(.package.elapsed_ms/1000|floor) s"' \
+    "$work/events-$1.json" 2>/dev/null
+  if [ "$rc" -ne 0 ] || [ -z "$signed" ]; then
+    tail -n 30 "$work/stderr-$1"
+    return 1
+  fi
+}
+
+# ccache_line N: the "Hits:" line of the newest Slurm build log's compiler-cache statistics.
+ccache_line() {
+  log=$(find "$CACHE/logs" -name slurm.log -newer "$work/stamp-$1" 2>/dev/null | head -n 1)
+  [ -n "$log" ] && grep -m 1 -E '^ *Hits:' "$log" | sed 's/^ *//'
+}
+
+sf fetch --slurm-version "$VERSION" --toolchain "$tc" > /dev/null 2> "$work/fetch.err" ||
+  { tail -n 20 "$work/fetch.err"; echo "patch-release bench: FAIL (fetch)"; exit 1; }
+
+touch "$work/stamp-1"
+build 1 "build 1 (Slurm $VERSION)"
+check "build 1: Slurm $VERSION to a signed artifact" $?
+first=$secs
+echo "   slurm ccache: $(ccache_line 1 || echo 'no statistics')"
+
+# A one-line patch to one .c file of this release, pinned in the site's slurm recipe.
+archive=$(find "$CACHE/sourcecache/" -name "slurm-$VERSION.tar.*" | head -n 1)
+top=$(tar -tf "$archive" | head -n 1 | cut -d/ -f1)
+file=src/common/xstring.c
+mkdir -p "$work/p/a" "$work/p/b" "$work/recipes/patches"
+tar -xf "$archive" -C "$work/p" "$top/$file"
+mkdir -p "$work/p/a/$(dirname "$file")" "$work/p/b/$(dirname "$file")"
+cp "$work/p/$top/$file" "$work/p/a/$file"
+{ echo "/* site security fix $(date +%s) (tests/bench/patch-release.sh) */"; cat "$work/p/a/$file"; } \
+  > "$work/p/b/$file"
+(cd "$work/p" && diff -u "a/$file" "b/$file") > "$work/recipes/patches/bench-security-fix.patch"
+sha=$(sha256sum "$work/recipes/patches/bench-security-fix.patch" | cut -d' ' -f1)
+# The patch joins the recipe's `patches:` list (made at the end when there is none), as a site
+# would write it by hand.
+add_patch() { # add_patch RECIPE SHA256
+  if ! grep -q '^patches:' "$1"; then
+    printf 'patches:\n  - file: patches/bench-security-fix.patch\n    sha256: %s\n    strip: 1\n' \
+      "$2" >> "$1"
+    return
+  fi
+  grep -q '^patches:[[:space:]]*$' "$1" || return 1  # an inline list: not written by hand
+  awk -v sha="$2" '
+    pending && /^[[:space:]]*- / {
+      ind = $0; sub(/-.*/, "", ind)
+      printf "%s- file: patches/bench-security-fix.patch\n%s  sha256: %s\n%s  strip: 1\n", ind, ind, sha, ind
+      pending = 0
+    }
+    { print }
+    /^patches:[[:space:]]*$/ { pending = 1 }
+  ' "$1" > "$1.new" && mv "$1.new" "$1"
+}
+ok=0
+if ! add_patch "$work/recipes/slurm.yaml" "$sha" ||
+   ! sf --json build-slurm --slurm-version "$VERSION" --toolchain "$tc" --dry-run \
+     > /dev/null 2> "$work/plan.err"; then
+  ok=1; tail -n 5 "$work/plan.err"
+fi
+check "the site recipe carries a one-line patch to $file" "$ok"
+
+touch "$work/stamp-2"
+build 2 "build 2 (Slurm $VERSION + one-line patch)"
+check "build 2: patched Slurm to a signed artifact" $?
+second=$secs
+hits=$(ccache_line 2 || true)
+echo "   slurm ccache: ${hits:-no statistics}"
+slurm_built=$(jq -r 'select(.event=="build" and .kind=="built") | .package.name' \
+              "$work/events-2.json" | tr '\n' ' ')
+[ "$slurm_built" = "slurm " ]
+check "build 2 rebuilt Slurm only (built: ${slurm_built:-nothing})" $?
+printf 'patch-release: first %s s, second %s s, ratio %s\n' "$first" "$second" \
+  "$(awk -v a="$first" -v b="$second" 'BEGIN { if (a > 0) printf "%.2f", b / a; else print "?" }')"
+[ "$second" -le "$goal" ]
+check "build 2 in ${second} s <= ${goal} s (--jobs $JOBS)" $?
+summary "patch-release bench"

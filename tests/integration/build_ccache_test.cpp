@@ -1,0 +1,245 @@
+// build.ccache on docker: a stand-in C package (plain make, four .c files) built in the real
+// trixie toolchain image twice with different package hashes shares the compiler cache of the
+// image (<cache_dir>/ccache/<image hash>): the second build's log shows every compile as a hit.
+// A cache whose files are all truncated costs misses, never the build; `ccache: false` mounts
+// nothing.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <mutex>
+#include <regex>
+#include <sstream>
+
+#include "../support/requirement.hpp"
+#include "slurm_factory/core/build_executor.hpp"
+#include "slurm_factory/core/cache_chain.hpp"
+#include "slurm_factory/core/config.hpp"
+#include "slurm_factory/core/gpg_signer.hpp"
+#include "slurm_factory/core/gpg_verifier.hpp"
+#include "slurm_factory/core/plugin_host.hpp"
+#include "slurm_factory/core/recipe_book.hpp"
+#include "slurm_factory/core/toolchain_catalog.hpp"
+#include "slurm_factory/core/toolchain_image.hpp"
+#include "slurm_factory/errors.hpp"
+#include "slurm_factory/http_client.hpp"
+
+namespace fs = std::filesystem;
+
+namespace sf {
+namespace {
+
+const fs::path kCacheDir = fs::path(SF_TEST_BINARY_DIR) / "build-ccache-test-cache";
+constexpr int kSources = 4;
+
+PluginHost& host() {
+  static PluginHost h;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    for (const char* p : {"toolchain-debian", "backend-docker", "cache-local"}) {
+      h.load_file(fs::path(SF_TEST_PLUGIN_DIR) / (std::string("libsf-") + p + ".so"));
+    }
+  });
+  return h;
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The first "Hits: H / C" line of the ccache statistics in a build log: {H, C}, or {-1, -1}.
+std::pair<int, int> ccache_hits(const std::string& log) {
+  static const std::regex re(R"(Hits:\s+(\d+)\s*/\s*(\d+))");
+  std::smatch m;
+  if (!std::regex_search(log, m, re)) return {-1, -1};
+  return {std::stoi(m[1]), std::stoi(m[2])};
+}
+
+class BuildCcacheTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto backend = host().make_container_backend("docker", nlohmann::json::object());
+    try {
+      backend->info();
+    } catch (const ContainerError& e) {
+      skip_reason_ = std::string("docker does not answer: ") + e.what();
+      return;
+    }
+    // The trixie build image exactly as build-slurm prepares it (ccache is one of its tools).
+    Config config;
+    catalog_ = std::make_unique<ToolchainCatalog>(make_toolchain_catalog(host(), config));
+    ToolchainImageRequest req;
+    req.release = catalog_->get("trixie");
+    req.setup_script = catalog_->setup_script("trixie");
+    req.bootstrap = catalog_->bootstrap_recipe("trixie");
+    req.cache_dir = kCacheDir;
+    image_tag_ = prepare_toolchain_image(*backend, req).tag;
+    image_hash_ = toolchain_image_hash(req);
+    release_ = req.release;
+  }
+  static void TearDownTestSuite() { catalog_.reset(); }
+
+  void SetUp() override {
+    if (!skip_reason_.empty()) SF_REQUIRE_OR_SKIP(skip_reason_);
+    root_ = fs::temp_directory_path() /
+            ("sf-build-ccache-" + std::to_string(::getpid()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(root_);
+    fs::create_directories(root_ / "gnupg");
+    fs::permissions(root_ / "gnupg", fs::perms::owner_all, fs::perm_options::replace);
+    fpr_ = GpgSigner::generate_key((root_ / "gnupg").string(), "Ccache <c@example.invalid>");
+    signer_ = std::make_unique<GpgSigner>(
+        GpgSignerOptions{(root_ / "gnupg").string(), fpr_, {}, {}, {}, {}});
+    verifier_ = std::make_unique<GpgVerifier>(GpgTrust{(root_ / "gnupg").string(), {fpr_}});
+    // Every test starts from an empty compiler cache of the image.
+    ccache_ = ccache_dir_for(kCacheDir, image_hash_);
+    fs::remove_all(ccache_);
+    plan_ = make_stand_in();
+  }
+  void TearDown() override {
+    signer_.reset();
+    verifier_.reset();
+    std::error_code ec;
+    if (!root_.empty()) fs::remove_all(root_, ec);
+  }
+
+  // The stand-in: four C files (unique to this run, so no other run's objects can hit) compiled
+  // with $(CC) into a shared library.
+  Plan make_stand_in() {
+    const std::string dirname = "ccdemo-1.0";
+    const fs::path src = root_ / "src" / dirname;
+    fs::create_directories(src);
+    std::string objs;
+    for (int i = 0; i < kSources; ++i) {
+      std::ofstream(src / ("f" + std::to_string(i) + ".c"))
+          << "/* run " << root_.filename().string() << " */\n#include <stdio.h>\nint f" << i
+          << "(int x) { return x * " << i + 2 << "; }\n";
+      objs += " f" + std::to_string(i) + ".o";
+    }
+    std::ofstream(src / "Makefile")
+        << "PREFIX ?= /opt/slurm/view\nOBJS =" << objs
+        << "\nall: libccdemo.so\n%.o: %.c\n\t$(CC) $(CFLAGS) -fPIC -c $< -o $@\n"
+           "libccdemo.so: $(OBJS)\n\t$(CC) -shared -o $@ $(OBJS)\n"
+           "install: all\n\tinstall -d $(DESTDIR)$(PREFIX)/lib\n"
+           "\tinstall -m 755 libccdemo.so $(DESTDIR)$(PREFIX)/lib/libccdemo.so\n";
+    const fs::path tgz = root_ / (dirname + ".tar.gz");
+    EXPECT_EQ(std::system(("tar -C '" + (root_ / "src").string() + "' -czf '" + tgz.string() +
+                           "' " + dirname)
+                              .c_str()),
+              0);
+    auto sha = http::sha256_file_hex(tgz);
+    EXPECT_TRUE(sha);
+    const fs::path cached = kCacheDir / "sourcecache" / *sha / tgz.filename();
+    fs::create_directories(cached.parent_path());
+    fs::copy_file(tgz, cached, fs::copy_options::overwrite_existing);
+    fs::create_directories(root_ / "recipes");
+    std::ofstream(root_ / "recipes" / "ccdemo.yaml")
+        << "name: ccdemo\ndescription: a stand-in\nhomepage: https://example.invalid\n"
+           "license: MIT\nbuild_system: make\nfrom: source\nversions:\n  - version: \"1.0\"\n"
+           "    sha256: "
+        << *sha << "\n    file: " << dirname << ".tar.gz\n    strip_dir: " << dirname
+        << "\n    mirrors:\n      - http://127.0.0.1:9/" << dirname
+        << ".tar.gz\nbuild:\n  - PREFIX=${prefix}\ninstall:\n  - install\n  - PREFIX=${prefix}\n";
+    const RecipeBook book = RecipeBook::load_directory(root_ / "recipes");
+    PlanRequest req;
+    req.slurm_version = "1.0";
+    req.toolchain = release_;
+    req.toolchain_image_hash = image_hash_;
+    req.root = "ccdemo";
+    return make_plan(book, req);
+  }
+
+  // The plan with one more (harmless) make argument: a new package hash, the same compiles, as a
+  // recipe change that does not touch the sources gives.
+  Plan variant(const std::string& tag) const {
+    Plan p = plan_;
+    p.packages[0].build_args.push_back("SF_TEST_VARIANT=" + tag);
+    p.packages[0].hash = std::string(48, 'c') + (tag + std::string(16, '0')).substr(0, 16);
+    return p;
+  }
+
+  PackageOutcome build(const Plan& plan, bool ccache = true) {
+    std::vector<std::unique_ptr<CacheProvider>> layers;
+    layers.push_back(host().make_cache_provider(
+        {"local", "local", "file://" + (root_ / "cache").string(), true, {}}));
+    CacheChainOptions co;
+    co.trust.verifier = verifier_.get();
+    CacheChain chain(std::move(layers), co);
+    BuildExecutorOptions o;
+    o.cache_dir = kCacheDir;
+    o.image = image_tag_;
+    o.jobs = 2;
+    o.memory_bytes = 2LL << 30;
+    o.signer = signer_.get();
+    o.ccache = ccache;
+    BuildExecutor ex([] { return host().make_container_backend("docker", {}); }, chain, o);
+    const BuildReport r = ex.run(plan);
+    EXPECT_EQ(r.built(), 1U);
+    return r.packages.at(0);
+  }
+
+  static inline std::string skip_reason_;
+  static inline std::unique_ptr<ToolchainCatalog> catalog_;
+  static inline std::string image_tag_;
+  static inline std::string image_hash_;
+  static inline ToolchainRelease release_;
+  fs::path root_;
+  fs::path ccache_;
+  Plan plan_;
+  std::string fpr_;
+  std::unique_ptr<GpgSigner> signer_;
+  std::unique_ptr<GpgVerifier> verifier_;
+};
+
+TEST_F(BuildCcacheTest, ASecondBuildWithAnotherHashHitsTheImagesCompilerCache) {
+  ASSERT_EQ(plan_.packages.size(), 1U);
+  const PackageOutcome first = build(variant("1"));
+  const std::string log1 = read_file(first.log_file);
+  EXPECT_NE(log1.find("==> [ccdemo 1.0] ccache-stats"), std::string::npos) << log1;
+  EXPECT_EQ(ccache_hits(log1), std::make_pair(0, kSources)) << log1;
+
+  // The folder: under the cache dir, named by the image hash, ours alone.
+  ASSERT_TRUE(fs::is_directory(ccache_));
+  struct stat st {};
+  ASSERT_EQ(::stat(ccache_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700U);
+
+  const PackageOutcome second = build(variant("2"));
+  EXPECT_NE(second.hash, first.hash);
+  const std::string log2 = read_file(second.log_file);
+  EXPECT_EQ(ccache_hits(log2), std::make_pair(kSources, kSources)) << log2;
+}
+
+TEST_F(BuildCcacheTest, ACorruptCompilerCacheCostsMissesNotTheBuild) {
+  (void)build(variant("1"));
+  // Every file of the cache cut to half its size (or emptied).
+  int truncated = 0;
+  for (const auto& e : fs::recursive_directory_iterator(ccache_)) {
+    if (!e.is_regular_file()) continue;
+    fs::resize_file(e.path(), e.file_size() / 2);
+    ++truncated;
+  }
+  ASSERT_GE(truncated, kSources);
+  const PackageOutcome again = build(variant("2"));
+  const auto [hits, calls] = ccache_hits(read_file(again.log_file));
+  EXPECT_EQ(calls, kSources);
+  EXPECT_EQ(hits, 0) << "a truncated object was served";
+  // The damaged entries were replaced: the next build hits again.
+  const PackageOutcome third = build(variant("3"));
+  EXPECT_EQ(ccache_hits(read_file(third.log_file)), std::make_pair(kSources, kSources));
+}
+
+TEST_F(BuildCcacheTest, CcacheOffMountsNothingAndUsesThePlainCompiler) {
+  const PackageOutcome out = build(variant("1"), false);
+  const std::string log = read_file(out.log_file);
+  EXPECT_EQ(log.find("ccache-stats"), std::string::npos) << log;
+  EXPECT_EQ(ccache_hits(log).first, -1) << log;
+  EXPECT_FALSE(fs::exists(ccache_));
+}
+
+}  // namespace
+}  // namespace sf
