@@ -27,6 +27,8 @@
 #include "slurm_factory/core/system_library_export.hpp"
 #include "slurm_factory/core/template_renderer.hpp"
 #include "slurm_factory/core/toolchain_catalog.hpp"
+#include "slurm_factory/core/image_package_list.hpp"
+#include "slurm_factory/core/package_hash.hpp"
 #include "slurm_factory/core/toolchain_image.hpp"
 #include "slurm_factory/core/toolchain_resolution.hpp"
 #include "slurm_factory/core/view_assembler.hpp"
@@ -415,6 +417,7 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
   };
   emit("image", "start", "preparing the build image " + result.planned.image_tag);
   std::string image_id;
+  ImagePackageList image_packages;
   {
     auto engine = make_backend();
     engine->info();
@@ -425,6 +428,8 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
     auto image = prepare_toolchain_image(*engine, ireq);
     result.image = image.tag;
     if (auto inspected = engine->inspect_image(image.tag)) image_id = inspected->id;
+    // Reproducible builds: what the image holds, for provenance (read once per image id).
+    image_packages = image_package_list(*engine, image.tag, image_id, config.cache_dir);
     emit("image", "done", (image.reused ? "reused " : "built ") + image.tag,
          {{"image", image.tag}, {"reused", image.reused}});
   }
@@ -634,6 +639,8 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
     if (p.origin == Origin::kSource) {
       j["hash"] = p.hash;
       j["source_sha256"] = p.source.sha256;
+      // Reproducible builds: everything the package hash covers, for `rebuild` to compare.
+      j["inputs"] = canonical_description(p);
       if (auto it = fetched_by_name.find(p.name); it != fetched_by_name.end()) {
         if (!it->second->url.empty()) j["mirror"] = it->second->url;
       }
@@ -641,6 +648,7 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
         if (o.name != p.name) continue;
         j["status"] = to_string(o.status);
         if (!o.layer.empty()) j["layer"] = o.layer;
+        if (o.source_date_epoch) j["source_date_epoch"] = *o.source_date_epoch;
       }
     } else {
       j["system_packages"] = p.system_package_names;
@@ -656,7 +664,14 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
                        {"gpu", request.gpu}}}}},
                    {"packages", packages},
                    {"system_packages", plan.system_package_names},
-                   {"toolchain", {{"image", result.image}, {"image_id", image_id}}},
+                   {"toolchain",
+                    {{"image", result.image},
+                     {"image_id", image_id},
+                     {"image_hash", plan.request.toolchain_image_hash},
+                     {"image_identity",
+                      image_identity(plan.request.toolchain_image_hash, image_packages)},
+                     {"image_packages_sha256", image_packages.sha256},
+                     {"image_packages", image_packages.packages}}},
                    {"features", request.feature_names()},
                    {"view", view_json}};
   std::error_code ec;
