@@ -116,12 +116,10 @@ TEST(BuildScript, ReproducibleEnvironment) {
   const std::string s = render_build_script(spec(BuildSystem::kAutotools), kTemplates,
                                             "/sources/x.tar.gz", 2, 1751371200);
   EXPECT_NE(s.find("SF_SOURCE_DATE_EPOCH=1751371200\n"), std::string::npos);
-  const std::string env =
-      run_preamble(s, R"(printf '%s|%s|%s|%s|%s\n' "$SOURCE_DATE_EPOCH" "$TZ" "$(umask)"
-                      "$CFLAGS"
-                      "$CXXFLAGS") ");
-      EXPECT_EQ(env.substr(0, env.find('|', env.find('|') + 1) + 1), "1751371200|UTC|")
-      << env;
+  const std::string env = run_preamble(
+      s,
+      R"sh(printf '%s|%s|%s|%s|%s\n' "$SOURCE_DATE_EPOCH" "$TZ" "$(umask)" "$CFLAGS" "$CXXFLAGS")sh");
+  EXPECT_EQ(env.substr(0, env.find('|', env.find('|') + 1) + 1), "1751371200|UTC|") << env;
   EXPECT_NE(env.find("|0022|"), std::string::npos) << env;
   EXPECT_NE(env.find("-O2 -g -ffile-prefix-map="), std::string::npos) << env;
   const std::string locale = run_preamble(s, R"(printf '%s\n' "$LC_ALL")");
