@@ -20,6 +20,8 @@
 #include "slurm_factory/core/gpg_signer.hpp"
 #include "slurm_factory/core/gpg_verifier.hpp"
 #include "slurm_factory/core/hermetic_runner.hpp"
+#include "slurm_factory/core/image_package_list.hpp"
+#include "slurm_factory/core/package_hash.hpp"
 #include "slurm_factory/core/plugin_host.hpp"
 #include "slurm_factory/core/recipe_book.hpp"
 #include "slurm_factory/core/required_plugins.hpp"
@@ -27,8 +29,6 @@
 #include "slurm_factory/core/system_library_export.hpp"
 #include "slurm_factory/core/template_renderer.hpp"
 #include "slurm_factory/core/toolchain_catalog.hpp"
-#include "slurm_factory/core/image_package_list.hpp"
-#include "slurm_factory/core/package_hash.hpp"
 #include "slurm_factory/core/toolchain_image.hpp"
 #include "slurm_factory/core/toolchain_resolution.hpp"
 #include "slurm_factory/core/view_assembler.hpp"
@@ -655,25 +655,25 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
     }
     packages.push_back(std::move(j));
   }
-  pr.provenance = {{"plan",
-                    {{"root_hash", plan.root().hash},
-                     {"build_id", result.report.build_id},
-                     {"request",
-                      {{"slurm_version", request.slurm_version},
-                       {"toolchain", request.toolchain},
-                       {"gpu", request.gpu}}}}},
-                   {"packages", packages},
-                   {"system_packages", plan.system_package_names},
-                   {"toolchain",
-                    {{"image", result.image},
-                     {"image_id", image_id},
-                     {"image_hash", plan.request.toolchain_image_hash},
-                     {"image_identity",
-                      image_identity(plan.request.toolchain_image_hash, image_packages)},
-                     {"image_packages_sha256", image_packages.sha256},
-                     {"image_packages", image_packages.packages}}},
-                   {"features", request.feature_names()},
-                   {"view", view_json}};
+  pr.provenance = {
+      {"plan",
+       {{"root_hash", plan.root().hash},
+        {"build_id", result.report.build_id},
+        {"request",
+         {{"slurm_version", request.slurm_version},
+          {"toolchain", request.toolchain},
+          {"gpu", request.gpu}}}}},
+      {"packages", packages},
+      {"system_packages", plan.system_package_names},
+      {"toolchain",
+       {{"image", result.image},
+        {"image_id", image_id},
+        {"image_hash", plan.request.toolchain_image_hash},
+        {"image_identity", image_identity(plan.request.toolchain_image_hash, image_packages)},
+        {"image_packages_sha256", image_packages.sha256},
+        {"image_packages", image_packages.packages}}},
+      {"features", request.feature_names()},
+      {"view", view_json}};
   std::error_code ec;
   fs::create_directories(output_dir, ec);
   if (ec) {
