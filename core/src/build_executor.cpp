@@ -28,6 +28,7 @@
 #include "slurm_factory/core/relocation.hpp"
 #include "slurm_factory/core/safe_walk.hpp"
 #include "slurm_factory/core/shell_quote.hpp"
+#include "slurm_factory/core/source_date_epoch.hpp"
 #include "slurm_factory/core/source_fetcher.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
@@ -181,7 +182,8 @@ CacheEntryKey entry_key_for(const PackageSpec& spec) {
 }
 
 std::string render_build_script(const PackageSpec& spec, const fs::path& templates,
-                                const std::string& source_in_container, int jobs) {
+                                const std::string& source_in_container, int jobs,
+                                std::optional<std::int64_t> source_date_epoch) {
   const std::string system = to_string(spec.build_system);
   const fs::path common = templates / "common.sh";
   const fs::path part = templates / (system + ".sh");
@@ -224,6 +226,10 @@ std::string render_build_script(const PackageSpec& spec, const fs::path& templat
     patches += std::to_string(p.strip) + " " + fs::path(p.file).filename().string() + "\n";
   }
   s += "SF_PATCHES=" + shell_quote(patches) + "\n";
+  // Reproducible builds (issue 19): common.sh exports it as SOURCE_DATE_EPOCH.
+  if (source_date_epoch) {
+    s += "SF_SOURCE_DATE_EPOCH=" + std::to_string(*source_date_epoch) + "\n";
+  }
   for (const auto& [key, value] : spec.env) {
     const std::string v = replace_all(value, "${jobs}", std::to_string(jobs));
     if (key == "CPPFLAGS" || key == "CFLAGS" || key == "CXXFLAGS" || key == "LDFLAGS") {
@@ -561,7 +567,17 @@ struct BuildExecutor::Impl {
         }
       }
     }
-    write_text(work / "build.sh", render_build_script(spec, templates(), source_target, jobs()));
+    // Reproducible builds: SOURCE_DATE_EPOCH from the (sha256-verified) source archive.
+    auto sde = source_date_epoch(source);
+    if (!sde) {
+      throw BuildError(
+          "cannot read the source archive of " + spec.name + " " + spec.version,
+          {{"package", spec.name}, {"file", source.string()}, {"reason", sde.error().message}},
+          "remove it from the source cache and run 'slurm-factory fetch' again");
+    }
+    out.source_date_epoch = *sde;
+    write_text(work / "build.sh",
+               render_build_script(spec, templates(), source_target, jobs(), *sde));
     out.log_file = log_dir / (spec.name + ".log");
     const fs::path bundle = log_dir / (spec.name + "-debug");
 
@@ -664,7 +680,8 @@ struct BuildExecutor::Impl {
                           {"build", spec.build_args},
                           {"install", spec.install_args},
                           {"env", spec.env},
-                          {"prefix", spec.prefix}};
+                          {"prefix", spec.prefix},
+                          {"source_date_epoch", *out.source_date_epoch}};
     auto packed = pack_cache_entry(tree, manifest, entries_dir, options.signer);
     if (!packed) {
       throw CacheError(
@@ -716,6 +733,10 @@ struct BuildExecutor::Impl {
     out.layer = hit->layer;
     out.tarball = hit->files.tarball;
     out.tarball_sha256 = hit->manifest.tarball_sha256;
+    if (const auto& a = hit->manifest.arguments; a.is_object() && a.contains("source_date_epoch") &&
+                                                 a["source_date_epoch"].is_number_integer()) {
+      out.source_date_epoch = a["source_date_epoch"].get<std::int64_t>();
+    }
     out.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - started);
     return out;

@@ -21,6 +21,8 @@
 #include "slurm_factory/core/gpg_signer.hpp"
 #include "slurm_factory/core/gpg_verifier.hpp"
 #include "slurm_factory/core/hermetic_runner.hpp"
+#include "slurm_factory/core/image_package_list.hpp"
+#include "slurm_factory/core/package_hash.hpp"
 #include "slurm_factory/core/plugin_host.hpp"
 #include "slurm_factory/core/recipe_book.hpp"
 #include "slurm_factory/core/required_plugins.hpp"
@@ -437,6 +439,7 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
   };
   emit("image", "start", "preparing the build image " + result.planned.image_tag);
   std::string image_id;
+  ImagePackageList image_packages;
   {
     auto engine = make_backend();
     engine->info();
@@ -447,6 +450,8 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
     auto image = prepare_toolchain_image(*engine, ireq);
     result.image = image.tag;
     if (auto inspected = engine->inspect_image(image.tag)) image_id = inspected->id;
+    // Reproducible builds: what the image holds, for provenance (read once per image id).
+    image_packages = image_package_list(*engine, image.tag, image_id, config.cache_dir);
     emit("image", "done", (image.reused ? "reused " : "built ") + image.tag,
          {{"image", image.tag}, {"reused", image.reused}});
   }
@@ -651,6 +656,8 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
     if (p.origin == Origin::kSource) {
       j["hash"] = p.hash;
       j["source_sha256"] = p.source.sha256;
+      // Reproducible builds: everything the package hash covers, for `rebuild` to compare.
+      j["inputs"] = canonical_description(p);
       if (auto it = fetched_by_name.find(p.name); it != fetched_by_name.end()) {
         if (!it->second->url.empty()) j["mirror"] = it->second->url;
       }
@@ -658,26 +665,34 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
         if (o.name != p.name) continue;
         j["status"] = to_string(o.status);
         if (!o.layer.empty()) j["layer"] = o.layer;
+        if (o.source_date_epoch) j["source_date_epoch"] = *o.source_date_epoch;
       }
     } else {
       j["system_packages"] = p.system_package_names;
     }
     packages.push_back(std::move(j));
   }
-  pr.provenance = {{"plan",
-                    {{"root_hash", plan.root().hash},
-                     {"build_id", result.report.build_id},
-                     {"request",
-                      {{"slurm_version", request.slurm_version},
-                       {"toolchain", request.toolchain},
-                       {"gpu", request.gpu},
-                       {"with_dev", request.with_dev}}},
-                     {"view_policy", view_policy}}},
-                   {"packages", packages},
-                   {"system_packages", plan.system_package_names},
-                   {"toolchain", {{"image", result.image}, {"image_id", image_id}}},
-                   {"features", request.feature_names()},
-                   {"view", view_json}};
+  pr.provenance = {
+      {"plan",
+       {{"root_hash", plan.root().hash},
+        {"build_id", result.report.build_id},
+        {"request",
+         {{"slurm_version", request.slurm_version},
+          {"toolchain", request.toolchain},
+          {"gpu", request.gpu},
+          {"with_dev", request.with_dev}}},
+        {"view_policy", view_policy}}},
+      {"packages", packages},
+      {"system_packages", plan.system_package_names},
+      {"toolchain",
+       {{"image", result.image},
+        {"image_id", image_id},
+        {"image_hash", plan.request.toolchain_image_hash},
+        {"image_identity", image_identity(plan.request.toolchain_image_hash, image_packages)},
+        {"image_packages_sha256", image_packages.sha256},
+        {"image_packages", image_packages.packages}}},
+      {"features", request.feature_names()},
+      {"view", view_json}};
   std::error_code ec;
   fs::create_directories(output_dir, ec);
   if (ec) {

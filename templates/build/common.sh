@@ -38,6 +38,24 @@ export LD_LIBRARY_PATH="$SF_PREFIX/lib"
 export HOME=/work/home
 mkdir -p "$HOME"
 
+# --- Reproducible builds (issue 19): the same inputs give the same bytes. -----------------------
+# SOURCE_DATE_EPOCH comes from the source archive's newest file (set by the executor; packages such
+# as OpenSSL compile it in instead of the clock), a fixed time zone and locale (the umask is set above), and the build
+# folder mapped to "." in __FILE__ and debug info.
+if [ -n "${SF_SOURCE_DATE_EPOCH:-}" ]; then
+  export SOURCE_DATE_EPOCH="$SF_SOURCE_DATE_EPOCH"
+fi
+export TZ=UTC
+if locale -a 2>/dev/null | grep -qix 'c\.utf-\?8'; then
+  export LC_ALL=C.UTF-8
+else
+  export LC_ALL=C
+fi
+CFLAGS="$CFLAGS -ffile-prefix-map=$SF_WORK=."
+CXXFLAGS="$CXXFLAGS -ffile-prefix-map=$SF_WORK=."
+export CFLAGS CXXFLAGS
+# --- end of reproducible builds -----------------------------------------------------------------
+
 sf_unpack() {
   sf_stage unpack
   rm -rf "$SF_WORK/extract" "$SF_SRC" "$SF_BUILD" "$SF_DESTDIR"

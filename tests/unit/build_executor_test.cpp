@@ -141,3 +141,51 @@ TEST(CcacheDir, OneFolderPerImageHashUnderTheCacheDir) {
 
 }  // namespace
 }  // namespace sf
+
+namespace sf {
+namespace {
+
+// Runs the script's preamble (variables and common.sh, not sf_main) with /work moved to a
+// temporary folder and returns what `probe` prints.
+std::string run_preamble(std::string script, const std::string& probe) {
+  const fs::path dir = fs::temp_directory_path() / ("sf-preamble-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  for (std::size_t pos = 0; (pos = script.find("/work", pos)) != std::string::npos;) {
+    script.replace(pos, 5, dir.string());
+    pos += dir.string().size();
+  }
+  script = script.substr(0, script.rfind("sf_main\n")) + probe + "\n";
+  const fs::path f = dir / "script.sh";
+  std::ofstream(f) << script;
+  const fs::path out = dir / "out";
+  const int rc = std::system(("env -u SOURCE_DATE_EPOCH /bin/sh " + shell_quote(f.string()) +
+                              " > " + shell_quote(out.string()))
+                                 .c_str());
+  std::ifstream in(out);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  fs::remove_all(dir);
+  EXPECT_EQ(rc, 0);
+  return text;
+}
+
+TEST(BuildScript, ReproducibleEnvironment) {
+  const std::string s = render_build_script(spec(BuildSystem::kAutotools), kTemplates,
+                                            "/sources/x.tar.gz", 2, 1751371200);
+  EXPECT_NE(s.find("SF_SOURCE_DATE_EPOCH=1751371200\n"), std::string::npos);
+  const std::string env = run_preamble(
+      s,
+      R"sh(printf '%s|%s|%s|%s|%s\n' "$SOURCE_DATE_EPOCH" "$TZ" "$(umask)" "$CFLAGS" "$CXXFLAGS")sh");
+  EXPECT_EQ(env.substr(0, env.find('|', env.find('|') + 1) + 1), "1751371200|UTC|") << env;
+  EXPECT_NE(env.find("|0022|"), std::string::npos) << env;
+  EXPECT_NE(env.find("-O2 -g -ffile-prefix-map="), std::string::npos) << env;
+  const std::string locale = run_preamble(s, R"(printf '%s\n' "$LC_ALL")");
+  EXPECT_TRUE(locale == "C.UTF-8\n" || locale == "C\n") << locale;
+  // Without a value (an old caller) nothing is exported, and the rest still holds.
+  const std::string none = run_preamble(
+      render_build_script(spec(BuildSystem::kMake), kTemplates, "/sources/x.tar.gz", 2),
+      R"(printf '%s|%s\n' "${SOURCE_DATE_EPOCH:-unset}" "$TZ")");
+  EXPECT_EQ(none, "unset|UTC\n");
+}
+
+}  // namespace
+}  // namespace sf

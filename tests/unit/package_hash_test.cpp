@@ -83,7 +83,7 @@ TEST(PackageHash, StableAcrossRunsAndInputOrder) {
   s.configure_args = {"--prefix=/opt/slurm/view"};
   EXPECT_EQ(
       canonical_description(s).dump(),
-      R"({"autoreconf":false,"build":[],"build_system":"autotools","configure":["--prefix=/opt/slurm/view"],"configure_command":"","dependencies":[],"env":{},"features":[],"install":[],"name":"demo","origin":"source","patches":[],"prefix":"/opt/slurm/view","schema":1,"source_sha256":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","system_dependencies":[],"toolchain":{"arch":"amd64","family":"debian","image_hash":"img","release":"trixie"},"version":"1.0"})");
+      R"({"autoreconf":false,"build":[],"build_system":"autotools","configure":["--prefix=/opt/slurm/view"],"configure_command":"","dependencies":[],"env":{},"features":[],"install":[],"name":"demo","origin":"source","patches":[],"prefix":"/opt/slurm/view","schema":2,"source_sha256":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","system_dependencies":[],"toolchain":{"arch":"amd64","family":"debian","image_hash":"img","release":"trixie"},"version":"1.0"})");
   EXPECT_EQ(package_hash(canonical_description(s)), sha256_hex(canonical_description(s).dump()));
 }
 

@@ -16,6 +16,7 @@ CommandTable& builtin_commands() {
     add_cache_commands(t);
     add_package_commands(t);
     add_verify_commands(t);
+    add_rebuild_commands(t);  // rebuild: reproduce an artifact from its provenance
     add_version_commands(t);
     return t;
   }();

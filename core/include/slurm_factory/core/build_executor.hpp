@@ -12,10 +12,12 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -77,6 +79,9 @@ struct PackageOutcome {
   CacheEntryKey key;
   std::filesystem::path tarball;  // the verified entry on disk (this run's staging directory)
   std::string tarball_sha256;     // of that tarball, as verified or packed by this run
+  // Reproducible builds: the SOURCE_DATE_EPOCH the entry was built with (source_date_epoch.hpp;
+  // recorded in its manifest as arguments.source_date_epoch). nullopt for an entry made before.
+  std::optional<std::int64_t> source_date_epoch;
 };
 
 // One step of the run, for the progress display and --json events.
@@ -105,9 +110,11 @@ struct BuildReport {
 CacheEntryKey entry_key_for(const PackageSpec& spec);
 
 // The script that builds `spec`: its variables, templates/build/common.sh and <system>.sh, and the
-// call of sf_main. `jobs` replaces ${jobs}.
+// call of sf_main. `jobs` replaces ${jobs}. `source_date_epoch` (reproducible builds) becomes
+// SF_SOURCE_DATE_EPOCH, which common.sh exports as SOURCE_DATE_EPOCH.
 std::string render_build_script(const PackageSpec& spec, const std::filesystem::path& templates,
-                                const std::string& source_in_container, int jobs);
+                                const std::string& source_in_container, int jobs,
+                                std::optional<std::int64_t> source_date_epoch = std::nullopt);
 
 class BuildExecutor {
  public:

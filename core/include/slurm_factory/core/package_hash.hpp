@@ -20,8 +20,12 @@ namespace sf {
 
 struct PackageSpec;
 
-// Bumped when the description's layout changes (every hash changes with it).
-inline constexpr int kPackageHashSchema = 1;
+// Bumped when the description's layout changes (every hash changes with it), or when every build's
+// environment changes: 2 = reproducible builds (SOURCE_DATE_EPOCH from the source archive, TZ,
+// locale, umask, -ffile-prefix-map: templates/build/common.sh), so no entry built before is reused
+// under a hash that now promises a reproducible build. SOURCE_DATE_EPOCH itself is a function of
+// the source archive's bytes, which source_sha256 pins.
+inline constexpr int kPackageHashSchema = 2;
 
 // The description of `spec`; its dependencies' hashes must already be set in spec.dependencies.
 nlohmann::json canonical_description(const PackageSpec& spec);

@@ -15,6 +15,7 @@ void add_plugin_commands(CommandTable& table);
 void add_toolchain_commands(CommandTable& table);
 void add_container_commands(CommandTable& table);
 void add_verify_commands(CommandTable& table);
+void add_rebuild_commands(CommandTable& table);
 void add_version_commands(CommandTable& table);
 
 CommandTable& builtin_commands();
