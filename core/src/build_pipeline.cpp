@@ -191,10 +191,10 @@ std::optional<fs::path> find_valid_artifact(const fs::path& dir, const std::stri
     }
     // What the view keeps (--with-dev, the recipes' public_programs) is no package input: a recipe
     // that changed its public programs makes another artifact from the same entries.
-    const nlohmann::json* policy = prov.contains("plan") && prov["plan"].is_object() &&
-                                           prov["plan"].contains("view_policy")
-                                       ? &prov["plan"]["view_policy"]
-                                       : nullptr;
+    const nlohmann::json* policy =
+        prov.contains("plan") && prov["plan"].is_object() && prov["plan"].contains("view_policy")
+            ? &prov["plan"]["view_policy"]
+            : nullptr;
     if (policy == nullptr || *policy != view_policy) {
       log().info("{} kept other files in its view; building it again", artifact.string());
       continue;
@@ -405,7 +405,8 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
     publisher.throw_if_failed(result.artifact);
   };
   if (!request.no_cache) {
-    if (auto existing = find_valid_artifact(output_dir, basename, plan.root().hash, trust, view_policy)) {
+    if (auto existing =
+            find_valid_artifact(output_dir, basename, plan.root().hash, trust, view_policy)) {
       result.existed = true;
       result.artifact = *existing;
       result.provenance = provenance_path_for(*existing);

@@ -2,11 +2,11 @@
 // folder, files relative to the prefix): hardlinks where the filesystem allows (copies otherwise),
 // drops development files unless keep_dev and the programs a package does not make public (its
 // bin/ and sbin/ files whose names match none of ViewEntry::public_programs, and its share/man when
-// it has no public program: the view's bin/ and sbin/ hold only Slurm's and munge's), then bundles the shared libraries the view needs that a
-// target host does not have, found by reading ELF NEEDED entries (never guessed): every NEEDED
-// soname that no file of the view provides, that is not one of the toolchain's system libraries
-// and not a GPU driver library, is copied from the system library folders into view/lib and given
-// RUNPATH $ORIGIN (patchelf), like the rest of the view.
+// it has no public program: the view's bin/ and sbin/ hold only Slurm's and munge's), then bundles
+// the shared libraries the view needs that a target host does not have, found by reading ELF NEEDED
+// entries (never guessed): every NEEDED soname that no file of the view provides, that is not one
+// of the toolchain's system libraries and not a GPU driver library, is copied from the system
+// library folders into view/lib and given RUNPATH $ORIGIN (patchelf), like the rest of the view.
 #pragma once
 
 #include <filesystem>
