@@ -244,6 +244,48 @@ TEST_P(ContainerCommands, CleanRemovesLabelledAndLeavesAnUnlabelledContainerAlon
   backend_->remove_container(theirs, true);
 }
 
+// clean --full also lists the compiler cache folders (build.ccache) of toolchain images no longer
+// on the engine, and keeps those of images that are there; a dry run removes nothing.
+TEST_P(ContainerCommands, CleanFullListsCompilerCachesOfImagesThatAreGone) {
+  // An image of ours that is on the engine (any toolchain image: its tag holds hash12).
+  std::string hash;
+  for (const auto& i : backend_->list_images({{sf::kManagedImageLabel, "true"}})) {
+    for (const auto& t : i.tags) {
+      const auto colon = t.rfind(':');
+      if (t.find("/toolchain-") != std::string::npos && colon != std::string::npos) {
+        hash = t.substr(colon + 1);
+      }
+    }
+  }
+  if (hash.size() != 12) hash = prepare().substr(prepare().rfind(':') + 1);
+  ASSERT_EQ(hash.size(), 12U);
+  hash += std::string(52, 'a');  // the folder of an image is named by its full hash
+  const fs::path cache = dir_ / "cache";
+  const fs::path live = cache / "ccache" / hash;
+  const fs::path gone = cache / "ccache" / std::string(64, 'e');
+  for (const auto& d : {live, gone}) {
+    fs::create_directories(d / "0");
+    std::ofstream(d / "0" / "obj") << "o";
+  }
+  const std::string config = (dir_ / "ccache-config.yaml").string();
+  std::ofstream(config) << "cache_dir: " << cache.string() << "\nbackend: " << GetParam() << "\n";
+  // Narrowed to this test's label: no image is removed, every one of ours stays "live".
+  const std::string only_this_test = std::string(kTestLabel) + "=" + run_;
+  const auto dry = sf_run(
+      {"--config", config, "--json", "clean", "--full", "--dry-run", "--label", only_this_test});
+  ASSERT_EQ(dry.code, 0) << dry.err;
+  const auto listed = nlohmann::json::parse(dry.out).at("ccache");
+  EXPECT_EQ(listed, nlohmann::json::array({gone.string()})) << dry.out;
+  EXPECT_TRUE(fs::exists(gone / "0" / "obj")) << "a dry run removes nothing";
+
+  const auto real = sf_run({"--config", config, "clean", "--full", "--label", only_this_test});
+  ASSERT_EQ(real.code, 0) << real.err;
+  EXPECT_NE(real.out.find("removed compiler cache " + gone.string()), std::string::npos)
+      << real.out;
+  EXPECT_FALSE(fs::exists(gone));
+  EXPECT_TRUE(fs::exists(live / "0" / "obj"));
+}
+
 TEST_P(ContainerCommandsWithoutEngine, CleanRejectsAnEmptyLabel) {
   const auto r = sf_run({"--config", config_, "clean", "--dry-run", "--label", "=x"});
   EXPECT_EQ(r.code, static_cast<int>(sf::ExitCode::kUsage)) << r.err;
