@@ -20,7 +20,8 @@
 #   pmix and pmi2; `srun --mpi=pmix` runs a step with PMIX_RANK=0 and `srun --mpi=pmi2` one with
 #   PMI_RANK=0; every plugin the original tool shipped is in view/lib/slurm (acct_gather_energy/ipmi,
 #   acct_gather_profile/hdf5 and influxdb, cgroup/v2, mpi/pmi2, mpi/pmix) with libpmi2, nss_slurm and
-#   pam_slurm_adopt; view/bin and view/sbin hold only Slurm's and munge's programs.
+#   pam_slurm_adopt; view/bin and view/sbin hold only Slurm's and munge's programs. Then the same
+#   artifact again, started plainly (tests/e2e/plain-start.sh: no install script, no flag).
 # One PASS/FAIL line per check, then "N passed, N failed"; exit 1 when a check failed.
 #
 # Environment: SF_BIN (default build/bin/slurm-factory), SF_E2E_CACHE (cache kept between runs;
@@ -125,6 +126,15 @@ view_contents() {
     done' sh "$3" 2>&1)
   [ -z "$out" ]
   check "$1: view/bin and view/sbin hold only Slurm's and munge's programs" $? "also: $out"
+}
+
+# plain_start TOOLCHAIN ARTIFACT: the same artifact started the way an admin's own entrypoint
+# would, with no install script and no flag (tests/e2e/plain-start.sh, its checks indented here).
+plain_start() {
+  SF_BIN="$SF_BIN" SF_E2E_VERSION="$VERSION" bash "$here/plain-start.sh" --artifact "$2" "$1" \
+    2>&1 | sed 's/^/   plain | /'
+  check "$1: plain slurmctld/slurmd with no PluginDir, no -d, no flag (tests/e2e/plain-start.sh)" \
+    "${PIPESTATUS[0]}"
 }
 
 cluster() { # cluster TOOLCHAIN ARTIFACT
@@ -285,6 +295,7 @@ if [ -n "$ARTIFACT" ]; then
     check "read $prov" 1 "no toolchain in the provenance beside the artifact"
   else
     cluster "$tc" "$ARTIFACT"
+    plain_start "$tc" "$ARTIFACT"
   fi
   tally
   exit $?
@@ -304,6 +315,7 @@ for pair in "$@"; do
   if [ "$ok" -eq 0 ]; then
     trust_checks "$tc" "$artifact"
     cluster "$tc" "$artifact"
+    plain_start "$tc" "$artifact"
   fi
 done
 tally
