@@ -15,7 +15,9 @@
 #   provenance.json lists no unhandled compiled-in path; slurmctld and slurmd stay up; sinfo shows
 #   the node idle; `scontrol show config` shows the PluginDir the daemons fell back to (under the
 #   prefix); `srun hostname`; `sbatch --wrap hostname` writes the hostname; `srun --mpi=pmi2
-#   printenv PMI_RANK` prints 0; `srun --mpi=pmix printenv PMIX_RANK` prints 0.
+#   printenv PMI_RANK` prints 0; `srun --mpi=pmix printenv PMIX_RANK` prints 0; with Debian's
+#   lmod installed, `module use <prefix>/modules; module load slurm` (no variable) puts the view's
+#   sinfo on PATH and it answers.
 # One PASS/FAIL line per check, then the summary; exit 1 when a check failed.
 #
 # Environment: SF_BIN, SF_E2E_CACHE, SF_E2E_VERSION (default 24.11.5), SF_E2E_JOBS, SF_E2E_BACKEND
@@ -209,6 +211,18 @@ check "$tc: srun --mpi=pmi2 printenv PMI_RANK prints 0" $? "$(echo "$out" | tail
 out=$(run "timeout 60 '$view/bin/srun' --mpi=pmix -N1 printenv PMIX_RANK" 2>&1)
 [ "$out" = 0 ]
 check "$tc: srun --mpi=pmix printenv PMIX_RANK prints 0" $? "$(echo "$out" | tail -n 5 | tr '\n' ' ')"
+
+# The module, as a user loads it on a login node: Debian's Lmod, no variable set, nothing run
+# before (slurm_install.sh never touched this tree): it must find the view it lies in.
+out=$(run "export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends lmod >/dev/null" 2>&1)
+check "$tc: Debian's lmod installed in the container" $? "$(echo "$out" | tail -n 3)"
+out=$(run ". /usr/share/lmod/lmod/init/bash && module use '$prefix/modules' && module load slurm &&
+  command -v sinfo && sinfo -h -o %a" 2>&1)
+[ "$out" = "$view/bin/sinfo
+up" ]
+check "$tc: module load slurm with no variable puts the view's sinfo on PATH, and it answers" $? \
+  "$(echo "$out" | tail -n 5 | tr '\n' ' ')"
 
 out=$(run "grep -hiE 'Unable to find slurmstepd|PluginDir: .*No such file|Couldn.t find the specified plugin' /var/log/slurm/*.log" 2>&1)
 [ -z "$out" ]
