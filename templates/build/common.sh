@@ -154,9 +154,20 @@ sf_ccache_setup() {
   # Each build's sources and generated headers are fresh files of an unpack a moment ago: their
   # times say nothing (their contents are hashed), so they must not turn direct mode off.
   export CCACHE_SLOPPINESS=include_file_mtime,include_file_ctime
+  # ccache maps its inode cache file into memory: a truncated one (a full disk, a copy cut short)
+  # kills the compiler with SIGBUS. Without it every file ccache reads is checked as it is read.
+  export CCACHE_NOINODECACHE=1
   # This build's own counters, read back by sf_ccache_stats (the cache's are shared).
   export CCACHE_STATSLOG="$SF_WORK/ccache-stats.log"
-  export PATH="$sf_ccache_wrappers:$PATH"
+  # Debian's and Fedora's wrapper folders have gcc and g++ but no cc or c++, the names make's
+  # built-in rules and many Makefiles call: links of our own for those, in front.
+  sf_ccache_own="$SF_WORK/.sf-ccache-bin"
+  mkdir -p "$sf_ccache_own" || return 0
+  for sf_ccache_name in cc c++; do
+    [ -e "$sf_ccache_wrappers/$sf_ccache_name" ] || [ -e "$sf_ccache_own/$sf_ccache_name" ] ||
+      ln -s "$(command -v ccache)" "$sf_ccache_own/$sf_ccache_name"
+  done
+  export PATH="$sf_ccache_own:$sf_ccache_wrappers:$PATH"
   SF_CCACHE_ON=1
 }
 
