@@ -77,10 +77,16 @@ ImagePackageList image_package_list(ContainerBackend& backend, const std::string
       if (!list.packages.empty()) return list;
     }
   }
-  const fs::path work = cache_dir / "tmp" / ("package-list-" + std::to_string(::getpid()));
+  // A folder of this call's own: concurrent cells of one process (`run --parallel`) ask at once.
+  auto made = make_private_dir(cache_dir / "tmp");
+  if (!made) {
+    throw ContainerError(
+        "cannot make a folder for the package list of " + image + ": " + made.error().message,
+        {{"image", image}, {"folder", (cache_dir / "tmp").string()}},
+        "check that cache_dir is writable and has room");
+  }
+  const fs::path work = *made;
   std::error_code ec;
-  fs::remove_all(work, ec);
-  fs::create_directories(work, ec);
   struct Remove {
     fs::path dir;
     ~Remove() {
@@ -92,7 +98,7 @@ ImagePackageList image_package_list(ContainerBackend& backend, const std::string
   spec.image = image;
   spec.script = image_package_query_script();
   spec.work_dir = work;
-  spec.log_file = work.parent_path() / ("package-list-" + std::to_string(::getpid()) + ".log");
+  spec.log_file = work.string() + ".log";  // beside, not inside what the container writes
   spec.context = {{"image", image}, {"stage", "package list"}};
   run_hermetic(backend, spec);
   fs::remove(spec.log_file, ec);
