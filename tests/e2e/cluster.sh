@@ -111,17 +111,17 @@ trust_checks() {
   check "$1: cache keys export gives the automatic key" $? "$(tail -n 3 "$work/key.err")"
 }
 
-# in CONTAINER SCRIPT: runs SCRIPT with bash in the cluster container (SLURM_CONF set, as clients
-# get it from the modulefile)
+# in CONTAINER SCRIPT [NAME ARG...]: runs SCRIPT with bash in the cluster container (SLURM_CONF
+# set, as clients get it from the modulefile); NAME becomes $0 and ARGs $1... inside SCRIPT
 in_container() {
-  "$ENGINE" exec -e SLURM_CONF=/etc/slurm/slurm.conf "$1" bash -c "$2"
+  "$ENGINE" exec -e SLURM_CONF=/etc/slurm/slurm.conf "$1" bash -c "$2" "${@:3}"
 }
 
 # view_contents TOOLCHAIN CONTAINER VIEW: bin/ and sbin/ hold only Slurm's and munge's programs
 # (loading the module must not change which curl or openssl a user runs).
 view_contents() {
   # shellcheck disable=SC2016 # expands in the container
-  out=$(in_container "$2" 'cd "$1" && for f in bin/* sbin/*; do
+  out=$(in_container "$2" 'cd "$1" || exit 1; for f in bin/* sbin/*; do
       case "${f#*/}" in s*|munge|unmunge|remunge|munged) ;; *) printf "%s " "$f" ;; esac
     done' sh "$3" 2>&1)
   [ -z "$out" ]
