@@ -19,7 +19,7 @@
 #   slurmd.log has no "can not load" line (mpi/pmix finds its libpmix); `srun --mpi=list` lists
 #   pmix and pmi2; `srun --mpi=pmix` runs a step with PMIX_RANK=0 and `srun --mpi=pmi2` one with
 #   PMI_RANK=0; every plugin the original tool shipped is in view/lib/slurm (acct_gather_energy/ipmi,
-#   acct_gather_profile/hdf5, cgroup/v2, mpi/pmi2, mpi/pmix) with libpmi2, nss_slurm and
+#   acct_gather_profile/hdf5 and /influxdb, cgroup/v2, mpi/pmi2, mpi/pmix) with libpmi2, nss_slurm and
 #   pam_slurm_adopt; view/bin and view/sbin hold only Slurm's and munge's programs. Then the same
 #   artifact again, started plainly (tests/e2e/plain-start.sh: no install script, no flag).
 # One PASS/FAIL line per check, then "N passed, N failed"; exit 1 when a check failed.
@@ -279,7 +279,7 @@ cluster() { # cluster TOOLCHAIN ARTIFACT
   # each also covered by the ldd check above on this clean machine (freeipmi, hdf5: bundled).
   echo "   view/lib/slurm: $(in_container "$name" "ls '$prefix/view/lib/slurm' | grep '\.so$' | tr '\n' ' '")"
   for f in lib/slurm/acct_gather_energy_ipmi.so lib/slurm/acct_gather_profile_hdf5.so \
-      lib/slurm/cgroup_v2.so lib/libpmi2.so.0 \
+      lib/slurm/acct_gather_profile_influxdb.so lib/slurm/cgroup_v2.so lib/libpmi2.so.0 \
       lib/libnss_slurm.so.2 lib/security/pam_slurm_adopt.so; do
     out=$(in_container "$name" "ls -l '$prefix/view/$f'" 2>&1)
     check "$tc: the view has $f" $? "$out"
