@@ -77,6 +77,10 @@ TEST(Planner, DefaultDagForSlurm2411) {
   EXPECT_TRUE(has(slurm.configure_args, "--with-pmix=/usr/lib/x86_64-linux-gnu/pmix2"));
   EXPECT_FALSE(has(slurm.configure_args, "--with-s2n"));
   EXPECT_EQ(slurm.env.at("LDFLAGS"), "-Wl,-z,lazy");
+  // influxdb: Slurm's configure drops the plugin for --with-libcurl=PATH; the env points at curl.
+  for (const auto& a : slurm.configure_args) EXPECT_NE(a.rfind("--with-libcurl", 0), 0U) << a;
+  EXPECT_EQ(slurm.env.at("LIBCURL"), "-L/opt/slurm/view/lib -lcurl");
+  EXPECT_EQ(slurm.env.at("LIBCURL_CPPFLAGS"), "-I/opt/slurm/view/include");
   EXPECT_EQ(slurm.build_args, std::vector<std::string>{"-j${jobs}"});
   EXPECT_EQ(slurm.source.sha256,
             "282708483326f381eb001a14852a1a82e65e18f37b62b7a5f4936c0ed443b600");
