@@ -1,5 +1,7 @@
 #include "slurm_factory/core/cache_manifest.hpp"
 
+#include "slurm_factory/core/source_date_epoch.hpp"
+
 #include <algorithm>
 #include <ctime>
 
@@ -144,13 +146,6 @@ Expected<CacheManifest> CacheManifest::parse(const std::string& text) {
   }
 }
 
-std::string utc_now_rfc3339() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string utc_now_rfc3339() { return format_utc(static_cast<std::int64_t>(std::time(nullptr))); }
 
 }  // namespace sf

@@ -122,7 +122,7 @@ in_container() {
 view_contents() {
   # shellcheck disable=SC2016 # expands in the container
   out=$(in_container "$2" 'cd "$1" || exit 1; for f in bin/* sbin/*; do
-      case "${f#*/}" in s*|munge|unmunge|remunge|munged) ;; *) printf "%s " "$f" ;; esac
+      case "${f#*/}" in s*|munge|unmunge|remunge|munged|mungekey) ;; *) printf "%s " "$f" ;; esac
     done' sh "$3" 2>&1)
   [ -z "$out" ]
   check "$1: view/bin and view/sbin hold only Slurm's and munge's programs" $? "also: $out"
