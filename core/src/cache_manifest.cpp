@@ -1,9 +1,9 @@
 #include "slurm_factory/core/cache_manifest.hpp"
 
-#include "slurm_factory/core/source_date_epoch.hpp"
-
 #include <algorithm>
 #include <ctime>
+
+#include "slurm_factory/core/source_date_epoch.hpp"
 
 namespace sf {
 
