@@ -473,6 +473,43 @@ wait_for_pid() {
   die "${name} failed to start" "read ${log}"
 }
 
+# dbd_port: DbdPort from slurmdbd.conf, else Slurm's default 6819
+dbd_port() {
+  local port=""
+  if [[ -r "${CONF_DIR}/slurmdbd.conf" ]]; then
+    port=$(sed -n 's/^[[:space:]]*[Dd][Bb][Dd][Pp][Oo][Rr][Tt][[:space:]]*=[[:space:]]*\([0-9][0-9]*\).*/\1/p' \
+      "${CONF_DIR}/slurmdbd.conf" | tail -n 1)
+  fi
+  echo "${port:-6819}"
+}
+
+# port_listening PORT: a local TCP socket listens on PORT (read from /proc, no connection made:
+# a probe connection would show up in slurmdbd's log as a broken persistent connection)
+port_listening() {
+  local hex f files=()
+  hex=$(printf '%04X' "$1")
+  for f in /proc/net/tcp /proc/net/tcp6; do [[ -r "${f}" ]] && files+=("${f}"); done
+  [[ "${#files[@]}" -gt 0 ]] || return 1
+  awk -v p=":${hex}" '$2 ~ (p "$") && $4 == "0A" { found = 1 } END { exit !found }' "${files[@]}"
+}
+
+# wait_for_dbd: slurmdbd writes its pid file before it listens, and a first slurmctld (no state
+# files yet) that cannot reach it exits ("we have no TRES from it"): wait for the port.
+wait_for_dbd() {
+  local port
+  port=$(dbd_port)
+  for _ in $(seq 1 60); do
+    if port_listening "${port}"; then
+      note "slurmdbd listening on port ${port}"
+      return 0
+    fi
+    sleep 0.5
+  done
+  if [[ -f /var/log/slurm/slurmdbd.log ]]; then tail -n 20 /var/log/slurm/slurmdbd.log >&2; fi
+  die "slurmdbd is running but does not listen on port ${port} after 30 s" \
+    "read /var/log/slurm/slurmdbd.log (database reachable? StoragePass right?), then rerun with --start-services"
+}
+
 start_direct() {
   local sbin="${VIEW}/sbin"
   export SLURM_CONF="${CONF_DIR}/slurm.conf"
@@ -496,6 +533,7 @@ start_direct() {
       act "${sbin}/slurmdbd"
       [[ "${DRY_RUN}" == yes ]] || wait_for_pid /run/slurmdbd/slurmdbd.pid /var/log/slurm/slurmdbd.log slurmdbd
     fi
+    [[ "${DRY_RUN}" == yes ]] || wait_for_dbd
   fi
   if [[ "${HEAD}" == yes ]]; then
     if pid_alive /run/slurmctld/slurmctld.pid; then
@@ -517,7 +555,12 @@ start_direct() {
 start_systemd() {
   local units=()
   if [[ "${AUTH}" == munge ]]; then units+=(munge.service); fi
-  if [[ "${HEAD}" == yes && "${ACCOUNTING}" == yes ]]; then units+=(slurmdbd.service); fi
+  if [[ "${HEAD}" == yes && "${ACCOUNTING}" == yes ]]; then
+    # slurmdbd first, and listening, before a first slurmctld asks it for its TRES
+    act systemctl enable --now "${units[@]}" slurmdbd.service
+    [[ "${DRY_RUN}" == yes ]] || wait_for_dbd
+    units=()
+  fi
   if [[ "${HEAD}" == yes ]]; then units+=(slurmctld.service); fi
   units+=(slurmd.service)
   act systemctl enable --now "${units[@]}"
