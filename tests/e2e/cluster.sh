@@ -221,7 +221,13 @@ cluster() { # cluster TOOLCHAIN ARTIFACT
 
   job=$(in_container "$name" "cd /tmp && '$bin/sbatch' --parsable -o /tmp/job-%j.out --wrap hostname" 2>&1)
   ok=1
+  case "$job" in
+    '' | *[!0-9]*)  # no job id: sbatch's message is the failure, never part of a command
+      check "$tc: sbatch --wrap hostname gives a job id" 1 "$job"
+      job=none ;;
+  esac
   for _ in $(seq 1 60); do
+    [ "$job" = none ] && break
     st=$(in_container "$name" "'$bin/squeue' -h -j '$job' -o %T" 2>/dev/null)
     if [ -z "$st" ]; then ok=0; break; fi
     sleep 1
