@@ -21,9 +21,11 @@ SF_SRC=$SF_WORK/src
 SF_BUILD=$SF_WORK/build
 SF_DESTDIR=$SF_WORK/stage
 
+SF_T0=$(date +%s)
 sf_stage() {
   printf '%s\n' "$1" > "$SF_WORK/.stage"
-  printf '==> [%s %s] %s\n' "$SF_NAME" "$SF_VERSION" "$1"
+  # seconds since the script started: where a build spends its time, read from its log
+  printf '==> [%s %s] %s (at %s s)\n' "$SF_NAME" "$SF_VERSION" "$1" "$(($(date +%s) - SF_T0))"
 }
 
 # The dependencies under the prefix are what this build links against, before the system's.
