@@ -131,7 +131,7 @@ sf_main() {
   sf_run_stage build
   sf_run_stage install
   sf_ccache_stats
-  sf_stage done
+  sf_stage "done"
 }
 
 # --- compiler cache (build.ccache; docs/containers.md "Compiler cache") ---------------------------
