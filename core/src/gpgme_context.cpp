@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -93,8 +94,34 @@ std::string bin_tool(const char* name) {
 
 struct Lease {
   int count = 0;
-  pid_t agent = 0;  // the agent we launched (0: unknown)
+  pid_t agent = 0;   // the agent we launched (0: unknown)
+  int lock_fd = -1;  // shared flock on the keyring's lease file, held while count > 0
 };
+
+// Other processes share the keyring (parallel builds, `run --parallel`, two admins): each holds a
+// shared lock on this file while it uses the agent, and only the last one out stops it, so no
+// process's signing meets an agent another one stopped ("Unusable secret key"). -1 when the
+// keyring folder is not writable: then this process alone decides, as before.
+int open_lease_lock(const std::string& home) {
+  const std::string path = home + "/slurm-factory-agent.lock";
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return -1;
+  int rc = 0;
+  while ((rc = ::flock(fd, LOCK_SH)) != 0 && errno == EINTR) {
+  }
+  if (rc != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// True when no other process holds the lease: our shared lock became exclusive, and stays so
+// until the caller closes fd after stopping the agent (a process arriving meanwhile waits for its
+// shared lock, then starts a new agent). A failed conversion may drop our shared lock first
+// (flock(2)): harmless, we are leaving.
+bool last_lease_out(int fd) { return fd < 0 || ::flock(fd, LOCK_EX | LOCK_NB) == 0; }
+
 std::map<std::string, Lease>& lease_table() {
   static std::map<std::string, Lease> m;
   return m;
@@ -142,7 +169,10 @@ AgentLease::AgentLease(std::string gnupg_home) : home_(std::move(gnupg_home)) {
   init_once();
   std::lock_guard<std::mutex> lock(lease_mutex());
   Lease& l = lease_table()[home_];
-  if (l.count++ == 0) l.agent = launch_agent(home_);
+  if (l.count++ == 0) {
+    l.lock_fd = open_lease_lock(home_);
+    l.agent = launch_agent(home_);
+  }
 }
 
 AgentLease::~AgentLease() {
@@ -150,8 +180,10 @@ AgentLease::~AgentLease() {
   Lease& l = lease_table()[home_];
   if (--l.count == 0) {
     const pid_t pid = l.agent;
+    const int fd = l.lock_fd;
     lease_table().erase(home_);
-    stop_agent(home_, pid);
+    if (last_lease_out(fd)) stop_agent(home_, pid);
+    if (fd >= 0) ::close(fd);
   }
 }
 
