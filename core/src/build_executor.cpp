@@ -20,6 +20,7 @@
 
 #include "slurm_factory/core/archive_reader.hpp"
 #include "slurm_factory/core/archive_writer.hpp"
+#include "slurm_factory/core/build_tree_store.hpp"
 #include "slurm_factory/core/cache_chain.hpp"
 #include "slurm_factory/core/cache_entry.hpp"
 #include "slurm_factory/core/data_dir.hpp"
@@ -226,6 +227,7 @@ std::string render_build_script(const PackageSpec& spec, const fs::path& templat
     patches += std::to_string(p.strip) + " " + fs::path(p.file).filename().string() + "\n";
   }
   s += "SF_PATCHES=" + shell_quote(patches) + "\n";
+  if (!spec.make_shell.empty()) s += "SF_MAKE_SHELL=" + shell_quote(spec.make_shell) + "\n";
   // Reproducible builds (issue 19): common.sh exports it as SOURCE_DATE_EPOCH.
   if (source_date_epoch) {
     s += "SF_SOURCE_DATE_EPOCH=" + std::to_string(*source_date_epoch) + "\n";
@@ -576,6 +578,25 @@ struct BuildExecutor::Impl {
           "remove it from the source cache and run 'slurm-factory fetch' again");
     }
     out.source_date_epoch = *sde;
+    // Incremental rebuild: the tree of the last build of this package on this image, when every
+    // input but the source is the same, moved to work/prev (build_tree_store.hpp).
+    const bool incremental =
+        options.incremental && spec.incremental && !spec.autoreconf &&
+        (spec.build_system == BuildSystem::kAutotools || spec.build_system == BuildSystem::kMake);
+    const BuildTreeStore trees(options.cache_dir);
+    std::string tree_key;
+    bool reused = false;
+    if (incremental) {
+      tree_key =
+          build_tree_key(spec, read_text(templates() / "common.sh") +
+                                   read_text(templates() / (to_string(spec.build_system) + ".sh")));
+      reused = trees.take(spec.toolchain.image_hash, spec.name, tree_key, work / "prev");
+      if (reused) {
+        sf::log().info("{} {}: reusing the build tree of its last build on this image ({})",
+                       spec.name, spec.version,
+                       trees.dir_for(spec.toolchain.image_hash, spec.name).string());
+      }
+    }
     write_text(work / "build.sh",
                render_build_script(spec, templates(), source_target, jobs(), *sde));
     out.log_file = log_dir / (spec.name + ".log");
@@ -584,6 +605,8 @@ struct BuildExecutor::Impl {
     // 1. unpack, patch, configure, build, install.
     auto run = run_spec(spec, work, deps, extra, out.log_file, "build");
     add_ccache(spec, run);
+    if (incremental) run.env.push_back("SF_SOURCE_LIST=1");
+    if (reused) run.env.push_back("SF_PREV_TREE=/work/prev");
     run.script = "exec /bin/sh /work/build.sh";
     HermeticRunResult result;
     try {
@@ -705,6 +728,13 @@ struct BuildExecutor::Impl {
     out.tarball = packed->tarball;
     out.tarball_sha256 = manifest.tarball_sha256;
     out.status = PackageStatus::kBuilt;
+    out.incremental = reused;
+    if (incremental && !options.keep_work) {
+      if (auto kept = trees.keep(spec.toolchain.image_hash, spec.name, tree_key, work); !kept) {
+        sf::log().warn("{} {}: the next build starts from scratch: {}", spec.name, spec.version,
+                       kept.error().message);
+      }
+    }
     out.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - started);
     if (!options.keep_work) fs::remove_all(root, ec);

@@ -473,6 +473,7 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
   eo.network = config.build.network;
   eo.ccache = config.build.ccache;
   eo.ccache_max_bytes = parse_byte_size(config.build.ccache_max_size);
+  eo.incremental = config.build.incremental && !request.no_cache;
   eo.signer = cache.signer.get();
   eo.live = live;
   const std::size_t source_packages = SourceFetcher::items_for(plan).size();
@@ -633,9 +634,9 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
            " system librar" + (view_report.bundled.size() == 1 ? "y" : "ies") + " bundled",
        {{"files", view_report.files},
         {"bundled", view_json["bundled"]},
-         {"dlopen_names", view_json["dlopen_names"]},
-         {"dropped", view_report.dropped.size()},
-         {"private", view_report.private_files.size()}});
+        {"dlopen_names", view_json["dlopen_names"]},
+        {"dropped", view_report.dropped.size()},
+        {"private", view_report.private_files.size()}});
 
   // 6. package and sign
   emit("package", "start", "packaging " + basename);

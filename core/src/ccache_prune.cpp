@@ -17,7 +17,8 @@ bool is_hash_name(const std::string& s) {
 }  // namespace
 
 CcachePruneReport prune_ccache_dirs(const fs::path& cache_dir,
-                                    const std::vector<std::string>& live_tags, bool dry_run) {
+                                    const std::vector<std::string>& live_tags, bool dry_run,
+                                    const std::string& folder) {
   CcachePruneReport report;
   std::vector<std::string> live;
   for (const auto& tag : live_tags) {
@@ -25,7 +26,7 @@ CcachePruneReport prune_ccache_dirs(const fs::path& cache_dir,
     const std::string hash = colon == std::string::npos ? tag : tag.substr(colon + 1);
     if (!hash.empty()) live.push_back(hash);
   }
-  const fs::path root = cache_dir / "ccache";
+  const fs::path root = cache_dir / folder;
   std::error_code ec;
   if (!fs::is_directory(fs::symlink_status(root, ec))) return report;
   std::vector<fs::path> doomed;

@@ -242,6 +242,7 @@ void materialize(Config& c) {
   b.network = boolean(at(t, {"build", "network"}), b.network);
   b.ccache = boolean(at(t, {"build", "ccache"}), b.ccache);
   b.ccache_max_size = text(at(t, {"build", "ccache_max_size"}), b.ccache_max_size);
+  b.incremental = boolean(at(t, {"build", "incremental"}), b.incremental);
   c.build = b;
 
   c.toolchains.clear();

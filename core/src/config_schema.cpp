@@ -127,6 +127,7 @@ std::vector<SchemaField> settings_fields() {
                     {"network", scalar(ValueType::kBool)},
                     {"ccache", scalar(ValueType::kBool)},
                     {"ccache_max_size", scalar(ValueType::kSize)},
+                    {"incremental", scalar(ValueType::kBool)},
                 })},
       // `family` or `based_on` is required; the toolchain catalog checks that (and the other keys).
       {"toolchains",

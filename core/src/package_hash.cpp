@@ -54,6 +54,8 @@ nlohmann::json canonical_description(const PackageSpec& spec) {
   d["build_system"] = to_string(spec.build_system);
   d["autoreconf"] = spec.autoreconf;
   d["configure_command"] = spec.configure_command;
+  // Only present when set, so that the hashes of every other package are unchanged.
+  if (!spec.make_shell.empty()) d["make_shell"] = spec.make_shell;
   d["configure"] = spec.configure_args;
   d["build"] = spec.build_args;
   d["install"] = spec.install_args;

@@ -200,6 +200,8 @@ class PlanBuilder {
       const RecipeVersion* rv = r.find_version(spec.version);
       spec.source = {rv->sha256, rv->filename, rv->mirrors, rv->strip_dir};
       spec.autoreconf = r.autoreconf;
+      spec.incremental = r.incremental;
+      spec.make_shell = r.make_shell;
       spec.configure_command = r.configure_command;
       for (const auto& d : r.dependencies) {
         if (!d.when.holds(ctx)) continue;
@@ -371,6 +373,8 @@ nlohmann::json Plan::to_json() const {
     } else {
       j["build_system"] = to_string(p.build_system);
       j["autoreconf"] = p.autoreconf;
+      if (p.incremental) j["incremental"] = true;
+      if (!p.make_shell.empty()) j["make_shell"] = p.make_shell;
       if (!p.configure_command.empty()) j["configure_command"] = p.configure_command;
       j["source"] = {{"sha256", p.source.sha256},
                      {"file", p.source.filename},

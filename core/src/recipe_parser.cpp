@@ -335,7 +335,7 @@ class Parser {
         "system_package", "from", "versions", "dependencies", "system_dependencies", "configure",
         "build", "install", "env", "patches", "system_prefix", "autoreconf", "configure_command",
         "runtime_dlopen", "public_programs", "system_version", "version_constraints",
-        "extra_install", "expected_plugins"};
+        "extra_install", "expected_plugins", "incremental", "make_shell"};
     // clang-format on
     check_keys(root, kKeys, "a recipe");
     Recipe r;
@@ -452,6 +452,21 @@ class Parser {
         r.autoreconf = root["autoreconf"].as<bool>();
       } catch (const YAML::Exception&) {
         fail(root["autoreconf"], "autoreconf must be true or false");
+      }
+    }
+    if (root["incremental"]) {
+      try {
+        r.incremental = root["incremental"].as<bool>();
+      } catch (const YAML::Exception&) {
+        fail(root["incremental"], "incremental must be true or false");
+      }
+    }
+    if (root["make_shell"]) {
+      static const std::regex kShell("^[a-z][a-z0-9]{0,15}$");
+      r.make_shell = scalar(root["make_shell"], "make_shell");
+      if (!std::regex_match(r.make_shell, kShell)) {
+        fail(root["make_shell"], "make_shell '" + r.make_shell + "' is not a shell's name",
+             "write the name of a POSIX shell in the image's /bin, such as dash");
       }
     }
     if (root["runtime_dlopen"]) {

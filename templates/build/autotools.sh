@@ -13,13 +13,13 @@ sf_configure() {
 sf_build() {
   cd "$SF_SRC"
   eval "set -- $SF_BUILD_ARGS"
-  make "$@"
+  sf_make "$@"
 }
 
 sf_install() {
   cd "$SF_SRC"
   eval "set -- $SF_INSTALL_ARGS"
   [ "$#" -gt 0 ] || set -- install
-  make DESTDIR="$SF_DESTDIR" "$@"
+  sf_make DESTDIR="$SF_DESTDIR" "$@"
   sf_extra_install
 }

@@ -99,7 +99,7 @@ sf_extra_install() {
     [ -n "$line" ] || continue
     eval "set -- $line"
     echo "make DESTDIR=$SF_DESTDIR $*"
-    make DESTDIR="$SF_DESTDIR" "$@"
+    sf_make DESTDIR="$SF_DESTDIR" "$@"
   done
 }
 
@@ -109,6 +109,104 @@ sf_autoreconf() {
   cd "$SF_SRC"
   autoreconf -fi
 }
+
+# make, with the recipe's make_shell (SF_MAKE_SHELL) for its recipes and libtool when the image
+# has it: libtool is a shell script that runs hundreds of times in a Slurm build and starts far
+# faster under dash than under bash (configure's usual choice). The commands are the same.
+sf_make() {
+  if [ -n "${SF_MAKE_SHELL:-}" ] && [ -x "/bin/$SF_MAKE_SHELL" ]; then
+    make SHELL="/bin/$SF_MAKE_SHELL" "$@"
+  else
+    make "$@"
+  fi
+}
+
+# --- incremental rebuilds (the recipe's `incremental: true`; core/.../build_tree_store.hpp) ------
+# SF_SOURCE_LIST=1: the list of the pristine (unpacked and patched) sources, one
+# "<sha256 or link:TARGET><TAB><path>" line each, goes to /work/source.sha256; the host keeps it
+# with the build tree for the next build. None when a name or link target holds a tab, a newline
+# or a backslash (then the tree is not kept).
+sf_source_list() {
+  rm -f "$SF_WORK/source.sha256"
+  [ "${SF_SOURCE_LIST:-0}" = 1 ] || return 0
+  cd "$SF_SRC"
+  tab=$(printf '\t')
+  nl='
+'
+  if [ -n "$(find . \( -name "*$tab*" -o -name "*$nl*" -o -name '*\\*' -o -lname "*$tab*" \
+      -o -lname "*$nl*" -o -lname '*\\*' \) -print | head -n 1)" ]; then
+    echo "a source file name holds a tab, a newline or a backslash: no incremental rebuild"
+    return 0
+  fi
+  {
+    find . -type f -print0 | xargs -0 -r sha256sum | sed "s/  /$tab/"
+    find . -type l -printf "link:%l$tab%p\n"
+  } | LC_ALL=C sort -t "$tab" -k 2 > "$SF_WORK/source.sha256.new"
+  mv "$SF_WORK/source.sha256.new" "$SF_WORK/source.sha256"
+}
+
+# SF_PREV_TREE: the previous build's tree (src/ and source.sha256), taken over by the host because
+# every input of this build but the source is the same. The new sources' files that differ from
+# the previous sources go into it (with the time of now, so make redoes what depends on them), the
+# files the new sources no longer have go, and it becomes /work/src. configure is skipped when
+# only C/C++ sources and headers changed (SF_SKIP_CONFIGURE=1) and reruns in the tree otherwise;
+# when an autotools input changed (configure.ac, Makefile.am, *.m4: make would want to rerun
+# autoconf or automake) or anything fails, the build goes on from the fresh sources, as a cold one.
+SF_SKIP_CONFIGURE=0
+sf_reuse_tree() {
+  [ -n "${SF_PREV_TREE:-}" ] || return 0
+  sf_stage reuse
+  if [ ! -f "$SF_WORK/source.sha256" ] || ! sf_reuse_into "$SF_PREV_TREE"; then
+    echo "the previous build tree is not reused: building from the fresh sources"
+    rm -rf "$SF_PREV_TREE"
+    return 0
+  fi
+  rm -rf "$SF_SRC"
+  mv "$SF_PREV_TREE/src" "$SF_SRC"
+  rm -rf "$SF_PREV_TREE"
+  [ ! -e "$SF_WORK/reuse.skip-configure" ] || SF_SKIP_CONFIGURE=1
+}
+
+sf_reuse_into() ( # sf_reuse_into PREV: merge the fresh sources into PREV/src; 1 when it cannot
+  # Every step is checked by hand: set -e does not hold in a function called from an if.
+  prev=$1
+  tab=$(printf '\t')
+  autotools_input='(^|/)(configure\.(ac|in)|Makefile\.am|[^/]*\.m4)$'
+  [ -d "$prev/src" ] && [ -f "$prev/source.sha256" ] || exit 1
+  # changed or new: lines of the new list that the old one does not have
+  awk 'NR == FNR { old[$0] = 1; next } !($0 in old)' "$prev/source.sha256" \
+    "$SF_WORK/source.sha256" > "$SF_WORK/reuse.lines" || exit 1
+  cut -f 2- "$SF_WORK/reuse.lines" > "$SF_WORK/reuse.changed" || exit 1
+  # gone: paths of the old list that the new one does not have
+  awk -F "$tab" 'NR == FNR { now[$2] = 1; next } !($2 in now) { print $2 }' \
+    "$SF_WORK/source.sha256" "$prev/source.sha256" > "$SF_WORK/reuse.gone" || exit 1
+  if grep -Eh "$autotools_input" "$SF_WORK/reuse.changed" "$SF_WORK/reuse.gone" > "$SF_WORK/reuse.am"
+  then
+    echo "autotools inputs changed (make would rerun autoconf or automake):"
+    head -n 5 "$SF_WORK/reuse.am"
+    exit 1
+  fi
+  echo "reusing the build tree of the previous build: $(wc -l < "$SF_WORK/reuse.changed")" \
+    "source file(s) changed or new, $(wc -l < "$SF_WORK/reuse.gone") gone"
+  head -n 20 "$SF_WORK/reuse.changed"
+  while IFS= read -r f; do
+    rm -f "$prev/src/$f" || exit 1
+  done < "$SF_WORK/reuse.gone"
+  if [ -s "$SF_WORK/reuse.changed" ]; then
+    (cd "$SF_SRC" && tar -cf "$SF_WORK/reuse.tar" --no-recursion --verbatim-files-from \
+      -T "$SF_WORK/reuse.changed") || exit 1
+    # -m: extracted with the time of now, newer than every object of the previous build
+    (cd "$prev/src" && tar -xmf "$SF_WORK/reuse.tar" --no-same-owner) || exit 1
+    rm -f "$SF_WORK/reuse.tar"
+  fi
+  if ! grep -Evq '\.(c|h|cc|cpp|cxx|hh|hpp)$' "$SF_WORK/reuse.changed" &&
+     [ ! -s "$SF_WORK/reuse.gone" ] && [ -f "$prev/src/config.status" ]; then
+    echo "only C/C++ sources changed: configure is not rerun"
+    : > "$SF_WORK/reuse.skip-configure" || exit 1
+  fi
+  exit 0
+)
+# --- end of incremental rebuilds -----------------------------------------------------------------
 
 sf_run_stage() {
   case "$1" in
@@ -127,7 +225,13 @@ sf_main() {
   sf_unpack
   sf_patch
   sf_autoreconf
-  sf_run_stage configure
+  sf_source_list
+  sf_reuse_tree
+  if [ "$SF_SKIP_CONFIGURE" = 1 ]; then
+    sf_stage "configure (skipped: only C/C++ sources changed since the reused build)"
+  else
+    sf_run_stage configure
+  fi
   sf_run_stage build
   sf_run_stage install
   sf_ccache_stats

@@ -1,8 +1,9 @@
 #!/bin/sh
 # A security release, as a site lives it: Slurm is built once over its dependencies, then the same
 # Slurm with a one-line patch (a new package hash, as a new patch release gives) is built again;
-# the second build recompiles only what changed thanks to the compiler cache of the toolchain image
-# (build.ccache, <cache_dir>/ccache/<image hash>). Prints both wall times, from the command to the
+# the second build redoes only what changed: it reuses the build tree of the first (the recipe's
+# `incremental: true`, <cache_dir>/buildtrees/<image hash>/slurm) and the compiler cache of the
+# toolchain image (build.ccache, <cache_dir>/ccache/<image hash>). Prints both wall times, from the command to the
 # signed artifact, and their ratio; goal on 2 cores: the second build <= 60 s.
 #
 #   tests/bench/patch-release.sh [TOOLCHAIN]        (default: trixie)
@@ -11,7 +12,9 @@
 # SF_BENCH_JOBS (default: the CPU count), SF_BENCH_BACKEND (docker), SF_BENCH_SOURCES (a cache
 # directory whose sourcecache/ is reused; default ~/.slurm-factory), SF_BENCH_CACHE (the cache
 # directory, kept between runs; default a new one in the work folder: then the first build also
-# prepares the toolchain image if needed and builds every dependency), SF_BENCH_GOAL (60 s).
+# prepares the toolchain image if needed and builds every dependency), SF_BENCH_GOAL (60 s),
+# SF_BENCH_SCRATCH (1: then build the patched Slurm once more from scratch, without the build
+# tree, and check that both artifacts are the same bytes; 0: skip that).
 # The recipes are a copy of the shipped ones (SLURM_FACTORY_RECIPE_DIR), which is how a site
 # carries its own patch or patch release (docs/patch-releases.md). One PASS/FAIL line per check, then
 # "patch-release bench: PASS" or FAIL; exit status 1 on FAIL.
@@ -131,6 +134,35 @@ slurm_built=$(jq -r 'select(.event=="build" and .kind=="built") | .package.name'
               "$work/events-2.json" | tr '\n' ' ')
 [ "$slurm_built" = "slurm " ]
 check "build 2 rebuilt Slurm only (built: ${slurm_built:-nothing})" $?
+slurm_log=$(find "$CACHE/logs" -name slurm.log -newer "$work/stamp-2" 2>/dev/null | head -n 1)
+grep -q '^reusing the build tree of the previous build' "${slurm_log:-/dev/null}"
+check "build 2 reused the build tree of build 1 (incremental: true)" $?
+grep -E '^==> \[slurm ' "${slurm_log:-/dev/null}" | sed 's/^/   /'
+
+# The trust check: the same patched Slurm built from scratch (no build tree; the compiler cache
+# stays) gives the very same artifact, byte for byte.
+if [ "${SF_BENCH_SCRATCH:-1}" = 1 ]; then
+  hash2=$(jq -r 'select(.event=="build" and .kind=="built" and .package.name=="slurm") |
+                 .package.hash12' "$work/events-2.json")
+  rm -f "$CACHE"/cache/*/*/slurm-"$VERSION"-"$hash2".*
+  cp "$work/config.yaml" "$work/config-1.yaml"
+  sed -i 's/^  ccache: true$/  ccache: true\n  incremental: false/' "$work/config.yaml"
+  touch "$work/stamp-3"
+  build 3 "build 3 (the same, from scratch)"
+  check "build 3: patched Slurm from scratch to a signed artifact" $?
+  a2=$(find "$work/out-2" -name '*-software.tar.zst' | head -n 1)
+  a3=$(find "$work/out-3" -name '*-software.tar.zst' | head -n 1)
+  s2=$(sha256sum "$a2" 2>/dev/null | cut -d' ' -f1)
+  s3=$(sha256sum "$a3" 2>/dev/null | cut -d' ' -f1)
+  if [ -n "$s2" ] && [ "$s2" != "$s3" ]; then
+    mkdir -p "$work/x2" "$work/x3"
+    tar -xf "$a2" -C "$work/x2" && tar -xf "$a3" -C "$work/x3"
+    diff -rq "$work/x2" "$work/x3" | head -n 10
+  fi
+  [ -n "$s2" ] && [ "$s2" = "$s3" ]
+  check "the incremental build's artifact is the from-scratch build's, byte for byte (${s2:-none})" $?
+  mv "$work/config-1.yaml" "$work/config.yaml"
+fi
 printf 'patch-release: first %s s, second %s s, ratio %s\n' "$first" "$second" \
   "$(awk -v a="$first" -v b="$second" 'BEGIN { if (a > 0) printf "%.2f", b / a; else print "?" }')"
 [ "$second" -le "$goal" ]

@@ -189,3 +189,75 @@ TEST(BuildScript, ReproducibleEnvironment) {
 
 }  // namespace
 }  // namespace sf
+
+namespace sf {
+namespace {
+
+// Incremental rebuilds, the script's half (common.sh: sf_source_list, sf_reuse_tree): a previous
+// build's tree (sources dated 2020 and an object) and fresh sources in which `change` is run.
+// Prints whether configure is skipped and what the merged /work/src holds.
+std::string reuse(const std::string& change) {
+  const std::string s = render_build_script(spec(BuildSystem::kAutotools), kTemplates,
+                                            "/sources/x.tar.gz", 2, 1751371200);
+  const std::string probe = R"sh(
+W=$SF_WORK
+sources() {
+  rm -rf "$SF_SRC"; mkdir -p "$SF_SRC/lib"; cd "$SF_SRC"
+  printf 'v1\n' > lib/a.c; printf 's\n' > lib/same.c; printf 'g\n' > lib/gone.c
+  printf '24.11.5\n' > META; printf 'am\n' > Makefile.am; ln -s same.c lib/link.c
+}
+sources
+SF_SOURCE_LIST=1 sf_source_list
+# the previous build: its objects and config.status, everything dated 2020
+printf 'obj\n' > lib/a.o; printf 'cs\n' > config.status
+find . -exec touch -h -d '2020-01-01 00:00:00' {} +
+mkdir -p $W/prev; mv "$SF_SRC" $W/prev/src; mv $W/source.sha256 $W/prev/source.sha256
+sources
+rm lib/gone.c
+)sh" + change + R"sh(
+SF_SOURCE_LIST=1 sf_source_list
+SF_PREV_TREE=$W/prev sf_reuse_tree > $W/reuse.log
+cd "$SF_SRC"
+printf 'skip=%s a.c=%s' "$SF_SKIP_CONFIGURE" "$(cat lib/a.c)"
+[ -e lib/a.o ] && printf ' a.o'
+[ -e lib/gone.c ] && printf ' gone.c'
+[ -e lib/new.h ] && printf ' new.h'
+[ lib/a.c -nt lib/a.o ] && printf ' a.c-newer'
+[ lib/same.c -nt lib/a.o ] && printf ' same.c-newer'
+[ -L lib/link.c ] && printf ' link'
+[ -e $W/prev ] && printf ' prev-left'
+printf '\n'
+)sh";
+  return run_preamble(s, probe);
+}
+
+TEST(BuildScriptReuse, OnlyTheChangedSourcesAreNewAndConfigureIsSkipped) {
+  // A one-line fix to a .c file (and a new header): the tree keeps its objects, only a.c is newer
+  // than them, configure does not rerun.
+  EXPECT_EQ(
+      reuse("printf 'g\\n' > lib/gone.c; printf 'v2\\n' > lib/a.c; printf 'n\\n' > lib/new.h"),
+      "skip=1 a.c=v2 a.o gone.c new.h a.c-newer link\n");
+}
+
+TEST(BuildScriptReuse, AGoneFileGoesAndAnythingButSourcesRerunsConfigure) {
+  // A file the new release no longer has is removed from the tree; META changed: configure reads
+  // it, so it reruns (in the tree, over its objects).
+  EXPECT_EQ(reuse("printf '24.11.6\\n' > META"), "skip=0 a.c=v1 a.o link\n");
+}
+
+TEST(BuildScriptReuse, ChangedAutotoolsInputsBuildFromTheFreshSources) {
+  // Makefile.am changed: make would rerun automake; the build goes on as a cold one.
+  EXPECT_EQ(reuse("printf 'g\\n' > lib/gone.c; printf 'am2\\n' > Makefile.am"),
+            "skip=0 a.c=v1 gone.c link\n");
+}
+
+TEST(BuildScriptReuse, NoPreviousTreeIsAColdBuild) {
+  const std::string s = render_build_script(spec(BuildSystem::kAutotools), kTemplates,
+                                            "/sources/x.tar.gz", 2, 1751371200);
+  EXPECT_EQ(run_preamble(s, R"sh(mkdir -p "$SF_SRC"; echo x > "$SF_SRC/a.c"
+sf_source_list; sf_reuse_tree; printf '%s %s %s\n' "$SF_SKIP_CONFIGURE" "$(cat "$SF_SRC/a.c")" "$(ls "$SF_WORK" | grep -c prev)")sh"),
+            "0 x 0\n");
+}
+
+}  // namespace
+}  // namespace sf

@@ -81,6 +81,24 @@ TEST(RecipeParser, RuntimeDlopenListsSonames) {
   EXPECT_NE(what.find("not a soname"), std::string::npos) << what;
 }
 
+TEST(RecipeParser, IncrementalAndMakeShell) {
+  const Recipe r = parse_recipe(minimal("incremental: true\nmake_shell: dash\n"), "demo.yaml");
+  EXPECT_TRUE(r.incremental);
+  EXPECT_EQ(r.make_shell, "dash");
+  const Recipe plain = parse_recipe(minimal(), "demo.yaml");
+  EXPECT_FALSE(plain.incremental);
+  EXPECT_EQ(plain.make_shell, "");
+  // A shell is a name in /bin: no path, nothing the script would run from elsewhere.
+  for (const std::string bad : {"../../tmp/x", "/bin/dash", "da sh", "DASH"}) {
+    const auto [where, what] = error_of(minimal("make_shell: \"" + bad + "\"\n"));
+    EXPECT_EQ(where, "demo.yaml:7:13") << bad;
+    EXPECT_NE(what.find("is not a shell's name"), std::string::npos) << what;
+  }
+  const auto [where, what] = error_of(minimal("incremental: sometimes\n"));
+  EXPECT_EQ(where, "demo.yaml:7:14");
+  EXPECT_NE(what.find("incremental must be true or false"), std::string::npos) << what;
+}
+
 TEST(RecipeParser, PublicProgramsAllNoneOrAListOfNames) {
   EXPECT_EQ(parse_recipe(minimal("public_programs: all\n"), "demo.yaml").public_programs,
             std::vector<std::string>{"*"});

@@ -145,6 +145,10 @@ int run_clean(Invocation& inv) {
       if (!removed) live.insert(live.end(), i.tags.begin(), i.tags.end());
     }
     ccache = prune_ccache_dirs(app.config().cache_dir, live, dry);
+    // The kept build trees (build.incremental) of those images: only disk space too.
+    auto trees = prune_ccache_dirs(app.config().cache_dir, live, dry, "buildtrees");
+    ccache.removed.insert(ccache.removed.end(), trees.removed.begin(), trees.removed.end());
+    ccache.failures.insert(ccache.failures.end(), trees.failures.begin(), trees.failures.end());
   }
   if (inv.global.json) {
     nlohmann::json j{{"backend", backend->name()}, {"dry_run", dry}};
@@ -174,8 +178,10 @@ int run_clean(Invocation& inv) {
       const std::string id = i.id.rfind("sha256:", 0) == 0 ? i.id.substr(7, 12) : i.id;
       inv.out << verb << " image " << (refs.empty() ? id : refs + " (" + id + ")") << "\n";
     }
-    for (const auto& d : ccache.removed)
-      inv.out << verb << " compiler cache " << d.string() << "\n";
+    for (const auto& d : ccache.removed) {
+      const bool tree = d.parent_path().filename() == "buildtrees";
+      inv.out << verb << (tree ? " build trees " : " compiler cache ") << d.string() << "\n";
+    }
     if (report.containers.empty() && report.images.empty() && ccache.removed.empty()) {
       inv.out << "nothing to remove on " << backend->name() << "\n";
     }

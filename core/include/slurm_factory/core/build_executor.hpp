@@ -55,6 +55,10 @@ struct BuildExecutorOptions {
   // package hash (ccache keys on the preprocessed source, the compiler and its flags).
   bool ccache = true;
   std::int64_t ccache_max_bytes = 5LL << 30;  // build.ccache_max_size (CCACHE_MAXSIZE)
+  // build.incremental: a recipe marked `incremental` reuses the build tree its last build on the
+  // same image left (build_tree_store.hpp) when every input but the source is the same. Off for
+  // --no-cache and `rebuild` (from scratch).
+  bool incremental = true;
 };
 
 inline constexpr const char* kCcacheTarget = "/ccache";
@@ -73,6 +77,7 @@ struct PackageOutcome {
   std::string hash;
   PackageStatus status = PackageStatus::kBuilt;
   std::string layer;                    // the cache layer a cached entry came from
+  bool incremental = false;             // built over the build tree of its last build
   std::vector<std::string> written_to;  // layers a new entry was written to
   std::chrono::milliseconds elapsed{0};
   std::filesystem::path log_file;

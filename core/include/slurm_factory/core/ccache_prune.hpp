@@ -19,7 +19,9 @@ struct CcachePruneReport {
 // (after the last ':') of one of `live_tags` ("slurm-factory/toolchain-trixie:d20f45c29c72").
 // Anything else in <cache_dir>/ccache (another name, a symlink) is left alone; a link is never
 // followed.
+// `folder` is "ccache" or "buildtrees" (build_tree_store.hpp: one folder per image hash too).
 CcachePruneReport prune_ccache_dirs(const std::filesystem::path& cache_dir,
-                                    const std::vector<std::string>& live_tags, bool dry_run);
+                                    const std::vector<std::string>& live_tags, bool dry_run,
+                                    const std::string& folder = "ccache");
 
 }  // namespace sf

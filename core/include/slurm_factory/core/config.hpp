@@ -26,6 +26,8 @@ struct BuildLimits {
   bool network = false;  // network during compile (off: hermetic)
   bool ccache = true;    // compiler cache per toolchain image (<cache_dir>/ccache/<image hash>)
   std::string ccache_max_size = "5g";  // its size limit (CCACHE_MAXSIZE)
+  // incremental rebuilds of recipes marked `incremental` (<cache_dir>/buildtrees/<image hash>/)
+  bool incremental = true;
 };
 
 struct SigningSettings {

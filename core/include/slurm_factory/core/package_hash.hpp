@@ -4,12 +4,12 @@
 //
 // The description (canonical_description) is a JSON object serialised with sorted keys and no
 // whitespace. It holds: a schema number, recipe name, version, origin (source | system), the
-// source sha256 (source) or the system package names (system), build system, autoreconf and
-// configure command, resolved configure/build/install arguments and environment (with ${jobs}
-// left as written: the parallelism does not change the result), patches (file, sha256, strip),
-// the canonical prefix, the toolchain identity (family, release, arch, image hash), the features
-// that bear on the package, and each dependency's name, types and hash. Mirrors are not part of
-// it: where bytes came from does not matter once their sha256 is checked.
+// source sha256 (source) or the system package names (system), build system, autoreconf,
+// configure command, make shell (when set), resolved configure/build/install arguments and
+// environment (with ${jobs} left as written: the parallelism does not change the result), patches
+// (file, sha256, strip), the canonical prefix, the toolchain identity (family, release, arch, image
+// hash), the features that bear on the package, and each dependency's name, types and hash. Mirrors
+// are not part of it: where bytes came from does not matter once their sha256 is checked.
 #pragma once
 
 #include <nlohmann/json.hpp>

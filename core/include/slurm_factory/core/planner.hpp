@@ -83,6 +83,9 @@ struct PackageSpec {
   std::vector<std::string> public_programs;
   BuildSystem build_system = BuildSystem::kAutotools;
   bool autoreconf = false;
+  // The recipe's incremental (build_tree_store.hpp): not a build input, so not in the hash.
+  bool incremental = false;
+  std::string make_shell;      // the recipe's make_shell ("" = the Makefiles' own)
   bool build_network = false;  // built with network during compile (PlanRequest::build_network)
   std::string configure_command;
   SourceRef source;  // origin source only

@@ -151,6 +151,15 @@ struct Recipe {
   std::vector<VersionConstraint> version_constraints;
   // Autotools: run `autoreconf -fi` first (sources without a generated configure script).
   bool autoreconf = false;
+  // Incremental rebuilds (build_tree_store.hpp): the build tree of the last build of this package
+  // on the same image, with the same inputs but the source, is reused, so make redoes only what a
+  // new patch release or patch changed. Only for build systems whose make tracks every header
+  // (automake's dependency tracking). Not a build input: the result is the same either way.
+  bool incremental = false;
+  // The shell make runs its recipes and libtool with ("dash": /bin/dash), when the image has it;
+  // the Makefiles' own (configure's choice, often bash) otherwise. libtool runs hundreds of
+  // times in a Slurm build and starts much faster under dash. Part of the package hash.
+  std::string make_shell;
   // The configure step's program ("" = the build system's: ./configure, cmake, meson setup).
   std::string configure_command;
   std::vector<Dependency> dependencies;

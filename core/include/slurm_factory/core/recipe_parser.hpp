@@ -15,6 +15,9 @@
 //     - {versions: ">=2,<6", when: {slurm: "<25.11"}, why: "..."}
 //   runtime_dlopen: [libpmix.so.2]  # this library is dlopened by dependents (dlopen_names.hpp)
 //   autoreconf: false               # autotools: run autoreconf -fi first
+//   incremental: true               # reuse the last build tree of this package on this image
+//                                   # (same inputs but the source): make redoes what changed
+//   make_shell: dash                # make's recipes and libtool run with /bin/dash if present
 //   configure_command: ./config     # optional: the configure program (default per build system)
 //   public_programs: all            # bin/ and sbin/ programs that go into the view (onto PATH):
 //                                   # all | none | [munge, "hwloc-*"] (names, globs); default:

@@ -1,0 +1,161 @@
+// The build trees of incremental rebuilds: kept after a build, taken by the next build with the
+// same key only, the stale one removed, links never followed or kept.
+#include "slurm_factory/core/build_tree_store.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "slurm_factory/core/planner.hpp"
+
+namespace fs = std::filesystem;
+
+namespace sf {
+namespace {
+
+const std::string kImage(64, 'a');
+
+PackageSpec slurm_spec() {
+  PackageSpec s;
+  s.name = "slurm";
+  s.version = "24.11.5";
+  s.source.sha256 = std::string(64, '1');
+  s.configure_args = {"--prefix=/opt/slurm/view", "--enable-pam"};
+  s.prefix = "/opt/slurm/view";
+  s.toolchain = {"debian", "trixie", "amd64", kImage};
+  s.dependencies = {{"munge", {DependencyType::kLink}, std::string(64, 'm')}};
+  s.patches = {{"patches/a.patch", std::string(64, 'p'), 1, "", {}}};
+  return s;
+}
+
+TEST(BuildTreeKey, TheSourceDoesNotChangeItEveryOtherInputDoes) {
+  const PackageSpec base = slurm_spec();
+  const std::string k = build_tree_key(base, "templates v1");
+  PackageSpec release = base;  // a new patch release with a site patch
+  release.version = "24.11.6";
+  release.source.sha256 = std::string(64, '2');
+  release.patches.clear();
+  EXPECT_EQ(build_tree_key(release, "templates v1"), k);
+
+  PackageSpec flags = base;
+  flags.configure_args.push_back("--with-nvml");
+  EXPECT_NE(build_tree_key(flags, "templates v1"), k);
+  PackageSpec dep = base;
+  dep.dependencies[0].hash = std::string(64, 'n');
+  EXPECT_NE(build_tree_key(dep, "templates v1"), k);
+  PackageSpec image = base;
+  image.toolchain.image_hash = std::string(64, 'b');
+  EXPECT_NE(build_tree_key(image, "templates v1"), k);
+  PackageSpec env = base;
+  env.env["CFLAGS"] = "-O3";
+  EXPECT_NE(build_tree_key(env, "templates v1"), k);
+  EXPECT_NE(build_tree_key(base, "templates v2"), k);
+}
+
+class BuildTreeStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("sf-build-trees-" + std::to_string(::getpid()));
+    fs::remove_all(root_);
+    fs::create_directories(root_ / "cache");
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  // A finished build's work folder: src/ (with an object) and source.sha256.
+  fs::path work(const std::string& name, const std::string& object = "o1") {
+    const fs::path w = root_ / name;
+    fs::create_directories(w / "src" / "lib");
+    std::ofstream(w / "src" / "lib" / "x.o") << object;
+    std::ofstream(w / "source.sha256") << "abc\t./lib/x.c\n";
+    return w;
+  }
+  static std::string text(const fs::path& f) {
+    std::ifstream in(f);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+  fs::path root_;
+};
+
+TEST_F(BuildTreeStoreTest, NothingKeptIsNothingToTake) {
+  BuildTreeStore store(root_ / "cache");
+  EXPECT_FALSE(store.take(kImage, "slurm", "k1", root_ / "prev"));
+  EXPECT_FALSE(fs::exists(root_ / "prev"));
+}
+
+TEST_F(BuildTreeStoreTest, AKeptTreeIsTakenOnceWithItsKey) {
+  BuildTreeStore store(root_ / "cache");
+  const fs::path w = work("w1");
+  ASSERT_TRUE(store.keep(kImage, "slurm", "k1", w));
+  EXPECT_FALSE(fs::exists(w / "src"));  // moved, not copied
+  EXPECT_EQ(store.dir_for(kImage, "slurm"), root_ / "cache" / "buildtrees" / kImage / "slurm");
+
+  ASSERT_TRUE(store.take(kImage, "slurm", "k1", root_ / "prev"));
+  EXPECT_EQ(text(root_ / "prev" / "src" / "lib" / "x.o"), "o1");
+  EXPECT_EQ(text(root_ / "prev" / "source.sha256"), "abc\t./lib/x.c\n");
+  // Taken: a second build does not get it too.
+  EXPECT_FALSE(store.take(kImage, "slurm", "k1", root_ / "prev2"));
+  // Another package or image has none.
+  ASSERT_TRUE(store.keep(kImage, "slurm", "k1", work("w2")));
+  EXPECT_FALSE(store.take(kImage, "munge", "k1", root_ / "prev3"));
+  EXPECT_FALSE(store.take(std::string(64, 'b'), "slurm", "k1", root_ / "prev3"));
+}
+
+TEST_F(BuildTreeStoreTest, AnotherKeyTakesNothingAndTheStaleTreeGoes) {
+  BuildTreeStore store(root_ / "cache");
+  ASSERT_TRUE(store.keep(kImage, "slurm", "k1", work("w1")));
+  EXPECT_FALSE(store.take(kImage, "slurm", "k2", root_ / "prev"));
+  EXPECT_FALSE(fs::exists(root_ / "prev"));
+  EXPECT_FALSE(fs::exists(store.dir_for(kImage, "slurm") / "tree"));
+  EXPECT_FALSE(store.take(kImage, "slurm", "k1", root_ / "prev"));
+}
+
+TEST_F(BuildTreeStoreTest, ANewerBuildReplacesTheKeptTree) {
+  BuildTreeStore store(root_ / "cache");
+  ASSERT_TRUE(store.keep(kImage, "slurm", "k1", work("w1", "old")));
+  ASSERT_TRUE(store.keep(kImage, "slurm", "k2", work("w2", "new")));
+  EXPECT_FALSE(store.take(kImage, "slurm", "k1", root_ / "prev"));
+  ASSERT_TRUE(store.keep(kImage, "slurm", "k2", work("w3", "newest")));
+  ASSERT_TRUE(store.take(kImage, "slurm", "k2", root_ / "prev"));
+  EXPECT_EQ(text(root_ / "prev" / "src" / "lib" / "x.o"), "newest");
+}
+
+TEST_F(BuildTreeStoreTest, ABuildThatLeftLinksKeepsNothingAndNothingIsFollowed) {
+  BuildTreeStore store(root_ / "cache");
+  fs::create_directories(root_ / "outside");
+  std::ofstream(root_ / "outside" / "secret") << "s";
+  // src is a link to a host folder
+  const fs::path w = root_ / "w1";
+  fs::create_directories(w);
+  fs::create_directory_symlink(root_ / "outside", w / "src");
+  std::ofstream(w / "source.sha256") << "x";
+  auto kept = store.keep(kImage, "slurm", "k1", w);
+  ASSERT_FALSE(kept);
+  EXPECT_NE(kept.error().message.find("src"), std::string::npos) << kept.error().message;
+  EXPECT_TRUE(fs::is_symlink(w / "src"));
+  EXPECT_EQ(text(root_ / "outside" / "secret"), "s");
+  // source.sha256 is a link
+  const fs::path w2 = work("w2");
+  fs::remove(w2 / "source.sha256");
+  fs::create_symlink(root_ / "outside" / "secret", w2 / "source.sha256");
+  EXPECT_FALSE(store.keep(kImage, "slurm", "k1", w2));
+  EXPECT_FALSE(store.take(kImage, "slurm", "k1", root_ / "prev"));
+  // A kept tree replaced by a link (by anyone) is removed as a link, never followed.
+  ASSERT_TRUE(store.keep(kImage, "slurm", "k1", work("w3")));
+  const fs::path tree = store.dir_for(kImage, "slurm") / "tree";
+  fs::remove_all(tree);
+  fs::create_directory_symlink(root_ / "outside", tree);
+  EXPECT_FALSE(store.take(kImage, "slurm", "k1", root_ / "prev"));
+  EXPECT_FALSE(fs::exists(root_ / "prev"));
+  EXPECT_EQ(text(root_ / "outside" / "secret"), "s");
+}
+
+TEST_F(BuildTreeStoreTest, ANonHexImageHashGivesASafeFolderName) {
+  BuildTreeStore store(root_ / "cache");
+  const fs::path d = store.dir_for("../../etc", "slurm");
+  EXPECT_EQ(d.parent_path().parent_path(), root_ / "cache" / "buildtrees");
+  EXPECT_EQ(d.parent_path().filename().string().size(), 64U);
+}
+
+}  // namespace
+}  // namespace sf
