@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <fstream>
 #include <sstream>
 
@@ -108,13 +107,10 @@ bool BuildTreeStore::take(const std::string& image_hash, const std::string& pack
 
 Expected<void> BuildTreeStore::keep(const std::string& image_hash, const std::string& package,
                                     const std::string& key, const fs::path& work) const {
-  if (!real_dir(work / "src")) {
-    return Failure::error("the build left no source folder at " + (work / "src").string() +
-                          " (or a link there): its build tree is not kept");
-  }
-  if (!real_file(work / "source.sha256")) {
-    return Failure::error("the build left no source list at " + (work / "source.sha256").string() +
-                          ": its build tree is not kept");
+  const fs::path kept = work / "keep";
+  if (!real_dir(kept) || !real_dir(kept / "src") || !real_file(kept / "source.sha256")) {
+    return Failure::error("the build left no tree to keep at " + kept.string() +
+                          " (a folder holding src/ and source.sha256, no link)");
   }
   const fs::path dir = dir_for(image_hash, package);
   std::error_code ec;
@@ -125,25 +121,13 @@ Expected<void> BuildTreeStore::keep(const std::string& image_hash, const std::st
   fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
   DirLock lock(dir);
   if (!lock.held()) return Failure::error("cannot lock " + (dir / ".lock").string());
-  static std::atomic<unsigned> counter{0};
-  const fs::path staging =
-      dir / (".new-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-  fs::remove_all(staging, ec);
-  fs::create_directory(staging, ec);
-  if (ec) return Failure::error("cannot create " + staging.string() + ": " + ec.message());
-  auto fail = [&](const std::string& what) -> Expected<void> {
-    std::error_code ignored;
-    fs::remove_all(staging, ignored);
-    return Failure::error(what + ": " + ec.message());
-  };
-  fs::rename(work / "src", staging / "src", ec);
-  if (ec) return fail("cannot move " + (work / "src").string() + " to " + staging.string());
-  fs::rename(work / "source.sha256", staging / "source.sha256", ec);
-  if (ec) return fail("cannot move the source list to " + staging.string());
   fs::remove(dir / "key", ec);
   fs::remove_all(dir / "tree", ec);
-  fs::rename(staging, dir / "tree", ec);
-  if (ec) return fail("cannot move " + staging.string() + " to " + (dir / "tree").string());
+  fs::rename(kept, dir / "tree", ec);
+  if (ec) {
+    return Failure::error("cannot move " + kept.string() + " to " + (dir / "tree").string() + ": " +
+                          ec.message());
+  }
   const fs::path key_tmp = dir / ".key.tmp";
   {
     std::ofstream out(key_tmp, std::ios::trunc);

@@ -206,6 +206,15 @@ sf_reuse_into() ( # sf_reuse_into PREV: merge the fresh sources into PREV/src; 1
   fi
   exit 0
 )
+# The tree for the next build: /work/keep (the builder's own folder, so that the next build's
+# container can move things out of it) with src/ and the source list, renamed by the host.
+sf_keep_tree() {
+  [ -f "$SF_WORK/source.sha256" ] || return 0
+  rm -rf "$SF_WORK/keep"
+  mkdir "$SF_WORK/keep"
+  mv "$SF_SRC" "$SF_WORK/keep/src"
+  mv "$SF_WORK/source.sha256" "$SF_WORK/keep/source.sha256"
+}
 # --- end of incremental rebuilds -----------------------------------------------------------------
 
 sf_run_stage() {
@@ -235,6 +244,7 @@ sf_main() {
   sf_run_stage build
   sf_run_stage install
   sf_ccache_stats
+  sf_keep_tree
   sf_stage "done"
 }
 

@@ -11,7 +11,8 @@
 # Environment: SF_BIN (default build/bin/slurm-factory), SF_BENCH_VERSION (24.11.5),
 # SF_BENCH_JOBS (default: the CPU count), SF_BENCH_BACKEND (docker), SF_BENCH_SOURCES (a cache
 # directory whose sourcecache/ is reused; default ~/.slurm-factory), SF_BENCH_CACHE (the cache
-# directory, kept between runs; default a new one in the work folder: then the first build also
+# directory, kept between runs, whose Slurm entries of the version are removed first; default a
+# new one in the work folder: then the first build also
 # prepares the toolchain image if needed and builds every dependency), SF_BENCH_GOAL (60 s),
 # SF_BENCH_SCRATCH (1: then build the patched Slurm once more from scratch, without the build
 # tree, and check that both artifacts are the same bytes; 0: skip that).
@@ -79,6 +80,9 @@ ccache_line() {
 sf fetch --slurm-version "$VERSION" --toolchain "$tc" > /dev/null 2> "$work/fetch.err" ||
   { tail -n 20 "$work/fetch.err"; echo "patch-release bench: FAIL (fetch)"; exit 1; }
 
+# Build 1 must build Slurm (its tree is what build 2 reuses): no Slurm entry of this version
+# in the bench's cache folder.
+rm -f "$CACHE"/cache/*/*/slurm-"$VERSION"-*
 touch "$work/stamp-1"
 build 1 "build 1 (Slurm $VERSION)"
 check "build 1: Slurm $VERSION to a signed artifact" $?

@@ -14,6 +14,7 @@
 
 #include "../support/requirement.hpp"
 #include "slurm_factory/core/build_executor.hpp"
+#include "slurm_factory/core/build_tree_store.hpp"
 #include "slurm_factory/core/cache_chain.hpp"
 #include "slurm_factory/core/config.hpp"
 #include "slurm_factory/core/gpg_signer.hpp"
@@ -109,15 +110,16 @@ class BuildCcacheTest : public ::testing::Test {
 
   // The stand-in: four C files (unique to this run, so no other run's objects can hit) compiled
   // with $(CC) into a shared library.
-  Plan make_stand_in() {
-    const std::string dirname = "ccdemo-1.0";
+  Plan make_stand_in(const std::string& version = "1.0", int changed = -1,
+                     bool incremental = false) {
+    const std::string dirname = "ccdemo-" + version;
     const fs::path src = root_ / "src" / dirname;
     fs::create_directories(src);
     std::string objs;
     for (int i = 0; i < kSources; ++i) {
       std::ofstream(src / ("f" + std::to_string(i) + ".c"))
           << "/* run " << root_.filename().string() << " */\n#include <stdio.h>\nint f" << i
-          << "(int x) { return x * " << i + 2 << "; }\n";
+          << "(int x) { return x * " << (i == changed ? 100 : i + 2) << "; }\n";
       objs += " f" + std::to_string(i) + ".o";
     }
     std::ofstream(src / "Makefile")
@@ -139,14 +141,15 @@ class BuildCcacheTest : public ::testing::Test {
     fs::create_directories(root_ / "recipes");
     std::ofstream(root_ / "recipes" / "ccdemo.yaml")
         << "name: ccdemo\ndescription: a stand-in\nhomepage: https://example.invalid\n"
-           "license: MIT\nbuild_system: make\nfrom: source\nversions:\n  - version: \"1.0\"\n"
-           "    sha256: "
-        << *sha << "\n    file: " << dirname << ".tar.gz\n    strip_dir: " << dirname
-        << "\n    mirrors:\n      - http://127.0.0.1:9/" << dirname
+           "license: MIT\nbuild_system: make\nfrom: source\n"
+        << (incremental ? "incremental: true\n" : "") << "versions:\n  - version: \"" << version
+        << "\"\n    sha256: " << *sha << "\n    file: " << dirname
+        << ".tar.gz\n    strip_dir: " << dirname << "\n    mirrors:\n      - http://127.0.0.1:9/"
+        << dirname
         << ".tar.gz\nbuild:\n  - PREFIX=${prefix}\ninstall:\n  - install\n  - PREFIX=${prefix}\n";
     const RecipeBook book = RecipeBook::load_directory(root_ / "recipes");
     PlanRequest req;
-    req.slurm_version = "1.0";
+    req.slurm_version = version;
     req.toolchain = release_;
     req.toolchain_image_hash = image_hash_;
     req.root = "ccdemo";
@@ -162,10 +165,11 @@ class BuildCcacheTest : public ::testing::Test {
     return p;
   }
 
-  PackageOutcome build(const Plan& plan, bool ccache = true) {
+  PackageOutcome build(const Plan& plan, bool ccache = true, bool incremental = true,
+                       const std::string& layer = "cache") {
     std::vector<std::unique_ptr<CacheProvider>> layers;
     layers.push_back(host().make_cache_provider(
-        {"local", "local", "file://" + (root_ / "cache").string(), true, {}}));
+        {"local", "local", "file://" + (root_ / layer).string(), true, {}}));
     CacheChainOptions co;
     co.trust.verifier = verifier_.get();
     CacheChain chain(std::move(layers), co);
@@ -176,6 +180,7 @@ class BuildCcacheTest : public ::testing::Test {
     o.memory_bytes = 2LL << 30;
     o.signer = signer_.get();
     o.ccache = ccache;
+    o.incremental = incremental;
     BuildExecutor ex([] { return host().make_container_backend("docker", {}); }, chain, o);
     const BuildReport r = ex.run(plan);
     EXPECT_EQ(r.built(), 1U);
@@ -231,6 +236,56 @@ TEST_F(BuildCcacheTest, ACorruptCompilerCacheCostsMissesNotTheBuild) {
   // The damaged entries were replaced: the next build hits again.
   const PackageOutcome third = build(variant("3"));
   EXPECT_EQ(ccache_hits(read_file(third.log_file)), std::make_pair(kSources, kSources));
+}
+
+// Incremental rebuilds (build_tree_store.hpp) on the same stand-in, marked `incremental: true`:
+// release 1.1 changes f2.c only. Its build takes the tree 1.0 left, compiles f2.c alone and gives
+// the very bytes a build of 1.1 from scratch gives.
+TEST_F(BuildCcacheTest, IncrementalRebuildCompilesOnlyTheChangedFile) {
+  const BuildTreeStore trees(kCacheDir);
+  fs::remove_all(trees.dir_for(image_hash_, "ccdemo"));
+  const PackageOutcome first = build(make_stand_in("1.0", -1, true));
+  EXPECT_TRUE(fs::is_directory(trees.dir_for(image_hash_, "ccdemo") / "tree" / "src"));
+  EXPECT_FALSE(first.incremental);
+
+  const Plan release = make_stand_in("1.1", 2, true);
+  const PackageOutcome second = build(release);
+  EXPECT_NE(second.hash, first.hash);
+  EXPECT_TRUE(second.incremental);
+  const std::string log = read_file(second.log_file);
+  EXPECT_NE(log.find("reusing the build tree of the previous build: 1 source file(s) changed or "
+                     "new, 0 gone"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("-c f2.c"), std::string::npos) << log;
+  for (const char* unchanged : {"-c f0.c", "-c f1.c", "-c f3.c"}) {
+    EXPECT_EQ(log.find(unchanged), std::string::npos) << unchanged << " recompiled:\n" << log;
+  }
+
+  // From scratch: no tree, its own cache layer (the entry above would be a hit).
+  fs::remove_all(trees.dir_for(image_hash_, "ccdemo"));
+  const PackageOutcome cold = build(release, true, false, "cold-cache");
+  EXPECT_FALSE(cold.incremental);
+  EXPECT_EQ(cold.hash, second.hash);
+  EXPECT_FALSE(fs::exists(trees.dir_for(image_hash_, "ccdemo") / "tree")) << "kept while off";
+  // The two entries, unpacked from their layers: the same library, byte for byte.
+  for (const std::string layer : {"cache", "cold-cache"}) {
+    std::string tarball;
+    for (const auto& e : fs::recursive_directory_iterator(root_ / layer)) {
+      const std::string name = e.path().filename().string();
+      if (name.rfind("ccdemo-1.1-", 0) == 0 && name.ends_with(".tar.zst")) tarball = e.path();
+    }
+    ASSERT_FALSE(tarball.empty()) << "no ccdemo 1.1 entry in " << layer;
+    fs::create_directories(root_ / ("x-" + layer));
+    ASSERT_EQ(std::system(("tar --zstd -xf '" + tarball + "' -C '" +
+                           (root_ / ("x-" + layer)).string() + "'")
+                              .c_str()),
+              0);
+  }
+  const std::string a = read_file(root_ / "x-cache" / "lib" / "libccdemo.so");
+  const std::string b = read_file(root_ / "x-cold-cache" / "lib" / "libccdemo.so");
+  EXPECT_GT(a.size(), 1000U);
+  EXPECT_TRUE(a == b) << "the incremental build's library differs from the cold build's";
 }
 
 TEST_F(BuildCcacheTest, CcacheOffMountsNothingAndUsesThePlainCompiler) {

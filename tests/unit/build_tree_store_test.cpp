@@ -62,12 +62,12 @@ class BuildTreeStoreTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(root_); }
 
-  // A finished build's work folder: src/ (with an object) and source.sha256.
+  // A finished build's work folder: keep/src (with an object) and keep/source.sha256.
   fs::path work(const std::string& name, const std::string& object = "o1") {
     const fs::path w = root_ / name;
-    fs::create_directories(w / "src" / "lib");
-    std::ofstream(w / "src" / "lib" / "x.o") << object;
-    std::ofstream(w / "source.sha256") << "abc\t./lib/x.c\n";
+    fs::create_directories(w / "keep" / "src" / "lib");
+    std::ofstream(w / "keep" / "src" / "lib" / "x.o") << object;
+    std::ofstream(w / "keep" / "source.sha256") << "abc\t./lib/x.c\n";
     return w;
   }
   static std::string text(const fs::path& f) {
@@ -87,7 +87,7 @@ TEST_F(BuildTreeStoreTest, AKeptTreeIsTakenOnceWithItsKey) {
   BuildTreeStore store(root_ / "cache");
   const fs::path w = work("w1");
   ASSERT_TRUE(store.keep(kImage, "slurm", "k1", w));
-  EXPECT_FALSE(fs::exists(w / "src"));  // moved, not copied
+  EXPECT_FALSE(fs::exists(w / "keep"));  // moved, not copied
   EXPECT_EQ(store.dir_for(kImage, "slurm"), root_ / "cache" / "buildtrees" / kImage / "slurm");
 
   ASSERT_TRUE(store.take(kImage, "slurm", "k1", root_ / "prev"));
@@ -124,20 +124,26 @@ TEST_F(BuildTreeStoreTest, ABuildThatLeftLinksKeepsNothingAndNothingIsFollowed) 
   BuildTreeStore store(root_ / "cache");
   fs::create_directories(root_ / "outside");
   std::ofstream(root_ / "outside" / "secret") << "s";
-  // src is a link to a host folder
+  // keep/src is a link to a host folder
   const fs::path w = root_ / "w1";
-  fs::create_directories(w);
-  fs::create_directory_symlink(root_ / "outside", w / "src");
-  std::ofstream(w / "source.sha256") << "x";
+  fs::create_directories(w / "keep");
+  fs::create_directory_symlink(root_ / "outside", w / "keep" / "src");
+  std::ofstream(w / "keep" / "source.sha256") << "x";
   auto kept = store.keep(kImage, "slurm", "k1", w);
   ASSERT_FALSE(kept);
-  EXPECT_NE(kept.error().message.find("src"), std::string::npos) << kept.error().message;
-  EXPECT_TRUE(fs::is_symlink(w / "src"));
+  EXPECT_NE(kept.error().message.find("keep"), std::string::npos) << kept.error().message;
+  EXPECT_TRUE(fs::is_symlink(w / "keep" / "src"));
   EXPECT_EQ(text(root_ / "outside" / "secret"), "s");
+  // keep itself is a link
+  const fs::path w1 = root_ / "w1b";
+  fs::create_directories(w1);
+  fs::create_directory_symlink(work("w1c") / "keep", w1 / "keep");
+  EXPECT_FALSE(store.keep(kImage, "slurm", "k1", w1));
+  EXPECT_TRUE(fs::is_directory(root_ / "w1c" / "keep" / "src"));
   // source.sha256 is a link
   const fs::path w2 = work("w2");
-  fs::remove(w2 / "source.sha256");
-  fs::create_symlink(root_ / "outside" / "secret", w2 / "source.sha256");
+  fs::remove(w2 / "keep" / "source.sha256");
+  fs::create_symlink(root_ / "outside" / "secret", w2 / "keep" / "source.sha256");
   EXPECT_FALSE(store.keep(kImage, "slurm", "k1", w2));
   EXPECT_FALSE(store.take(kImage, "slurm", "k1", root_ / "prev"));
   // A kept tree replaced by a link (by anyone) is removed as a link, never followed.

@@ -1,8 +1,9 @@
 // Incremental rebuilds (issue 13): the build trees kept between builds of a package.
 //
-// A recipe marked `incremental: true` (Slurm) leaves its build tree (the unpacked, configured and
-// built sources, /work/src in the build container, and the sha256 list of its pristine sources,
-// /work/source.sha256) after each successful build at
+// A recipe marked `incremental: true` (Slurm) leaves its build tree after each successful build
+// (the build script moves the unpacked, configured and built sources and the sha256 list of the
+// pristine sources to /work/keep/src and /work/keep/source.sha256: a folder of the builder's own,
+// so the next build's container can move things out of it) at
 //   <cache_dir>/buildtrees/<image hash>/<package>/tree/
 // beside `key`: the hash of every input of the build but the source (build_tree_key). The next
 // build of that package on that image whose key is the same (a new patch release, a site patch)
@@ -45,8 +46,8 @@ class BuildTreeStore {
   bool take(const std::string& image_hash, const std::string& package, const std::string& key,
             const std::filesystem::path& destination) const;
 
-  // Keeps `work`/src and `work`/source.sha256 (a successful build's) as the tree of (image,
-  // package) under `key`, replacing the one there. Either must be a real folder / regular file
+  // Keeps `work`/keep (a successful build's: src/ and source.sha256) as the tree of (image,
+  // package) under `key`, replacing the one there. Each must be a real folder / regular file
   // reached without following a link; otherwise nothing is kept and the error says why.
   Expected<void> keep(const std::string& image_hash, const std::string& package,
                       const std::string& key, const std::filesystem::path& work) const;
