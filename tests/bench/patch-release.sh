@@ -11,11 +11,14 @@
 # Environment: SF_BIN (default build/bin/slurm-factory), SF_BENCH_VERSION (24.11.5),
 # SF_BENCH_JOBS (default: the CPU count), SF_BENCH_BACKEND (docker), SF_BENCH_SOURCES (a cache
 # directory whose sourcecache/ is reused; default ~/.slurm-factory), SF_BENCH_CACHE (the cache
-# directory, kept between runs, whose Slurm entries of the version are removed first; default a
+# directory, kept between runs, whose Slurm entries of the version and Slurm build trees are
+# removed first; default a
 # new one in the work folder: then the first build also
 # prepares the toolchain image if needed and builds every dependency), SF_BENCH_GOAL (60 s),
 # SF_BENCH_SCRATCH (1: then build the patched Slurm once more from scratch, without the build
-# tree, and check that both artifacts are the same bytes; 0: skip that).
+# tree, and check that both artifacts are the same bytes; 0: skip that), SF_BENCH_RELEASE (1: then
+# a fourth build adds a version bump in META over the tree of the second, as a real patch release
+# gives, and prints its time; 0: skip that).
 # The recipes are a copy of the shipped ones (SLURM_FACTORY_RECIPE_DIR), which is how a site
 # carries its own patch or patch release (docs/patch-releases.md). One PASS/FAIL line per check, then
 # "patch-release bench: PASS" or FAIL; exit status 1 on FAIL.
@@ -80,9 +83,10 @@ ccache_line() {
 sf fetch --slurm-version "$VERSION" --toolchain "$tc" > /dev/null 2> "$work/fetch.err" ||
   { tail -n 20 "$work/fetch.err"; echo "patch-release bench: FAIL (fetch)"; exit 1; }
 
-# Build 1 must build Slurm (its tree is what build 2 reuses): no Slurm entry of this version
-# in the bench's cache folder.
+# Build 1 must build Slurm from scratch (its tree is what build 2 reuses): no Slurm entry of this
+# version and no Slurm build tree in the bench's cache folder.
 rm -f "$CACHE"/cache/*/*/slurm-"$VERSION"-*
+rm -rf "$CACHE"/buildtrees/*/slurm
 touch "$work/stamp-1"
 build 1 "build 1 (Slurm $VERSION)"
 check "build 1: Slurm $VERSION to a signed artifact" $?
@@ -167,8 +171,33 @@ if [ "${SF_BENCH_SCRATCH:-1}" = 1 ]; then
   check "the incremental build's artifact is the from-scratch build's, byte for byte (${s2:-none})" $?
   mv "$work/config-1.yaml" "$work/config.yaml"
 fi
-printf 'patch-release: first %s s, second %s s, ratio %s\n' "$first" "$second" \
-  "$(awk -v a="$first" -v b="$second" 'BEGIN { if (a > 0) printf "%.2f", b / a; else print "?" }')"
+# A version bump, as a real patch release gives (SF_BENCH_RELEASE=1, the default): the same fix and
+# META saying the next micro version. Slurm's configure reads META, so it reruns in the tree, and
+# the version in config.h makes make redo every object (compiler cache hits) and every link.
+release=
+if [ "${SF_BENCH_RELEASE:-1}" = 1 ]; then
+  micro=${VERSION##*.}
+  next="${VERSION%.*}.$((micro + 1))"
+  tar -xf "$archive" -C "$work/p" "$top/META"
+  cp "$work/p/$top/META" "$work/p/a/META"
+  sed -E "s/^([[:space:]]*Micro:[[:space:]]*)$micro\$/\1$((micro + 1))/;
+          s/^([[:space:]]*Version:[[:space:]]*)$VERSION\$/\1$next/" "$work/p/a/META" > "$work/p/b/META"
+  (cd "$work/p" && diff -u a/META b/META) >> "$work/recipes/patches/bench-security-fix.patch"
+  sha2=$(sha256sum "$work/recipes/patches/bench-security-fix.patch" | cut -d' ' -f1)
+  sed -i "s/$sha/$sha2/" "$work/recipes/slurm.yaml"
+  touch "$work/stamp-4"
+  build 4 "build 4 (Slurm $VERSION + the fix + META saying $next)"
+  check "build 4: version-bumped Slurm to a signed artifact" $?
+  release=$secs
+  slurm_log=$(find "$CACHE/logs" -name slurm.log -newer "$work/stamp-4" 2>/dev/null | head -n 1)
+  grep -q '^reusing the build tree of the previous build' "${slurm_log:-/dev/null}"
+  check "build 4 reused the build tree of build 2" $?
+  grep -E '^==> \[slurm ' "${slurm_log:-/dev/null}" | sed 's/^/   /'
+  echo "   slurm ccache: $(ccache_line 4 || echo 'no statistics')"
+fi
+printf 'patch-release: first %s s, second %s s, ratio %s%s\n' "$first" "$second" \
+  "$(awk -v a="$first" -v b="$second" 'BEGIN { if (a > 0) printf "%.2f", b / a; else print "?" }')" \
+  "${release:+, version bump $release s}"
 [ "$second" -le "$goal" ]
 check "build 2 in ${second} s <= ${goal} s (--jobs $JOBS)" $?
 summary "patch-release bench"
