@@ -75,7 +75,7 @@ bool real_file(const fs::path& p) {
 
 }  // namespace
 
-BuildTreeStore::BuildTreeStore(fs::path cache_dir) : root_(std::move(cache_dir) / "buildtrees") {}
+BuildTreeStore::BuildTreeStore(const fs::path& cache_dir) : root_(cache_dir / "buildtrees") {}
 
 fs::path BuildTreeStore::dir_for(const std::string& image_hash, const std::string& package) const {
   return root_ / (plain_hex(image_hash) ? image_hash : sha256_hex(image_hash)) / package;

@@ -171,8 +171,9 @@ int run_build_slurm(Invocation& inv) {
       "GPG key id or fingerprint to sign with (key material only via the config's "
       "signing.private_key_file / private_key_env)")("local-cache", po::value<std::string>(),
                                                      "use DIR as the local cache layer")(
-      "no-cache", "do not read from any cache layer (still writes new entries)")(
-      "verify", "run 'verify --deep' on the artifact")(
+      "no-cache",
+      "do not read from any cache layer nor reuse a build tree: every package from scratch (still "
+      "writes new entries)")("verify", "run 'verify --deep' on the artifact")(
       "backend", po::value<std::string>(), "container engine: docker | podman (default: config)")(
       "jobs", po::value<int>(),
       "parallel make jobs inside each build (default: config, then CPUs)")(

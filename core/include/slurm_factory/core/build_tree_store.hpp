@@ -34,7 +34,7 @@ std::string build_tree_key(const PackageSpec& spec, const std::string& templates
 
 class BuildTreeStore {
  public:
-  explicit BuildTreeStore(std::filesystem::path cache_dir);
+  explicit BuildTreeStore(const std::filesystem::path& cache_dir);
 
   // <cache_dir>/buildtrees/<image hash>/<package>; the image hash is hashed again when it is not
   // plain hex, so the path is always safe.
