@@ -590,11 +590,13 @@ struct BuildExecutor::Impl {
       tree_key =
           build_tree_key(spec, read_text(templates() / "common.sh") +
                                    read_text(templates() / (to_string(spec.build_system) + ".sh")));
-      reused = trees.take(spec.toolchain.image_hash, spec.name, tree_key, work / "prev");
+      reused =
+          trees.take(spec.toolchain.image_hash, spec.name, spec.version, tree_key, work / "prev");
       if (reused) {
-        sf::log().info("{} {}: reusing the build tree of its last build on this image ({})",
-                       spec.name, spec.version,
-                       trees.dir_for(spec.toolchain.image_hash, spec.name).string());
+        sf::log().info(
+            "{} {}: reusing the build tree of its last build on this image ({})", spec.name,
+            spec.version,
+            trees.slot_for(spec.toolchain.image_hash, spec.name, spec.version, tree_key).string());
       }
     }
     write_text(work / "build.sh",
@@ -730,7 +732,9 @@ struct BuildExecutor::Impl {
     out.status = PackageStatus::kBuilt;
     out.incremental = reused;
     if (incremental && !options.keep_work) {
-      if (auto kept = trees.keep(spec.toolchain.image_hash, spec.name, tree_key, work); !kept) {
+      if (auto kept =
+              trees.keep(spec.toolchain.image_hash, spec.name, spec.version, tree_key, work);
+          !kept) {
         sf::log().warn("{} {}: the next build starts from scratch: {}", spec.name, spec.version,
                        kept.error().message);
       }

@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "slurm_factory/core/package_hash.hpp"
 #include "slurm_factory/core/planner.hpp"
@@ -81,32 +83,46 @@ fs::path BuildTreeStore::dir_for(const std::string& image_hash, const std::strin
   return root_ / (plain_hex(image_hash) ? image_hash : sha256_hex(image_hash)) / package;
 }
 
+std::string BuildTreeStore::series_of(const std::string& version) {
+  const auto dot = version.rfind('.');
+  std::string series = dot == std::string::npos ? version : version.substr(0, dot);
+  const bool safe = !series.empty() && series.size() <= 32 && series.front() != '.' &&
+                    std::all_of(series.begin(), series.end(), [](char c) {
+                      return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
+                             c == '+' || c == '-';
+                    });
+  return safe ? series : sha256_hex(series).substr(0, 16);
+}
+
+fs::path BuildTreeStore::slot_for(const std::string& image_hash, const std::string& package,
+                                  const std::string& version, const std::string& key) const {
+  return dir_for(image_hash, package) /
+         (series_of(version) + "-" + (plain_hex(key) ? key : sha256_hex(key)).substr(0, 16));
+}
+
 bool BuildTreeStore::take(const std::string& image_hash, const std::string& package,
-                          const std::string& key, const fs::path& destination) const {
+                          const std::string& version, const std::string& key,
+                          const fs::path& destination) const {
   const fs::path dir = dir_for(image_hash, package);
-  if (!real_dir(dir)) return false;
+  if (key.empty() || !real_dir(dir)) return false;
   DirLock lock(dir);
   if (!lock.held()) return false;
+  const fs::path slot = slot_for(image_hash, package, version, key);
+  if (!real_dir(slot)) return false;
   std::error_code ec;
-  const fs::path tree = dir / "tree";
-  if (read_key(dir / "key") != key || key.empty()) {
-    fs::remove_all(tree, ec);  // stale: other inputs; never followed (remove_all removes links)
-    fs::remove(dir / "key", ec);
-    return false;
-  }
-  if (!real_dir(tree) || !real_dir(tree / "src") || !real_file(tree / "source.sha256")) {
-    fs::remove_all(tree, ec);
-    fs::remove(dir / "key", ec);
-    return false;
-  }
-  fs::rename(tree, destination, ec);
-  if (ec) return false;
-  fs::remove(dir / "key", ec);
-  return true;
+  const fs::path tree = slot / "tree";
+  const bool usable = read_key(slot / "key") == key && real_dir(tree) && real_dir(tree / "src") &&
+                      real_file(tree / "source.sha256");
+  if (usable) fs::rename(tree, destination, ec);
+  // Taken, or not usable (another key with the same prefix, a link, half a tree): the slot goes;
+  // never followed (remove_all removes a link, not what it points to).
+  fs::remove_all(slot, ec);
+  return usable && !fs::exists(tree) && real_dir(destination);
 }
 
 Expected<void> BuildTreeStore::keep(const std::string& image_hash, const std::string& package,
-                                    const std::string& key, const fs::path& work) const {
+                                    const std::string& version, const std::string& key,
+                                    const fs::path& work) const {
   const fs::path kept = work / "keep";
   if (!real_dir(kept) || !real_dir(kept / "src") || !real_file(kept / "source.sha256")) {
     return Failure::error("the build left no tree to keep at " + kept.string() +
@@ -121,22 +137,48 @@ Expected<void> BuildTreeStore::keep(const std::string& image_hash, const std::st
   fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
   DirLock lock(dir);
   if (!lock.held()) return Failure::error("cannot lock " + (dir / ".lock").string());
-  fs::remove(dir / "key", ec);
-  fs::remove_all(dir / "tree", ec);
-  fs::rename(kept, dir / "tree", ec);
+  const fs::path slot = slot_for(image_hash, package, version, key);
+  fs::remove_all(slot, ec);
+  fs::create_directory(slot, ec);
+  if (ec) return Failure::error("cannot create " + slot.string() + ": " + ec.message());
+  fs::rename(kept, slot / "tree", ec);
   if (ec) {
-    return Failure::error("cannot move " + kept.string() + " to " + (dir / "tree").string() + ": " +
-                          ec.message());
+    const std::string why = ec.message();
+    fs::remove_all(slot, ec);
+    return Failure::error("cannot move " + kept.string() + " to " + (slot / "tree").string() +
+                          ": " + why);
   }
-  const fs::path key_tmp = dir / ".key.tmp";
   {
-    std::ofstream out(key_tmp, std::ios::trunc);
+    std::ofstream out(slot / "key", std::ios::trunc);
     out << key << "\n";
-    if (!out) return Failure::error("cannot write " + key_tmp.string());
+    if (!out) {
+      fs::remove_all(slot, ec);
+      return Failure::error("cannot write " + (slot / "key").string());
+    }
   }
-  fs::rename(key_tmp, dir / "key", ec);
-  if (ec) return Failure::error("cannot write " + (dir / "key").string() + ": " + ec.message());
+  prune(dir, slot);
   return {};
+}
+
+// At most kMaxTreesPerPackage slots per (image, package): the ones kept longest ago go. `fresh`
+// (just kept) always stays. Only real folders are looked at; nothing is followed.
+void BuildTreeStore::prune(const fs::path& dir, const fs::path& fresh) {
+  std::vector<std::pair<fs::file_time_type, fs::path>> slots;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::path p = it->path();
+    if (p == fresh || p.filename().string().front() == '.' || !real_dir(p)) continue;
+    std::error_code tec;
+    auto t = fs::last_write_time(p / "key", tec);
+    if (tec) t = fs::file_time_type::min();
+    slots.emplace_back(t, p);
+  }
+  std::sort(slots.begin(), slots.end(),
+            [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (std::size_t i = kMaxTreesPerPackage - 1; i < slots.size(); ++i) {
+    std::error_code rec;
+    fs::remove_all(slots[i].second, rec);
+  }
 }
 
 }  // namespace sf
