@@ -608,6 +608,8 @@ struct BuildExecutor::Impl {
     auto run = run_spec(spec, work, deps, extra, out.log_file, "build");
     add_ccache(spec, run);
     if (incremental) run.env.push_back("SF_SOURCE_LIST=1");
+    // keep_work leaves the work folder as the build left it (src/ in place), and no tree is kept.
+    if (incremental && !options.keep_work) run.env.push_back("SF_KEEP_TREE=1");
     if (reused) run.env.push_back("SF_PREV_TREE=/work/prev");
     run.script = "exec /bin/sh /work/build.sh";
     HermeticRunResult result;

@@ -206,10 +206,11 @@ sf_reuse_into() ( # sf_reuse_into PREV: merge the fresh sources into PREV/src; 1
   fi
   exit 0
 )
-# The tree for the next build: /work/keep (the builder's own folder, so that the next build's
-# container can move things out of it) with src/ and the source list, renamed by the host.
+# The tree for the next build (SF_KEEP_TREE=1: the host keeps it): /work/keep (the builder's own
+# folder, so that the next build's container can move things out of it) with src/ and the source
+# list, renamed by the host.
 sf_keep_tree() {
-  [ -f "$SF_WORK/source.sha256" ] || return 0
+  [ "${SF_KEEP_TREE:-0}" = 1 ] && [ -f "$SF_WORK/source.sha256" ] || return 0
   rm -rf "$SF_WORK/keep"
   mkdir "$SF_WORK/keep"
   mv "$SF_SRC" "$SF_WORK/keep/src"
