@@ -1,4 +1,4 @@
 // The slurm-factory binary: parse arguments, hand them to the core library.
-#include "slurm_factory/core/cli/cli.hpp"
+#include "cli/cli.hpp"
 
 int main(int argc, char** argv) { return sf::cli::main(argc, argv); }

@@ -22,12 +22,12 @@
 #include <stdexcept>
 #include <string>
 
-#include "slurm_factory/core/archive_reader.hpp"
-#include "slurm_factory/core/archive_writer.hpp"
-#include "slurm_factory/core/cache_entry.hpp"
-#include "slurm_factory/core/gpg_signer.hpp"
-#include "slurm_factory/core/gpg_verifier.hpp"
-#include "slurm_factory/core/plugin_host.hpp"
+#include "formats/archive_reader.hpp"
+#include "formats/archive_writer.hpp"
+#include "cache/cache_entry.hpp"
+#include "signing/gpg_signer.hpp"
+#include "signing/gpg_verifier.hpp"
+#include "plugin_host/plugin_host.hpp"
 
 namespace fs = std::filesystem;
 

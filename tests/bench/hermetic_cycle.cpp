@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "slurm_factory/core/hermetic_runner.hpp"
-#include "slurm_factory/core/plugin_host.hpp"
+#include "containers/hermetic_runner.hpp"
+#include "plugin_host/plugin_host.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace fs = std::filesystem;

@@ -2,7 +2,7 @@
 // trixie toolchain image (bootstrapped offline when it is not there yet), relocated, signed with a
 // throwaway key and written to a real local cache layer; every ELF's RUNPATH is $ORIGIN-relative,
 // a rerun builds nothing, and a failing step is a BuildError with its debug bundle.
-#include "slurm_factory/core/build_executor.hpp"
+#include "build/build_executor.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -12,17 +12,17 @@
 #include <sstream>
 
 #include "../support/requirement.hpp"
-#include "slurm_factory/core/archive_reader.hpp"
-#include "slurm_factory/core/cache_chain.hpp"
-#include "slurm_factory/core/config.hpp"
-#include "slurm_factory/core/elf_reader.hpp"
-#include "slurm_factory/core/gpg_signer.hpp"
-#include "slurm_factory/core/gpg_verifier.hpp"
-#include "slurm_factory/core/plugin_host.hpp"
-#include "slurm_factory/core/recipe_book.hpp"
-#include "slurm_factory/core/source_fetcher.hpp"
-#include "slurm_factory/core/toolchain_catalog.hpp"
-#include "slurm_factory/core/toolchain_image.hpp"
+#include "formats/archive_reader.hpp"
+#include "cache/cache_chain.hpp"
+#include "config/config.hpp"
+#include "formats/elf_reader.hpp"
+#include "signing/gpg_signer.hpp"
+#include "signing/gpg_verifier.hpp"
+#include "plugin_host/plugin_host.hpp"
+#include "recipes/recipe_book.hpp"
+#include "build/source_fetcher.hpp"
+#include "toolchains/toolchain_catalog.hpp"
+#include "toolchains/toolchain_image.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/http_client.hpp"
 

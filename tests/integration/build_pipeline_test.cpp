@@ -20,9 +20,9 @@
 
 #include "../support/cli_runner.hpp"
 #include "../support/pipeline_fixture.hpp"
-#include "slurm_factory/core/cli/cli.hpp"
-#include "slurm_factory/core/elf_reader.hpp"
-#include "slurm_factory/core/gpg_signer.hpp"
+#include "cli/cli.hpp"
+#include "formats/elf_reader.hpp"
+#include "signing/gpg_signer.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/http_client.hpp"
 

@@ -17,8 +17,8 @@
 #include "../support/layers_config.hpp"
 #include "../support/s3rver.hpp"
 #include "../support/test_http_server.hpp"
-#include "slurm_factory/core/cache_chain.hpp"
-#include "slurm_factory/core/cli/cli.hpp"
+#include "cache/cache_chain.hpp"
+#include "cli/cli.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace fs = std::filesystem;

@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include "../support/cache_fixture.hpp"
-#include "slurm_factory/core/cache_chain.hpp"
-#include "slurm_factory/core/gpg_verifier.hpp"
+#include "cache/cache_chain.hpp"
+#include "signing/gpg_verifier.hpp"
 
 namespace fs = std::filesystem;
 

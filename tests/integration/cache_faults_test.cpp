@@ -7,8 +7,8 @@
 
 #include "../support/cache_fixture.hpp"
 #include "../support/test_http_server.hpp"
-#include "slurm_factory/core/cache_chain.hpp"
-#include "slurm_factory/core/gpg_verifier.hpp"
+#include "cache/cache_chain.hpp"
+#include "signing/gpg_verifier.hpp"
 
 namespace fs = std::filesystem;
 

@@ -3,8 +3,8 @@
 
 #include "../support/cache_fixture.hpp"
 #include "../support/s3rver.hpp"
-#include "slurm_factory/core/cache_chain.hpp"
-#include "slurm_factory/core/gpg_verifier.hpp"
+#include "cache/cache_chain.hpp"
+#include "signing/gpg_verifier.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace fs = std::filesystem;

@@ -21,9 +21,9 @@
 #include <thread>
 
 #include "../support/requirement.hpp"
-#include "slurm_factory/core/cli/cli.hpp"
-#include "slurm_factory/core/engine_api_client.hpp"
-#include "slurm_factory/core/plugin_host.hpp"
+#include "cli/cli.hpp"
+#include "containers/engine_api_client.hpp"
+#include "plugin_host/plugin_host.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace fs = std::filesystem;

@@ -18,12 +18,12 @@
 #include <thread>
 
 #include "../support/requirement.hpp"
-#include "slurm_factory/core/container_clean.hpp"
-#include "slurm_factory/core/engine_api_client.hpp"
-#include "slurm_factory/core/hermetic_runner.hpp"
-#include "slurm_factory/core/plugin_host.hpp"
-#include "slurm_factory/core/rootfs_bootstrap.hpp"
-#include "slurm_factory/core/toolchain_image.hpp"
+#include "containers/container_clean.hpp"
+#include "containers/engine_api_client.hpp"
+#include "containers/hermetic_runner.hpp"
+#include "plugin_host/plugin_host.hpp"
+#include "toolchains/rootfs_bootstrap.hpp"
+#include "toolchains/toolchain_image.hpp"
 #include "slurm_factory/engine_api.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/toolchain.hpp"

@@ -1,6 +1,6 @@
 // The toolchain image's exact package list, read in a real container of the trixie build image
 // (docker): dpkg's packages with versions, kept per image id so the second read runs nothing.
-#include "slurm_factory/core/image_package_list.hpp"
+#include "toolchains/image_package_list.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -9,10 +9,10 @@
 #include <mutex>
 
 #include "../support/requirement.hpp"
-#include "slurm_factory/core/config.hpp"
-#include "slurm_factory/core/plugin_host.hpp"
-#include "slurm_factory/core/toolchain_catalog.hpp"
-#include "slurm_factory/core/toolchain_image.hpp"
+#include "config/config.hpp"
+#include "plugin_host/plugin_host.hpp"
+#include "toolchains/toolchain_catalog.hpp"
+#include "toolchains/toolchain_image.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace fs = std::filesystem;

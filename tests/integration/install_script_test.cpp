@@ -15,10 +15,10 @@
 
 #include "../support/requirement.hpp"
 #include "slurm_factory/container_backend.hpp"
-#include "slurm_factory/core/artifact_assets.hpp"
-#include "slurm_factory/core/plugin_host.hpp"
-#include "slurm_factory/core/template_renderer.hpp"
-#include "slurm_factory/core/toolchain_image.hpp"
+#include "artifact/artifact_assets.hpp"
+#include "plugin_host/plugin_host.hpp"
+#include "support/template_renderer.hpp"
+#include "toolchains/toolchain_image.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/toolchain.hpp"
 

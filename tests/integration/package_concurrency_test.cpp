@@ -14,8 +14,8 @@
 
 #include "../support/gpg_home.hpp"
 #include "../support/temp_dir.hpp"
-#include "slurm_factory/core/artifact_checksums.hpp"
-#include "slurm_factory/core/gpg_signer.hpp"
+#include "artifact/artifact_checksums.hpp"
+#include "signing/gpg_signer.hpp"
 
 namespace fs = std::filesystem;
 

@@ -18,8 +18,8 @@
 #include <sstream>
 
 #include "../support/pipeline_fixture.hpp"
-#include "slurm_factory/core/cli/cli.hpp"
-#include "slurm_factory/core/gpg_signer.hpp"
+#include "cli/cli.hpp"
+#include "signing/gpg_signer.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/http_client.hpp"
 

@@ -21,8 +21,8 @@
 #include "../support/pipeline_fixture.hpp"
 #include "../support/s3rver.hpp"
 #include "../support/test_http_server.hpp"
-#include "slurm_factory/core/cli/cli.hpp"
-#include "slurm_factory/core/gpg_signer.hpp"
+#include "cli/cli.hpp"
+#include "signing/gpg_signer.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/http_client.hpp"
 

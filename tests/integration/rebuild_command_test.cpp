@@ -13,13 +13,13 @@
 
 #include "../support/cli_runner.hpp"
 #include "../support/requirement.hpp"
-#include "slurm_factory/core/archive_writer.hpp"
-#include "slurm_factory/core/artifact_rebuild.hpp"
-#include "slurm_factory/core/config.hpp"
-#include "slurm_factory/core/image_package_list.hpp"
-#include "slurm_factory/core/plugin_host.hpp"
-#include "slurm_factory/core/toolchain_catalog.hpp"
-#include "slurm_factory/core/toolchain_image.hpp"
+#include "formats/archive_writer.hpp"
+#include "pipeline/artifact_rebuild.hpp"
+#include "config/config.hpp"
+#include "toolchains/image_package_list.hpp"
+#include "plugin_host/plugin_host.hpp"
+#include "toolchains/toolchain_catalog.hpp"
+#include "toolchains/toolchain_image.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace fs = std::filesystem;

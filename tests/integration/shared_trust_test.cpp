@@ -20,7 +20,7 @@
 
 #include "../support/pipeline_fixture.hpp"
 #include "../support/s3rver.hpp"
-#include "slurm_factory/core/gpg_signer.hpp"
+#include "signing/gpg_signer.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace fs = std::filesystem;

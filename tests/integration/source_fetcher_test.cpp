@@ -1,7 +1,7 @@
 // The source fetcher against a local HTTP server started by the test (mirror fallback, checksum
 // mismatch, resume after a cut connection, parallel fetch, unreachable mirrors) and one real
 // download of a small source from the Debian mirror.
-#include "slurm_factory/core/source_fetcher.hpp"
+#include "build/source_fetcher.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,8 +12,8 @@
 
 #include "../support/temp_dir.hpp"
 #include "../support/test_http_server.hpp"
-#include "slurm_factory/core/package_hash.hpp"
-#include "slurm_factory/core/recipe_book.hpp"
+#include "recipes/package_hash.hpp"
+#include "recipes/recipe_book.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace fs = std::filesystem;

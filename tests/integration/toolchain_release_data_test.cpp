@@ -21,10 +21,10 @@
 #include <sstream>
 
 #include "../support/requirement.hpp"
-#include "slurm_factory/core/hermetic_runner.hpp"
-#include "slurm_factory/core/plugin_host.hpp"
-#include "slurm_factory/core/toolchain_catalog.hpp"
-#include "slurm_factory/core/toolchain_image.hpp"
+#include "containers/hermetic_runner.hpp"
+#include "plugin_host/plugin_host.hpp"
+#include "toolchains/toolchain_catalog.hpp"
+#include "toolchains/toolchain_image.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace fs = std::filesystem;

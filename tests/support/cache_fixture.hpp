@@ -5,9 +5,9 @@
 #include <string>
 
 #include "gpg_home.hpp"
-#include "slurm_factory/core/cache_entry.hpp"
-#include "slurm_factory/core/gpg_signer.hpp"
-#include "slurm_factory/core/plugin_host.hpp"
+#include "cache/cache_entry.hpp"
+#include "signing/gpg_signer.hpp"
+#include "plugin_host/plugin_host.hpp"
 #include "temp_dir.hpp"
 
 namespace sf::test {

@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "slurm_factory/core/cli/cli.hpp"
+#include "cli/cli.hpp"
 
 namespace sf::test {
 

@@ -17,7 +17,7 @@
 #include "cli_runner.hpp"
 #include "gpg_home.hpp"
 #include "requirement.hpp"
-#include "slurm_factory/core/gpg_signer.hpp"
+#include "signing/gpg_signer.hpp"
 #include "slurm_factory/http_client.hpp"
 #include "temp_dir.hpp"
 

@@ -1,6 +1,6 @@
 // App: the config is loaded once from the given sources; plugins() loads the config's plugins from
 // the configured search paths (the real toolchain plugin built in this tree).
-#include "slurm_factory/core/app.hpp"
+#include "app/app.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -52,7 +52,7 @@ TEST_F(AppTest, ConfigErrorsSurfaceFromConfig) {
 }
 
 TEST_F(AppTest, FromGlobalOptionsUsesTheirFilesAndProfile) {
-  cli::GlobalOptions g;
+  GlobalOptions g;
   g.config_files = {write("g.yaml", "profiles: {ci: {backend: podman}}\n").string()};
   g.profile = "ci";
   App app(g);

@@ -1,4 +1,4 @@
-#include "slurm_factory/core/archive_reader.hpp"
+#include "formats/archive_reader.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -1,4 +1,4 @@
-#include "slurm_factory/core/archive_writer.hpp"
+#include "formats/archive_writer.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -8,7 +8,7 @@
 #include <map>
 
 #include "../support/temp_dir.hpp"
-#include "slurm_factory/core/archive_reader.hpp"
+#include "formats/archive_reader.hpp"
 #include "slurm_factory/http_client.hpp"
 
 namespace fs = std::filesystem;

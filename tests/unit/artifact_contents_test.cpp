@@ -1,4 +1,4 @@
-#include "slurm_factory/core/artifact_contents.hpp"
+#include "artifact/artifact_contents.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

@@ -1,12 +1,12 @@
-#include "slurm_factory/core/artifact_diff.hpp"
+#include "artifact/artifact_diff.hpp"
 
 #include <gtest/gtest.h>
 
 #include <fstream>
 
 #include "../support/temp_dir.hpp"
-#include "slurm_factory/core/archive_writer.hpp"
-#include "slurm_factory/core/elf_reader.hpp"
+#include "formats/archive_writer.hpp"
+#include "formats/elf_reader.hpp"
 
 namespace fs = std::filesystem;
 

@@ -1,5 +1,5 @@
 // The artifact index page: escaping, links, and the page rendered from the real template.
-#include "slurm_factory/core/artifact_index_html.hpp"
+#include "artifact/artifact_index_html.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -2,7 +2,7 @@
 // the s3 and http plugins for choosing targets, a real throwaway gpg key for the merged
 // SHA256SUMS. Only what a target lacks goes up; a failing target is recorded and reported with its
 // name, the object and what to do.
-#include "slurm_factory/core/artifact_publisher.hpp"
+#include "artifact/artifact_publisher.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -12,10 +12,10 @@
 #include "../support/cache_fixture.hpp"
 #include "../support/gpg_home.hpp"
 #include "../support/temp_dir.hpp"
-#include "slurm_factory/core/artifact_checksums.hpp"
-#include "slurm_factory/core/cache_chain.hpp"
-#include "slurm_factory/core/cache_chain_factory.hpp"
-#include "slurm_factory/core/gpg_signer.hpp"
+#include "artifact/artifact_checksums.hpp"
+#include "cache/cache_chain.hpp"
+#include "cache/cache_chain_factory.hpp"
+#include "signing/gpg_signer.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace fs = std::filesystem;

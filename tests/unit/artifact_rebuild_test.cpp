@@ -1,8 +1,8 @@
-#include "slurm_factory/core/artifact_rebuild.hpp"
+#include "pipeline/artifact_rebuild.hpp"
 
 #include <gtest/gtest.h>
 
-#include "slurm_factory/core/package_hash.hpp"
+#include "recipes/package_hash.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace sf {

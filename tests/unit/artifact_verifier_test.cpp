@@ -2,7 +2,7 @@
 // key: `verify --deep` unpacks nothing of an unsigned or tampered artifact (an inotify watch on an
 // empty TMPDIR sees no folder made), and a signed bomb is stopped at the cap its provenance
 // declares, or at --max-unpacked-size (library and CLI), with nothing left behind.
-#include "slurm_factory/core/artifact_verifier.hpp"
+#include "artifact/artifact_verifier.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -18,8 +18,8 @@
 #include "../support/gpg_home.hpp"
 #include "../support/shell_capture.hpp"
 #include "../support/temp_dir.hpp"
-#include "slurm_factory/core/artifact_checksums.hpp"
-#include "slurm_factory/core/gpg_signer.hpp"
+#include "artifact/artifact_checksums.hpp"
+#include "signing/gpg_signer.hpp"
 
 namespace fs = std::filesystem;
 

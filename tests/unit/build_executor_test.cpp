@@ -1,6 +1,6 @@
 // The generated build script (pure: the real templates, no container): variables, ${jobs},
 // recipe env, and valid POSIX shell for every build system.
-#include "slurm_factory/core/build_executor.hpp"
+#include "build/build_executor.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "slurm_factory/core/shell_quote.hpp"
+#include "support/shell_quote.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace fs = std::filesystem;

@@ -1,13 +1,13 @@
 // The build trees of incremental rebuilds: kept after a build, taken by the next build with the
 // same key only, the stale one removed, links never followed or kept.
-#include "slurm_factory/core/build_tree_store.hpp"
+#include "build/build_tree_store.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <fstream>
 
-#include "slurm_factory/core/planner.hpp"
+#include "recipes/planner.hpp"
 
 namespace fs = std::filesystem;
 

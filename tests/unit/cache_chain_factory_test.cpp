@@ -1,4 +1,4 @@
-#include "slurm_factory/core/cache_chain_factory.hpp"
+#include "cache/cache_chain_factory.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -10,9 +10,9 @@
 #include "../support/cache_fixture.hpp"
 #include "../support/gpg_home.hpp"
 #include "../support/temp_dir.hpp"
-#include "slurm_factory/core/app.hpp"
-#include "slurm_factory/core/cache_entry.hpp"
-#include "slurm_factory/core/config_loader.hpp"
+#include "app/app.hpp"
+#include "cache/cache_entry.hpp"
+#include "config/config_loader.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace fs = std::filesystem;

@@ -1,4 +1,4 @@
-#include "slurm_factory/core/cache_chain.hpp"
+#include "cache/cache_chain.hpp"
 
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "../support/cache_fixture.hpp"
-#include "slurm_factory/core/gpg_verifier.hpp"
+#include "signing/gpg_verifier.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
 

@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "../support/cache_fixture.hpp"
-#include "slurm_factory/core/cli/cli.hpp"
+#include "cli/cli.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace fs = std::filesystem;

@@ -1,6 +1,6 @@
 // unpack_cache_entry: one pass over the tarball (its sha256 computed while extracting), and nothing
 // from an entry whose tarball is not the signed one remains, in a fresh or a populated destination.
-#include "slurm_factory/core/cache_entry.hpp"
+#include "cache/cache_entry.hpp"
 
 #include <gtest/gtest.h>
 

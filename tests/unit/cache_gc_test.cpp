@@ -1,6 +1,6 @@
 // cache gc: grouping objects into entries, the LRU plan (older-than, max-size, orphans), and a run
 // on a real local layer (the cache-local plugin) where the manifest goes first.
-#include "slurm_factory/core/cache_gc.hpp"
+#include "cache/cache_gc.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>

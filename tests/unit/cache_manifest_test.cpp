@@ -1,4 +1,4 @@
-#include "slurm_factory/core/cache_manifest.hpp"
+#include "cache/cache_manifest.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // clean --full's compiler cache pruning: folders of images that are gone go, the others stay,
 // anything that is not a cache folder (another name, a link) is never touched or followed.
-#include "slurm_factory/core/ccache_prune.hpp"
+#include "cache/ccache_prune.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "slurm_factory/core/cli/cli.hpp"
+#include "cli/cli.hpp"
 
 #include <gtest/gtest.h>
 

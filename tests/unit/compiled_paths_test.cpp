@@ -1,6 +1,6 @@
 // Finding build-prefix strings in a view built here: a daemon with slurmstepd's path compiled in, a
 // plugin with srun's, debug info naming the prefix, and a script naming it in text.
-#include "slurm_factory/core/compiled_paths.hpp"
+#include "artifact/compiled_paths.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "slurm_factory/core/planner.hpp"
-#include "slurm_factory/core/recipe_book.hpp"
+#include "recipes/planner.hpp"
+#include "recipes/recipe_book.hpp"
 
 namespace fs = std::filesystem;
 

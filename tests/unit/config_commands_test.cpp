@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "slurm_factory/core/cli/cli.hpp"
+#include "cli/cli.hpp"
 
 namespace fs = std::filesystem;
 

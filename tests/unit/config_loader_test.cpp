@@ -1,4 +1,4 @@
-#include "slurm_factory/core/config_loader.hpp"
+#include "config/config_loader.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -231,7 +231,7 @@ TEST_F(ConfigLoader, CrossKeyChecksNameTheOrigin) {
 }
 
 TEST_F(ConfigLoader, FromGlobalReadsConfigFilesProfileAndEnvironment) {
-  cli::GlobalOptions g;
+  GlobalOptions g;
   g.config_files = {"/x/a.yaml", "b.yaml"};
   g.profile = "ci";
   const ConfigSources s = ConfigSources::from_global(g);

@@ -1,8 +1,8 @@
-#include "slurm_factory/core/config_materialize.hpp"
+#include "config/config_materialize.hpp"
 
 #include <gtest/gtest.h>
 
-#include "slurm_factory/core/config_loader.hpp"
+#include "config/config_loader.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace sf {

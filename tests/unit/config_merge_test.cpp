@@ -1,4 +1,4 @@
-#include "slurm_factory/core/config_merge.hpp"
+#include "config/config_merge.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,11 +1,11 @@
-#include "slurm_factory/core/config_profiles.hpp"
+#include "config/config_profiles.hpp"
 
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <random>
 
-#include "slurm_factory/core/config_loader.hpp"
+#include "config/config_loader.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace sf {

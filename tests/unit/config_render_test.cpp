@@ -1,8 +1,8 @@
-#include "slurm_factory/core/config_render.hpp"
+#include "config/config_render.hpp"
 
 #include <gtest/gtest.h>
 
-#include "slurm_factory/core/config_loader.hpp"
+#include "config/config_loader.hpp"
 
 namespace sf {
 namespace {

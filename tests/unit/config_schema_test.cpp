@@ -1,4 +1,4 @@
-#include "slurm_factory/core/config_schema.hpp"
+#include "config/config_schema.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "slurm_factory/core/config_yaml.hpp"
+#include "config/config_yaml.hpp"
 
 #include <gtest/gtest.h>
 

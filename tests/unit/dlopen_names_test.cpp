@@ -2,7 +2,7 @@
 // mpi_pmix (dlopen("libpmix.so"), RUNPATH $ORIGIN/..) next to a view that carries only
 // libpmix.so.2 gets the libpmix.so link, and then really loads the library; 24.11's
 // dlopen("libpmix.so.2") needs nothing; a version the view lacks fails naming the plugin.
-#include "slurm_factory/core/dlopen_names.hpp"
+#include "artifact/dlopen_names.hpp"
 
 #include <dlfcn.h>
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
 // The ELF reader on real ELF files built here with the system compiler, with RUNPATHs set by
 // patchelf, and the embedded-string scan on a binary that compiles a path in.
-#include "slurm_factory/core/elf_reader.hpp"
+#include "formats/elf_reader.hpp"
 
 #include <elf.h>
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // write_file_atomically replaces a file whole or not at all; to_hex spells digests.
-#include "slurm_factory/core/file_io.hpp"
+#include "support/file_io.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

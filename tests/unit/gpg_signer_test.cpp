@@ -1,4 +1,4 @@
-#include "slurm_factory/core/gpg_signer.hpp"
+#include "signing/gpg_signer.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "../support/gpg_home.hpp"
-#include "slurm_factory/core/gpg_verifier.hpp"
+#include "signing/gpg_verifier.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace sf {

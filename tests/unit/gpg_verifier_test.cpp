@@ -1,4 +1,4 @@
-#include "slurm_factory/core/gpg_verifier.hpp"
+#include "signing/gpg_verifier.hpp"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "../support/gpg_home.hpp"
-#include "slurm_factory/core/gpg_signer.hpp"
+#include "signing/gpg_signer.hpp"
 
 namespace sf {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "slurm_factory/core/plugin_host.hpp"
+#include "plugin_host/plugin_host.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/toolchain.hpp"
 

@@ -1,4 +1,4 @@
-#include "slurm_factory/core/image_package_list.hpp"
+#include "toolchains/image_package_list.hpp"
 
 #include <gtest/gtest.h>
 

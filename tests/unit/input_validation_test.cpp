@@ -1,6 +1,6 @@
 // The one validation module every entry point uses: each kind accepts the values the shipped
 // recipes, releases and docs use, and refuses every hostile value below with a reason.
-#include "slurm_factory/core/input_validation.hpp"
+#include "support/input_validation.hpp"
 
 #include <gtest/gtest.h>
 

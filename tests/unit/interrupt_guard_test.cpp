@@ -1,6 +1,6 @@
 // SIGINT/SIGTERM handling: the guard records the signal instead of dying, restores the previous
 // handlers, and an error that carries the signal maps to exit status 128 + signal.
-#include "slurm_factory/core/interrupt_guard.hpp"
+#include "support/interrupt_guard.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // The live tail: plain prefixed lines when not a terminal; on a terminal the last N lines
 // redrawn in place (cursor up, clear line), cut to the width, erased by finish().
-#include "slurm_factory/core/live_tail.hpp"
+#include "support/live_tail.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "slurm_factory/core/log_frame_demuxer.hpp"
+#include "containers/log_frame_demuxer.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "slurm_factory/core/package_hash.hpp"
+#include "recipes/package_hash.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <map>
 #include <set>
 
-#include "slurm_factory/core/planner.hpp"
+#include "recipes/planner.hpp"
 
 namespace sf {
 namespace {

@@ -1,6 +1,6 @@
 // `pipelines:` read from a real config file: the values, the defaults, and errors that cite the
 // file:line:col and key path of the offending value (schema errors and value errors alike).
-#include "slurm_factory/core/pipeline_config.hpp"
+#include "config/pipeline_config.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -8,7 +8,7 @@
 #include <fstream>
 
 #include "../support/temp_dir.hpp"
-#include "slurm_factory/core/config_loader.hpp"
+#include "config/config_loader.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace sf {

@@ -1,5 +1,5 @@
 // The CI matrices parse back (JSON, YAML) to one entry per cell with the cell's values.
-#include "slurm_factory/core/pipeline_emit.hpp"
+#include "pipeline/pipeline_emit.hpp"
 
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>

@@ -1,4 +1,4 @@
-#include "slurm_factory/core/pipeline_matrix.hpp"
+#include "config/pipeline_matrix.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

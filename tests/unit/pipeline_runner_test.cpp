@@ -1,6 +1,6 @@
 // The runner's reporting: the plan table, the summary table, the JSON report and the exit code
 // (running cells needs docker: tests/integration/pipeline_test.cpp).
-#include "slurm_factory/core/pipeline_runner.hpp"
+#include "pipeline/pipeline_runner.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

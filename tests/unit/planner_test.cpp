@@ -1,4 +1,4 @@
-#include "slurm_factory/core/planner.hpp"
+#include "recipes/planner.hpp"
 
 #include <gtest/gtest.h>
 
@@ -6,9 +6,9 @@
 #include <chrono>
 #include <filesystem>
 
-#include "slurm_factory/core/package_hash.hpp"
-#include "slurm_factory/core/recipe_book.hpp"
-#include "slurm_factory/core/recipe_parser.hpp"
+#include "recipes/package_hash.hpp"
+#include "recipes/recipe_book.hpp"
+#include "recipes/recipe_parser.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace sf {

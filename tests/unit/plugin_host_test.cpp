@@ -1,6 +1,6 @@
 // The plugin host against real shared objects built by CMake from tests/plugins/: a good plugin and
 // one deliberately broken plugin per refusal.
-#include "slurm_factory/core/plugin_host.hpp"
+#include "plugin_host/plugin_host.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // The Registry a plugin's register function receives: staging, refusals, commit.
-#include "slurm_factory/core/plugin_registry.hpp"
+#include "plugin_host/plugin_registry.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
 // Finding published artifacts in a real local layer: provenance fields, SHA256SUMS shared by the
 // CPU and GPU artifacts of one directory, order, and the warnings for what is incomplete.
-#include "slurm_factory/core/published_artifacts.hpp"
+#include "artifact/published_artifacts.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-#include "slurm_factory/core/recipe_parser.hpp"
+#include "recipes/recipe_parser.hpp"
 
 #include <gtest/gtest.h>
 

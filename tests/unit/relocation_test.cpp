@@ -1,6 +1,6 @@
 // Relocation on real ELF files: compiled here with the host's gcc, given an absolute RPATH, then
 // planned, patched with patchelf (as the build image does) and checked.
-#include "slurm_factory/core/relocation.hpp"
+#include "artifact/relocation.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -9,8 +9,8 @@
 #include <fstream>
 
 #include "../support/temp_dir.hpp"
-#include "slurm_factory/core/elf_reader.hpp"
-#include "slurm_factory/core/shell_quote.hpp"
+#include "formats/elf_reader.hpp"
+#include "support/shell_quote.hpp"
 
 namespace fs = std::filesystem;
 

@@ -1,6 +1,6 @@
 // The expected plugins against a view on disk: the features' required plugins (a fake Feature:
 // pure logic) and the slurm recipe's expected_plugins as planned for the shipped releases.
-#include "slurm_factory/core/required_plugins.hpp"
+#include "recipes/required_plugins.hpp"
 
 #include <gtest/gtest.h>
 

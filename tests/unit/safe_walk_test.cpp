@@ -1,7 +1,7 @@
 // Walking and reading a tree a build container wrote, on a real temporary tree: a symlink to a
 // host folder is listed, never entered; a linked root or folder on the way is refused naming the
 // link; a linked, FIFO or oversized file is not read; removal never goes through a link.
-#include "slurm_factory/core/safe_walk.hpp"
+#include "support/safe_walk.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

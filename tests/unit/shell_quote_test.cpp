@@ -1,4 +1,4 @@
-#include "slurm_factory/core/shell_quote.hpp"
+#include "support/shell_quote.hpp"
 
 #include <gtest/gtest.h>
 

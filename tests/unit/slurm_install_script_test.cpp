@@ -11,8 +11,8 @@
 #include <map>
 #include <sstream>
 
-#include "slurm_factory/core/artifact_assets.hpp"
-#include "slurm_factory/core/template_renderer.hpp"
+#include "artifact/artifact_assets.hpp"
+#include "support/template_renderer.hpp"
 
 namespace fs = std::filesystem;
 

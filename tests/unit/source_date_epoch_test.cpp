@@ -1,4 +1,4 @@
-#include "slurm_factory/core/source_date_epoch.hpp"
+#include "formats/source_date_epoch.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -1,6 +1,6 @@
 // The source cache trusts bytes, not existence: a cached source whose bytes changed on disk is
 // fetched again from its mirror (or refused when no mirror has it), never handed to a build.
-#include "slurm_factory/core/source_fetcher.hpp"
+#include "build/source_fetcher.hpp"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 
 #include "../support/temp_dir.hpp"
 #include "../support/test_http_server.hpp"
-#include "slurm_factory/core/package_hash.hpp"
+#include "recipes/package_hash.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace fs = std::filesystem;

@@ -1,5 +1,5 @@
 // Sonames handed to the export container's shell must be plain file names.
-#include "slurm_factory/core/system_library_export.hpp"
+#include "containers/system_library_export.hpp"
 
 #include <gtest/gtest.h>
 

@@ -14,12 +14,12 @@
 
 #include "../support/gpg_home.hpp"
 #include "../support/shell_capture.hpp"
-#include "slurm_factory/core/archive_reader.hpp"
-#include "slurm_factory/core/artifact_packaging.hpp"
-#include "slurm_factory/core/artifact_verifier.hpp"
-#include "slurm_factory/core/gpg_signer.hpp"
-#include "slurm_factory/core/plugin_host.hpp"
-#include "slurm_factory/core/template_renderer.hpp"
+#include "formats/archive_reader.hpp"
+#include "artifact/artifact_packaging.hpp"
+#include "artifact/artifact_verifier.hpp"
+#include "signing/gpg_signer.hpp"
+#include "plugin_host/plugin_host.hpp"
+#include "support/template_renderer.hpp"
 #include "slurm_factory/packager.hpp"
 
 namespace fs = std::filesystem;

@@ -1,6 +1,6 @@
 // Renders every artifact template for two toolchains and a GPU build and compares the result with
 // the golden files in tests/unit/golden/templates/<case>/ (SF_UPDATE_GOLDEN=1 rewrites them).
-#include "slurm_factory/core/template_renderer.hpp"
+#include "support/template_renderer.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -13,8 +13,8 @@
 #include <sstream>
 
 #include "../support/golden.hpp"
-#include "slurm_factory/core/artifact_assets.hpp"
-#include "slurm_factory/core/build_request.hpp"
+#include "artifact/artifact_assets.hpp"
+#include "config/build_request.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace fs = std::filesystem;

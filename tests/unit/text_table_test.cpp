@@ -1,4 +1,4 @@
-#include "slurm_factory/core/cli/text_table.hpp"
+#include "support/text_table.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // ThreadedFileReader: the consumer gets the file's bytes (decompressed when it is zstd), the hash
 // covers every byte of the file even when the consumer stops early, and a damaged zstd stream is an
 // error, not a short read.
-#include "slurm_factory/core/threaded_file_reader.hpp"
+#include "formats/threaded_file_reader.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
 // The toolchain catalog: plugin families' releases, site releases from a config (based_on,
 // overrides, refusals at file:line:column) and lookups that name the valid releases.
-#include "slurm_factory/core/toolchain_catalog.hpp"
+#include "toolchains/toolchain_catalog.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // Release YAML: the shipped releases.yaml files, merging, and refusals at file:line:column.
-#include "slurm_factory/core/toolchain_release_yaml.hpp"
+#include "toolchains/toolchain_release_yaml.hpp"
 
 #include <gtest/gtest.h>
 

@@ -2,14 +2,14 @@
 // pairs (22.05.8 and 24.11.5 on bookworm's PMIx 4.2.2 and trixie's 5.0.7) plan; a PMIx 6 (a
 // release that ships it, or built from source) fails before 25.11, naming the series, the PMIx
 // version and where it comes from, and what to do.
-#include "slurm_factory/core/version_constraints.hpp"
+#include "recipes/version_constraints.hpp"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <iostream>
 
-#include "slurm_factory/core/planner.hpp"
+#include "recipes/planner.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace sf {

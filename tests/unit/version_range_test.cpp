@@ -1,4 +1,4 @@
-#include "slurm_factory/core/version_range.hpp"
+#include "recipes/version_range.hpp"
 
 #include <gtest/gtest.h>
 

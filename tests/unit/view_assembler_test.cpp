@@ -1,7 +1,7 @@
 // View assembly on real entry trees built here: hardlinks, dev files dropped, a conflict refused,
 // a library bundled because an ELF needs it (with RUNPATH $ORIGIN), system and GPU driver libraries
 // left to the host, a library found nowhere reported.
-#include "slurm_factory/core/view_assembler.hpp"
+#include "artifact/view_assembler.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "slurm_factory/core/elf_reader.hpp"
+#include "formats/elf_reader.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace fs = std::filesystem;

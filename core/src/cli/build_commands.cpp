@@ -6,13 +6,13 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
-#include "slurm_factory/core/app.hpp"
-#include "slurm_factory/core/build_pipeline.hpp"
-#include "slurm_factory/core/build_request.hpp"
-#include "slurm_factory/core/cache_chain.hpp"
-#include "slurm_factory/core/cli/command_groups.hpp"
-#include "slurm_factory/core/input_validation.hpp"
-#include "slurm_factory/core/plugin_host.hpp"
+#include "app/app.hpp"
+#include "pipeline/build_pipeline.hpp"
+#include "config/build_request.hpp"
+#include "cache/cache_chain.hpp"
+#include "cli/command_groups.hpp"
+#include "support/input_validation.hpp"
+#include "plugin_host/plugin_host.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace po = boost::program_options;

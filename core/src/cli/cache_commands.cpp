@@ -21,18 +21,18 @@
 #include <string>
 #include <vector>
 
-#include "slurm_factory/core/app.hpp"
-#include "slurm_factory/core/artifact_index_html.hpp"
-#include "slurm_factory/core/cache_chain_factory.hpp"
-#include "slurm_factory/core/cache_gc.hpp"
-#include "slurm_factory/core/cli/command_groups.hpp"
-#include "slurm_factory/core/cli/text_table.hpp"
-#include "slurm_factory/core/config_loader.hpp"
-#include "slurm_factory/core/file_io.hpp"
-#include "slurm_factory/core/gpgme_context.hpp"
-#include "slurm_factory/core/hermetic_runner.hpp"
-#include "slurm_factory/core/human_size.hpp"
-#include "slurm_factory/core/published_artifacts.hpp"
+#include "app/app.hpp"
+#include "artifact/artifact_index_html.hpp"
+#include "cache/cache_chain_factory.hpp"
+#include "cache/cache_gc.hpp"
+#include "cli/command_groups.hpp"
+#include "support/text_table.hpp"
+#include "config/config_loader.hpp"
+#include "support/file_io.hpp"
+#include "signing/gpgme_context.hpp"
+#include "containers/hermetic_runner.hpp"
+#include "support/human_size.hpp"
+#include "artifact/published_artifacts.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace po = boost::program_options;

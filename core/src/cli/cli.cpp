@@ -1,4 +1,4 @@
-#include "slurm_factory/core/cli/cli.hpp"
+#include "cli/cli.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -6,9 +6,9 @@
 #include <iostream>
 #include <sstream>
 
-#include "slurm_factory/core/cli/command.hpp"
-#include "slurm_factory/core/cli/command_groups.hpp"
-#include "slurm_factory/core/interrupt_guard.hpp"
+#include "cli/command.hpp"
+#include "cli/command_groups.hpp"
+#include "support/interrupt_guard.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
 

@@ -1,4 +1,4 @@
-#include "slurm_factory/core/cli/command.hpp"
+#include "cli/command.hpp"
 
 #include <algorithm>
 #include <ostream>

@@ -1,4 +1,4 @@
-#include "slurm_factory/core/cli/command_groups.hpp"
+#include "cli/command_groups.hpp"
 
 namespace sf::cli {
 

@@ -1,8 +1,8 @@
 #include <ostream>
 
-#include "slurm_factory/core/app.hpp"
-#include "slurm_factory/core/cli/command_groups.hpp"
-#include "slurm_factory/core/config_render.hpp"
+#include "app/app.hpp"
+#include "cli/command_groups.hpp"
+#include "config/config_render.hpp"
 
 namespace po = boost::program_options;
 

@@ -12,16 +12,16 @@
 #include <ostream>
 #include <string>
 
-#include "slurm_factory/core/app.hpp"
-#include "slurm_factory/core/build_request.hpp"
-#include "slurm_factory/core/ccache_prune.hpp"
-#include "slurm_factory/core/cli/command_groups.hpp"
-#include "slurm_factory/core/container_clean.hpp"
-#include "slurm_factory/core/hermetic_runner.hpp"
-#include "slurm_factory/core/live_tail.hpp"
-#include "slurm_factory/core/shell_quote.hpp"
-#include "slurm_factory/core/toolchain_image.hpp"
-#include "slurm_factory/core/toolchain_resolution.hpp"
+#include "app/app.hpp"
+#include "config/build_request.hpp"
+#include "cache/ccache_prune.hpp"
+#include "cli/command_groups.hpp"
+#include "containers/container_clean.hpp"
+#include "containers/hermetic_runner.hpp"
+#include "support/live_tail.hpp"
+#include "support/shell_quote.hpp"
+#include "toolchains/toolchain_image.hpp"
+#include "toolchains/toolchain_resolution.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace po = boost::program_options;

@@ -3,14 +3,14 @@
 #include <ostream>
 #include <sstream>
 
-#include "slurm_factory/core/app.hpp"
-#include "slurm_factory/core/artifact_packaging.hpp"
-#include "slurm_factory/core/cache_chain_factory.hpp"
-#include "slurm_factory/core/cli/command_groups.hpp"
-#include "slurm_factory/core/gpg_signer.hpp"
-#include "slurm_factory/core/input_validation.hpp"
-#include "slurm_factory/core/template_renderer.hpp"
-#include "slurm_factory/core/toolchain_catalog.hpp"
+#include "app/app.hpp"
+#include "artifact/artifact_packaging.hpp"
+#include "cache/cache_chain_factory.hpp"
+#include "cli/command_groups.hpp"
+#include "signing/gpg_signer.hpp"
+#include "support/input_validation.hpp"
+#include "support/template_renderer.hpp"
+#include "toolchains/toolchain_catalog.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/packager.hpp"
 

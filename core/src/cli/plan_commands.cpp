@@ -9,14 +9,14 @@
 #include <ostream>
 #include <sstream>
 
-#include "slurm_factory/core/app.hpp"
-#include "slurm_factory/core/build_request.hpp"
-#include "slurm_factory/core/cli/command_groups.hpp"
-#include "slurm_factory/core/package_hash.hpp"
-#include "slurm_factory/core/planner.hpp"
-#include "slurm_factory/core/recipe_book.hpp"
-#include "slurm_factory/core/source_fetcher.hpp"
-#include "slurm_factory/core/toolchain_resolution.hpp"
+#include "app/app.hpp"
+#include "config/build_request.hpp"
+#include "cli/command_groups.hpp"
+#include "recipes/package_hash.hpp"
+#include "recipes/planner.hpp"
+#include "recipes/recipe_book.hpp"
+#include "build/source_fetcher.hpp"
+#include "toolchains/toolchain_resolution.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/toolchain.hpp"
 

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "slurm_factory/core/app.hpp"
-#include "slurm_factory/core/cli/command_groups.hpp"
-#include "slurm_factory/core/cli/text_table.hpp"
+#include "app/app.hpp"
+#include "cli/command_groups.hpp"
+#include "support/text_table.hpp"
 
 namespace po = boost::program_options;
 

@@ -6,9 +6,9 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
-#include "slurm_factory/core/app.hpp"
-#include "slurm_factory/core/artifact_rebuild.hpp"
-#include "slurm_factory/core/cli/command_groups.hpp"
+#include "app/app.hpp"
+#include "pipeline/artifact_rebuild.hpp"
+#include "cli/command_groups.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace po = boost::program_options;

@@ -6,13 +6,13 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
-#include "slurm_factory/core/app.hpp"
-#include "slurm_factory/core/cli/command_groups.hpp"
-#include "slurm_factory/core/input_validation.hpp"
-#include "slurm_factory/core/pipeline_config.hpp"
-#include "slurm_factory/core/pipeline_emit.hpp"
-#include "slurm_factory/core/pipeline_matrix.hpp"
-#include "slurm_factory/core/pipeline_runner.hpp"
+#include "app/app.hpp"
+#include "cli/command_groups.hpp"
+#include "support/input_validation.hpp"
+#include "config/pipeline_config.hpp"
+#include "pipeline/pipeline_emit.hpp"
+#include "config/pipeline_matrix.hpp"
+#include "pipeline/pipeline_runner.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace po = boost::program_options;

@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "slurm_factory/core/app.hpp"
-#include "slurm_factory/core/cli/command_groups.hpp"
-#include "slurm_factory/core/cli/text_table.hpp"
-#include "slurm_factory/core/toolchain_catalog.hpp"
+#include "app/app.hpp"
+#include "cli/command_groups.hpp"
+#include "support/text_table.hpp"
+#include "toolchains/toolchain_catalog.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace po = boost::program_options;

@@ -1,10 +1,10 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
-#include "slurm_factory/core/app.hpp"
-#include "slurm_factory/core/artifact_verifier.hpp"
-#include "slurm_factory/core/cache_chain_factory.hpp"
-#include "slurm_factory/core/cli/command_groups.hpp"
+#include "app/app.hpp"
+#include "artifact/artifact_verifier.hpp"
+#include "cache/cache_chain_factory.hpp"
+#include "cli/command_groups.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace po = boost::program_options;

@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "slurm_factory/abi.hpp"
-#include "slurm_factory/core/cli/command_groups.hpp"
+#include "cli/command_groups.hpp"
 
 namespace po = boost::program_options;
 

@@ -1,0 +1,211 @@
+#include "artifact/artifact_packaging.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <future>
+#include <map>
+
+#include "artifact/artifact_checksums.hpp"
+#include "artifact/artifact_contents.hpp"
+#include "support/file_io.hpp"
+#include "signing/gpg_signer.hpp"
+#include "support/template_renderer.hpp"
+#include "slurm_factory/errors.hpp"
+#include "slurm_factory/log.hpp"
+#include "slurm_factory/packager.hpp"
+
+namespace sf {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::int64_t archive_mtime(const std::optional<std::int64_t>& requested) {
+  if (requested) return *requested;
+  if (const char* e = std::getenv("SOURCE_DATE_EPOCH"); e != nullptr && *e != '\0') {
+    char* end = nullptr;
+    const long long v = std::strtoll(e, &end, 10);
+    if (end != nullptr && *end == '\0' && v >= 0) return v;
+  }
+  return 0;
+}
+
+std::string utc_now() {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+void write_text(const fs::path& dest, const std::string& text) {
+  if (auto problem = write_file_atomically(dest, text); !problem.empty()) {
+    throw PackagingError(problem, {{"file", dest.string()}},
+                         "check that the folder is writable and has room");
+  }
+}
+
+// Logs at debug how long each stage took ("package: scan 41 ms"), for profiling.
+class StageTimer {
+ public:
+  void done(const char* stage) {
+    const auto now = std::chrono::steady_clock::now();
+    sf::log().debug("package: {} {} ms", stage,
+                    std::chrono::duration_cast<std::chrono::milliseconds>(now - last_).count());
+    last_ = now;
+  }
+
+ private:
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace
+
+ArtifactPackagingResult package_artifact(const ArtifactPackagingRequest& request,
+                                         Packager& packager, const TemplateRenderer& renderer) {
+  const ArtifactInfo& info = request.info;
+  const fs::path view = request.staging / "view";
+  if (!fs::is_directory(view)) {
+    throw PackagingError("the staging folder has no view/", {{"folder", request.staging.string()}},
+                         "assemble the view before packaging");
+  }
+  ArtifactPackagingResult result;
+  StageTimer timer;
+  // Temp files a killed run left in the output folder (".sf-tmp-<pid>-..."; never read as an
+  // artifact: they are not named like one).
+  remove_stale_temps(request.output_dir, false);
+
+  // 1. The modulefiles and data/slurm_assets/ are rendered while the view's text files are
+  // scanned for build-prefix strings (those files are listed in prefix-files.txt, which goes into
+  // the archive, for slurm_install.sh --prefix to rewrite at install time). 2. The ELF files are
+  // scanned as the packager reads them (the result goes to provenance).
+  std::string build_prefix = info.install_root;
+  while (build_prefix.size() > 1 && build_prefix.back() == '/') build_prefix.pop_back();
+  build_prefix += "/view";
+  auto text_scan = std::async(std::launch::async, [&view, &build_prefix, &request] {
+    return scan_compiled_paths(view, build_prefix, ScanScope::kTextFiles,
+                               request.relocation_fallbacks);
+  });
+  try {
+    render_artifact_assets(info, request.staging, renderer);
+  } catch (...) {
+    text_scan.wait();
+    throw;
+  }
+  const std::vector<CompiledPath> text_paths = text_scan.get();
+  std::string list;
+  for (const auto& f : text_files_naming_prefix(text_paths)) list += f + "\n";
+  write_text(request.staging / "data/slurm_assets/prefix-files.txt", list);
+  timer.done("render assets + scan text files");
+  // 3. The artifact. What it holds (entry count and bytes: the caps `verify --deep` extracts it
+  // under) and which modes the archive writer resets (setuid, setgid, sticky, world-writable: a
+  // warning each, in the log and in provenance.json).
+  auto contents = survey_artifact_tree(request.staging);
+  if (!contents) {
+    throw PackagingError(contents.error().message, {{"folder", request.staging.string()}},
+                         "check the staging folder's permissions");
+  }
+  nlohmann::json warnings = nlohmann::json::array();
+  for (const auto& reset : contents->mode_resets) {
+    warnings.push_back(describe_mode_reset(reset));
+    sf::log().warn("package: {}", describe_mode_reset(reset));
+  }
+  const std::string basename = artifact_basename(info);
+  // The ELF files are scanned from what the packager reads while archiving (one read of the
+  // view); a packager that does not hand them over leaves the scan to a second read below.
+  CompiledPathCollector collector(view, build_prefix, request.relocation_fallbacks);
+  std::string artifact_sha256;
+  PackageInput input;
+  input.root = request.staging;
+  input.basename = basename;
+  input.output_dir = request.output_dir;
+  input.mtime = archive_mtime(request.mtime);
+  input.on_file = [&collector](const std::string& path, std::string_view content) {
+    collector.add(path, content);
+  };
+  input.main_file_sha256 = &artifact_sha256;
+  PackageOutput out = packager.package(input);
+  if (out.files.empty()) {
+    throw PackagingError("the packager wrote no file", {{"packager", packager.name()}},
+                         "this is a bug in the packager plugin");
+  }
+  result.artifact = out.files.front();
+  timer.done("archive");
+  // Both scans, in the order a single scan gives: by file, then offset.
+  result.compiled_paths = collector.fed()
+                              ? collector.result()
+                              : scan_compiled_paths(view, build_prefix, ScanScope::kElfFiles,
+                                                    request.relocation_fallbacks);
+  result.compiled_paths.insert(result.compiled_paths.end(), text_paths.begin(), text_paths.end());
+  std::stable_sort(result.compiled_paths.begin(), result.compiled_paths.end(),
+                   [](const CompiledPath& a, const CompiledPath& b) {
+                     return std::filesystem::path(a.file) < std::filesystem::path(b.file);
+                   });
+  timer.done("scan ELF files");
+  {
+    const fs::path asc = artifact_signature_path(result.artifact);
+    if (request.signer != nullptr) {
+      result.signature = write_artifact_signature(result.artifact, *request.signer);
+    } else {
+      std::error_code ec;
+      fs::remove(asc, ec);  // a signature of an earlier artifact of this name would not verify
+    }
+  }
+  timer.done("sign artifact");
+
+  // 4. provenance.json, SHA256SUMS, SHA256SUMS.asc (the artifact's own .asc is written above).
+  nlohmann::json prov = request.provenance;
+  prov["artifact"] = result.artifact.filename().string();
+  prov["slurm_version"] = info.slurm_version;
+  prov["builder"] = {{"name", "slurm-factory"},
+                     {"version", info.builder_version.empty() ? SF_VERSION : info.builder_version}};
+  if (!prov.contains("created")) prov["created"] = utc_now();
+  nlohmann::json& tc = prov["toolchain"];
+  if (!tc.is_object()) tc = nlohmann::json::object();
+  tc["name"] = info.toolchain;
+  tc["family"] = info.toolchain_family;
+  tc["os_name"] = info.os_name;
+  tc["arch"] = info.arch;
+  tc["system_libraries"] = request.system_libraries;
+  if (!prov.contains("features")) {
+    nlohmann::json features = nlohmann::json::array();
+    for (const auto& g : info.gpu) features.push_back("gpu-" + g);
+    prov["features"] = features;
+  }
+  prov["prefix"] = {{"build", build_prefix}, {"install_root", info.install_root}};
+  prov["compiled_paths"] = compiled_paths_json(result.compiled_paths);
+  nlohmann::json unhandled = nlohmann::json::array();
+  for (const auto& p : result.compiled_paths) {
+    if (!p.handled) unhandled.push_back(p.file + ": " + p.value);
+  }
+  prov["compiled_paths_unhandled"] = unhandled;
+  prov["contents"] = contents_json(*contents);
+  if (!warnings.empty()) {
+    if (prov.contains("warnings") && prov["warnings"].is_array()) {
+      for (const auto& w : warnings) prov["warnings"].push_back(w);
+    } else {
+      prov["warnings"] = warnings;
+    }
+  }
+  prov["signed"] = request.signer != nullptr;
+  if (request.signer != nullptr) prov["signing_key"] = request.signer->fingerprint();
+
+  result.provenance = request.output_dir / (basename + ".provenance.json");
+  write_text(result.provenance, prov.dump(2) + "\n");
+
+  std::vector<fs::path> files = out.files;
+  files.push_back(result.provenance);
+  std::map<std::string, std::string> known;
+  if (!artifact_sha256.empty()) known[result.artifact.filename().string()] = artifact_sha256;
+  write_checksums(request.output_dir, files, request.signer, known);
+  result.checksums = request.output_dir / kChecksumsFile;
+  timer.done("provenance and checksums");
+  return result;
+}
+
+}  // namespace sf

@@ -1,0 +1,71 @@
+// The shape of a slurm-factory config file: which keys exist, their types and which are required.
+// validate() checks one YAML layer against it and throws a ConfigurationError whose context has
+// the file:line:column and the key path ("cache.layers[1].tyep"), with a did-you-mean suggestion
+// for unknown keys. It also refuses secrets written into the config (keys and passphrases are named
+// by file path or environment-variable name only).
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config_yaml.hpp"
+
+namespace sf::config {
+
+enum class ValueType {
+  kMap,       // fixed keys (fields); `open` maps also accept keys not listed
+  kNamedMap,  // any name -> element (toolchains, backends, profiles)
+  kSequence,  // list of element
+  kString,
+  kPath,  // a string; "~" and "${cache_dir}" are expanded when the config is made
+  kUrl,   // a string with a scheme; no password in it
+  kBool,
+  kInt,          // integer >= min
+  kNumber,       // number >= min
+  kSize,         // "8g", "512m", "1024" (bytes)
+  kEnvName,      // the NAME of an environment variable, never its value
+  kFingerprint,  // an OpenPGP fingerprint: 40 hex digits (spaces allowed)
+  kFree,         // any mapping (provider/backend settings); secret-looking keys refused
+  kAny,          // any YAML (kept raw)
+};
+
+struct SchemaNode;
+using SchemaPtr = std::shared_ptr<const SchemaNode>;
+
+struct SchemaField {
+  std::string name;
+  SchemaPtr node;
+};
+
+struct SchemaNode {
+  ValueType type = ValueType::kString;
+  std::vector<SchemaField> fields;  // kMap
+  SchemaPtr element;                // kSequence, kNamedMap
+  bool required = false;            // as a field of its parent map
+  bool open = false;                // kMap: accept unlisted keys (validated by someone else)
+  double min = 0;                   // kInt, kNumber
+
+  const SchemaNode* field(const std::string& name) const;
+  std::vector<std::string> field_names() const;
+};
+
+// The whole file, `profiles:` included.
+const SchemaNode& root_schema();
+// What one profile may set: the root without `profiles`.
+const SchemaNode& profile_schema();
+
+// The schema of a key path ("build.jobs", "cache.layers", "toolchains.mysite"), or nullptr.
+const SchemaNode* schema_at(const std::string& key_path);
+
+// Checks `node` (the value at `key_path`) against `schema`. Null values mean "not set here".
+// Throws ConfigurationError with context file (file:line:col) and key (the key path).
+void validate(const YAML::Node& node, const SchemaNode& schema, const std::string& key_path,
+              const LayerSource& source);
+
+// Human name of a type for messages ("an integer >= 0", "a mapping").
+std::string describe(const SchemaNode& schema);
+
+}  // namespace sf::config

@@ -1,0 +1,99 @@
+#include "containers/registry_auth.hpp"
+
+#include <openssl/evp.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+namespace sf {
+namespace {
+
+std::string b64_decode(const std::string& in) {
+  std::string out(3 * in.size() / 4 + 4, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(in.data()),
+                                static_cast<int>(in.size()));
+  if (n < 0) return {};
+  out.resize(static_cast<std::size_t>(n));
+  std::size_t pad = 0;
+  for (auto it = in.rbegin(); it != in.rend() && *it == '='; ++it) ++pad;
+  out.resize(out.size() - std::min(pad, out.size()));
+  return out;
+}
+
+std::string b64url_encode(const std::string& in) {
+  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(in.data()),
+                                static_cast<int>(in.size()));
+  out.resize(static_cast<std::size_t>(n));
+  for (char& c : out) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  return out;
+}
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+}  // namespace
+
+std::string registry_of(const std::string& ref) {
+  const auto slash = ref.find('/');
+  if (slash == std::string::npos) return "docker.io";
+  const std::string first = ref.substr(0, slash);
+  if (first.find('.') != std::string::npos || first.find(':') != std::string::npos ||
+      first == "localhost") {
+    return first;
+  }
+  return "docker.io";
+}
+
+std::vector<std::filesystem::path> registry_auth_files() {
+  std::vector<std::filesystem::path> files;
+  if (!env("REGISTRY_AUTH_FILE").empty()) files.emplace_back(env("REGISTRY_AUTH_FILE"));
+  if (!env("XDG_RUNTIME_DIR").empty()) {
+    files.emplace_back(std::filesystem::path(env("XDG_RUNTIME_DIR")) / "containers/auth.json");
+  }
+  const std::string home = env("HOME");
+  if (!home.empty())
+    files.emplace_back(std::filesystem::path(home) / ".config/containers/auth.json");
+  if (!env("DOCKER_CONFIG").empty()) {
+    files.emplace_back(std::filesystem::path(env("DOCKER_CONFIG")) / "config.json");
+  }
+  if (!home.empty()) files.emplace_back(std::filesystem::path(home) / ".docker/config.json");
+  return files;
+}
+
+std::optional<std::string> registry_auth_header(const std::string& ref,
+                                                const std::vector<std::filesystem::path>& files) {
+  const std::string registry = registry_of(ref);
+  std::vector<std::string> keys{registry, "https://" + registry, "http://" + registry};
+  if (registry == "docker.io") {
+    keys.insert(keys.begin(), {"https://index.docker.io/v1/", "index.docker.io"});
+  }
+  for (const auto& file : files) {
+    std::ifstream in(file);
+    if (!in) continue;
+    auto j = nlohmann::json::parse(in, nullptr, false);
+    if (!j.is_object() || !j.contains("auths") || !j["auths"].is_object()) continue;
+    for (const auto& key : keys) {
+      if (!j["auths"].contains(key)) continue;
+      const auto& entry = j["auths"][key];
+      const std::string decoded = b64_decode(entry.value("auth", ""));
+      const auto colon = decoded.find(':');
+      if (colon == std::string::npos) continue;
+      nlohmann::json auth{{"username", decoded.substr(0, colon)},
+                          {"password", decoded.substr(colon + 1)},
+                          {"serveraddress", registry}};
+      return b64url_encode(auth.dump());
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace sf

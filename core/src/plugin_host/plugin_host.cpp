@@ -1,0 +1,472 @@
+#include "plugin_host/plugin_host.hpp"
+
+#include <dlfcn.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <boost/dll/shared_library.hpp>
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <system_error>
+
+#include "plugin_host/plugin_registry.hpp"
+#include "slurm_factory/errors.hpp"
+#include "slurm_factory/log.hpp"
+#include "slurm_factory/plugin.hpp"
+
+namespace sf {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Every library the host has opened stays loaded until the process exits, even after its host is
+// gone: objects, factories and exceptions made by plugin code must never outlive that code. The
+// list is deliberately leaked (never destroyed, so no dlclose at exit either).
+void keep_loaded_forever(boost::dll::shared_library library) {
+  static std::mutex* mutex = new std::mutex;
+  static auto* libraries = new std::vector<boost::dll::shared_library>;
+  std::lock_guard lock(*mutex);
+  libraries->push_back(std::move(library));
+}
+
+std::string in_quotes(const std::string& s) { return "'" + s + "'"; }
+
+std::string join(const std::vector<std::string>& items, const std::string& sep = ", ") {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : sep) + i;
+  return out;
+}
+
+const std::string kRemoveHint = "or remove it from plugins.load in your config";
+
+// Reads the first bytes of the file: a shared object starts with the ELF magic.
+bool has_elf_magic(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::array<char, 4> magic{};
+  in.read(magic.data(), magic.size());
+  return in.gcount() == 4 && magic[0] == '\x7f' && magic[1] == 'E' && magic[2] == 'L' &&
+         magic[3] == 'F';
+}
+
+std::string describe_file_content(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::array<char, 16> head{};
+  in.read(head.data(), head.size());
+  const auto n = static_cast<std::size_t>(in.gcount());
+  if (n == 0) return "an empty file";
+  std::string printable;
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = head[i];
+    printable += (c >= 0x20 && c < 0x7f) ? c : '.';
+  }
+  return "a file starting with \"" + printable + "\"";
+}
+
+// Like the dynamic loader's secure mode: code is loaded only from a file nobody else can swap.
+// Refused: a world-writable .so or folder holding it; when running as root, a .so or folder owned
+// by another user than root; any world-writable folder above it without the sticky bit (anyone
+// could rename the path away). Returns why, or "".
+std::string untrusted_plugin_location(const fs::path& file) {
+  const uid_t me = ::geteuid();
+  auto owner_problem = [me](const struct stat& st) -> std::string {
+    if (me == 0 && st.st_uid != 0) {
+      return "is owned by uid " + std::to_string(st.st_uid) + ", not root, and this runs as root";
+    }
+    return {};
+  };
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return "cannot be examined (stat failed)";
+  if ((st.st_mode & S_IWOTH) != 0) return "is writable by every user (mode o+w)";
+  if (std::string p = owner_problem(st); !p.empty()) return p;
+  const fs::path folder = file.parent_path();
+  if (::stat(folder.c_str(), &st) != 0) return "lies in a folder that cannot be examined";
+  if ((st.st_mode & S_IWOTH) != 0) {
+    return "lies in " + folder.string() + ", a folder every user can write to (mode o+w)";
+  }
+  if (std::string p = owner_problem(st); !p.empty())
+    return "lies in " + folder.string() + ", which " + p;
+  for (fs::path dir = folder.parent_path(); !dir.empty(); dir = dir.parent_path()) {
+    if (::stat(dir.c_str(), &st) == 0 && (st.st_mode & S_IWOTH) != 0 &&
+        (st.st_mode & S_ISVTX) == 0) {
+      return "lies under " + dir.string() +
+             ", a folder every user can write to without the sticky bit";
+    }
+    if (dir == dir.root_path()) break;
+  }
+  return {};
+}
+
+template <typename F>
+std::vector<std::string> names_of(const FactoryMap<F>& map) {
+  std::vector<std::string> names;
+  names.reserve(map.size());
+  for (const auto& [name, entry] : map) names.push_back(name);
+  return names;
+}
+
+template <typename F>
+const RegisteredFactory<F>& find_factory(const FactoryMap<F>& map, const std::string& label,
+                                         const std::string& name) {
+  auto it = map.find(name);
+  if (it == map.end()) {
+    const auto known = names_of(map);
+    throw PluginError("no loaded plugin provides " + label + " " + in_quotes(name) +
+                          " (loaded: " + (known.empty() ? std::string("none") : join(known)) + ")",
+                      {{"kind", label}, {"name", name}},
+                      "add the plugin that provides it to plugins.load in your config, or pick "
+                      "one of the loaded ones; `slurm-factory plugins list` shows what is loaded");
+  }
+  return it->second;
+}
+
+// Calls a plugin's factory: core errors pass through; anything else becomes a PluginError naming
+// the plugin. A null result is refused.
+template <typename F, typename... Args>
+auto call_factory(const RegisteredFactory<F>& entry, const std::string& label,
+                  const std::string& name, Args&&... args) {
+  decltype(entry.factory(std::forward<Args>(args)...)) object;
+  try {
+    object = entry.factory(std::forward<Args>(args)...);
+  } catch (const SlurmFactoryError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw PluginError("plugin " + in_quotes(entry.plugin) + " failed to create " + label + " " +
+                          in_quotes(name) + ": " + e.what(),
+                      {{"file", entry.file}, {"kind", label}, {"name", name}},
+                      "fix the plugin (its factories should throw sf::SlurmFactoryError "
+                      "subclasses), " +
+                          kRemoveHint);
+  } catch (...) {
+    throw PluginError("plugin " + in_quotes(entry.plugin) + " failed to create " + label + " " +
+                          in_quotes(name) + " with a non-standard exception",
+                      {{"file", entry.file}, {"kind", label}, {"name", name}},
+                      "fix the plugin, " + kRemoveHint);
+  }
+  if (!object) {
+    throw PluginError("plugin " + in_quotes(entry.plugin) + " returned no object for " + label +
+                          " " + in_quotes(name),
+                      {{"file", entry.file}, {"kind", label}, {"name", name}},
+                      "fix the plugin's factory, " + kRemoveHint);
+  }
+  return object;
+}
+
+}  // namespace
+
+struct PluginHost::Impl {
+  std::shared_ptr<spdlog::logger> logger;
+  // Declared before the factories: destroyed after them (the libraries are also kept loaded for
+  // the life of the process; see keep_loaded_forever).
+  std::vector<boost::dll::shared_library> libraries;
+  FactoryTable factories;
+  std::deque<LoadedPlugin> plugins;  // a deque: references handed out stay valid
+};
+
+PluginHost::PluginHost(std::shared_ptr<spdlog::logger> logger) : impl_(std::make_unique<Impl>()) {
+  impl_->logger = logger ? std::move(logger) : log_ptr();
+}
+
+PluginHost::~PluginHost() = default;
+
+const LoadedPlugin& PluginHost::load_file(const fs::path& requested) {
+  const std::string shown = requested.string();
+  std::error_code ec;
+  if (!fs::exists(requested, ec)) {
+    throw PluginError("plugin file " + shown + " does not exist; expected a shared object (.so)",
+                      {{"file", shown}},
+                      "check the path, build or install the plugin, " + kRemoveHint);
+  }
+  if (!fs::is_regular_file(requested, ec)) {
+    throw PluginError(
+        "plugin file " + shown + " is not a regular file; expected a shared object (.so)",
+        {{"file", shown}}, "point at the plugin's .so file, " + kRemoveHint);
+  }
+  fs::path file = fs::canonical(requested, ec);
+  if (ec) file = fs::absolute(requested);
+  const std::string path = file.string();
+
+  // The same file twice (e.g. named by two config layers) is loaded once.
+  for (const auto& p : impl_->plugins) {
+    if (p.file == file) {
+      impl_->logger->debug("plugin {} already loaded from {}", p.name, path);
+      return p;
+    }
+  }
+
+  if (const std::string why = untrusted_plugin_location(file); !why.empty()) {
+    throw PluginError("plugin file " + path + " " + why + "; refusing to load code from it",
+                      {{"file", path}},
+                      "install plugins in a folder only root (or you) can write, e.g. `chmod o-w` "
+                      "the file and its folder and `chown` them to the user running "
+                      "slurm-factory, " +
+                          kRemoveHint);
+  }
+
+  if (!has_elf_magic(file)) {
+    throw PluginError("plugin file " + path +
+                          " is not a shared object: expected an ELF file, found " +
+                          describe_file_content(file),
+                      {{"file", path}},
+                      "replace it with the plugin's built .so (lib<name>.so from "
+                      "slurm_factory_add_plugin), " +
+                          kRemoveHint);
+  }
+
+  boost::dll::shared_library library;
+  {
+    boost::dll::fs::error_code load_ec;
+    (void)dlerror();  // clear any stale message
+    library.load(boost::dll::fs::path(path),
+                 boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, load_ec);
+    if (load_ec || !library.is_loaded()) {
+      const char* why = dlerror();
+      throw PluginError("plugin file " + path + " could not be loaded as a shared object: " +
+                            (why != nullptr ? std::string(why) : load_ec.message()),
+                        {{"file", path}},
+                        "check that it was built for this machine and that its libraries are "
+                        "installed (`ldd " +
+                            path + "`), " + kRemoveHint);
+    }
+  }
+
+  if (!library.has(kPluginEntryPoint)) {
+    throw PluginError("plugin file " + path + " has no entry point '" + kPluginEntryPoint +
+                          "': expected a Boost.DLL alias, found a shared object without one",
+                      {{"file", path}, {"expected symbol", kPluginEntryPoint}},
+                      "define the entry point with SLURM_FACTORY_PLUGIN(name, version, "
+                      "description, register_fn) in one source file of the plugin, " +
+                          kRemoveHint);
+  }
+  const PluginDescriptor* descriptor = nullptr;
+  try {
+    descriptor = library.get_alias<PluginEntryFn>(kPluginEntryPoint)();
+  } catch (const std::exception& e) {
+    throw PluginError("plugin file " + path + ": calling entry point '" + kPluginEntryPoint +
+                          "' failed: " + e.what(),
+                      {{"file", path}}, "fix the plugin, " + kRemoveHint);
+  }
+  if (descriptor == nullptr) {
+    throw PluginError("plugin file " + path + ": entry point '" + kPluginEntryPoint +
+                          "' returned no descriptor; expected a PluginDescriptor",
+                      {{"file", path}},
+                      "define the entry point with SLURM_FACTORY_PLUGIN(...), " + kRemoveHint);
+  }
+
+  // The first two fields keep their place in every ABI: read them before anything else.
+  const AbiVersion abi{descriptor->abi_major, descriptor->abi_minor};
+  const std::string host_abi = kAbiVersion.str();
+  if (abi.major != kAbiVersion.major) {
+    throw PluginError("plugin file " + path + " was built for plugin ABI " + abi.str() +
+                          ", this slurm-factory expects ABI " + std::to_string(kAbiVersion.major) +
+                          ".x (host ABI " + host_abi + "): major versions differ",
+                      {{"file", path}, {"plugin ABI", abi.str()}, {"host ABI", host_abi}},
+                      "rebuild the plugin against the SDK of this slurm-factory (ABI " + host_abi +
+                          "), " + kRemoveHint);
+  }
+  if (!abi_compatible(kAbiVersion, abi)) {
+    throw PluginError("plugin file " + path + " was built for plugin ABI " + abi.str() +
+                          ", newer than this slurm-factory's ABI " + host_abi +
+                          " (expected minor <= " + std::to_string(kAbiVersion.minor) + ")",
+                      {{"file", path}, {"plugin ABI", abi.str()}, {"host ABI", host_abi}},
+                      "upgrade slurm-factory to a release with ABI >= " + abi.str() +
+                          ", or rebuild the plugin against this SDK (ABI " + host_abi + "), " +
+                          kRemoveHint);
+  }
+  if (descriptor->name == nullptr || descriptor->name[0] == '\0' ||
+      descriptor->register_plugin == nullptr) {
+    throw PluginError(
+        "plugin file " + path + ": descriptor has no name or no register function; expected both",
+        {{"file", path}},
+        "define the entry point with SLURM_FACTORY_PLUGIN(name, version, "
+        "description, register_fn), " +
+            kRemoveHint);
+  }
+
+  LoadedPlugin loaded;
+  loaded.name = descriptor->name;
+  loaded.version = descriptor->version != nullptr ? descriptor->version : "";
+  loaded.description = descriptor->description != nullptr ? descriptor->description : "";
+  loaded.abi = abi;
+  loaded.file = file;
+
+  for (const auto& p : impl_->plugins) {
+    if (p.name == loaded.name) {
+      throw PluginError("plugin file " + path + " is named " + in_quotes(loaded.name) +
+                            ", but plugin " + in_quotes(p.name) + " is already loaded from " +
+                            p.file.string() + "; expected plugin names to be unique",
+                        {{"file", path}, {"plugin", loaded.name}, {"other file", p.file.string()}},
+                        "load only one of the two files: remove one from plugins.load or from "
+                        "the plugin search paths");
+    }
+  }
+
+  // From here on plugin code runs: whatever happens, the library stays loaded.
+  impl_->libraries.push_back(library);
+  keep_loaded_forever(std::move(library));
+
+  PluginContext context{impl_->logger, kAbiVersion, path};
+  PluginRegistry registry(std::move(context), loaded.name, impl_->factories, abi);
+  const std::string nothing_kept = "; nothing it registered was kept";
+  try {
+    descriptor->register_plugin(registry);
+  } catch (const SlurmFactoryError& e) {
+    if (registry.refusal()) {
+      // The registry refused a name: report that refusal itself.
+      PluginError refusal = *registry.refusal();
+      throw refusal;
+    }
+    throw PluginError("plugin " + in_quotes(loaded.name) + " (" + path +
+                          ") failed in its register function: " + e.what() + nothing_kept,
+                      {{"file", path}, {"plugin", loaded.name}},
+                      e.remediation().empty() ? "fix the plugin, " + kRemoveHint : e.remediation());
+  } catch (const std::exception& e) {
+    if (registry.refusal()) {
+      PluginError refusal = *registry.refusal();
+      throw refusal;
+    }
+    throw PluginError("plugin " + in_quotes(loaded.name) + " (" + path +
+                          ") failed in its register function: " + e.what() + nothing_kept,
+                      {{"file", path}, {"plugin", loaded.name}},
+                      "fix the plugin (see its documentation or log with -vv), " + kRemoveHint);
+  } catch (...) {
+    throw PluginError("plugin " + in_quotes(loaded.name) + " (" + path +
+                          ") failed in its register function with a non-standard exception" +
+                          nothing_kept,
+                      {{"file", path}, {"plugin", loaded.name}},
+                      "fix the plugin: throw sf::SlurmFactoryError subclasses, " + kRemoveHint);
+  }
+  if (registry.refusal()) {
+    // The plugin swallowed the registry's refusal; it is refused all the same.
+    PluginError refusal = *registry.refusal();
+    throw refusal;
+  }
+
+  loaded.provides = registry.provides();
+  registry.commit_into(impl_->factories);
+  impl_->logger->debug("loaded plugin {} {} (ABI {}) from {}", loaded.name, loaded.version,
+                       loaded.abi.str(), path);
+  impl_->plugins.push_back(std::move(loaded));
+  return impl_->plugins.back();
+}
+
+const LoadedPlugin& PluginHost::load(const std::string& name,
+                                     const std::vector<fs::path>& search_paths) {
+  // A path (has a slash or ends in .so) is loaded as is.
+  if (name.find('/') != std::string::npos ||
+      (name.size() > 3 && name.compare(name.size() - 3, 3, ".so") == 0)) {
+    return load_file(name);
+  }
+  for (const auto& p : impl_->plugins) {
+    if (p.name == name) return p;
+  }
+  const std::string file_name = "libsf-" + name + ".so";
+  std::vector<std::string> searched;
+  for (const auto& dir : search_paths) {
+    if (dir.is_relative()) {
+      throw PluginError("plugin search path '" + dir.string() +
+                            "' is relative: it would depend on the current folder",
+                        {{"plugin", name}, {"search path", dir.string()}},
+                        "write an absolute path in plugins.search_paths or "
+                        "$SLURM_FACTORY_PLUGIN_PATH");
+    }
+    const fs::path candidate = dir / file_name;
+    std::error_code ec;
+    if (fs::exists(candidate, ec)) return load_file(candidate);
+    searched.push_back(dir.string() + (fs::is_directory(dir, ec) ? "" : " (missing)"));
+  }
+  throw PluginError("plugin " + in_quotes(name) + " not found: expected " + file_name +
+                        " in one of the plugin search paths (searched: " +
+                        (searched.empty() ? std::string("no paths") : join(searched)) + ")",
+                    {{"plugin", name}, {"file name", file_name}},
+                    "install the plugin into one of these directories, add its directory to "
+                    "plugins.search_paths or $SLURM_FACTORY_PLUGIN_PATH, or fix the name in "
+                    "plugins.load");
+}
+
+const std::deque<LoadedPlugin>& PluginHost::plugins() const { return impl_->plugins; }
+
+std::vector<std::string> PluginHost::toolchain_family_names() const {
+  return names_of(impl_->factories.toolchains);
+}
+std::vector<std::string> PluginHost::container_backend_names() const {
+  return names_of(impl_->factories.backends);
+}
+std::vector<std::string> PluginHost::cache_provider_types() const {
+  return names_of(impl_->factories.caches);
+}
+std::vector<std::string> PluginHost::packager_names() const {
+  return names_of(impl_->factories.packagers);
+}
+std::vector<std::string> PluginHost::feature_names() const {
+  return names_of(impl_->factories.features);
+}
+
+std::unique_ptr<ToolchainFamily> PluginHost::make_toolchain_family(const std::string& name) const {
+  const std::string label = "toolchain family";
+  return call_factory(find_factory(impl_->factories.toolchains, label, name), label, name);
+}
+
+std::unique_ptr<ContainerBackend> PluginHost::make_container_backend(
+    const std::string& name, const nlohmann::json& settings) const {
+  const std::string label = "container backend";
+  return call_factory(find_factory(impl_->factories.backends, label, name), label, name, settings);
+}
+
+namespace {
+
+// A provider built against ABI 1.1: its vtable ends at remove(), so get_at_most (ABI 1.2) must not
+// be called on it. This host-side wrapper forwards the 1.1 calls and keeps the default
+// get_at_most (get, then a size check).
+class Abi11CacheProvider final : public CacheProvider {
+ public:
+  explicit Abi11CacheProvider(std::unique_ptr<CacheProvider> inner) : inner_(std::move(inner)) {}
+  std::string name() const override { return inner_->name(); }
+  bool writable() const override { return inner_->writable(); }
+  std::string location() const override { return inner_->location(); }
+  Expected<bool> has(const std::string& key) override { return inner_->has(key); }
+  Expected<void> get(const std::string& key, const fs::path& destination) override {
+    return inner_->get(key, destination);
+  }
+  Expected<void> put(const std::string& key, const fs::path& source) override {
+    return inner_->put(key, source);
+  }
+  Expected<std::vector<CacheObject>> list(const std::string& prefix) override {
+    return inner_->list(prefix);
+  }
+  Expected<void> remove(const std::string& key) override { return inner_->remove(key); }
+
+ private:
+  std::unique_ptr<CacheProvider> inner_;
+};
+
+}  // namespace
+
+std::unique_ptr<CacheProvider> PluginHost::make_cache_provider(const CacheLayerSpec& spec) const {
+  const std::string label = "cache provider type";
+  const auto& entry = find_factory(impl_->factories.caches, label, spec.type);
+  auto provider = call_factory(entry, label, spec.type, spec);
+  if (entry.abi.major == 1 && entry.abi.minor < 2)
+    return std::make_unique<Abi11CacheProvider>(std::move(provider));
+  return provider;
+}
+
+const CacheProviderInfo* PluginHost::cache_provider_info(const std::string& type) const {
+  auto it = impl_->factories.cache_info.find(type);
+  return it == impl_->factories.cache_info.end() ? nullptr : &it->second;
+}
+
+std::unique_ptr<Packager> PluginHost::make_packager(const std::string& name,
+                                                    const nlohmann::json& settings) const {
+  const std::string label = "packager";
+  return call_factory(find_factory(impl_->factories.packagers, label, name), label, name, settings);
+}
+
+std::unique_ptr<Feature> PluginHost::make_feature(const std::string& name) const {
+  const std::string label = "feature";
+  return call_factory(find_factory(impl_->factories.features, label, name), label, name);
+}
+
+}  // namespace sf

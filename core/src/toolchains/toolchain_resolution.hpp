@@ -1,0 +1,33 @@
+// One place that turns (toolchain name, features) into everything that defines the build image:
+// the release from the catalog, the feature plugins, the rendered setup script with the features'
+// packages, the bootstrap recipe, the mirror and cache dir from the config. `plan`, `fetch`,
+// `toolchain prepare` and `build-slurm` all go through it, so the image hash they compute — and so
+// every package hash — is the same for the same request.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "toolchains/toolchain_catalog.hpp"
+#include "toolchains/toolchain_image.hpp"
+#include "slurm_factory/feature.hpp"
+
+namespace sf {
+
+class App;
+
+struct ResolvedToolchain {
+  ToolchainCatalog catalog;
+  ToolchainImageRequest image;                     // release, script, packages, bootstrap
+  std::vector<std::unique_ptr<Feature>> features;  // in the order requested
+  std::string image_hash;                          // toolchain_image_hash(image)
+  bool build_network = false;  // build.network: compile steps may reach the network (a hash input)
+};
+
+// Throws UsageError for an unknown toolchain (listing the valid ones), PluginError for a feature
+// no loaded plugin provides, ConfigurationError for a release without the feature's packages.
+ResolvedToolchain resolve_toolchain(App& app, const std::string& toolchain,
+                                    const std::vector<std::string>& feature_names);
+
+}  // namespace sf
