@@ -1,8 +1,14 @@
 #include "app/app.hpp"
 
+#include <algorithm>
 #include <utility>
 
+#include "config/config_materialize.hpp"
+#include "slurm_factory/cache_provider.hpp"
+#include "slurm_factory/container_backend.hpp"
+#include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
+#include "slurm_factory/packager.hpp"
 
 namespace sf {
 
@@ -28,6 +34,54 @@ PluginHost& App::plugins() {
     plugins_ = std::move(host);
   }
   return *plugins_;
+}
+
+namespace {
+
+bool offered(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+}  // namespace
+
+std::unique_ptr<ContainerBackend> App::container_backend(const std::string& name) {
+  const Config& c = config();
+  const std::string chosen = name.empty() ? c.default_backend : name;
+  PluginHost& host = plugins();
+  const auto& all = c.backends;
+  const nlohmann::json settings =
+      all.is_object() && all.contains(chosen) ? all[chosen] : nlohmann::json::object();
+  return host.make_container_backend(chosen, settings);
+}
+
+std::unique_ptr<Packager> App::packager(const std::string& name, const nlohmann::json& settings) {
+  PluginHost& host = plugins();
+  if (!offered(host.packager_names(), name)) {
+    host.load("packager-" + name, default_plugin_search_paths(config().plugin_search_paths));
+  }
+  return host.make_packager(name, settings);
+}
+
+std::unique_ptr<CacheProvider> App::cache_provider(const CacheLayerSpec& layer) {
+  PluginHost& host = plugins();
+  if (!offered(host.cache_provider_types(), layer.type)) {
+    host.load("cache-" + layer.type, default_plugin_search_paths(config().plugin_search_paths));
+  }
+  // Unknown settings keys are refused at file:line like every other config key (the type declares
+  // its keys; one from a plugin built for ABI 1.1 declares none and is not checked).
+  if (const CacheProviderInfo* info = host.cache_provider_info(layer.type))
+    config::check_layer_settings(config(), layer, info->settings);
+  try {
+    return host.make_cache_provider(layer);
+  } catch (ConfigurationError& e) {
+    // A provider refusing one of its settings names it; the core knows where it was written.
+    if (e.context_value("file").empty()) {
+      const std::string origin =
+          config::layer_setting_origin(config(), layer.name, e.context_value("setting"));
+      if (!origin.empty()) e.with("file", origin);
+    }
+    throw;
+  }
 }
 
 }  // namespace sf

@@ -3,13 +3,20 @@
 #pragma once
 
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
 
-#include "config/global_options.hpp"
 #include "config/config.hpp"
 #include "config/config_loader.hpp"
+#include "config/global_options.hpp"
 #include "plugin_host/plugin_host.hpp"
 
 namespace sf {
+
+struct CacheLayerSpec;
+class CacheProvider;
+class ContainerBackend;
+class Packager;
 
 class App {
  public:
@@ -24,6 +31,20 @@ class App {
   // Loads the config's plugins (config().plugins) once, searching $SLURM_FACTORY_PLUGIN_PATH, the
   // config's plugins.search_paths, then the directory beside the binary. Throws PluginError.
   PluginHost& plugins();
+
+  // The one way to get a plugin's product by name, made with the config's settings. Throw
+  // PluginError naming what is known, ConfigurationError at the config's file:line for a setting
+  // the plugin refuses.
+  //
+  // The container backend `name` ("" = the config's `backend`) with `backends.<name>` settings,
+  // from the plugins the config loads.
+  std::unique_ptr<ContainerBackend> container_backend(const std::string& name = {});
+  // The packager `name` with `settings`; loads packager-<name> when no loaded plugin offers it.
+  std::unique_ptr<Packager> packager(const std::string& name,
+                                     const nlohmann::json& settings = nlohmann::json::object());
+  // The cache provider of one configured layer; loads cache-<type> when no loaded plugin offers it,
+  // and checks the layer's settings against the keys the type declares.
+  std::unique_ptr<CacheProvider> cache_provider(const CacheLayerSpec& layer);
 
  private:
   GlobalOptions global_;

@@ -22,29 +22,6 @@ const CacheLayerSpec* CacheChainSetup::spec(const std::string& name) const {
   return nullptr;
 }
 
-std::unique_ptr<CacheProvider> make_cache_layer(App& app, const CacheLayerSpec& spec) {
-  PluginHost& host = app.plugins();
-  const auto types = host.cache_provider_types();
-  if (std::find(types.begin(), types.end(), spec.type) == types.end()) {
-    host.load("cache-" + spec.type, default_plugin_search_paths(app.config().plugin_search_paths));
-  }
-  // Unknown settings keys are refused at file:line like every other config key (the type declares
-  // its keys; one from a plugin built for ABI 1.1 declares none and is not checked).
-  if (const CacheProviderInfo* info = host.cache_provider_info(spec.type))
-    config::check_layer_settings(app.config(), spec, info->settings);
-  try {
-    return host.make_cache_provider(spec);
-  } catch (ConfigurationError& e) {
-    // A provider refusing one of its settings names it; the core knows where it was written.
-    if (e.context_value("file").empty()) {
-      const std::string origin =
-          config::layer_setting_origin(app.config(), spec.name, e.context_value("setting"));
-      if (!origin.empty()) e.with("file", origin);
-    }
-    throw;
-  }
-}
-
 namespace {
 
 constexpr const char* kSharedMarker = "slurm-factory-shared";
@@ -191,7 +168,7 @@ CacheChainSetup make_cache_chain(App& app, const CacheChainRequest& request) {
   setup.layers = config.cache_layers;
   if (request.local_cache) apply_local_cache_override(setup.layers, request.local_cache->string());
   std::vector<std::unique_ptr<CacheProvider>> providers;
-  for (const auto& l : setup.layers) providers.push_back(make_cache_layer(app, l));
+  for (const auto& l : setup.layers) providers.push_back(app.cache_provider(l));
 
   const SigningSettings& sig = config.signing;
   if (request.want_signer) {

@@ -72,9 +72,6 @@ void check_shared_signing(const Config& config, const std::vector<CacheLayerSpec
 // Records that this keyring's key was exported to be trusted elsewhere (`cache keys export`).
 void mark_keyring_shared(const std::string& keyring);
 
-// The provider for one layer through the App's plugin host (loads cache-<type> when needed).
-// Throws PluginError / ConfigurationError.
-std::unique_ptr<CacheProvider> make_cache_layer(App& app, const CacheLayerSpec& spec);
 
 // Throws ConfigurationError, PluginError or SigningError.
 CacheChainSetup make_cache_chain(App& app, const CacheChainRequest& request);

@@ -8,6 +8,7 @@
 
 #include "app/app.hpp"
 #include "pipeline/build_pipeline.hpp"
+#include "pipeline/cache_states.hpp"
 #include "config/build_request.hpp"
 #include "cache/cache_chain.hpp"
 #include "cli/command_groups.hpp"
@@ -81,54 +82,6 @@ BuildRequest request_from(const po::variables_map& vm) {
   return r;
 }
 
-nlohmann::json to_json(const BuildRequest& r) {
-  nlohmann::json j{{"slurm_version", r.slurm_version},
-                   {"toolchain", r.toolchain},
-                   {"gpu", r.gpu},
-                   {"arch", r.arch},
-                   {"publish", to_string(r.publish)},
-                   {"no_cache", r.no_cache},
-                   {"verify", r.verify},
-                   {"dry_run", r.dry_run},
-                   {"with_dev", r.with_dev}};
-  if (!r.backend.empty()) j["backend"] = r.backend;
-  if (r.jobs > 0) j["jobs"] = r.jobs;
-  if (r.output) j["output"] = r.output->string();
-  if (r.local_cache) j["local_cache"] = r.local_cache->string();
-  return j;
-}
-
-// Whether each source package's entry is in each cache layer ("local: yes, s3: no").
-std::map<std::string, nlohmann::json> cache_states(App& app, const BuildRequest& request,
-                                                   const Plan& plan) {
-  std::map<std::string, nlohmann::json> out;
-  std::vector<CacheLayerSpec> layers = app.config().cache_layers;
-  if (request.local_cache) apply_local_cache_override(layers, request.local_cache->string());
-  auto& host = app.plugins();
-  for (const auto& l : layers) {
-    std::unique_ptr<CacheProvider> provider;
-    try {
-      const auto types = host.cache_provider_types();
-      if (std::find(types.begin(), types.end(), l.type) == types.end()) {
-        host.load("cache-" + l.type, default_plugin_search_paths(app.config().plugin_search_paths));
-      }
-      provider = host.make_cache_provider(l);
-    } catch (const SlurmFactoryError&) {
-      provider.reset();
-    }
-    for (const auto& p : plan.packages) {
-      if (p.origin != Origin::kSource) continue;
-      std::string state = "unknown";
-      if (provider) {
-        auto has = provider->has(entry_key_for(p).manifest());
-        state = has ? (*has ? "hit" : "miss") : "error";
-      }
-      out[p.name][l.name] = state;
-    }
-  }
-  return out;
-}
-
 void print_plan(std::ostream& out, const PlannedBuild& planned,
                 std::map<std::string, nlohmann::json>& cached) {
   const Plan& plan = planned.plan;
@@ -187,7 +140,7 @@ int run_build_slurm(Invocation& inv) {
   if (!vm) return 0;
   BuildRequest request = request_from(*vm);
   if (inv.global.json) {
-    inv.out << nlohmann::json{{"event", "request"}, {"request", to_json(request)}}.dump() << "\n";
+    inv.out << nlohmann::json{{"event", "request"}, {"request", request.to_json()}}.dump() << "\n";
   }
   App app(inv.global);
   if (request.dry_run) {

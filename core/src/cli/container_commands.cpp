@@ -30,11 +30,7 @@ namespace sf::cli {
 namespace {
 
 std::unique_ptr<ContainerBackend> make_backend(App& app, const std::string& requested) {
-  const std::string name = requested.empty() ? app.config().default_backend : requested;
-  const auto& all = app.config().backends;
-  const nlohmann::json settings =
-      all.is_object() && all.contains(name) ? all[name] : nlohmann::json::object();
-  return app.plugins().make_container_backend(name, settings);
+  return app.container_backend(requested);
 }
 
 int run_prepare(Invocation& inv) {

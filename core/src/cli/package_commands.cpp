@@ -94,12 +94,7 @@ int run_package(Invocation& inv) {
     req.signer = signer.get();
   }
 
-  const auto names = host.packager_names();
-  if (std::find(names.begin(), names.end(), "tarball") == names.end()) {
-    host.load("packager-tarball", default_plugin_search_paths(config.plugin_search_paths));
-  }
-  nlohmann::json settings = {{"compression", compression}, {"threads", threads}};
-  auto packager = host.make_packager("tarball", settings);
+  auto packager = app.packager("tarball", {{"compression", compression}, {"threads", threads}});
 
   const auto started = std::chrono::steady_clock::now();
   const auto result = package_artifact(req, *packager, TemplateRenderer());

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <regex>
 
+#include <nlohmann/json.hpp>
+
 #include "support/input_validation.hpp"
 #include "slurm_factory/errors.hpp"
 
@@ -90,5 +92,24 @@ std::string check_slurm_version_syntax(const std::string& value) {
   }
   return value;
 }
+
+nlohmann::json BuildRequest::to_json() const {
+  const BuildRequest& r = *this;
+  nlohmann::json j{{"slurm_version", r.slurm_version},
+                   {"toolchain", r.toolchain},
+                   {"gpu", r.gpu},
+                   {"arch", r.arch},
+                   {"publish", to_string(r.publish)},
+                   {"no_cache", r.no_cache},
+                   {"verify", r.verify},
+                   {"dry_run", r.dry_run},
+                   {"with_dev", r.with_dev}};
+  if (!r.backend.empty()) j["backend"] = r.backend;
+  if (r.jobs > 0) j["jobs"] = r.jobs;
+  if (r.output) j["output"] = r.output->string();
+  if (r.local_cache) j["local_cache"] = r.local_cache->string();
+  return j;
+}
+
 
 }  // namespace sf

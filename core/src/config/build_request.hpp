@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "support/input_validation.hpp"
 
 namespace sf {
@@ -37,6 +39,8 @@ struct BuildRequest {
   // "slurm-24.11.5-noble-cuda-amd64-software" style name for a resolved version ("-dev" instead
   // of "-software" with --with-dev).
   std::string artifact_basename(const std::string& resolved_version) const;
+  // The request as the `--json` event stream shows it.
+  nlohmann::json to_json() const;
 };
 
 // Parses "--gpu" values: "" (flag without value) means cuda; "cuda,rocm" combines. Throws

@@ -165,10 +165,8 @@ RebuildReport rebuild_artifact(App& app, const RebuildOptions& options,
   Config& config = app.config();
   const std::string backend_name =
       options.backend.empty() ? config.default_backend : options.backend;
-  auto settings = config.backends.contains(backend_name) ? config.backends[backend_name]
-                                                         : nlohmann::json::object();
   {
-    auto engine = app.plugins().make_container_backend(backend_name, settings);
+    auto engine = app.container_backend(backend_name);
     engine->info();
     ToolchainImageRequest ireq = resolved.image;
     ireq.cache_dir = config.cache_dir;

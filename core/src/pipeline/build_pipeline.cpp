@@ -94,15 +94,6 @@ std::string backend_name(App& app, const BuildRequest& request) {
   return name;
 }
 
-std::unique_ptr<Packager> make_packager(App& app) {
-  PluginHost& host = app.plugins();
-  const auto names = host.packager_names();
-  if (std::find(names.begin(), names.end(), "tarball") == names.end()) {
-    host.load("packager-tarball", default_plugin_search_paths(app.config().plugin_search_paths));
-  }
-  return host.make_packager("tarball", nlohmann::json::object());
-}
-
 // Removes `dir` without waiting: a warm run's work folder holds thousands of small files (unpacked
 // entries, the view, its staging copy), and on a busy disk unlinking them took 3 s of a 14 s run.
 // The folder is renamed to ".trash-<name>" beside it (instant), then one detached `rm -rf` (its
@@ -433,11 +424,7 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
        {{"sources", fetched.size()}, {"downloaded", downloaded}});
 
   // 3. toolchain image
-  auto settings =
-      config.backends.contains(backend) ? config.backends[backend] : nlohmann::json::object();
-  auto make_backend = [&app, backend, settings]() {
-    return app.plugins().make_container_backend(backend, settings);
-  };
+  auto make_backend = [&app, backend]() { return app.container_backend(backend); };
   emit("image", "start", "preparing the build image " + result.planned.image_tag);
   std::string image_id;
   ImagePackageList image_packages;
@@ -702,7 +689,7 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
                          {{"stage", "package"}, {"folder", output_dir.string()}},
                          "choose a writable folder with --output");
   }
-  auto packager = make_packager(app);
+  auto packager = app.packager("tarball");
   const auto packaged = package_artifact(pr, *packager, TemplateRenderer());
   result.artifact = packaged.artifact;
   result.provenance = packaged.provenance;

@@ -278,11 +278,8 @@ PipelineRunReport run_pipeline(App& app, const PipelinePlan& plan,
     if (plan.cells[i].error.empty() && !stop) runnable.push_back(i);
   }
   if (!runnable.empty()) {
-    PluginHost& host = app.plugins();
-    const auto packagers = host.packager_names();
-    if (std::find(packagers.begin(), packagers.end(), "tarball") == packagers.end()) {
-      host.load("packager-tarball", default_plugin_search_paths(app.config().plugin_search_paths));
-    }
+    // Plugins load before the cells' threads start.
+    (void)app.packager("tarball");
     { CacheChainSetup warm = make_cache_chain(app, CacheChainRequest{}); }
     if (parallel > 1 && runnable.size() > 1) {
       std::set<std::string> prepared;
@@ -294,9 +291,7 @@ PipelineRunReport run_pipeline(App& app, const PipelinePlan& plan,
         note(c.cell.id, "image", "start", "preparing the build image " + c.image_tag);
         ResolvedToolchain resolved =
             resolve_toolchain(app, c.request.toolchain, c.request.feature_names());
-        const auto& backends = app.config().backends;
-        auto engine = app.plugins().make_container_backend(
-            backend, backends.contains(backend) ? backends[backend] : nlohmann::json::object());
+        auto engine = app.container_backend(backend);
         auto image = prepare_toolchain_image(*engine, resolved.image);
         note(c.cell.id, "image", "done", (image.reused ? "reused " : "built ") + image.tag,
              {{"image", image.tag}, {"reused", image.reused}});
