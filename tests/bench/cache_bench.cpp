@@ -23,7 +23,7 @@
 #include <string>
 
 #include "formats/archive_reader.hpp"
-#include "formats/archive_writer.hpp"
+#include "slurm_factory/archive_writer.hpp"
 #include "cache/cache_entry.hpp"
 #include "signing/gpg_signer.hpp"
 #include "signing/gpg_verifier.hpp"

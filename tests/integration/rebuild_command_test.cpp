@@ -13,7 +13,7 @@
 
 #include "../support/cli_runner.hpp"
 #include "../support/requirement.hpp"
-#include "formats/archive_writer.hpp"
+#include "slurm_factory/archive_writer.hpp"
 #include "pipeline/artifact_rebuild.hpp"
 #include "config/config.hpp"
 #include "toolchains/image_package_list.hpp"

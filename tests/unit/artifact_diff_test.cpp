@@ -5,7 +5,7 @@
 #include <fstream>
 
 #include "../support/temp_dir.hpp"
-#include "formats/archive_writer.hpp"
+#include "slurm_factory/archive_writer.hpp"
 #include "formats/elf_reader.hpp"
 
 namespace fs = std::filesystem;

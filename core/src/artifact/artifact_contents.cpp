@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <system_error>
 
-#include "formats/archive_writer.hpp"
+#include "slurm_factory/archive_writer.hpp"
 
 namespace sf {
 namespace fs = std::filesystem;

@@ -19,7 +19,7 @@
 #include <thread>
 
 #include "formats/archive_reader.hpp"
-#include "formats/archive_writer.hpp"
+#include "slurm_factory/archive_writer.hpp"
 #include "build/build_tree_store.hpp"
 #include "cache/cache_chain.hpp"
 #include "cache/cache_entry.hpp"

@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "formats/archive_reader.hpp"
-#include "formats/archive_writer.hpp"
+#include "slurm_factory/archive_writer.hpp"
 #include "support/file_io.hpp"
 #include "signing/gpg_signer.hpp"
 #include "signing/gpg_verifier.hpp"

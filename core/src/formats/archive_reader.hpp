@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "formats/archive_writer.hpp"
+#include "slurm_factory/archive_writer.hpp"
 #include "slurm_factory/expected.hpp"
 
 namespace sf {

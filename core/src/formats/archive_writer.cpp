@@ -1,4 +1,4 @@
-#include "formats/archive_writer.hpp"
+#include "slurm_factory/archive_writer.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>

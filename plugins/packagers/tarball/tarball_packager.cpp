@@ -7,7 +7,7 @@
 // level: N (default 3 for zstd, 6 otherwise), threads: N (zstd workers, 0 = one per CPU).
 #include <nlohmann/json.hpp>
 
-#include "formats/archive_writer.hpp"
+#include "slurm_factory/archive_writer.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/packager.hpp"
 #include "slurm_factory/plugin.hpp"
