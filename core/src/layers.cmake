@@ -9,7 +9,7 @@ set(SF_CORE_LAYERS
   plugin_host  # plugins and the registry
   app          # one invocation's config and plugins
   recipes      # recipes, planner, package hashes
-  containers   # hermetic runs, Engine API
+  containers   # hermetic runs, cleaning up
   toolchains   # toolchain families and images
   cache        # the layered binary cache
   artifact     # views, relocation, packaging, verification

@@ -22,7 +22,7 @@
 
 #include "../support/requirement.hpp"
 #include "cli/cli.hpp"
-#include "containers/engine_api_client.hpp"
+#include "engine_api/engine_api_client.hpp"
 #include "plugin_host/plugin_host.hpp"
 #include "slurm_factory/errors.hpp"
 

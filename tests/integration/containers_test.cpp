@@ -19,14 +19,14 @@
 
 #include "../support/requirement.hpp"
 #include "containers/container_clean.hpp"
-#include "containers/engine_api_client.hpp"
 #include "containers/hermetic_runner.hpp"
+#include "engine_api/engine_api_backend.hpp"
+#include "engine_api/engine_api_client.hpp"
 #include "plugin_host/plugin_host.hpp"
-#include "toolchains/rootfs_bootstrap.hpp"
-#include "toolchains/toolchain_image.hpp"
-#include "slurm_factory/engine_api.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/toolchain.hpp"
+#include "toolchains/rootfs_bootstrap.hpp"
+#include "toolchains/toolchain_image.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;

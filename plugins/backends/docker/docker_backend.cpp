@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
-#include "slurm_factory/engine_api.hpp"
+#include "engine_api/engine_api_backend.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/plugin.hpp"
 #include "slurm_factory/registry.hpp"

@@ -16,7 +16,7 @@
 #include <optional>
 #include <thread>
 
-#include "slurm_factory/engine_api.hpp"
+#include "engine_api/engine_api_backend.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
 #include "slurm_factory/plugin.hpp"

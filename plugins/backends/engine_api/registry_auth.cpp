@@ -1,4 +1,4 @@
-#include "containers/registry_auth.hpp"
+#include "engine_api/registry_auth.hpp"
 
 #include <openssl/evp.h>
 

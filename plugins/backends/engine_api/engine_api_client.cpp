@@ -1,4 +1,4 @@
-#include "containers/engine_api_client.hpp"
+#include "engine_api/engine_api_client.hpp"
 
 #include <curl/curl.h>
 #include <spdlog/spdlog.h>
@@ -9,7 +9,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "support/interrupt_guard.hpp"
+#include "slurm_factory/cancellation.hpp"
 #include "slurm_factory/log.hpp"
 
 namespace sf {
@@ -83,7 +83,7 @@ size_t on_read(char* buffer, size_t size, size_t nitems, void* user) {
 
 int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   auto* t = static_cast<Transfer*>(user);
-  if (interrupt_requested()) {
+  if (cancellation_requested()) {
     t->interrupted = true;
     return 1;
   }
@@ -232,7 +232,7 @@ EngineResponse EngineApiClient::request(const EngineRequest& req) {
   if (t.interrupted) {
     throw ContainerError("interrupted", {{"socket", socket_},
                                          {"request", req.method + " " + req.path},
-                                         {"signal", std::to_string(interrupt_signal())}});
+                                         {"signal", std::to_string(cancellation_signal())}});
   }
   if (rc == CURLE_OPERATION_TIMEDOUT && t.has_deadline) resp.timed_out = true;
   if (resp.timed_out) return resp;

@@ -1,4 +1,4 @@
-#include "containers/log_frame_demuxer.hpp"
+#include "engine_api/log_frame_demuxer.hpp"
 
 #include <algorithm>
 #include <string>

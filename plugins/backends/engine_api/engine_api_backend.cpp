@@ -1,13 +1,14 @@
 // The ContainerBackend operations over the Engine API (Docker API 1.40+ / Podman's compat API).
+#include "engine_api/engine_api_backend.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <deque>
 #include <thread>
 
-#include "containers/engine_api_client.hpp"
-#include "containers/log_frame_demuxer.hpp"
-#include "containers/registry_auth.hpp"
-#include "slurm_factory/engine_api.hpp"
+#include "engine_api/engine_api_client.hpp"
+#include "engine_api/log_frame_demuxer.hpp"
+#include "engine_api/registry_auth.hpp"
 #include "slurm_factory/log.hpp"
 
 namespace sf {

@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "slurm_factory/engine_api.hpp"
+#include "engine_api/engine_api_backend.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace sf {

@@ -1,6 +1,7 @@
-// The shared Engine-API container backend (implemented once in the core library). The docker and
-// podman plugins subclass it and add only socket discovery and quirks; a site plugin for another
-// Engine-API-compatible engine can do the same.
+// The shared Engine-API container backend, in the static library sf-engine-api
+// (plugins/backends/engine_api) that the docker and podman plugins link. They subclass it and add
+// only socket discovery and quirks; another in-tree plugin for an Engine-API-compatible engine can
+// do the same.
 #pragma once
 
 #include <chrono>
