@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "../support/test_http_server.hpp"
+#include "slurm_factory/digest.hpp"
 
 namespace fs = std::filesystem;
 
@@ -354,15 +355,6 @@ TEST(Redaction, UrlsLoseUserInfoAndSignatures) {
 TEST(UriEncode, FollowsAwsRules) {
   EXPECT_EQ(uri_encode("a b/c~d+e"), "a%20b%2Fc~d%2Be");
   EXPECT_EQ(uri_encode("a b/c", true), "a%20b/c");
-}
-
-TEST(Sha256, KnownVectors) {
-  EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  TempDir dir;
-  std::ofstream(dir.path / "f", std::ios::binary) << "xxabcxx";
-  auto h = sha256_file_hex(dir.path / "f", 2, 3);
-  ASSERT_TRUE(h);
-  EXPECT_EQ(*h, sha256_hex("abc"));
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
 #include "slurm_factory/http_client.hpp"
 
 #include <curl/curl.h>
-#include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -14,8 +13,9 @@
 #include <system_error>
 #include <thread>
 
-#include "support/file_io.hpp"
+#include "slurm_factory/digest.hpp"
 #include "slurm_factory/log.hpp"
+#include "support/file_io.hpp"
 
 namespace sf::http {
 namespace {
@@ -670,47 +670,6 @@ std::string uri_encode(const std::string& text, bool keep_slash) {
     }
   }
   return out;
-}
-
-namespace {
-struct MdCtxDeleter {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-}  // namespace
-
-std::string sha256_hex(const std::string& data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_Digest(data.data(), data.size(), md, &n, EVP_sha256(), nullptr);
-  return to_hex(md, n);
-}
-
-Expected<std::string> sha256_file_hex(const std::filesystem::path& file, std::uint64_t offset,
-                                      std::uint64_t length) {
-  FilePtr f(std::fopen(file.c_str(), "rb"));
-  if (!f || fseeko(f.get(), static_cast<off_t>(offset), SEEK_SET) != 0) {
-    return Failure::error("cannot read " + file.string() + ": " +
-                          std::error_code(errno, std::generic_category()).message());
-  }
-  std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  std::vector<char> buf(1 << 20);
-  std::uint64_t remaining = length;
-  while (remaining > 0) {
-    const auto want = static_cast<size_t>(std::min<std::uint64_t>(buf.size(), remaining));
-    const size_t got = std::fread(buf.data(), 1, want, f.get());
-    if (got == 0) {
-      if (std::ferror(f.get()))
-        return Failure::error("cannot read " + file.string() + ": read error");
-      break;
-    }
-    EVP_DigestUpdate(ctx.get(), buf.data(), got);
-    remaining -= got;
-  }
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_DigestFinal_ex(ctx.get(), md, &n);
-  return to_hex(md, n);
 }
 
 }  // namespace sf::http

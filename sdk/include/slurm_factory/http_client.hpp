@@ -164,10 +164,4 @@ std::string redact_text(std::string text, const std::vector<std::string>& secret
 // '/' stays when keep_slash.
 std::string uri_encode(const std::string& text, bool keep_slash = false);
 
-// Lower-case hex SHA-256 of a byte string / of a file slice (whole file by default).
-std::string sha256_hex(const std::string& data);
-Expected<std::string> sha256_file_hex(
-    const std::filesystem::path& file, std::uint64_t offset = 0,
-    std::uint64_t length = std::numeric_limits<std::uint64_t>::max());
-
 }  // namespace sf::http
