@@ -287,8 +287,8 @@ CURLcode perform_attempt(CURL* curl, const ClientOptions& options, const Request
     }
   }
 
-  std::string sigv4;
-  if (r.aws) {
+  RequestSignature signature;  // outlives the transfer: libcurl keeps pointers into it
+  if (r.signer) {
     std::string payload = r.payload_sha256;
     if (payload.empty()) {
       if (has_file_body) {
@@ -302,12 +302,18 @@ CURLcode perform_attempt(CURL* curl, const ClientOptions& options, const Request
         payload = sha256_hex(r.body);
       }
     }
-    add_header("x-amz-content-sha256: " + payload);
-    if (!r.aws->session_token.empty()) add_header("x-amz-security-token: " + r.aws->session_token);
-    sigv4 = "aws:amz:" + r.aws->region + ":" + r.aws->service;
-    curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, sigv4.c_str());
-    curl_easy_setopt(curl, CURLOPT_USERNAME, r.aws->access_key_id.c_str());
-    curl_easy_setopt(curl, CURLOPT_PASSWORD, r.aws->secret_access_key.c_str());
+    auto signed_by = r.signer->sign(r, payload);
+    if (!signed_by) {
+      error_text = signed_by.error().message;
+      return CURLE_READ_ERROR;
+    }
+    signature = std::move(*signed_by);
+    for (const auto& [k, v] : signature.headers) add_header(k + ": " + v);
+    if (!signature.curl_v4_scheme.empty()) {
+      curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, signature.curl_v4_scheme.c_str());
+      curl_easy_setopt(curl, CURLOPT_USERNAME, signature.key_id.c_str());
+      curl_easy_setopt(curl, CURLOPT_PASSWORD, signature.secret.c_str());
+    }
   }
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
 

@@ -44,9 +44,8 @@ struct HttpClient::Impl {
 
   std::vector<std::string> secrets_for(const Request& r) const {
     auto s = options.secrets;
-    if (r.aws) {
-      s.push_back(r.aws->secret_access_key);
-      s.push_back(r.aws->session_token);
+    if (r.signer) {
+      for (auto& secret : r.signer->secrets()) s.push_back(std::move(secret));
     }
     return s;
   }
@@ -209,9 +208,8 @@ Expected<Response> HttpClient::put_file(const std::string& url, const std::files
 Failure status_failure(const Request& request, const Response& response,
                        const std::vector<std::string>& secrets) {
   auto all = secrets;
-  if (request.aws) {
-    all.push_back(request.aws->secret_access_key);
-    all.push_back(request.aws->session_token);
+  if (request.signer) {
+    for (auto& secret : request.signer->secrets()) all.push_back(std::move(secret));
   }
   std::string excerpt = response.body.substr(0, 400);
   std::replace(excerpt.begin(), excerpt.end(), '\n', ' ');
