@@ -1,7 +1,7 @@
 # The core's subsystems, bottom first: a folder may use only folders listed above it, and only those
 # it names in DEPENDS. Read by core/src/CMakeLists.txt and by core/cmake/check_core_layers.cmake.
 set(SF_CORE_LAYERS
-  support      # errors, log, files, inputs, templates
+  support      # errors, log, files, inputs, templates, SHA-256
   formats      # archives, ELF, build contexts
   signing      # gpgme
   net          # HTTP

@@ -17,14 +17,14 @@
 #include "build/build_tree_store.hpp"
 #include "cache/cache_chain.hpp"
 #include "config/config.hpp"
-#include "signing/gpg_signer.hpp"
-#include "signing/gpg_verifier.hpp"
 #include "plugin_host/plugin_host.hpp"
 #include "recipes/recipe_book.hpp"
+#include "signing/gpg_signer.hpp"
+#include "signing/gpg_verifier.hpp"
+#include "slurm_factory/digest.hpp"
+#include "slurm_factory/errors.hpp"
 #include "toolchains/toolchain_catalog.hpp"
 #include "toolchains/toolchain_image.hpp"
-#include "slurm_factory/errors.hpp"
-#include "slurm_factory/http_client.hpp"
 
 namespace fs = std::filesystem;
 
@@ -133,7 +133,7 @@ class BuildCcacheTest : public ::testing::Test {
                            "' " + dirname)
                               .c_str()),
               0);
-    auto sha = http::sha256_file_hex(tgz);
+    auto sha = sha256_file_hex(tgz);
     EXPECT_TRUE(sha);
     const fs::path cached = kCacheDir / "sourcecache" / *sha / tgz.filename();
     fs::create_directories(cached.parent_path());

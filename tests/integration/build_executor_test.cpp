@@ -12,19 +12,19 @@
 #include <sstream>
 
 #include "../support/requirement.hpp"
-#include "formats/archive_reader.hpp"
+#include "build/source_fetcher.hpp"
 #include "cache/cache_chain.hpp"
 #include "config/config.hpp"
+#include "formats/archive_reader.hpp"
 #include "formats/elf_reader.hpp"
-#include "signing/gpg_signer.hpp"
-#include "signing/gpg_verifier.hpp"
 #include "plugin_host/plugin_host.hpp"
 #include "recipes/recipe_book.hpp"
-#include "build/source_fetcher.hpp"
+#include "signing/gpg_signer.hpp"
+#include "signing/gpg_verifier.hpp"
+#include "slurm_factory/digest.hpp"
+#include "slurm_factory/errors.hpp"
 #include "toolchains/toolchain_catalog.hpp"
 #include "toolchains/toolchain_image.hpp"
-#include "slurm_factory/errors.hpp"
-#include "slurm_factory/http_client.hpp"
 
 namespace fs = std::filesystem;
 
@@ -299,7 +299,7 @@ TEST_F(BuildExecutorTest, ASwappedEntryIsNotUnpacked) {
                            "' " + dirname)
                               .c_str()),
               0);
-    auto sha = http::sha256_file_hex(tgz);
+    auto sha = sha256_file_hex(tgz);
     ASSERT_TRUE(sha);
     const fs::path cached = kCacheDir / "sourcecache" / *sha / tgz.filename();
     fs::create_directories(cached.parent_path());

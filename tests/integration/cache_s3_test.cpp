@@ -5,6 +5,7 @@
 #include "../support/s3rver.hpp"
 #include "cache/cache_chain.hpp"
 #include "signing/gpg_verifier.hpp"
+#include "slurm_factory/digest.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace fs = std::filesystem;
@@ -71,7 +72,7 @@ TEST_F(CacheS3, MultipartUploadAboveThreshold) {
   auto put = layer->put("big.bin", dir / "big");
   ASSERT_TRUE(put) << put.error().message;
   ASSERT_TRUE(layer->get("big.bin", dir / "big.back"));
-  EXPECT_EQ(*http::sha256_file_hex(dir / "big.back"), *http::sha256_file_hex(dir / "big"));
+  EXPECT_EQ(*sha256_file_hex(dir / "big.back"), *sha256_file_hex(dir / "big"));
 }
 
 TEST_F(CacheS3, WrongCredentialsAreUnauthorizedAndNeverShown) {

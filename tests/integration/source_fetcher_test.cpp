@@ -14,6 +14,7 @@
 #include "../support/test_http_server.hpp"
 #include "recipes/package_hash.hpp"
 #include "recipes/recipe_book.hpp"
+#include "slurm_factory/digest.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace fs = std::filesystem;
@@ -246,7 +247,7 @@ TEST(SourceFetcher, RealFetchFromTheDebianMirror) {
   test::TempDir cache("sf-fetch");
   auto result = SourceFetcher(cache.path(), fast_options()).fetch(item);
   EXPECT_EQ(fs::file_size(result.path), 85055U);
-  EXPECT_EQ(*http::sha256_file_hex(result.path), v.sha256);
+  EXPECT_EQ(*sha256_file_hex(result.path), v.sha256);
 }
 
 }  // namespace

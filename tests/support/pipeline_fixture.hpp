@@ -18,6 +18,7 @@
 #include "gpg_home.hpp"
 #include "requirement.hpp"
 #include "signing/gpg_signer.hpp"
+#include "slurm_factory/digest.hpp"
 #include "slurm_factory/http_client.hpp"
 #include "temp_dir.hpp"
 
@@ -107,7 +108,7 @@ class PipelineFixture : public ::testing::Test {
     EXPECT_EQ(
         sh("tar -C '" + (dir_ / "src").string() + "' -czf '" + tarball.string() + "' " + dirname),
         0);
-    auto sha = http::sha256_file_hex(tarball);
+    auto sha = sha256_file_hex(tarball);
     if (!sha) {
       ADD_FAILURE() << tarball << ": " << sha.error().message;
       return "";

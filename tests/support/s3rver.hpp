@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "aws_sigv4.hpp"
 #include "slurm_factory/http_client.hpp"
 
 namespace sf::test {
@@ -34,7 +35,7 @@ class S3rver {
     r.method = "PUT";
     r.url = endpoint() + "/" + bucket_;
     r.send_body = true;
-    r.aws = http::AwsSigV4{"us-east-1", "s3", "S3RVER", "S3RVER", ""};
+    r.signer = s3::sigv4_signer({"us-east-1", "s3", "S3RVER", "S3RVER", ""});
     auto res = client.perform(r);
     if (!res || !res->ok()) throw std::runtime_error("cannot create bucket on s3rver");
   }

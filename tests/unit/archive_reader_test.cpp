@@ -11,7 +11,7 @@
 #include <fstream>
 
 #include "../support/temp_dir.hpp"
-#include "slurm_factory/http_client.hpp"
+#include "slurm_factory/digest.hpp"
 
 namespace fs = std::filesystem;
 
@@ -224,7 +224,7 @@ TEST(ArchiveReader, ExtractsSafeLinksAndReportsHashes) {
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(test::read_file(dir / "dest/lib/libx.so"), "elf");
   EXPECT_EQ(test::read_file(dir / "dest/lib/copy"), "elf");
-  EXPECT_EQ(r->entries.at(1).sha256, http::sha256_hex("elf"));
+  EXPECT_EQ(r->entries.at(1).sha256, sha256_hex("elf"));
 }
 
 TEST(ArchiveReader, PreexistingFilesSurviveARefusedArchive) {
@@ -253,7 +253,7 @@ TEST(ArchiveReader, SinglePassHashMatchesTheFile) {
   test::TempDir dir;
   craft(dir / "a.tar.zst", {{"lib/x", 'f', std::string(300000, 'x')}, {"bin/y", 'f', "y"}});
   ExtractOptions o;
-  o.archive_sha256 = *http::sha256_file_hex(dir / "a.tar.zst");
+  o.archive_sha256 = *sha256_file_hex(dir / "a.tar.zst");
   auto r = extract_archive(dir / "a.tar.zst", dir / "dest", o);
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->archive_sha256, o.archive_sha256);
@@ -264,7 +264,7 @@ TEST(ArchiveReader, TamperedTarballDuringSinglePassExtractionLeavesNothing) {
   test::TempDir dir;
   test::write_file(dir / "dest/keep/me", "mine");
   craft(dir / "a.tar.zst", {{"lib/x", 'f', std::string(300000, 'x')}, {"keep/y", 'f', "y"}});
-  const std::string signed_sha = *http::sha256_file_hex(dir / "a.tar.zst");
+  const std::string signed_sha = *sha256_file_hex(dir / "a.tar.zst");
   const auto check_nothing_left = [&] {
     EXPECT_EQ(test::read_file(dir / "dest/keep/me"), "mine");
     EXPECT_FALSE(fs::exists(dir / "dest/lib"));

@@ -9,7 +9,7 @@
 
 #include "../support/temp_dir.hpp"
 #include "formats/archive_reader.hpp"
-#include "slurm_factory/http_client.hpp"
+#include "slurm_factory/digest.hpp"
 
 namespace fs = std::filesystem;
 
@@ -38,7 +38,7 @@ TEST(ArchiveWriter, PacksSortedEntriesWithSha256) {
       std::find_if(entries->begin(), entries->end(), [](auto& e) { return e.path == "bin/tool"; });
   ASSERT_NE(tool, entries->end());
   EXPECT_EQ(tool->mode, 0755U);
-  EXPECT_EQ(tool->sha256, http::sha256_hex("#!/bin/sh\necho hi\n"));
+  EXPECT_EQ(tool->sha256, sha256_hex("#!/bin/sh\necho hi\n"));
   auto link = std::find_if(entries->begin(), entries->end(),
                            [](auto& e) { return e.path == "lib/libx.so"; });
   ASSERT_NE(link, entries->end());
@@ -54,7 +54,7 @@ TEST(ArchiveWriter, SameTreeGivesByteIdenticalArchive) {
   fs::last_write_time(dir / "b/bin/tool", fs::file_time_type::clock::now() - std::chrono::hours(5));
   ASSERT_TRUE(write_archive(dir / "a", dir / "a.tar.zst"));
   ASSERT_TRUE(write_archive(dir / "b", dir / "b.tar.zst"));
-  EXPECT_EQ(*http::sha256_file_hex(dir / "a.tar.zst"), *http::sha256_file_hex(dir / "b.tar.zst"));
+  EXPECT_EQ(*sha256_file_hex(dir / "a.tar.zst"), *sha256_file_hex(dir / "b.tar.zst"));
 }
 
 TEST(ArchiveWriter, RoundTripsThroughTheReaderForEveryCompression) {

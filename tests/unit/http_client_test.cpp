@@ -8,6 +8,8 @@
 #include <sstream>
 
 #include "../support/test_http_server.hpp"
+#include "aws_sigv4.hpp"
+#include "slurm_factory/digest.hpp"
 
 namespace fs = std::filesystem;
 
@@ -297,7 +299,8 @@ TEST(HttpClient, SigV4SignsAndSendsPayloadHash) {
   r.method = "PUT";
   r.url = server.url("/bucket/key");
   r.body = "payload";
-  r.aws = AwsSigV4{"eu-west-1", "s3", "AKIDEXAMPLE", "SECRETEXAMPLEKEY", "SESSIONTOKEN"};
+  r.signer =
+      s3::sigv4_signer({"eu-west-1", "s3", "AKIDEXAMPLE", "SECRETEXAMPLEKEY", "SESSIONTOKEN"});
   auto res = client.perform(r);
   ASSERT_TRUE(res) << res.error().message;
   auto seen = server.seen().at(0);
@@ -309,6 +312,49 @@ TEST(HttpClient, SigV4SignsAndSendsPayloadHash) {
   EXPECT_EQ(auth.find("SECRETEXAMPLEKEY"), std::string::npos);
 }
 
+// The signing hook itself, with no provider: headers added, secrets redacted, a Failure ends it.
+class TestSigner final : public RequestSigner {
+ public:
+  explicit TestSigner(bool fail) : fail_(fail) {}
+  Expected<RequestSignature> sign(const Request& request,
+                                  const std::string& payload_sha256) const override {
+    if (fail_) return Failure::error("no key for " + request.method + " (TOPSECRET)");
+    RequestSignature s;
+    s.headers.emplace_back("x-test-signature", "TOPSECRET-" + payload_sha256);
+    return s;
+  }
+  std::vector<std::string> secrets() const override { return {"TOPSECRET"}; }
+
+ private:
+  bool fail_;
+};
+
+TEST(HttpClient, SignerAddsHeadersAndItsSecretsAreRedacted) {
+  test::TestHttpServer server([](const test::HttpRequestSeen&) {
+    return test::HttpReply{403, {}, "denied TOPSECRET", {}, false};
+  });
+  HttpClient client(fast_options());
+  Request r;
+  r.method = "PUT";
+  r.url = server.url("/k");
+  r.body = "payload";
+  r.signer = std::make_shared<TestSigner>(false);
+  auto res = client.perform(r);
+  ASSERT_TRUE(res) << res.error().message;
+  EXPECT_EQ(server.seen().at(0).headers.at("x-test-signature"),
+            "TOPSECRET-" + sha256_hex("payload"));
+  EXPECT_EQ(server.seen().at(0).headers.count("authorization"), 0U);
+  auto f = status_failure(r, *res);
+  EXPECT_EQ(f.message.find("TOPSECRET"), std::string::npos) << f.message;
+
+  r.signer = std::make_shared<TestSigner>(true);
+  auto refused = client.perform(r);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("no key for PUT"), std::string::npos);
+  EXPECT_EQ(refused.error().message.find("TOPSECRET"), std::string::npos);
+  EXPECT_EQ(server.seen().size(), 1U);
+}
+
 TEST(HttpClient, FailuresNeverShowSecrets) {
   test::TestHttpServer server([](const test::HttpRequestSeen&) {
     return test::HttpReply{400, {}, "bad request for key SECRETEXAMPLEKEY", {}, false};
@@ -317,7 +363,7 @@ TEST(HttpClient, FailuresNeverShowSecrets) {
   Request r;
   r.url = "http://user:hunter2@127.0.0.1:" + std::to_string(server.port()) +
           "/o?X-Amz-Signature=deadbeef&x=1";
-  r.aws = AwsSigV4{"us-east-1", "s3", "AKID", "SECRETEXAMPLEKEY", ""};
+  r.signer = s3::sigv4_signer({"us-east-1", "s3", "AKID", "SECRETEXAMPLEKEY", ""});
   auto res = client.perform(r);
   ASSERT_TRUE(res);
   auto f = status_failure(r, *res);
@@ -354,15 +400,6 @@ TEST(Redaction, UrlsLoseUserInfoAndSignatures) {
 TEST(UriEncode, FollowsAwsRules) {
   EXPECT_EQ(uri_encode("a b/c~d+e"), "a%20b%2Fc~d%2Be");
   EXPECT_EQ(uri_encode("a b/c", true), "a%20b/c");
-}
-
-TEST(Sha256, KnownVectors) {
-  EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  TempDir dir;
-  std::ofstream(dir.path / "f", std::ios::binary) << "xxabcxx";
-  auto h = sha256_file_hex(dir.path / "f", 2, 3);
-  ASSERT_TRUE(h);
-  EXPECT_EQ(*h, sha256_hex("abc"));
 }
 
 }  // namespace

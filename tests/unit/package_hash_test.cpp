@@ -8,6 +8,7 @@
 #include <set>
 
 #include "recipes/planner.hpp"
+#include "slurm_factory/digest.hpp"
 
 namespace sf {
 namespace {

@@ -8,6 +8,7 @@
 
 #include "recipes/package_hash.hpp"
 #include "recipes/recipe_parser.hpp"
+#include "slurm_factory/digest.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace fs = std::filesystem;

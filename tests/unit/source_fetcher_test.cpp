@@ -10,6 +10,7 @@
 #include "../support/temp_dir.hpp"
 #include "../support/test_http_server.hpp"
 #include "recipes/package_hash.hpp"
+#include "slurm_factory/digest.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace fs = std::filesystem;

@@ -1,7 +1,6 @@
 #include "artifact/artifact_checksums.hpp"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,6 +14,7 @@
 #include <sstream>
 
 #include "signing/gpg_signer.hpp"
+#include "slurm_factory/digest.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace sf {
@@ -106,25 +106,15 @@ std::string read_file(const fs::path& p) {
 Expected<std::string> sha256_of_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Failure::error(path.string() + ": cannot open: " + std::strerror(errno));
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  Sha256 digest;
   std::vector<char> buf(1 << 20);
   while (in) {
     in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
     const auto n = in.gcount();
-    if (n > 0) EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(n));
+    if (n > 0) digest.update(buf.data(), static_cast<size_t>(n));
   }
   if (in.bad()) return Failure::error(path.string() + ": read error");
-  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx.get(), md.data(), &len);
-  static const char* kHex = "0123456789abcdef";
-  std::string hex;
-  for (unsigned i = 0; i < len; ++i) {
-    hex.push_back(kHex[md[i] >> 4]);
-    hex.push_back(kHex[md[i] & 0xf]);
-  }
-  return hex;
+  return digest.hex();
 }
 
 std::vector<ChecksumLine> parse_sha256sums(const std::string& text, const std::string& origin) {

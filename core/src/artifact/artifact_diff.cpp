@@ -5,7 +5,7 @@
 
 #include "formats/archive_reader.hpp"
 #include "formats/elf_reader.hpp"
-#include "slurm_factory/http_client.hpp"
+#include "slurm_factory/digest.hpp"
 
 namespace fs = std::filesystem;
 
@@ -49,8 +49,8 @@ Expected<std::vector<std::string>> differing_elf_sections(const fs::path& expect
       continue;
     }
     if (s.size == 0) continue;
-    auto ha = http::sha256_file_hex(expected, s.offset, s.size);
-    auto hb = http::sha256_file_hex(rebuilt, t.offset, t.size);
+    auto ha = sha256_file_hex(expected, s.offset, s.size);
+    auto hb = sha256_file_hex(rebuilt, t.offset, t.size);
     if (!ha) return ha.error();
     if (!hb) return hb.error();
     if (*ha != *hb) out.push_back(s.name);
@@ -67,9 +67,9 @@ Expected<std::vector<std::string>> differing_elf_sections(const fs::path& expect
 Expected<ArchiveComparison> compare_archives(const fs::path& expected, const fs::path& rebuilt,
                                              const fs::path& scratch) {
   ArchiveComparison c;
-  auto sa = http::sha256_file_hex(expected);
+  auto sa = sha256_file_hex(expected);
   if (!sa) return sa.error();
-  auto sb = http::sha256_file_hex(rebuilt);
+  auto sb = sha256_file_hex(rebuilt);
   if (!sb) return sb.error();
   c.expected_sha256 = *sa;
   c.rebuilt_sha256 = *sb;

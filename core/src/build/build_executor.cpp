@@ -18,21 +18,22 @@
 #include <sstream>
 #include <thread>
 
-#include "formats/archive_reader.hpp"
-#include "slurm_factory/archive_writer.hpp"
+#include "artifact/relocation.hpp"
 #include "build/build_tree_store.hpp"
+#include "build/source_fetcher.hpp"
 #include "cache/cache_chain.hpp"
 #include "cache/cache_entry.hpp"
-#include "support/data_dir.hpp"
 #include "containers/hermetic_runner.hpp"
-#include "recipes/package_hash.hpp"
-#include "artifact/relocation.hpp"
-#include "support/safe_walk.hpp"
-#include "support/shell_quote.hpp"
+#include "formats/archive_reader.hpp"
+#include "slurm_factory/archive_writer.hpp"
 #include "formats/source_date_epoch.hpp"
-#include "build/source_fetcher.hpp"
+#include "recipes/package_hash.hpp"
+#include "slurm_factory/digest.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
+#include "support/data_dir.hpp"
+#include "support/safe_walk.hpp"
+#include "support/shell_quote.hpp"
 
 namespace fs = std::filesystem;
 

@@ -12,6 +12,7 @@
 
 #include "recipes/package_hash.hpp"
 #include "recipes/planner.hpp"
+#include "slurm_factory/digest.hpp"
 
 namespace sf {
 

@@ -15,10 +15,11 @@
 #include <sstream>
 #include <thread>
 
-#include "support/file_io.hpp"
 #include "recipes/planner.hpp"
+#include "slurm_factory/digest.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
+#include "support/file_io.hpp"
 
 namespace fs = std::filesystem;
 
@@ -111,7 +112,7 @@ FetchResult fetch_one(const fs::path& root, const SourceItem& item, const FetchO
   const auto cached_status = fs::symlink_status(final_path, ec);
   if (fs::exists(cached_status)) {
     auto actual = fs::is_regular_file(cached_status)
-                      ? http::sha256_file_hex(final_path)
+                      ? sha256_file_hex(final_path)
                       : Expected<std::string>(Failure::error("not a regular file"));
     if (actual && *actual == item.sha256) {
       result.was_cached = true;
@@ -158,7 +159,7 @@ FetchResult fetch_one(const fs::path& root, const SourceItem& item, const FetchO
       log().info("source {}: {} failed: {}", label, shown, response.error().message);
       continue;
     }
-    auto actual = http::sha256_file_hex(partial);
+    auto actual = sha256_file_hex(partial);
     if (!actual) {
       tried.push_back(shown + ": cannot read the download: " + actual.error().message);
       fs::remove(partial, ec);

@@ -8,11 +8,11 @@
 
 #include "formats/archive_reader.hpp"
 #include "slurm_factory/archive_writer.hpp"
-#include "support/file_io.hpp"
 #include "signing/gpg_signer.hpp"
 #include "signing/gpg_verifier.hpp"
+#include "slurm_factory/digest.hpp"
 #include "slurm_factory/errors.hpp"
-#include "slurm_factory/http_client.hpp"
+#include "support/file_io.hpp"
 
 namespace fs = std::filesystem;
 
@@ -74,7 +74,7 @@ Expected<CacheEntryFiles> pack_cache_entry(const fs::path& tree, CacheManifest& 
   auto packed = write_archive(tree, files.tarball);
   if (!packed) return packed.error();
   manifest.files = std::move(*packed);
-  auto sha = http::sha256_file_hex(files.tarball);
+  auto sha = sha256_file_hex(files.tarball);
   if (!sha) return sha.error();
   manifest.tarball_sha256 = *sha;
   manifest.tarball_size = fs::file_size(files.tarball);
@@ -156,7 +156,7 @@ Expected<CacheManifest> check_entry(const CacheEntryFiles& files, const EntryTru
                           std::to_string(manifest->tarball_size) + " (truncated or replaced)");
   }
   if (!hash_tarball) return manifest;
-  auto sha = http::sha256_file_hex(files.tarball);
+  auto sha = sha256_file_hex(files.tarball);
   if (!sha) return sha.error();
   if (*sha != manifest->tarball_sha256) {
     return Failure::error("tarball sha256 " + *sha + " differs from the manifest's " +

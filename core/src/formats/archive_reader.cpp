@@ -3,7 +3,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,9 +13,10 @@
 #include <system_error>
 #include <unordered_map>
 
+#include "formats/threaded_file_reader.hpp"
+#include "slurm_factory/digest.hpp"
 #include "support/file_io.hpp"
 #include "support/human_size.hpp"
-#include "formats/threaded_file_reader.hpp"
 
 namespace fs = std::filesystem;
 
@@ -28,9 +28,6 @@ struct ReadDeleter {
 };
 struct DiskDeleter {
   void operator()(archive* a) const { archive_write_free(a); }
-};
-struct MdDeleter {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
 };
 
 std::vector<std::string> split(const std::string& p) {
@@ -172,7 +169,7 @@ Expected<std::vector<ArchiveEntryInfo>> read_archive_index(const fs::path& archi
   auto a = open_reader(archive_path, err);
   if (!a) return Failure::error("cannot read archive " + archive_path.string() + ": " + err);
   std::vector<ArchiveEntryInfo> out;
-  std::unique_ptr<EVP_MD_CTX, MdDeleter> md(EVP_MD_CTX_new());
+  Sha256 md;
   archive_entry* e = nullptr;
   int rc;
   while ((rc = archive_read_next_header(a.get(), &e)) == ARCHIVE_OK) {
@@ -185,20 +182,17 @@ Expected<std::vector<ArchiveEntryInfo>> read_archive_index(const fs::path& archi
     if (info.type == "hardlink") info.link_target = normalize(archive_entry_hardlink(e));
     if (info.type == "file") {
       info.size = static_cast<std::uint64_t>(archive_entry_size(e));
-      EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr);
+      md.reset();
       const void* buf;
       size_t len;
       la_int64_t off;
       int r;
       while ((r = archive_read_data_block(a.get(), &buf, &len, &off)) == ARCHIVE_OK)
-        EVP_DigestUpdate(md.get(), buf, len);
+        md.update(buf, len);
       if (r != ARCHIVE_EOF)
         return Failure::error("cannot read archive " + archive_path.string() + " at '" + info.path +
                               "': " + archive_error_string(a.get()));
-      unsigned char d[EVP_MAX_MD_SIZE];
-      unsigned int dn = 0;
-      EVP_DigestFinal_ex(md.get(), d, &dn);
-      info.sha256 = to_hex(d, dn);
+      info.sha256 = md.hex();
     }
     if (!info.path.empty()) out.push_back(std::move(info));
   }
@@ -426,7 +420,7 @@ Expected<ExtractResult> extract_archive(const fs::path& archive_path, const fs::
   };
 
   ExtractResult result;
-  std::unique_ptr<EVP_MD_CTX, MdDeleter> md(EVP_MD_CTX_new());
+  Sha256 md;
   archive_entry* e = nullptr;
   int rc;
   while ((rc = archive_read_next_header(a.get(), &e)) == ARCHIVE_OK) {
@@ -531,13 +525,13 @@ Expected<ExtractResult> extract_archive(const fs::path& archive_path, const fs::
     }
     if (info.type == "file" && archive_entry_size(e) > 0) {
       info.size = static_cast<std::uint64_t>(archive_entry_size(e));
-      EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr);
+      md.reset();
       const void* buf;
       size_t len;
       la_int64_t off;
       int r;
       while ((r = archive_read_data_block(a.get(), &buf, &len, &off)) == ARCHIVE_OK) {
-        EVP_DigestUpdate(md.get(), buf, len);
+        md.update(buf, len);
         if (archive_write_data_block(disk.get(), buf, len, off) != ARCHIVE_OK) {
           std::string why =
               archive_error_string(disk.get()) ? archive_error_string(disk.get()) : "";
@@ -552,10 +546,7 @@ Expected<ExtractResult> extract_archive(const fs::path& archive_path, const fs::
         return Failure::error("archive " + archive_path.string() + " is truncated or corrupt at '" +
                               rel + "': " + why + tamper_note() + "; nothing was extracted");
       }
-      unsigned char d[EVP_MAX_MD_SIZE];
-      unsigned int dn = 0;
-      EVP_DigestFinal_ex(md.get(), d, &dn);
-      info.sha256 = to_hex(d, dn);
+      info.sha256 = md.hex();
       result.bytes += info.size;
     } else if (info.type == "file") {
       info.sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";

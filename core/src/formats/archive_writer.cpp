@@ -3,7 +3,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,9 +14,10 @@
 #include <system_error>
 #include <thread>
 
+#include "slurm_factory/digest.hpp"
+#include "slurm_factory/log.hpp"
 #include "support/file_io.hpp"
 #include "support/safe_walk.hpp"
-#include "slurm_factory/log.hpp"
 
 namespace fs = std::filesystem;
 
@@ -29,9 +29,6 @@ struct ArchiveDeleter {
 };
 struct EntryDeleter {
   void operator()(archive_entry* e) const { archive_entry_free(e); }
-};
-struct MdDeleter {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
 };
 struct Fd {
   int fd = -1;
@@ -49,7 +46,7 @@ Failure fail(const fs::path& archive_path, const std::string& what) {
 // Where libarchive's compressed output goes: the temp file, hashed on the way when asked.
 struct OutputSink {
   int fd = -1;
-  std::unique_ptr<EVP_MD_CTX, MdDeleter> md;
+  std::unique_ptr<Sha256> md;
   bool failed = false;
 
   static la_ssize_t write(archive* a, void* client, const void* buffer, size_t length) {
@@ -67,7 +64,7 @@ struct OutputSink {
       p += n;
       left -= static_cast<size_t>(n);
     }
-    if (self->md) EVP_DigestUpdate(self->md.get(), buffer, length);
+    if (self->md) self->md->update(buffer, length);
     return static_cast<la_ssize_t>(length);
   }
   // Closes the file; false when a write or the close failed.
@@ -145,8 +142,7 @@ Expected<std::vector<ArchiveEntryInfo>> write_archive(const fs::path& root,
   sink.fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (sink.fd < 0) return fail(archive_path, "cannot create " + tmp.string() + ": " + errno_text());
   if (options.archive_sha256 != nullptr) {
-    sink.md.reset(EVP_MD_CTX_new());
-    EVP_DigestInit_ex(sink.md.get(), EVP_sha256(), nullptr);
+    sink.md = std::make_unique<Sha256>();
   }
   auto cleanup = [&] {
     a.reset();
@@ -164,7 +160,7 @@ Expected<std::vector<ArchiveEntryInfo>> write_archive(const fs::path& root,
   out.reserve(paths.size());
   std::vector<char> buf(1 << 20);
   std::string whole;  // a whole file, for options.on_file
-  std::unique_ptr<EVP_MD_CTX, MdDeleter> md(EVP_MD_CTX_new());
+  Sha256 md;
   for (const auto& rel : paths) {
     const fs::path full = root / rel;
     struct stat st {};
@@ -253,16 +249,11 @@ Expected<std::vector<ArchiveEntryInfo>> write_archive(const fs::path& root,
         cleanup();
         return f;
       }
-      if (options.hash_files) {
-        unsigned char d[EVP_MAX_MD_SIZE];
-        unsigned int dn = 0;
-        EVP_Digest(whole.data(), whole.size(), d, &dn, EVP_sha256(), nullptr);
-        info.sha256 = to_hex(d, dn);
-      }
+      if (options.hash_files) info.sha256 = sha256_hex(whole);
       options.on_file(rel, std::string_view(whole.data(), whole.size()));
     } else if (fd.fd >= 0) {
       const bool hash = options.hash_files;
-      if (hash) EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr);
+      if (hash) md.reset();
       std::uint64_t left = info.size;
       while (left > 0) {
         auto n = ::read(fd.fd, buf.data(), buf.size());
@@ -274,7 +265,7 @@ Expected<std::vector<ArchiveEntryInfo>> write_archive(const fs::path& root,
           return f;
         }
         const auto got = static_cast<size_t>(n);
-        if (hash) EVP_DigestUpdate(md.get(), buf.data(), got);
+        if (hash) md.update(buf.data(), got);
         if (archive_write_data(a.get(), buf.data(), got) != static_cast<la_ssize_t>(got)) {
           auto f = fail(archive_path, rel + ": " + archive_error_string(a.get()));
           cleanup();
@@ -282,12 +273,7 @@ Expected<std::vector<ArchiveEntryInfo>> write_archive(const fs::path& root,
         }
         left -= std::min<std::uint64_t>(left, got);
       }
-      if (hash) {
-        unsigned char d[EVP_MAX_MD_SIZE];
-        unsigned int dn = 0;
-        EVP_DigestFinal_ex(md.get(), d, &dn);
-        info.sha256 = to_hex(d, dn);
-      }
+      if (hash) info.sha256 = md.hex();
     }
     out.push_back(std::move(info));
   }
@@ -303,12 +289,7 @@ Expected<std::vector<ArchiveEntryInfo>> write_archive(const fs::path& root,
     fs::remove(tmp, e2);
     return f;
   }
-  if (options.archive_sha256 != nullptr) {
-    unsigned char d[EVP_MAX_MD_SIZE];
-    unsigned int dn = 0;
-    EVP_DigestFinal_ex(sink.md.get(), d, &dn);
-    *options.archive_sha256 = to_hex(d, dn);
-  }
+  if (options.archive_sha256 != nullptr) *options.archive_sha256 = sink.md->hex();
   fs::rename(tmp, archive_path, ec);
   if (ec) {
     fs::remove(tmp, ec);

@@ -1,6 +1,5 @@
 #include "formats/threaded_file_reader.hpp"
 
-#include <openssl/evp.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -9,10 +8,12 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
 
+#include "slurm_factory/digest.hpp"
 #include "support/file_io.hpp"
 
 namespace sf {
@@ -32,7 +33,7 @@ struct Chunk {
 struct ThreadedFileReader::Impl {
   int fd;
   bool decompress = false;
-  EVP_MD_CTX* md = nullptr;
+  std::unique_ptr<Sha256> md;
   std::string digest;
   bool read_failed = false;
 
@@ -88,7 +89,7 @@ struct ThreadedFileReader::Impl {
       if (n == 0) break;
       any_input = true;
       const auto size = static_cast<std::size_t>(n);
-      if (md != nullptr) EVP_DigestUpdate(md, in.data(), size);
+      if (md != nullptr) md->update(in.data(), size);
       if (!output) continue;  // only hashing the rest
       if (dctx == nullptr) {
         Chunk c;
@@ -130,22 +131,14 @@ struct ThreadedFileReader::Impl {
       }
     }
     if (dctx != nullptr) ZSTD_freeDCtx(dctx);
-    if (md != nullptr && !read_failed) {
-      unsigned char d[EVP_MAX_MD_SIZE];
-      unsigned int dn = 0;
-      EVP_DigestFinal_ex(md, d, &dn);
-      digest = to_hex(d, dn);
-    }
+    if (md != nullptr && !read_failed) digest = md->hex();
   }
 };
 
 ThreadedFileReader::ThreadedFileReader(int fd, bool hash, bool decompress_zstd)
     : impl_(std::make_unique<Impl>()) {
   impl_->fd = fd;
-  if (hash) {
-    impl_->md = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(impl_->md, EVP_sha256(), nullptr);
-  }
+  if (hash) impl_->md = std::make_unique<Sha256>();
   if (decompress_zstd) {
     unsigned char magic[4] = {0, 0, 0, 0};
     if (::pread(fd, magic, sizeof magic, 0) == 4) {
@@ -156,10 +149,7 @@ ThreadedFileReader::ThreadedFileReader(int fd, bool hash, bool decompress_zstd)
   impl_->thread = std::thread([this] { impl_->run(); });
 }
 
-ThreadedFileReader::~ThreadedFileReader() {
-  finish();
-  if (impl_->md != nullptr) EVP_MD_CTX_free(impl_->md);
-}
+ThreadedFileReader::~ThreadedFileReader() { finish(); }
 
 ssize_t ThreadedFileReader::next(const void** data) {
   Impl& s = *impl_;

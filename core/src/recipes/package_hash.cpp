@@ -1,29 +1,10 @@
 #include "recipes/package_hash.hpp"
 
-#include <openssl/evp.h>
-
-#include <array>
-
 #include "recipes/planner.hpp"
+#include "slurm_factory/digest.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace sf {
-
-std::string sha256_hex(std::string_view bytes) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-  unsigned int len = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), md.data(), &len, EVP_sha256(), nullptr) != 1) {
-    throw SlurmFactoryError("OpenSSL could not compute a SHA-256 digest");
-  }
-  static const char* const kHex = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 0x0f]);
-  }
-  return out;
-}
 
 nlohmann::json canonical_description(const PackageSpec& spec) {
   nlohmann::json d;

@@ -14,7 +14,6 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
-#include <string_view>
 
 namespace sf {
 
@@ -31,8 +30,6 @@ inline constexpr int kPackageHashSchema = 2;
 nlohmann::json canonical_description(const PackageSpec& spec);
 // Lower-case hex SHA-256 of the description's canonical serialisation.
 std::string package_hash(const nlohmann::json& description);
-// Lower-case hex SHA-256 of bytes.
-std::string sha256_hex(std::string_view bytes);
 // The first 12 hex characters, used in entry names and tables.
 inline std::string hash12(const std::string& hash) { return hash.substr(0, 12); }
 

@@ -7,11 +7,12 @@
 #include <set>
 #include <sstream>
 
-#include "support/file_io.hpp"
 #include "containers/hermetic_runner.hpp"
 #include "recipes/package_hash.hpp"
-#include "support/safe_walk.hpp"
+#include "slurm_factory/digest.hpp"
 #include "slurm_factory/errors.hpp"
+#include "support/file_io.hpp"
+#include "support/safe_walk.hpp"
 
 namespace fs = std::filesystem;
 

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "recipes/package_hash.hpp"
+#include "slurm_factory/digest.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
 

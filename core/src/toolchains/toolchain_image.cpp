@@ -7,9 +7,10 @@
 
 #include "formats/build_context.hpp"
 #include "recipes/package_hash.hpp"
-#include "toolchains/rootfs_bootstrap.hpp"
+#include "slurm_factory/digest.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
+#include "toolchains/rootfs_bootstrap.hpp"
 
 namespace sf {
 namespace {

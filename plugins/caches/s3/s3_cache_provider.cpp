@@ -8,7 +8,8 @@
 // configuration error naming the layer and the variable: an empty key is never sent); else from
 // AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, else the shared credentials file
 // (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials) with the profile (settings.profile,
-// AWS_PROFILE, "default"). Requests are SigV4-signed by libcurl; secrets never reach a log line.
+// AWS_PROFILE, "default"). Requests are SigV4-signed by libcurl through the HTTP client's
+// request-signing hook (aws_sigv4.hpp); secrets never reach a log line.
 // Unknown settings are refused by the core (the keys are declared with add_cache_provider_type).
 #include <atomic>
 #include <cstdlib>
@@ -24,6 +25,7 @@
 #include <system_error>
 #include <thread>
 
+#include "aws_sigv4.hpp"
 #include "slurm_factory/cache_provider.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/http_client.hpp"
@@ -70,9 +72,9 @@ std::string named_variable(const sf::CacheLayerSpec& spec, const std::string& se
 
 // Credentials named by the layer's *_env settings, the AWS_* variables, or the shared
 // credentials file ([profile] key = value).
-http::AwsSigV4 credentials(const sf::CacheLayerSpec& spec, const std::string& region) {
+sf::s3::AwsSigV4 credentials(const sf::CacheLayerSpec& spec, const std::string& region) {
   const auto& settings = spec.settings;
-  http::AwsSigV4 c;
+  sf::s3::AwsSigV4 c;
   c.region = region;
   const bool named = settings.contains("access_key_id_env") ||
                      settings.contains("secret_access_key_env") ||
@@ -185,6 +187,7 @@ class S3CacheProvider final : public sf::CacheProvider {
     max_list_pages_ = s.value("max_list_pages", 100000);
     spec_names_variables_ = s.contains("access_key_id_env") || s.contains("secret_access_key_env");
     aws_ = credentials(spec, region_);
+    signer_ = sf::s3::sigv4_signer(aws_);
     http::ClientOptions o;
     o.timeouts.connect = std::chrono::milliseconds(s.value("connect_timeout_ms", 10000));
     o.timeouts.low_speed_time = std::chrono::seconds(s.value("low_speed_time_s", 30));
@@ -272,7 +275,7 @@ class S3CacheProvider final : public sf::CacheProvider {
       http::Request req;
       req.method = "GET";
       req.url = bucket_url() + "?" + q;
-      req.aws = aws_;
+      req.signer = signer_;
       auto r = client_->perform(req);
       if (!r) return r.error();
       if (!r->ok()) return fail(req, *r);
@@ -324,7 +327,7 @@ class S3CacheProvider final : public sf::CacheProvider {
     http::Request r;
     r.method = method;
     r.url = object_url(key);
-    r.aws = aws_;
+    r.signer = signer_;
     return r;
   }
   Failure fail(const http::Request& req, const http::Response& r) const {
@@ -424,7 +427,8 @@ class S3CacheProvider final : public sf::CacheProvider {
   int max_list_pages_ = 100000;
   std::uint64_t multipart_threshold_, part_size_;
   int part_concurrency_ = 4;
-  http::AwsSigV4 aws_;
+  sf::s3::AwsSigV4 aws_;
+  std::shared_ptr<const http::RequestSigner> signer_;
   std::unique_ptr<http::HttpClient> client_;
 };
 

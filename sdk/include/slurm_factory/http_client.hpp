@@ -1,9 +1,10 @@
 // One HTTP client for the whole tool (source downloads, S3 and HTTP cache layers, plugins), built
 // on libcurl: GET to a file with resume (Range), HEAD, PUT from a file or memory, conditional
 // requests, connect / low-speed / total timeouts, retries with exponential backoff and jitter on
-// 5xx, 429 and timeouts, AWS SigV4 (CURLOPT_AWS_SIGV4, payload sha256 in x-amz-content-sha256), a
-// progress callback, and HTTP over a unix socket. URLs and bodies that appear in logs and Failures
-// are redacted: user info, signature and token query parameters, and every registered secret.
+// 5xx, 429 and timeouts, a request-signing hook (RequestSigner: the s3 plugin's SigV4), a progress
+// callback, and HTTP over a unix socket. URLs and bodies that appear in logs and Failures are
+// redacted: user info, signature and token query parameters, every registered secret and the
+// signer's secrets.
 #pragma once
 
 #include <chrono>
@@ -12,7 +13,6 @@
 #include <functional>
 #include <limits>
 #include <memory>
-#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,15 +20,6 @@
 #include "slurm_factory/expected.hpp"
 
 namespace sf::http {
-
-// Credentials for AWS Signature Version 4. Never logged; registered as secrets for redaction.
-struct AwsSigV4 {
-  std::string region = "us-east-1";
-  std::string service = "s3";
-  std::string access_key_id;
-  std::string secret_access_key;
-  std::string session_token;  // sent as x-amz-security-token when not empty
-};
 
 struct RetryPolicy {
   int max_attempts = 4;  // total attempts, 1 = no retry
@@ -50,6 +41,33 @@ using ProgressFn = std::function<void(std::uint64_t done, std::uint64_t total)>;
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+struct Request;
+
+// What a RequestSigner adds to one attempt of a request.
+struct RequestSignature {
+  Headers headers;  // sent after the request's own headers
+  // libcurl's V4 signing (CURLOPT_AWS_SIGV4: an HMAC-SHA256 signature over the canonical request,
+  // scheme "provider1[:provider2[:region[:service]]]") with key_id and secret as the credentials;
+  // empty: libcurl signs nothing.
+  std::string curl_v4_scheme;
+  std::string key_id;
+  std::string secret;
+};
+
+// Signs the requests of a service that wants it (the s3 plugin's SigV4); the client knows no
+// provider. Called before every attempt, once the body's SHA-256 is known.
+class RequestSigner {
+ public:
+  virtual ~RequestSigner() = default;
+  // `payload_sha256`: lower-case hex SHA-256 of the body about to be sent. A Failure ends the
+  // request (no retry).
+  virtual Expected<RequestSignature> sign(const Request& request,
+                                          const std::string& payload_sha256) const = 0;
+  // Strings never to be shown (keys, tokens): blanked out of every log line and Failure about a
+  // request it signs.
+  virtual std::vector<std::string> secrets() const = 0;
+};
+
 struct Request {
   std::string method = "GET";  // GET, HEAD, PUT, POST, DELETE
   std::string url;
@@ -65,10 +83,10 @@ struct Request {
   // With download_file: continue a partial file with a Range request (206 appends; 200 rewrites).
   bool resume = false;
   // Conditional requests; a 304 answer is a Response with status 304.
-  std::string if_none_match;      // an ETag
-  std::string if_modified_since;  // an HTTP date
-  std::optional<AwsSigV4> aws;
-  // Hex sha256 of the body for SigV4; computed from the body when empty.
+  std::string if_none_match;                    // an ETag
+  std::string if_modified_since;                // an HTTP date
+  std::shared_ptr<const RequestSigner> signer;  // none: the request goes out unsigned
+  // Hex sha256 of the body for the signer; computed from the body when empty.
   std::string payload_sha256;
   std::string unix_socket;  // talk HTTP over this socket (container engines)
 };
@@ -160,14 +178,8 @@ std::string redact_url(const std::string& url);
 // Replaces every occurrence of each non-empty secret (and any URL inside `text`) by "***".
 std::string redact_text(std::string text, const std::vector<std::string>& secrets);
 
-// Percent-encodes per RFC 3986 / AWS rules: unreserved characters stay, everything else is %XX;
-// '/' stays when keep_slash.
+// Percent-encodes per RFC 3986: unreserved characters (A-Z a-z 0-9 - _ . ~) stay, every other byte
+// is %XX (upper-case hex); '/' stays when keep_slash. The canonical form SigV4 signs, too.
 std::string uri_encode(const std::string& text, bool keep_slash = false);
-
-// Lower-case hex SHA-256 of a byte string / of a file slice (whole file by default).
-std::string sha256_hex(const std::string& data);
-Expected<std::string> sha256_file_hex(
-    const std::filesystem::path& file, std::uint64_t offset = 0,
-    std::uint64_t length = std::numeric_limits<std::uint64_t>::max());
 
 }  // namespace sf::http
