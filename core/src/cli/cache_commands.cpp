@@ -23,17 +23,18 @@
 
 #include "app/app.hpp"
 #include "artifact/artifact_index_html.hpp"
+#include "artifact/published_artifacts.hpp"
 #include "cache/cache_chain_factory.hpp"
 #include "cache/cache_gc.hpp"
 #include "cli/command_groups.hpp"
-#include "support/text_table.hpp"
 #include "config/config_loader.hpp"
-#include "support/file_io.hpp"
-#include "signing/gpgme_context.hpp"
 #include "containers/hermetic_runner.hpp"
-#include "support/human_size.hpp"
-#include "artifact/published_artifacts.hpp"
+#include "signing/gpgme_context.hpp"
 #include "slurm_factory/errors.hpp"
+#include "support/file_io.hpp"
+#include "support/human_size.hpp"
+#include "support/strings.hpp"
+#include "support/text_table.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -600,8 +601,7 @@ int cache_verify(Invocation& inv) {
                      " (or trust their signer: slurm-factory cache keys import FILE)");
   }
   if (!unreachable.empty()) {
-    std::string names;
-    for (const auto& n : unreachable) names += (names.empty() ? "" : ", ") + n;
+    std::string names = join(unreachable, ", ");
     throw CacheError("could not verify cache layer(s) " + names + ": they cannot be listed",
                      {{"layers", names}, {"checked", std::to_string(checked)}},
                      "check the layers' urls and credentials, or verify one layer with --layer");
