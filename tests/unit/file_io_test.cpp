@@ -1,4 +1,5 @@
-// write_file_atomically replaces a file whole or not at all; to_hex spells digests.
+// write_file_atomically replaces a file whole or not at all; read_file reads one whole; to_hex
+// spells digests.
 #include "support/file_io.hpp"
 
 #include <gtest/gtest.h>
@@ -18,6 +19,14 @@ TEST(FileIo, WritesAtomicallyAndLeavesNoTempFile) {
   EXPECT_EQ(sf::test::read_file(f), "new\n");
   EXPECT_FALSE(fs::exists(dir.path() / "a.txt.tmp"));
   EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), 1);
+}
+
+TEST(FileIo, ReadFileReadsTheWholeFileOrNothing) {
+  sf::test::TempDir dir;
+  const fs::path f = dir.path() / "b.bin";
+  sf::test::write_file(f, std::string("a\0b\n", 4));
+  EXPECT_EQ(sf::read_file(f), std::string("a\0b\n", 4));
+  EXPECT_EQ(sf::read_file(dir.path() / "missing"), "");
 }
 
 TEST(FileIo, AFailedWriteSaysWhatAndKeepsTheOldFile) {

@@ -4,9 +4,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "slurm_factory/errors.hpp"
 #include "support/file_io.hpp"
 #include "support/human_size.hpp"
-#include "slurm_factory/errors.hpp"
+#include "support/strings.hpp"
 
 namespace sf {
 namespace fs = std::filesystem;
@@ -93,8 +94,7 @@ nlohmann::json artifact_index_data(const ArtifactIndexPage& page,
     return html_escape(artifact_href(page.base_url, key));
   };
   for (const auto& a : artifacts) {
-    std::string gpu;
-    for (const auto& g : a.gpu) gpu += (gpu.empty() ? "" : ", ") + g;
+    std::string gpu = join(a.gpu, ", ");
     rows.push_back({
         {"row_id", html_escape(row_id(a.artifact_key))},
         {"version", html_escape(a.slurm_version)},

@@ -13,18 +13,12 @@
 #include "signing/gpg_signer.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
+#include "support/file_io.hpp"
 
 namespace fs = std::filesystem;
 
 namespace sf {
 namespace {
-
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::uint64_t size_of(const fs::path& p) {
   std::error_code ec;
@@ -191,7 +185,7 @@ void ArtifactPublisher::publish_files(const std::string& prefix,
   std::vector<ChecksumLine> local_lines;
   for (const auto& f : files) {
     if (f.filename() == kChecksumsFile) {
-      local_sums = read_all(f);
+      local_sums = read_file(f);
       local_lines = parse_sha256sums(local_sums, f.string());
     }
   }
@@ -219,7 +213,7 @@ void ArtifactPublisher::publish_files(const std::string& prefix,
         fail(i, sums_key, r.error());
         continue;
       }
-      remote_sums = read_all(dir / "remote-SHA256SUMS");
+      remote_sums = read_file(dir / "remote-SHA256SUMS");
       has_remote_sums = true;
       std::vector<ChecksumLine> lines = local_lines;
       try {

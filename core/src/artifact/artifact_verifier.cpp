@@ -9,25 +9,19 @@
 #include <set>
 #include <sstream>
 
-#include "formats/archive_reader.hpp"
 #include "artifact/artifact_checksums.hpp"
 #include "artifact/artifact_contents.hpp"
-#include "formats/elf_reader.hpp"
-#include "support/human_size.hpp"
 #include "artifact/view_assembler.hpp"
+#include "formats/archive_reader.hpp"
+#include "formats/elf_reader.hpp"
 #include "slurm_factory/errors.hpp"
+#include "support/file_io.hpp"
+#include "support/human_size.hpp"
 
 namespace sf {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() &&

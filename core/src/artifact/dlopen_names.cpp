@@ -10,6 +10,7 @@
 #include "formats/elf_reader.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
+#include "support/strings.hpp"
 
 namespace sf {
 namespace fs = std::filesystem;
@@ -204,8 +205,7 @@ DlopenNameReport provide_dlopen_names(const fs::path& view, const DlopenNameOpti
       if (resolved.count(stem) != 0) continue;
       std::string have;
       for (const auto& lib : by_stem.at(stem)) have += (have.empty() ? "" : ", ") + lib.name;
-      std::string asked;
-      for (const auto& n : missing) asked += (asked.empty() ? "" : ", ") + n;
+      std::string asked = join(missing, ", ");
       const auto d = declared_stem.find(stem);
       throw PackagingError(
           "a plugin dlopens a version of a library that the view does not carry",

@@ -10,6 +10,7 @@
 
 #include "artifact/artifact_checksums.hpp"
 #include "slurm_factory/errors.hpp"
+#include "support/file_io.hpp"
 
 namespace sf {
 namespace fs = std::filesystem;
@@ -51,13 +52,6 @@ std::vector<std::variant<long long, std::string>> version_parts(const std::strin
   }
   flush();
   return out;
-}
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 }  // namespace

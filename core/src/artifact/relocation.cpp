@@ -10,6 +10,7 @@
 #include "formats/elf_reader.hpp"
 #include "support/safe_walk.hpp"
 #include "support/shell_quote.hpp"
+#include "support/strings.hpp"
 
 namespace fs = std::filesystem;
 
@@ -56,12 +57,6 @@ std::vector<std::string> split(const std::string& path) {
   }
 }
 
-std::string join(const std::vector<std::string>& parts) {
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : "/") + p;
-  return out;
-}
-
 // Whether the link at `link` (relative to the tree) ends inside the tree when it is resolved as
 // the kernel would, substituting the tree's own `links` met on the way (at most 40 of them).
 bool resolves_inside(const std::map<std::string, std::string>& links, const std::string& link) {
@@ -81,7 +76,7 @@ bool resolves_inside(const std::map<std::string, std::string>& links, const std:
       continue;
     }
     at.push_back(c);
-    auto it = links.find(join(at));
+    auto it = links.find(join(at, "/"));
     if (it == links.end()) continue;
     if (++hops > 40 || it->second.empty() || it->second.front() == '/') return false;
     at.pop_back();

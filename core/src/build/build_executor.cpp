@@ -25,15 +25,17 @@
 #include "cache/cache_entry.hpp"
 #include "containers/hermetic_runner.hpp"
 #include "formats/archive_reader.hpp"
-#include "slurm_factory/archive_writer.hpp"
 #include "formats/source_date_epoch.hpp"
 #include "recipes/package_hash.hpp"
+#include "slurm_factory/archive_writer.hpp"
 #include "slurm_factory/digest.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
 #include "support/data_dir.hpp"
+#include "support/file_io.hpp"
 #include "support/safe_walk.hpp"
 #include "support/shell_quote.hpp"
+#include "support/strings.hpp"
 
 namespace fs = std::filesystem;
 
@@ -49,13 +51,6 @@ constexpr std::uint64_t kBundleFileCap = 64ULL << 20;
 constexpr const char* kPackageLabel = "org.slurm-factory.package";
 constexpr const char* kBuildIdLabel = "org.slurm-factory.build-id";
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 void write_text(const fs::path& p, const std::string& text) {
   std::error_code ec;
   if (p.has_parent_path()) fs::create_directories(p.parent_path(), ec);
@@ -65,13 +60,6 @@ void write_text(const fs::path& p, const std::string& text) {
     throw BuildError("cannot write " + p.string(), {{"file", p.string()}},
                      "check the cache directory's free space and permissions");
   }
-}
-
-std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-  for (std::size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) {
-    s.replace(pos, from.size(), to);
-  }
-  return s;
 }
 
 std::vector<std::string> resolve_jobs(const std::vector<std::string>& args, int jobs) {
@@ -241,7 +229,7 @@ std::string render_build_script(const PackageSpec& spec, const fs::path& templat
       s += "export " + key + "=" + shell_quote(v) + "\n";
     }
   }
-  s += "\n" + read_text(common) + "\n" + read_text(part) + "\nsf_main\n";
+  s += "\n" + read_file(common) + "\n" + read_file(part) + "\nsf_main\n";
   return s;
 }
 
@@ -323,7 +311,7 @@ struct BuildExecutor::Impl {
   static std::string failed_stage(const fs::path& work) {
     auto text = read_file_beneath(work, ".stage", kStageFileCap);
     if (!text) return text.error().kind == Failure::Kind::kNotFound ? "unpack" : "unknown";
-    const std::string stage = trim(*text);
+    const std::string stage(trim_end(*text, "\n "));
     if (stage.empty()) return "unpack";
     const bool name = std::all_of(stage.begin(), stage.end(), [](char c) {
       return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
@@ -589,8 +577,8 @@ struct BuildExecutor::Impl {
     bool reused = false;
     if (incremental) {
       tree_key =
-          build_tree_key(spec, read_text(templates() / "common.sh") +
-                                   read_text(templates() / (to_string(spec.build_system) + ".sh")));
+          build_tree_key(spec, read_file(templates() / "common.sh") +
+                                   read_file(templates() / (to_string(spec.build_system) + ".sh")));
       reused =
           trees.take(spec.toolchain.image_hash, spec.name, spec.version, tree_key, work / "prev");
       if (reused) {
@@ -746,11 +734,6 @@ struct BuildExecutor::Impl {
         std::chrono::steady_clock::now() - started);
     if (!options.keep_work) fs::remove_all(root, ec);
     return out;
-  }
-
-  static std::string trim(std::string s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-    return s;
   }
 
   // A cache hit, or nullopt.

@@ -7,9 +7,9 @@
 #include <set>
 #include <sstream>
 
-#include "support/file_io.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
+#include "support/file_io.hpp"
 
 namespace fs = std::filesystem;
 
@@ -92,10 +92,7 @@ Expected<CacheEntryFiles> CacheChain::fetch_from(CacheProvider& layer, const Cac
   }
   std::uint64_t declared = 0;
   {
-    std::ifstream in(files.manifest, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    auto m = CacheManifest::parse(text.str());
+    auto m = CacheManifest::parse(read_file(files.manifest));
     if (!m) {
       return Failure::error("cache layer '" + layer.name() + "': manifest of " + key.base() +
                             " is unreadable: " + m.error().message);
@@ -240,10 +237,7 @@ Expected<std::size_t> rebuild_cache_index(CacheProvider& layer, const fs::path& 
     if (!key) continue;
     const fs::path local = dir / "m.json";
     if (auto r = layer.get_at_most(o.key, local, kMaxManifestBytes); !r) return r.error();
-    std::ifstream in(local);
-    std::stringstream text;
-    text << in.rdbuf();
-    auto m = CacheManifest::parse(text.str());
+    auto m = CacheManifest::parse(read_file(local));
     if (!m) continue;
     const std::string base = o.key.substr(0, o.key.size() - suffix.size());
     per_dir[key->toolchain + "/" + key->arch].push_back(

@@ -7,14 +7,15 @@
 #include <ostream>
 
 #include "app/app.hpp"
-#include "pipeline/build_pipeline.hpp"
-#include "pipeline/cache_states.hpp"
-#include "config/build_request.hpp"
 #include "cache/cache_chain.hpp"
 #include "cli/command_groups.hpp"
-#include "support/input_validation.hpp"
+#include "config/build_request.hpp"
+#include "pipeline/build_pipeline.hpp"
+#include "pipeline/cache_states.hpp"
 #include "plugin_host/plugin_host.hpp"
 #include "slurm_factory/errors.hpp"
+#include "support/input_validation.hpp"
+#include "support/strings.hpp"
 
 namespace po = boost::program_options;
 
@@ -149,8 +150,7 @@ int run_build_slurm(Invocation& inv) {
     if (!request.backend.empty()) {
       const auto names = app.plugins().container_backend_names();
       if (std::find(names.begin(), names.end(), request.backend) == names.end()) {
-        std::string list;
-        for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+        std::string list = join(names, ", ");
         throw UsageError("unknown container backend '" + request.backend + "'",
                          {{"backend", request.backend}},
                          "valid backends (loaded plugins): " + (list.empty() ? "(none)" : list));

@@ -5,6 +5,7 @@
 #include "cache/entry_check.hpp"
 #include "cli/cache_cli.hpp"
 #include "slurm_factory/errors.hpp"
+#include "support/strings.hpp"
 
 namespace sf::cli {
 
@@ -89,8 +90,7 @@ int cache_verify(Invocation& inv) {
                      " (or trust their signer: slurm-factory cache keys import FILE)");
   }
   if (!unreachable.empty()) {
-    std::string names;
-    for (const auto& n : unreachable) names += (names.empty() ? "" : ", ") + n;
+    std::string names = join(unreachable, ", ");
     throw CacheError("could not verify cache layer(s) " + names + ": they cannot be listed",
                      {{"layers", names}, {"checked", std::to_string(checked)}},
                      "check the layers' urls and credentials, or verify one layer with --layer");

@@ -8,9 +8,10 @@
 
 #include "cli/command.hpp"
 #include "cli/command_groups.hpp"
-#include "support/interrupt_guard.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
+#include "support/interrupt_guard.hpp"
+#include "support/strings.hpp"
 
 namespace sf::cli {
 namespace {
@@ -66,8 +67,7 @@ std::string top_level_help(const CommandTable& table) {
   out << "slurm-factory: build relocatable, signed Slurm packages in containers.\n\n"
          "Usage: slurm-factory [global options] COMMAND [options]\n\nCommands:\n";
   for (const auto& c : table.all()) {
-    std::string words;
-    for (const auto& w : c.words) words += (words.empty() ? "" : " ") + w;
+    std::string words = join(c.words, " ");
     out << "  " << words;
     for (std::size_t n = words.size(); n < 22; ++n) out << ' ';
     out << " " << c.summary << "\n";
@@ -107,12 +107,10 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         below = std::move(found);
       }
       if (!below.empty()) {
-        std::string group;
-        for (const auto& w : prefix) group += (group.empty() ? "" : " ") + w;
+        std::string group = join(prefix, " ");
         std::string list;
         for (const auto* c : below) {
-          std::string words;
-          for (const auto& w : c->words) words += (words.empty() ? "" : " ") + w;
+          std::string words = join(c->words, " ");
           list += "\n    slurm-factory " + words + "  " + c->summary;
         }
         const bool extra = rest.size() > prefix.size();

@@ -10,15 +10,16 @@
 #include <sstream>
 
 #include "app/app.hpp"
-#include "config/build_request.hpp"
+#include "build/source_fetcher.hpp"
 #include "cli/command_groups.hpp"
+#include "config/build_request.hpp"
 #include "recipes/package_hash.hpp"
 #include "recipes/planner.hpp"
 #include "recipes/recipe_book.hpp"
-#include "build/source_fetcher.hpp"
-#include "toolchains/toolchain_resolution.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/toolchain.hpp"
+#include "support/strings.hpp"
+#include "toolchains/toolchain_resolution.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -143,8 +144,7 @@ void print_table(std::ostream& out, const Plan& plan, const SourceFetcher& fetch
                      plan.packages.size(), from_source,
                      plan.packages.size() - static_cast<size_t>(from_source), plan_ms);
   if (!plan.system_package_names.empty()) {
-    std::string names;
-    for (const auto& n : plan.system_package_names) names += (names.empty() ? "" : " ") + n;
+    std::string names = join(plan.system_package_names, " ");
     out << "build image -dev packages: " << names << "\n";
   }
 }

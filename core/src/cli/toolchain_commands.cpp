@@ -8,20 +8,15 @@
 
 #include "app/app.hpp"
 #include "cli/command_groups.hpp"
+#include "slurm_factory/errors.hpp"
+#include "support/strings.hpp"
 #include "support/text_table.hpp"
 #include "toolchains/toolchain_catalog.hpp"
-#include "slurm_factory/errors.hpp"
 
 namespace po = boost::program_options;
 
 namespace sf::cli {
 namespace {
-
-std::string join(const std::vector<std::string>& items, const std::string& sep = ", ") {
-  std::string out;
-  for (const auto& i : items) out += (out.empty() ? "" : sep) + i;
-  return out;
-}
 
 std::string base_of(const ToolchainRelease& r) {
   if (!r.base_image.empty()) return r.base_image;

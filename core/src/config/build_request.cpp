@@ -7,15 +7,11 @@
 
 #include "support/input_validation.hpp"
 #include "slurm_factory/errors.hpp"
+#include "support/input_validation.hpp"
+#include "support/strings.hpp"
 
 namespace sf {
 namespace {
-
-std::string join(const std::vector<std::string>& v, const char* sep) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
-  return out;
-}
 
 std::vector<std::string> valid_gpu_flavours() {
   return {std::begin(kGpuFlavours), std::end(kGpuFlavours)};

@@ -9,6 +9,7 @@
 #include "config/config_yaml.hpp"
 #include "config/pipeline_config.hpp"
 #include "slurm_factory/errors.hpp"
+#include "support/strings.hpp"
 
 namespace sf::config {
 namespace {
@@ -51,14 +52,6 @@ long long integer(const YAML::Node& node, long long fallback) {
   long long v = fallback;
   std::from_chars(t.data(), t.data() + t.size(), v);
   return v;
-}
-
-std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-  for (std::size_t pos = s.find(from); pos != std::string::npos;
-       pos = s.find(from, pos + to.size())) {
-    s.replace(pos, from.size(), to);
-  }
-  return s;
 }
 
 // "${cache_dir}" and a leading "~" in a path; "file://~/..." and "${cache_dir}" in a URL.
@@ -128,8 +121,7 @@ void check_layer_settings(const Config& config, const CacheLayerSpec& layer,
     std::string hint;
     if (const std::string guess = did_you_mean(key, known); !guess.empty())
       hint = "did you mean '" + guess + "'? ";
-    std::string valid;
-    for (const auto& k : known) valid += (valid.empty() ? "" : ", ") + k;
+    std::string valid = join(known, ", ");
     fail(config, settings_path,
          "unknown key '" + key + "' in " +
              (path.empty() ? "settings" : join_key(path, "settings")) + " (cache layer '" +

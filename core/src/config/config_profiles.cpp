@@ -4,6 +4,7 @@
 
 #include "config/config_schema.hpp"
 #include "slurm_factory/errors.hpp"
+#include "support/strings.hpp"
 
 namespace sf::config {
 
@@ -32,8 +33,7 @@ void ProfileSet::apply(const std::string& name, const std::string& selected_by, 
                        Origins& origins) const {
   if (!has(name)) {
     const auto defined = names();
-    std::string list;
-    for (const auto& n : defined) list += (list.empty() ? "" : ", ") + n;
+    std::string list = join(defined, ", ");
     std::string hint;
     if (defined.empty()) {
       hint = "no profiles are defined: add 'profiles: {" + name +

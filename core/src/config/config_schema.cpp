@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "slurm_factory/errors.hpp"
+#include "support/strings.hpp"
 
 namespace sf::config {
 
@@ -326,8 +327,7 @@ void validate_map(const YAML::Node& node, const SchemaNode& schema, const std::s
       std::string hint;
       const std::string guess = did_you_mean(key, schema.field_names());
       if (!guess.empty()) hint = "did you mean '" + guess + "'? ";
-      std::string valid;
-      for (const auto& n : schema.field_names()) valid += (valid.empty() ? "" : ", ") + n;
+      std::string valid = join(schema.field_names(), ", ");
       fail("unknown key '" + key + "'" + (key_path.empty() ? "" : " in " + key_path), path,
            kv.first.Mark(), source, hint + "valid keys here: " + valid + " (see docs/config.md)");
     }

@@ -8,9 +8,10 @@
 
 #include "config/config_materialize.hpp"
 #include "config/config_yaml.hpp"
-#include "support/input_validation.hpp"
 #include "config/pipeline_matrix.hpp"
 #include "slurm_factory/errors.hpp"
+#include "support/input_validation.hpp"
+#include "support/strings.hpp"
 
 namespace sf {
 namespace {
@@ -215,8 +216,7 @@ PipelineDefinition parse_one(const Config& config, const std::string& name,
   if (!d.profile.empty() &&
       std::find(config.available_profiles.begin(), config.available_profiles.end(), d.profile) ==
           config.available_profiles.end()) {
-    std::string list;
-    for (const auto& p : config.available_profiles) list += (list.empty() ? "" : ", ") + p;
+    std::string list = join(config.available_profiles, ", ");
     fail(config, join_key(base, "profile"),
          "pipeline '" + name + "' names profile '" + d.profile + "', which no config file defines",
          "define it under profiles: (defined: " + (list.empty() ? std::string("none") : list) +

@@ -3,13 +3,13 @@
 #include <algorithm>
 
 #include "slurm_factory/errors.hpp"
+#include "support/strings.hpp"
 
 namespace sf {
 
 std::string gpu_label(const std::vector<std::string>& gpu) {
   if (gpu.empty()) return "cpu";
-  std::string s;
-  for (const auto& g : gpu) s += (s.empty() ? "" : "+") + g;
+  std::string s = join(gpu, "+");
   return s;
 }
 

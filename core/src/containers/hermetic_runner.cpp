@@ -10,6 +10,7 @@
 
 #include "support/interrupt_guard.hpp"
 #include "support/live_tail.hpp"
+#include "support/strings.hpp"
 
 namespace sf {
 namespace {
@@ -59,11 +60,7 @@ class OutputCollector {
   std::deque<std::string> tail_;
 };
 
-std::string join_tail(const std::vector<std::string>& tail) {
-  std::string out;
-  for (const auto& l : tail) out += (out.empty() ? "" : "\n    ") + l;
-  return out;
-}
+std::string join_tail(const std::vector<std::string>& tail) { return join(tail, "\n    "); }
 
 }  // namespace
 

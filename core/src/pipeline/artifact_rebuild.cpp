@@ -8,13 +8,14 @@
 
 #include "app/app.hpp"
 #include "artifact/artifact_verifier.hpp"
-#include "toolchains/image_package_list.hpp"
-#include "recipes/package_hash.hpp"
 #include "plugin_host/plugin_host.hpp"
-#include "toolchains/toolchain_image.hpp"
-#include "toolchains/toolchain_resolution.hpp"
+#include "recipes/package_hash.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
+#include "support/strings.hpp"
+#include "toolchains/image_package_list.hpp"
+#include "toolchains/toolchain_image.hpp"
+#include "toolchains/toolchain_resolution.hpp"
 
 namespace fs = std::filesystem;
 
@@ -46,8 +47,7 @@ BuildRequest rebuild_request_from_provenance(const nlohmann::json& prov) {
   auto need = [&](const std::vector<std::string>& path) {
     std::string v = string_at(prov, path);
     if (v.empty()) {
-      std::string key;
-      for (const auto& p : path) key += (key.empty() ? "" : ".") + p;
+      std::string key = join(path, ".");
       throw UsageError("the provenance has no " + key, {{"field", key}},
                        "give the provenance.json written beside the artifact by build-slurm "
                        "(--provenance FILE)");
@@ -273,8 +273,7 @@ std::string format_rebuild_report(const RebuildReport& r) {
     return out;
   }
   for (const auto& [name, keys] : r.input_changes) {
-    std::string list;
-    for (const auto& k : keys) list += (list.empty() ? "" : ", ") + k;
+    std::string list = join(keys, ", ");
     out += "inputs:     " + name + " differs from the provenance: " + list + "\n";
   }
   if (!r.comparison) return out;

@@ -12,30 +12,31 @@
 #include <thread>
 
 #include "app/app.hpp"
-#include "formats/archive_reader.hpp"
 #include "artifact/artifact_packaging.hpp"
 #include "artifact/artifact_publisher.hpp"
+#include "artifact/dlopen_names.hpp"
+#include "artifact/view_assembler.hpp"
+#include "build/source_fetcher.hpp"
 #include "cache/cache_chain.hpp"
 #include "cache/cache_chain_factory.hpp"
-#include "artifact/dlopen_names.hpp"
-#include "signing/gpg_signer.hpp"
-#include "signing/gpg_verifier.hpp"
 #include "containers/hermetic_runner.hpp"
-#include "toolchains/image_package_list.hpp"
-#include "recipes/package_hash.hpp"
+#include "containers/system_library_export.hpp"
+#include "formats/archive_reader.hpp"
 #include "plugin_host/plugin_host.hpp"
+#include "recipes/package_hash.hpp"
 #include "recipes/recipe_book.hpp"
 #include "recipes/required_plugins.hpp"
-#include "build/source_fetcher.hpp"
-#include "containers/system_library_export.hpp"
-#include "support/template_renderer.hpp"
-#include "toolchains/toolchain_catalog.hpp"
-#include "toolchains/toolchain_image.hpp"
-#include "toolchains/toolchain_resolution.hpp"
-#include "artifact/view_assembler.hpp"
+#include "signing/gpg_signer.hpp"
+#include "signing/gpg_verifier.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
 #include "slurm_factory/packager.hpp"
+#include "support/strings.hpp"
+#include "support/template_renderer.hpp"
+#include "toolchains/image_package_list.hpp"
+#include "toolchains/toolchain_catalog.hpp"
+#include "toolchains/toolchain_image.hpp"
+#include "toolchains/toolchain_resolution.hpp"
 
 namespace fs = std::filesystem;
 
@@ -86,8 +87,7 @@ std::string backend_name(App& app, const BuildRequest& request) {
   const std::string name = request.backend.empty() ? app.config().default_backend : request.backend;
   const auto names = app.plugins().container_backend_names();
   if (std::find(names.begin(), names.end(), name) == names.end()) {
-    std::string list;
-    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+    std::string list = join(names, ", ");
     throw UsageError("unknown container backend '" + name + "'", {{"backend", name}},
                      "valid backends (loaded plugins): " + (list.empty() ? "(none)" : list));
   }
@@ -475,8 +475,7 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
     } catch (BuildError& e) {
       const auto features = request.feature_names();
       if (!features.empty() && e.context_value("package") == "slurm") {
-        std::string list;
-        for (const auto& f : features) list += (list.empty() ? "" : ",") + f;
+        std::string list = join(features, ",");
         e.with("features", list);
         std::string why = e.remediation();
         why += std::string(why.empty() ? "" : "; ") +
@@ -560,8 +559,7 @@ PipelineResult run_build_pipeline(App& app, const BuildRequest& request,
     xr.sonames.assign(sonames.begin(), sonames.end());
     xr.out_dir = work / "system-libraries";
     xr.log_file = result.report.log_dir / "export-system-libraries.log";
-    std::string names;
-    for (const auto& n : xr.sonames) names += (names.empty() ? "" : " ") + n;
+    std::string names = join(xr.sonames, " ");
     emit("assemble", "export",
          "copying " + std::to_string(xr.sonames.size()) + " system librar" +
              (xr.sonames.size() == 1 ? "y" : "ies") + " out of " + result.image + ": " + names,

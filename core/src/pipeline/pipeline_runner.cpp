@@ -12,12 +12,13 @@
 #include "app/app.hpp"
 #include "cache/cache_chain.hpp"
 #include "cache/cache_chain_factory.hpp"
-#include "support/text_table.hpp"
 #include "plugin_host/plugin_host.hpp"
-#include "toolchains/toolchain_image.hpp"
-#include "toolchains/toolchain_resolution.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
+#include "support/strings.hpp"
+#include "support/text_table.hpp"
+#include "toolchains/toolchain_image.hpp"
+#include "toolchains/toolchain_resolution.hpp"
 
 namespace fs = std::filesystem;
 
@@ -140,8 +141,7 @@ std::string format_plan_table(const PipelinePlan& plan) {
     std::string work = fresh == 0 ? std::string("assemble only")
                                   : std::to_string(fresh) + " new build" + (fresh == 1 ? "" : "s");
     if (c.shared > 0) work += ", " + std::to_string(c.shared) + " shared with an earlier cell";
-    std::string names;
-    for (const auto& n : c.to_build) names += (names.empty() ? "" : " ") + n;
+    std::string names = join(c.to_build, " ");
     rows.push_back({c.cell.id, c.slurm_version, std::to_string(c.to_build.size()),
                     std::to_string(c.cached), work, names.empty() ? "-" : names});
   }

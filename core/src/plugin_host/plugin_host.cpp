@@ -16,6 +16,7 @@
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
 #include "slurm_factory/plugin.hpp"
+#include "support/strings.hpp"
 
 namespace sf {
 namespace {
@@ -33,12 +34,6 @@ void keep_loaded_forever(boost::dll::shared_library library) {
 }
 
 std::string in_quotes(const std::string& s) { return "'" + s + "'"; }
-
-std::string join(const std::vector<std::string>& items, const std::string& sep = ", ") {
-  std::string out;
-  for (const auto& i : items) out += (out.empty() ? "" : sep) + i;
-  return out;
-}
 
 const std::string kRemoveHint = "or remove it from plugins.load in your config";
 

@@ -5,18 +5,14 @@
 #include <set>
 
 #include "recipes/package_hash.hpp"
+#include "recipes/recipe_error.hpp"
 #include "recipes/version_constraints.hpp"
 #include "slurm_factory/errors.hpp"
+#include "support/strings.hpp"
 
 namespace sf {
 
 namespace {
-
-[[noreturn]] void fail_at(const SourceLocation& loc, const std::string& what,
-                          const std::string& remediation) {
-  throw ConfigurationError(loc.str() + ": " + what, {{"recipe", loc.file}, {"location", loc.str()}},
-                           remediation);
-}
 
 void collect_features(const Condition& c, std::set<std::string>& out) {
   out.insert(c.feature.begin(), c.feature.end());
@@ -218,8 +214,7 @@ class PlanBuilder {
       for (const auto& [key, values] : r.env) {
         auto parts = resolve_list(values, ctx, spec);
         if (parts.empty()) continue;
-        std::string joined;
-        for (const auto& p : parts) joined += (joined.empty() ? "" : " ") + p;
+        std::string joined = join(parts, " ");
         spec.env[key] = joined;
       }
       for (const auto& p : r.patches) {
@@ -252,8 +247,7 @@ class PlanBuilder {
     const auto dev =
         by.empty() ? req_.toolchain.dev_packages.end() : req_.toolchain.dev_packages.find(by);
     auto joined = [](const std::vector<std::string>& v) {
-      std::string out;
-      for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
+      std::string out = join(v, ", ");
       return out;
     };
     if (by.empty()) {

@@ -10,21 +10,17 @@
 #include <sstream>
 
 #include "recipes/package_hash.hpp"
+#include "recipes/recipe_error.hpp"
 #include "recipes/recipe_parser.hpp"
 #include "slurm_factory/digest.hpp"
 #include "slurm_factory/errors.hpp"
+#include "support/file_io.hpp"
 
 namespace fs = std::filesystem;
 
 namespace sf {
 
 namespace {
-
-[[noreturn]] void fail_at(const SourceLocation& loc, const std::string& what,
-                          const std::string& remediation) {
-  throw ConfigurationError(loc.str() + ": " + what, {{"recipe", loc.file}, {"location", loc.str()}},
-                           remediation);
-}
 
 std::vector<std::string> dep_variables(const std::string& text) {
   std::vector<std::string> out;
@@ -88,10 +84,7 @@ void RecipeBook::validate() const {
           fail_at(p.where, "patch file " + file.string() + " does not exist",
                   "add the patch next to the recipe or fix 'file:'");
         }
-        std::ifstream in(file, std::ios::binary);
-        std::stringstream bytes;
-        bytes << in.rdbuf();
-        std::string actual = sha256_hex(bytes.str());
+        std::string actual = sha256_hex(read_file(file));
         if (actual != p.sha256) {
           fail_at(
               p.where,

@@ -8,15 +8,16 @@
 #include <stdexcept>
 
 #include "config/config_yaml.hpp"
-#include "support/input_validation.hpp"
+#include "recipes/recipe_error.hpp"
 #include "slurm_factory/errors.hpp"
+#include "support/input_validation.hpp"
+#include "support/strings.hpp"
 
 namespace sf {
 
 namespace {
 
-const char* const kRecipeDocs =
-    "see the recipe format in core/src/recipes/recipe_parser.hpp";
+const char* const kRecipeDocs = "see the recipe format in core/src/recipes/recipe_parser.hpp";
 
 class Parser {
  public:
@@ -30,13 +31,7 @@ class Parser {
 
   [[noreturn]] void fail(const YAML::Node& n, const std::string& what,
                          std::string remediation = kRecipeDocs) const {
-    fail_at(at(n), what, std::move(remediation));
-  }
-  [[noreturn]] void fail_at(const SourceLocation& loc, const std::string& what,
-                            std::string remediation = kRecipeDocs) const {
-    throw ConfigurationError(loc.str() + ": " + what,
-                             {{"recipe", origin_}, {"location", loc.str()}},
-                             std::move(remediation));
+    fail_at(at(n), what, remediation);
   }
 
   void check_keys(const YAML::Node& map, const std::set<std::string>& allowed,
@@ -47,8 +42,7 @@ class Parser {
       auto key = kv.first.as<std::string>();
       if (!seen.insert(key).second) fail(kv.first, "'" + key + "' is given twice in " + where);
       if (allowed.count(key) == 0) {
-        std::string list;
-        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+        std::string list = join(allowed, ", ");
         fail(kv.first, "unknown key '" + key + "' in " + where, "valid keys here: " + list);
       }
     }
@@ -576,16 +570,13 @@ Recipe parse_recipe(std::string_view yaml_text, const std::string& origin) {
     root = config::load_bounded(yaml_text, origin);
   } catch (const YAML::ParserException& e) {
     SourceLocation loc{origin, e.mark.line + 1, e.mark.column + 1};
-    throw ConfigurationError(loc.str() + ": YAML syntax error: " + e.msg,
-                             {{"recipe", origin}, {"location", loc.str()}},
-                             "fix the YAML syntax at that line");
+    fail_at(loc, "YAML syntax error: " + e.msg, "fix the YAML syntax at that line");
   }
   try {
     return parser.recipe(root);
   } catch (const YAML::Exception& e) {
     SourceLocation loc{origin, e.mark.line + 1, e.mark.column + 1};
-    throw ConfigurationError(loc.str() + ": " + e.msg,
-                             {{"recipe", origin}, {"location", loc.str()}}, kRecipeDocs);
+    fail_at(loc, e.msg, kRecipeDocs);
   }
 }
 

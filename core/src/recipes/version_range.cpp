@@ -5,18 +5,9 @@
 #include <stdexcept>
 
 #include "slurm_factory/errors.hpp"
+#include "support/strings.hpp"
 
 namespace sf {
-
-namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())) != 0) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())) != 0) s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace
 
 Version Version::parse(std::string_view text) {
   text = trim(text);

@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <system_error>
 #include <vector>
 
@@ -195,6 +197,13 @@ std::size_t remove_stale_temps(const fs::path& dir, bool recursive, std::int64_t
     if (fs::remove_all(p, e2) > 0 && !e2) ++removed;
   }
   return removed;
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
 }
 
 std::string to_hex(const unsigned char* bytes, std::size_t n) {

@@ -1,8 +1,8 @@
 // Small file helpers the core shares: a text written atomically (a private temp file in the same
 // folder, fsynced, then a checked rename and an fsync of the folder, so a reader never sees half of
 // it, even after a crash), a checked move that copies across file systems (EXDEV), private temp
-// folders (mkdtemp, 0700), the recognisable temp names and their cleanup after a `kill -9`, and
-// bytes as lowercase hex (digests).
+// folders (mkdtemp, 0700), the recognisable temp names and their cleanup after a `kill -9`, a whole
+// file read into a string, and bytes as lowercase hex (digests).
 //
 // Every temp file or folder the core makes is named ".sf-tmp-<pid>-...": a later run, or
 // `cache gc`, removes one whose process is gone (or that is older than a grace period).
@@ -48,6 +48,9 @@ bool is_stale_temp(const std::string& name, std::int64_t mtime, std::int64_t now
 // many were removed.
 std::size_t remove_stale_temps(const std::filesystem::path& dir, bool recursive,
                                std::int64_t grace_seconds = 24 * 3600);
+
+// The bytes of the file `path`, or "" when it cannot be opened or read.
+std::string read_file(const std::filesystem::path& path);
 
 // "00ff..." for the `n` bytes at `bytes`.
 std::string to_hex(const unsigned char* bytes, std::size_t n);

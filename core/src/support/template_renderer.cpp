@@ -6,10 +6,11 @@
 #include <set>
 #include <sstream>
 
+#include "slurm_factory/errors.hpp"
 #include "support/data_dir.hpp"
 #include "support/input_validation.hpp"
 #include "support/shell_quote.hpp"
-#include "slurm_factory/errors.hpp"
+#include "support/strings.hpp"
 
 namespace sf {
 namespace fs = std::filesystem;
@@ -191,8 +192,7 @@ std::string TemplateRenderer::render_text(std::string_view text, const nlohmann:
                          "fix the template or the data it is rendered with");
   }
   if (!ctx.missing().empty()) {
-    std::string names;
-    for (const auto& n : ctx.missing()) names += (names.empty() ? "" : ", ") + n;
+    std::string names = join(ctx.missing(), ", ");
     throw PackagingError("template names keys the data does not have: " + names,
                          {{"template", origin}},
                          "add the keys to the template data (docs/artifact.md lists them) or fix "

@@ -13,17 +13,12 @@
 #include "slurm_factory/digest.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
+#include "support/strings.hpp"
 
 namespace bp = boost::process;
 
 namespace sf {
 namespace {
-
-std::string join(const std::vector<std::string>& v, const char* sep) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
-  return out;
-}
 
 // Runs a tool, sending each output line to the log file and `progress`. Returns its exit code.
 int run_logged(const std::vector<std::string>& argv, const std::filesystem::path& log_file,

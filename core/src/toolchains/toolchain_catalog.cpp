@@ -5,17 +5,12 @@
 #include <map>
 
 #include "plugin_host/plugin_host.hpp"
-#include "toolchains/toolchain_release_yaml.hpp"
 #include "slurm_factory/errors.hpp"
+#include "support/strings.hpp"
+#include "toolchains/toolchain_release_yaml.hpp"
 
 namespace sf {
 namespace {
-
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
-  return out;
-}
 
 std::size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<std::size_t> row(b.size() + 1);

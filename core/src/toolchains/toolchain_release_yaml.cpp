@@ -6,8 +6,9 @@
 #include <set>
 
 #include "config/config_yaml.hpp"
-#include "support/input_validation.hpp"
 #include "slurm_factory/errors.hpp"
+#include "support/input_validation.hpp"
+#include "support/strings.hpp"
 
 namespace sf {
 namespace {
@@ -18,12 +19,6 @@ const std::vector<std::string>& release_keys() {
       "arch",         "package_manager", "build_tools",      "dev_packages",  "gpu_packages",
       "repositories", "quirks",          "system_libraries", "bootstrap"};
   return keys;
-}
-
-std::string join(const std::vector<std::string>& items, const std::string& sep = ", ") {
-  std::string out;
-  for (const auto& i : items) out += (out.empty() ? "" : sep) + i;
-  return out;
 }
 
 std::string child_path(const std::string& parent, const std::string& key) {

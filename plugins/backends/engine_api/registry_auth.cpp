@@ -6,6 +6,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "support/environment.hpp"
+
 namespace sf {
 namespace {
 
@@ -33,11 +35,6 @@ std::string b64url_encode(const std::string& in) {
     if (c == '/') c = '_';
   }
   return out;
-}
-
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "slurm_factory/gpu_feature.hpp"
+#include "gpu_feature.hpp"
 
 #include <spdlog/spdlog.h>
 

@@ -2,7 +2,7 @@
 // configured with --with-nvml and the build fails if gpu_nvml.so is missing from the result.
 #include <memory>
 
-#include "slurm_factory/gpu_feature.hpp"
+#include "gpu_feature.hpp"
 #include "slurm_factory/plugin.hpp"
 #include "slurm_factory/registry.hpp"
 

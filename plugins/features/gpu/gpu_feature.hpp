@@ -1,7 +1,9 @@
 // The shared behaviour of the GPU feature plugins (gpu-cuda, gpu-rocm, gpu-oneapi): one class,
 // three parameter sets. A feature adds its flavour's -dev packages from the release data
 // (ToolchainRelease::gpu_packages[flavour]) to the build image, passes its configure flag to Slurm,
-// and names the Slurm plugin that must exist in the result, or the build fails.
+// and names the Slurm plugin that must exist in the result, or the build fails. Built as the static
+// library sf-feature-gpu-common of this folder, linked into each of the three plugins; not part of
+// the SDK.
 #pragma once
 
 #include <string>
