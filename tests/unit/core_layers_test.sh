@@ -44,4 +44,24 @@ mkdir "$tmp/unlisted" && cp -r "$root/core/src/." "$tmp/unlisted/" && mkdir "$tm
 expect "a folder missing from layers.cmake is refused" 1 "$tmp/unlisted" \
   "core/src/extra is not listed"
 
+# The SDK is the plugins' boundary: no plugin includes a core header or links the core's internals.
+folders=$(find "$root/core/src" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort | paste -sd'|')
+if [ -z "$folders" ]; then
+  echo "FAIL: no core folders read from core/src/layers.cmake"
+  failed=1
+elif hits=$(grep -rnE "^#include \"($folders)/" "$root/plugins" "$root/sdk" --include='*.cpp' --include='*.hpp'); then
+  echo "FAIL: plugins or the SDK include core headers:"
+  echo "$hits"
+  failed=1
+else
+  echo "PASS: no plugin or SDK header includes a core header (folders: $folders)"
+fi
+if hits=$(grep -rn 'core-internal' "$root/plugins" "$root/sdk" --include=CMakeLists.txt --include='*.cmake'); then
+  echo "FAIL: plugins link the core's internal target:"
+  echo "$hits"
+  failed=1
+else
+  echo "PASS: no plugin links slurm-factory-core-internal"
+fi
+
 exit "$failed"
