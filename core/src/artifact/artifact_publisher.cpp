@@ -301,4 +301,27 @@ void ArtifactPublisher::throw_if_failed(const fs::path& artifact) const {
       "the entries alone)");
 }
 
+void publish_entries(ArtifactPublisher& publisher, CacheChain& chain,
+                     const std::vector<CacheEntryKey>& keys, const fs::path& local_entries,
+                     const fs::path& scratch, PublishPolicy policy) {
+  for (const auto& key : keys) {
+    publisher.publish_entry(key, [&]() -> Expected<CacheEntryFiles> {
+      std::error_code ec;
+      if (!local_entries.empty()) {
+        // This run's verified copy (built, or fetched from a layer).
+        auto files = CacheEntryFiles::under(local_entries, key);
+        if (fs::is_regular_file(files.tarball, ec) && fs::is_regular_file(files.manifest, ec)) {
+          if (!fs::is_regular_file(files.signature, ec)) files.signature.clear();
+          return files;
+        }
+      }
+      if (auto hit = chain.get(key, scratch / "entries")) return hit->files;
+      return Failure::not_found(
+          "the entry is in no readable cache layer (rebuild it: build-slurm --no-cache "
+          "--publish " +
+          to_string(policy) + ")");
+    });
+  }
+}
+
 }  // namespace sf

@@ -16,10 +16,10 @@
 #include <string>
 #include <vector>
 
-#include "slurm_factory/cache_provider.hpp"
-#include "config/build_request.hpp"
 #include "cache/cache_entry.hpp"
 #include "cache/cache_manifest.hpp"
+#include "config/build_request.hpp"
+#include "slurm_factory/cache_provider.hpp"
 #include "slurm_factory/expected.hpp"
 
 namespace sf {
@@ -104,5 +104,14 @@ class ArtifactPublisher {
   UploadSink on_upload_;
   PublishReport report_;
 };
+
+// Publishes the plan's entries (`keys`, in plan order) with `publisher`: each from this run's
+// verified copy under `local_entries` when it is there ("": no such copies), else fetched through
+// `chain` into <scratch>/entries; an entry in neither is a failure naming how to rebuild it with
+// `--publish policy`.
+void publish_entries(ArtifactPublisher& publisher, CacheChain& chain,
+                     const std::vector<CacheEntryKey>& keys,
+                     const std::filesystem::path& local_entries,
+                     const std::filesystem::path& scratch, PublishPolicy policy);
 
 }  // namespace sf
