@@ -22,12 +22,12 @@
 #include <stdexcept>
 #include <string>
 
-#include "formats/archive_reader.hpp"
-#include "slurm_factory/archive_writer.hpp"
 #include "cache/cache_entry.hpp"
+#include "formats/archive_reader.hpp"
+#include "plugin_host/plugin_host.hpp"
 #include "signing/gpg_signer.hpp"
 #include "signing/gpg_verifier.hpp"
-#include "plugin_host/plugin_host.hpp"
+#include "slurm_factory/archive_writer.hpp"
 
 namespace fs = std::filesystem;
 

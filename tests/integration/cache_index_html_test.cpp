@@ -23,10 +23,10 @@
 #include "artifact/artifact_checksums.hpp"
 #include "artifact/artifact_packaging.hpp"
 #include "cli/cli.hpp"
-#include "support/human_size.hpp"
-#include "support/template_renderer.hpp"
 #include "slurm_factory/http_client.hpp"
 #include "slurm_factory/packager.hpp"
+#include "support/human_size.hpp"
+#include "support/template_renderer.hpp"
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;

@@ -14,13 +14,13 @@
 #include <sstream>
 
 #include "../support/requirement.hpp"
-#include "slurm_factory/container_backend.hpp"
 #include "artifact/artifact_assets.hpp"
 #include "plugin_host/plugin_host.hpp"
-#include "support/template_renderer.hpp"
-#include "toolchains/toolchain_image.hpp"
+#include "slurm_factory/container_backend.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/toolchain.hpp"
+#include "support/template_renderer.hpp"
+#include "toolchains/toolchain_image.hpp"
 
 namespace fs = std::filesystem;
 

@@ -22,18 +22,18 @@
 #include <sstream>
 
 #include "../support/requirement.hpp"
-#include "slurm_factory/container_backend.hpp"
 #include "artifact/artifact_assets.hpp"
+#include "artifact/view_assembler.hpp"
 #include "config/config.hpp"
-#include "recipes/planner.hpp"
 #include "plugin_host/plugin_host.hpp"
+#include "recipes/planner.hpp"
 #include "recipes/recipe_book.hpp"
+#include "slurm_factory/container_backend.hpp"
+#include "slurm_factory/errors.hpp"
+#include "slurm_factory/toolchain.hpp"
 #include "support/template_renderer.hpp"
 #include "toolchains/toolchain_catalog.hpp"
 #include "toolchains/toolchain_image.hpp"
-#include "artifact/view_assembler.hpp"
-#include "slurm_factory/errors.hpp"
-#include "slurm_factory/toolchain.hpp"
 
 namespace fs = std::filesystem;
 

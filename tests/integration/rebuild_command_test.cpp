@@ -13,14 +13,14 @@
 
 #include "../support/cli_runner.hpp"
 #include "../support/requirement.hpp"
-#include "slurm_factory/archive_writer.hpp"
-#include "pipeline/artifact_rebuild.hpp"
 #include "config/config.hpp"
-#include "toolchains/image_package_list.hpp"
+#include "pipeline/artifact_rebuild.hpp"
 #include "plugin_host/plugin_host.hpp"
+#include "slurm_factory/archive_writer.hpp"
+#include "slurm_factory/errors.hpp"
+#include "toolchains/image_package_list.hpp"
 #include "toolchains/toolchain_catalog.hpp"
 #include "toolchains/toolchain_image.hpp"
-#include "slurm_factory/errors.hpp"
 
 namespace fs = std::filesystem;
 

@@ -10,20 +10,20 @@
 #include <sstream>
 
 #include "../support/requirement.hpp"
-#include "formats/archive_reader.hpp"
 #include "artifact/artifact_diff.hpp"
 #include "build/build_executor.hpp"
+#include "build/source_fetcher.hpp"
 #include "cache/cache_chain.hpp"
 #include "config/config.hpp"
-#include "signing/gpg_signer.hpp"
-#include "signing/gpg_verifier.hpp"
+#include "formats/archive_reader.hpp"
+#include "formats/source_date_epoch.hpp"
 #include "plugin_host/plugin_host.hpp"
 #include "recipes/recipe_book.hpp"
-#include "formats/source_date_epoch.hpp"
-#include "build/source_fetcher.hpp"
+#include "signing/gpg_signer.hpp"
+#include "signing/gpg_verifier.hpp"
+#include "slurm_factory/errors.hpp"
 #include "toolchains/toolchain_catalog.hpp"
 #include "toolchains/toolchain_image.hpp"
-#include "slurm_factory/errors.hpp"
 
 namespace fs = std::filesystem;
 

@@ -23,9 +23,9 @@
 #include "../support/requirement.hpp"
 #include "containers/hermetic_runner.hpp"
 #include "plugin_host/plugin_host.hpp"
+#include "slurm_factory/errors.hpp"
 #include "toolchains/toolchain_catalog.hpp"
 #include "toolchains/toolchain_image.hpp"
-#include "slurm_factory/errors.hpp"
 
 namespace fs = std::filesystem;
 

@@ -4,10 +4,10 @@
 #include <memory>
 #include <string>
 
-#include "gpg_home.hpp"
 #include "cache/cache_entry.hpp"
-#include "signing/gpg_signer.hpp"
+#include "gpg_home.hpp"
 #include "plugin_host/plugin_host.hpp"
+#include "signing/gpg_signer.hpp"
 #include "temp_dir.hpp"
 
 namespace sf::test {

@@ -5,8 +5,8 @@
 #include <fstream>
 
 #include "../support/temp_dir.hpp"
-#include "slurm_factory/archive_writer.hpp"
 #include "formats/elf_reader.hpp"
+#include "slurm_factory/archive_writer.hpp"
 
 namespace fs = std::filesystem;
 

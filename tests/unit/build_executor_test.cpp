@@ -8,8 +8,8 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "support/shell_quote.hpp"
 #include "slurm_factory/errors.hpp"
+#include "support/shell_quote.hpp"
 
 namespace fs = std::filesystem;
 

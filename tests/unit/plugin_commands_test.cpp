@@ -10,8 +10,8 @@
 #include <sstream>
 #include <string>
 
-#include "slurm_factory/abi.hpp"
 #include "cli/cli.hpp"
+#include "slurm_factory/abi.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace fs = std::filesystem;

@@ -156,9 +156,8 @@ TEST(RequiredPlugins, EveryShippedToolchainExpectsThePluginsOfTheOriginal) {
       std::map<std::string, PlannedPlugin> by;
       for (const auto& e : plan.expected_plugins) by[e.plugin] = e;
       const std::string where = c.release + " " + slurm;
-      for (const char* p :
-           {"acct_gather_energy/ipmi", "acct_gather_profile/hdf5",
-            "cgroup/v2", "contribs/pmi2", "contribs/nss_slurm", "contribs/pam_slurm_adopt"}) {
+      for (const char* p : {"acct_gather_energy/ipmi", "acct_gather_profile/hdf5", "cgroup/v2",
+                            "contribs/pmi2", "contribs/nss_slurm", "contribs/pam_slurm_adopt"}) {
         EXPECT_EQ(by.count(p), 1U) << where << ": " << p;
       }
       EXPECT_NE(by["acct_gather_energy/ipmi"].provider.find(c.ipmi), std::string::npos) << where;

@@ -14,13 +14,13 @@
 
 #include "../support/gpg_home.hpp"
 #include "../support/shell_capture.hpp"
-#include "formats/archive_reader.hpp"
 #include "artifact/artifact_packaging.hpp"
 #include "artifact/artifact_verifier.hpp"
-#include "signing/gpg_signer.hpp"
+#include "formats/archive_reader.hpp"
 #include "plugin_host/plugin_host.hpp"
-#include "support/template_renderer.hpp"
+#include "signing/gpg_signer.hpp"
 #include "slurm_factory/packager.hpp"
+#include "support/template_renderer.hpp"
 
 namespace fs = std::filesystem;
 

@@ -4,8 +4,8 @@
 #include <charconv>
 #include <fstream>
 
-#include "support/template_renderer.hpp"
 #include "slurm_factory/errors.hpp"
+#include "support/template_renderer.hpp"
 
 namespace sf {
 namespace fs = std::filesystem;

@@ -12,12 +12,12 @@
 
 #include "artifact/artifact_checksums.hpp"
 #include "artifact/artifact_contents.hpp"
-#include "support/file_io.hpp"
 #include "signing/gpg_signer.hpp"
-#include "support/template_renderer.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
 #include "slurm_factory/packager.hpp"
+#include "support/file_io.hpp"
+#include "support/template_renderer.hpp"
 
 namespace sf {
 namespace fs = std::filesystem;

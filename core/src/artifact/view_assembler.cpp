@@ -11,9 +11,9 @@
 #include <sstream>
 
 #include "formats/elf_reader.hpp"
-#include "support/safe_walk.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
+#include "support/safe_walk.hpp"
 
 namespace sf {
 namespace fs = std::filesystem;

@@ -21,9 +21,9 @@
 #include <string>
 #include <vector>
 
-#include "slurm_factory/container_backend.hpp"
 #include "cache/cache_manifest.hpp"
 #include "recipes/planner.hpp"
+#include "slurm_factory/container_backend.hpp"
 #include "slurm_factory/expected.hpp"
 
 namespace sf {

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "slurm_factory/cache_provider.hpp"
 #include "cache/cache_entry.hpp"
+#include "slurm_factory/cache_provider.hpp"
 
 namespace sf {
 
@@ -25,9 +25,10 @@ inline constexpr std::uint64_t kMaxManifestBytes = std::uint64_t{64} << 20;
 inline constexpr std::uint64_t kMaxSignatureBytes = std::uint64_t{1} << 20;
 
 struct CacheChainOptions {
-  bool no_cache = false;        // --no-cache: never read, still write
-  bool require_signed = false;  // signing.require_signed: an untrusted entry is an error, not a miss
-  EntryTrustPolicy trust;       // verifier, allow_unsigned, deep
+  bool no_cache = false;  // --no-cache: never read, still write
+  bool require_signed =
+      false;               // signing.require_signed: an untrusted entry is an error, not a miss
+  EntryTrustPolicy trust;  // verifier, allow_unsigned, deep
   // Downloads land in a private folder (mkdtemp) under this one first; "" = beside the destination
   // given to get() (same file system). A move across file systems is copied.
   std::filesystem::path staging_dir;

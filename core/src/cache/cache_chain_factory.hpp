@@ -22,10 +22,10 @@
 #include <string>
 #include <vector>
 
-#include "slurm_factory/cache_provider.hpp"
 #include "cache/cache_chain.hpp"
 #include "signing/gpg_signer.hpp"
 #include "signing/gpg_verifier.hpp"
+#include "slurm_factory/cache_provider.hpp"
 
 namespace sf {
 
@@ -71,7 +71,6 @@ void check_shared_signing(const Config& config, const std::vector<CacheLayerSpec
                           const GpgSigner& signer, const std::string& key_override = {});
 // Records that this keyring's key was exported to be trusted elsewhere (`cache keys export`).
 void mark_keyring_shared(const std::string& keyring);
-
 
 // Throws ConfigurationError, PluginError or SigningError.
 CacheChainSetup make_cache_chain(App& app, const CacheChainRequest& request);

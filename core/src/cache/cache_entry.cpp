@@ -7,9 +7,9 @@
 #include <sstream>
 
 #include "formats/archive_reader.hpp"
-#include "slurm_factory/archive_writer.hpp"
 #include "signing/gpg_signer.hpp"
 #include "signing/gpg_verifier.hpp"
+#include "slurm_factory/archive_writer.hpp"
 #include "slurm_factory/digest.hpp"
 #include "slurm_factory/errors.hpp"
 #include "support/file_io.hpp"

@@ -1,10 +1,9 @@
 #include "cli/command.hpp"
 
 #include <algorithm>
+#include <boost/program_options/parsers.hpp>
 #include <ostream>
 #include <sstream>
-
-#include <boost/program_options/parsers.hpp>
 
 #include "slurm_factory/errors.hpp"
 
@@ -54,9 +53,9 @@ std::string command_help(const CommandSpec& spec, const po::options_description&
   return out.str();
 }
 
-std::optional<po::variables_map> parse_command(Invocation& inv, const CommandSpec& spec,
-                                               const po::options_description& options,
-                                               const po::positional_options_description& positional) {
+std::optional<po::variables_map> parse_command(
+    Invocation& inv, const CommandSpec& spec, const po::options_description& options,
+    const po::positional_options_description& positional) {
   po::options_description all;
   all.add(options);
   all.add_options()("help,h", "show this help");
@@ -73,9 +72,9 @@ std::optional<po::variables_map> parse_command(Invocation& inv, const CommandSpe
     }
     po::notify(vm);
   } catch (const po::error& e) {
-    throw UsageError(e.what(), {{"command", spec.usage}},
-                     "run '" + spec.usage.substr(0, spec.usage.find(" [")) +
-                         " --help' for the valid options");
+    throw UsageError(
+        e.what(), {{"command", spec.usage}},
+        "run '" + spec.usage.substr(0, spec.usage.find(" [")) + " --help' for the valid options");
   }
   return vm;
 }

@@ -2,15 +2,14 @@
 // commands through an add_*_commands(CommandTable&) function listed in command_groups.hpp.
 #pragma once
 
+#include <boost/program_options/options_description.hpp>
+#include <boost/program_options/positional_options.hpp>
+#include <boost/program_options/variables_map.hpp>
 #include <functional>
 #include <iosfwd>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <boost/program_options/options_description.hpp>
-#include <boost/program_options/positional_options.hpp>
-#include <boost/program_options/variables_map.hpp>
 
 #include "config/global_options.hpp"
 

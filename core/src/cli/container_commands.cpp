@@ -13,16 +13,16 @@
 #include <string>
 
 #include "app/app.hpp"
-#include "config/build_request.hpp"
 #include "cache/ccache_prune.hpp"
 #include "cli/command_groups.hpp"
+#include "config/build_request.hpp"
 #include "containers/container_clean.hpp"
 #include "containers/hermetic_runner.hpp"
+#include "slurm_factory/errors.hpp"
 #include "support/live_tail.hpp"
 #include "support/shell_quote.hpp"
 #include "toolchains/toolchain_image.hpp"
 #include "toolchains/toolchain_resolution.hpp"
-#include "slurm_factory/errors.hpp"
 
 namespace po = boost::program_options;
 

@@ -8,11 +8,11 @@
 #include "cache/cache_chain_factory.hpp"
 #include "cli/command_groups.hpp"
 #include "signing/gpg_signer.hpp"
+#include "slurm_factory/errors.hpp"
+#include "slurm_factory/packager.hpp"
 #include "support/input_validation.hpp"
 #include "support/template_renderer.hpp"
 #include "toolchains/toolchain_catalog.hpp"
-#include "slurm_factory/errors.hpp"
-#include "slurm_factory/packager.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;

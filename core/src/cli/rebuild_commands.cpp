@@ -7,8 +7,8 @@
 #include <ostream>
 
 #include "app/app.hpp"
-#include "pipeline/artifact_rebuild.hpp"
 #include "cli/command_groups.hpp"
+#include "pipeline/artifact_rebuild.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace po = boost::program_options;

@@ -8,12 +8,12 @@
 
 #include "app/app.hpp"
 #include "cli/command_groups.hpp"
-#include "support/input_validation.hpp"
 #include "config/pipeline_config.hpp"
-#include "pipeline/pipeline_emit.hpp"
 #include "config/pipeline_matrix.hpp"
+#include "pipeline/pipeline_emit.hpp"
 #include "pipeline/pipeline_runner.hpp"
 #include "slurm_factory/errors.hpp"
+#include "support/input_validation.hpp"
 
 namespace po = boost::program_options;
 

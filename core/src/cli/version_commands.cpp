@@ -1,30 +1,30 @@
+#include <nlohmann/json.hpp>
 #include <ostream>
 
-#include <nlohmann/json.hpp>
-
-#include "slurm_factory/abi.hpp"
 #include "cli/command_groups.hpp"
+#include "slurm_factory/abi.hpp"
 
 namespace po = boost::program_options;
 
 namespace sf::cli {
 
 void add_version_commands(CommandTable& table) {
-  table.add({{"version"}, "print the version and plugin ABI", [](Invocation& inv) {
-               CommandSpec spec{"slurm-factory version [options]",
-                                "Prints the tool version and the plugin ABI it accepts.",
-                                "  slurm-factory version\n  slurm-factory version --json\n"};
-               po::options_description opts("Options");
-               if (!parse_command(inv, spec, opts)) return 0;
-               if (inv.global.json) {
-                 inv.out << nlohmann::json{{"version", SF_VERSION}, {"abi", kAbiVersion.str()}}.dump()
-                         << "\n";
-               } else {
-                 inv.out << "slurm-factory " << SF_VERSION << " (plugin ABI " << kAbiVersion.str()
-                         << ")\n";
-               }
-               return 0;
-             }});
+  table.add(
+      {{"version"}, "print the version and plugin ABI", [](Invocation& inv) {
+         CommandSpec spec{"slurm-factory version [options]",
+                          "Prints the tool version and the plugin ABI it accepts.",
+                          "  slurm-factory version\n  slurm-factory version --json\n"};
+         po::options_description opts("Options");
+         if (!parse_command(inv, spec, opts)) return 0;
+         if (inv.global.json) {
+           inv.out << nlohmann::json{{"version", SF_VERSION}, {"abi", kAbiVersion.str()}}.dump()
+                   << "\n";
+         } else {
+           inv.out << "slurm-factory " << SF_VERSION << " (plugin ABI " << kAbiVersion.str()
+                   << ")\n";
+         }
+         return 0;
+       }});
 }
 
 }  // namespace sf::cli

@@ -1,11 +1,9 @@
 #include "config/build_request.hpp"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <regex>
 
-#include <nlohmann/json.hpp>
-
-#include "support/input_validation.hpp"
 #include "slurm_factory/errors.hpp"
 #include "support/input_validation.hpp"
 #include "support/strings.hpp"
@@ -106,6 +104,5 @@ nlohmann::json BuildRequest::to_json() const {
   if (r.local_cache) j["local_cache"] = r.local_cache->string();
   return j;
 }
-
 
 }  // namespace sf

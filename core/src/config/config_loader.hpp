@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "config/global_options.hpp"
 #include "config/config.hpp"
+#include "config/global_options.hpp"
 
 namespace sf {
 

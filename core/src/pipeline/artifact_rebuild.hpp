@@ -26,8 +26,8 @@
 #include <vector>
 
 #include "artifact/artifact_diff.hpp"
-#include "pipeline/build_pipeline.hpp"
 #include "config/build_request.hpp"
+#include "pipeline/build_pipeline.hpp"
 #include "recipes/planner.hpp"
 
 namespace sf {

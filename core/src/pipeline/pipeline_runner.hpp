@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "pipeline/build_pipeline.hpp"
 #include "config/pipeline_config.hpp"
 #include "config/pipeline_matrix.hpp"
+#include "pipeline/build_pipeline.hpp"
 
 namespace sf {
 

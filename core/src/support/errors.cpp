@@ -46,9 +46,9 @@ std::string SlurmFactoryError::render() const {
   return out.str();
 }
 
-#define SF_DEFINE_ERROR(Name, Kind, Code)                                  \
-  Name::~Name() = default;                                                 \
-  const char* Name::kind() const noexcept { return Kind; }                 \
+#define SF_DEFINE_ERROR(Name, Kind, Code)                  \
+  Name::~Name() = default;                                 \
+  const char* Name::kind() const noexcept { return Kind; } \
   ExitCode Name::exit_code() const noexcept { return ExitCode::Code; }
 
 SF_DEFINE_ERROR(UsageError, "usage error", kUsage)

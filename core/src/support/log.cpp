@@ -1,9 +1,9 @@
 #include "slurm_factory/log.hpp"
 
-#include <mutex>
-
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <mutex>
 
 namespace sf {
 namespace {

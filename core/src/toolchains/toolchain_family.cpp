@@ -2,9 +2,9 @@
 // data-driven family every shipped toolchain plugin instantiates from its embedded releases.yaml.
 #include <fnmatch.h>
 
-#include "toolchains/toolchain_release_yaml.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/toolchain.hpp"
+#include "toolchains/toolchain_release_yaml.hpp"
 
 namespace sf {
 

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "slurm_factory/feature.hpp"
 #include "toolchains/toolchain_catalog.hpp"
 #include "toolchains/toolchain_image.hpp"
-#include "slurm_factory/feature.hpp"
 
 namespace sf {
 

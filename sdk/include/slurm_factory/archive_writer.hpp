@@ -4,8 +4,8 @@
 // is reset to 0755 (directories, executables) or 0644 (safe_packed_mode). Each regular file's
 // sha256 is computed while it is read (unless hash_files is off). The archive is written to a
 // temporary name beside the target and renamed into place, so a reader never sees half of it. Used
-// by the binary cache (entries) and the artifact packagers; part of the SDK, implemented in the core
-// library (core/src/formats/archive_writer.cpp).
+// by the binary cache (entries) and the artifact packagers; part of the SDK, implemented in the
+// core library (core/src/formats/archive_writer.cpp).
 #pragma once
 
 #include <cstdint>

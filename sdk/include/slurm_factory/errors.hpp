@@ -1,6 +1,7 @@
-// One error hierarchy for the whole tool. Every error says what went wrong (what()), where (context:
-// ordered key/value pairs such as file, line, package, stage, log file) and what to do next
-// (remediation). The CLI prints them without a stack trace and exits with the class's exit code.
+// One error hierarchy for the whole tool. Every error says what went wrong (what()), where
+// (context: ordered key/value pairs such as file, line, package, stage, log file) and what to do
+// next (remediation). The CLI prints them without a stack trace and exits with the class's exit
+// code.
 #pragma once
 
 #include <stdexcept>
@@ -10,7 +11,8 @@
 
 namespace sf {
 
-// Documented exit codes (docs/cli.md). 0 is success; 1 an unexpected internal error; 2 a usage error.
+// Documented exit codes (docs/cli.md). 0 is success; 1 an unexpected internal error; 2 a usage
+// error.
 enum class ExitCode : int {
   kSuccess = 0,
   kInternal = 1,
@@ -58,15 +60,15 @@ class SlurmFactoryError : public std::runtime_error {
   std::string remediation_;
 };
 
-#define SF_DECLARE_ERROR(Name)                                                        \
-  class Name : public SlurmFactoryError {                                             \
-   public:                                                                            \
-    using SlurmFactoryError::SlurmFactoryError;                                       \
-    ~Name() override;                                                                 \
-    Name(const Name&) = default;                                                      \
-    Name& operator=(const Name&) = default;                                           \
-    const char* kind() const noexcept override;                                       \
-    ExitCode exit_code() const noexcept override;                                     \
+#define SF_DECLARE_ERROR(Name)                    \
+  class Name : public SlurmFactoryError {         \
+   public:                                        \
+    using SlurmFactoryError::SlurmFactoryError;   \
+    ~Name() override;                             \
+    Name(const Name&) = default;                  \
+    Name& operator=(const Name&) = default;       \
+    const char* kind() const noexcept override;   \
+    ExitCode exit_code() const noexcept override; \
   }
 
 SF_DECLARE_ERROR(UsageError);

@@ -25,8 +25,10 @@ struct Failure {
 template <typename T>
 class [[nodiscard]] Expected {
  public:
-  Expected(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
-  Expected(Failure f) : v_(std::in_place_index<1>, std::move(f)) {}   // NOLINT(google-explicit-constructor)
+  Expected(T value)
+      : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Expected(Failure f)
+      : v_(std::in_place_index<1>, std::move(f)) {}  // NOLINT(google-explicit-constructor)
 
   bool has_value() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return has_value(); }
@@ -47,7 +49,8 @@ template <>
 class [[nodiscard]] Expected<void> {
  public:
   Expected() = default;
-  Expected(Failure f) : failure_(std::move(f)), ok_(false) {}  // NOLINT(google-explicit-constructor)
+  Expected(Failure f)
+      : failure_(std::move(f)), ok_(false) {}  // NOLINT(google-explicit-constructor)
   bool has_value() const noexcept { return ok_; }
   explicit operator bool() const noexcept { return ok_; }
   const Failure& error() const { return failure_; }

@@ -1,6 +1,6 @@
-// The host's logger. The host creates it (console sink, level from -v/-q) and hands it to every plugin
-// through PluginContext; plugins log through sf::log() after registration, never through their own
-// spdlog registry.
+// The host's logger. The host creates it (console sink, level from -v/-q) and hands it to every
+// plugin through PluginContext; plugins log through sf::log() after registration, never through
+// their own spdlog registry.
 #pragma once
 
 #include <memory>

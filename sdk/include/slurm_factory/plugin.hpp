@@ -3,10 +3,11 @@
 // A plugin defines a register function and names it with SLURM_FACTORY_PLUGIN:
 //
 //   static void register_plugin(sf::Registry& r) { r.add_toolchain_family("example", ...); }
-//   SLURM_FACTORY_PLUGIN("example-toolchain", "1.0.0", "Adds the example toolchain", register_plugin)
+//   SLURM_FACTORY_PLUGIN("example-toolchain", "1.0.0", "Adds the example toolchain",
+//   register_plugin)
 //
-// The macro exports one Boost.DLL alias, `slurm_factory_plugin`, a function returning a pointer to a
-// plain PluginDescriptor. Its first two fields (the ABI version) keep their place in every ABI
+// The macro exports one Boost.DLL alias, `slurm_factory_plugin`, a function returning a pointer to
+// a plain PluginDescriptor. Its first two fields (the ABI version) keep their place in every ABI
 // version, so the host can always read them and refuse a mismatch with a clear message.
 #pragma once
 
@@ -33,10 +34,10 @@ using PluginEntryFn = const PluginDescriptor*();
 
 }  // namespace sf
 
-#define SLURM_FACTORY_PLUGIN(NAME, VERSION, DESCRIPTION, REGISTER_FN)                          \
-  namespace {                                                                                 \
-  const ::sf::PluginDescriptor sf_plugin_descriptor_{::sf::kAbiMajor, ::sf::kAbiMinor, NAME,  \
-                                                     VERSION, DESCRIPTION, REGISTER_FN};      \
-  const ::sf::PluginDescriptor* sf_plugin_entry_() { return &sf_plugin_descriptor_; }         \
-  }                                                                                           \
+#define SLURM_FACTORY_PLUGIN(NAME, VERSION, DESCRIPTION, REGISTER_FN)                 \
+  namespace {                                                                         \
+  const ::sf::PluginDescriptor sf_plugin_descriptor_{                                 \
+      ::sf::kAbiMajor, ::sf::kAbiMinor, NAME, VERSION, DESCRIPTION, REGISTER_FN};     \
+  const ::sf::PluginDescriptor* sf_plugin_entry_() { return &sf_plugin_descriptor_; } \
+  }                                                                                   \
   BOOST_DLL_ALIAS(sf_plugin_entry_, slurm_factory_plugin)
