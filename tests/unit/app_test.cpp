@@ -86,5 +86,52 @@ TEST_F(AppTest, PluginsNamesAMissingPlugin) {
   }
 }
 
+// The one way to get a packager: its plugin (packager-<name>) is loaded from the search paths on
+// first use when the config does not load it, and only once.
+TEST_F(AppTest, PackagerLoadsItsPluginOnFirstUseOnce) {
+  sources_.files = {write("k.yaml", std::string("plugins:\n  search_paths: [") +
+                                        SF_TEST_PLUGIN_DIR + "]\n  load: [toolchain-debian]\n")};
+  App app({}, sources_);
+  ASSERT_EQ(app.plugins().plugins().size(), 1U);
+  auto first = app.packager("tarball");
+  ASSERT_NE(first, nullptr);
+  ASSERT_EQ(app.plugins().plugins().size(), 2U);
+  EXPECT_EQ(app.plugins().plugins()[1].name, "packager-tarball");
+  auto second = app.packager("tarball", {{"compression", "gzip"}});
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(app.plugins().plugins().size(), 2U);
+}
+
+TEST_F(AppTest, PackagerNamesAMissingPlugin) {
+  sources_.files = {
+      write("n.yaml", "plugins:\n  search_paths: [" + dir_.string() + "]\n  load: []\n")};
+  App app({}, sources_);
+  try {
+    app.packager("nonexistent");
+    FAIL() << "no error";
+  } catch (const PluginError& e) {
+    EXPECT_NE(std::string(e.what()).find("packager-nonexistent"), std::string::npos) << e.what();
+  }
+}
+
+// A container backend comes only from the plugins the config loads: an unknown name is refused
+// with the names that are known, and "" means the config's backend.
+TEST_F(AppTest, ContainerBackendRefusesAnUnknownNameAndDefaultsToTheConfigs) {
+  sources_.files = {write("b.yaml", std::string("backend: podman\nplugins:\n  search_paths: [") +
+                                        SF_TEST_PLUGIN_DIR + "]\n  load: [backend-docker]\n")};
+  App app({}, sources_);
+  EXPECT_NE(app.container_backend("docker"), nullptr);
+  for (const std::string name : {"", "nope"}) {
+    try {
+      app.container_backend(name);
+      FAIL() << "no error for '" << name << "'";
+    } catch (const SlurmFactoryError& e) {
+      const std::string expected = name.empty() ? "podman" : name;
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+      EXPECT_NE(e.render().find("docker"), std::string::npos) << e.render();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sf
