@@ -114,6 +114,20 @@ TEST_F(AppTest, PackagerNamesAMissingPlugin) {
   }
 }
 
+// A layer type or packager name is a plugin name, never a path to a file to open.
+TEST_F(AppTest, APluginNameThatIsAPathIsRefused) {
+  sources_.files = {write("q.yaml", "plugins:\n  load: []\n")};
+  App app({}, sources_);
+  CacheLayerSpec layer;
+  layer.name = "evil";
+  layer.type = "../../tmp/x.so";
+  EXPECT_THROW(app.cache_provider(layer), ConfigurationError);
+  layer.type = "x.so";
+  EXPECT_THROW(app.cache_provider(layer), ConfigurationError);
+  EXPECT_THROW(app.packager("../x"), UsageError);
+  EXPECT_TRUE(app.plugins().plugins().empty());
+}
+
 // A container backend comes only from the plugins the config loads: an unknown name is refused
 // with the names that are known, and "" means the config's backend.
 TEST_F(AppTest, ContainerBackendRefusesAnUnknownNameAndDefaultsToTheConfigs) {

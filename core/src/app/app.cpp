@@ -9,6 +9,7 @@
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
 #include "slurm_factory/packager.hpp"
+#include "support/input_validation.hpp"
 
 namespace sf {
 
@@ -42,6 +43,14 @@ bool offered(const std::vector<std::string>& names, const std::string& name) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
+// A plugin name made from a config value is a name, never a path: PluginHost::load takes a value
+// with '/' or ending in ".so" as a file to open.
+bool plain_plugin_word(const std::string& s) {
+  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+  });
+}
+
 }  // namespace
 
 std::unique_ptr<ContainerBackend> App::container_backend(const std::string& name) {
@@ -56,6 +65,10 @@ std::unique_ptr<ContainerBackend> App::container_backend(const std::string& name
 
 std::unique_ptr<Packager> App::packager(const std::string& name, const nlohmann::json& settings) {
   PluginHost& host = plugins();
+  if (!plain_plugin_word(name)) {
+    throw UsageError("invalid packager name '" + printable(name) + "'", {{"packager", name}},
+                     "a packager is named by lower-case letters, digits, '-' and '_' (tarball)");
+  }
   if (!offered(host.packager_names(), name)) {
     host.load("packager-" + name, default_plugin_search_paths(config().plugin_search_paths));
   }
@@ -64,6 +77,13 @@ std::unique_ptr<Packager> App::packager(const std::string& name, const nlohmann:
 
 std::unique_ptr<CacheProvider> App::cache_provider(const CacheLayerSpec& layer) {
   PluginHost& host = plugins();
+  if (!plain_plugin_word(layer.type)) {
+    throw ConfigurationError("cache layer '" + printable(layer.name) + "' has an invalid type '" +
+                                 printable(layer.type) + "'",
+                             {{"key", "cache.layers"}, {"layer", layer.name}},
+                             "a layer type is lower-case letters, digits, '-' and '_' (local, s3, "
+                             "http); plugins are loaded by name, never by path");
+  }
   if (!offered(host.cache_provider_types(), layer.type)) {
     host.load("cache-" + layer.type, default_plugin_search_paths(config().plugin_search_paths));
   }
