@@ -2,20 +2,17 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <memory>
 #include <system_error>
-#include <unordered_map>
 
-#include "formats/threaded_file_reader.hpp"
+#include "formats/archive_paths.hpp"
+#include "formats/archive_source.hpp"
+#include "formats/destination_guard.hpp"
 #include "slurm_factory/digest.hpp"
-#include "support/file_io.hpp"
 #include "support/human_size.hpp"
 
 namespace fs = std::filesystem;
@@ -23,96 +20,8 @@ namespace fs = std::filesystem;
 namespace sf {
 namespace {
 
-struct ReadDeleter {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
 struct DiskDeleter {
   void operator()(archive* a) const { archive_write_free(a); }
-};
-
-std::vector<std::string> split(const std::string& p) {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos <= p.size()) {
-    auto s = p.find('/', pos);
-    if (s == std::string::npos) s = p.size();
-    out.push_back(p.substr(pos, s - pos));
-    pos = s + 1;
-  }
-  return out;
-}
-
-// "./a/b/" -> "a/b"; "." and "./" -> "".
-std::string normalize(std::string p) {
-  while (p.rfind("./", 0) == 0) p.erase(0, 2);
-  while (p.size() > 1 && p.back() == '/') p.pop_back();
-  if (p == ".") p.clear();
-  return p;
-}
-
-std::unique_ptr<archive, ReadDeleter> open_reader(const fs::path& file, std::string& error) {
-  std::unique_ptr<archive, ReadDeleter> a(archive_read_new());
-  archive_read_support_filter_all(a.get());
-  archive_read_support_format_tar(a.get());
-  archive_read_support_format_gnutar(a.get());
-  if (archive_read_open_filename(a.get(), file.c_str(), 1 << 20) != ARCHIVE_OK) {
-    error = archive_error_string(a.get()) ? archive_error_string(a.get()) : "cannot open";
-    return nullptr;
-  }
-  return a;
-}
-
-// The archive file read through our own callback from a ThreadedFileReader: the compressed bytes
-// are hashed, and a zstd stream decompressed, on the reader's thread while this one parses and
-// writes (no skip callback: every byte passes through the reader). drain() hashes the rest of
-// the file after the end-of-archive marker.
-class ArchiveSource {
- public:
-  ArchiveSource(const fs::path& file, bool hash) : hash_(hash) {
-    fd_ = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-    open_errno_ = errno;
-    if (fd_ >= 0) ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
-  }
-  ~ArchiveSource() {
-    reader_.reset();  // joins the reader's thread before the file is closed
-    if (fd_ >= 0) ::close(fd_);
-  }
-  ArchiveSource(const ArchiveSource&) = delete;
-  ArchiveSource& operator=(const ArchiveSource&) = delete;
-
-  // Opens `a` on this source; the error (libarchive's or errno's) in `error`.
-  bool open(archive* a, std::string& error) {
-    if (fd_ < 0) {
-      error = std::strerror(open_errno_);
-      return false;
-    }
-    reader_ = std::make_unique<ThreadedFileReader>(fd_, hash_, true);
-    if (archive_read_open(a, this, nullptr, &ArchiveSource::read, nullptr) != ARCHIVE_OK) {
-      error = archive_error_string(a) ? archive_error_string(a) : "cannot open";
-      if (!reader_->error().empty()) error += " (" + reader_->error() + ")";
-      return false;
-    }
-    return true;
-  }
-
-  // The file's sha256 (hex) after reading what libarchive left unread; empty on a read error.
-  std::string drain() { return reader_ && hash_ ? reader_->finish() : std::string(); }
-
- private:
-  static la_ssize_t read(archive* a, void* client, const void** out) {
-    auto* self = static_cast<ArchiveSource*>(client);
-    const ssize_t n = self->reader_->next(out);
-    if (n < 0) {
-      archive_set_error(a, EIO, "%s", self->reader_->error().c_str());
-      return -1;
-    }
-    return n;
-  }
-
-  int fd_ = -1;
-  int open_errno_ = 0;
-  bool hash_;
-  std::unique_ptr<ThreadedFileReader> reader_;
 };
 
 std::string entry_type(archive_entry* e) {
@@ -136,37 +45,9 @@ Failure refuse(const fs::path& archive_path, const std::string& entry, const std
 
 }  // namespace
 
-bool is_safe_entry_path(const std::string& path) {
-  if (path.empty() || path.front() == '/' || path.find('\0') != std::string::npos) return false;
-  for (const auto& c : split(path)) {
-    if (c == "..") return false;
-  }
-  return true;
-}
-
-bool symlink_stays_inside(const std::string& link_path, const std::string& target) {
-  if (target.empty() || target.front() == '/') return false;
-  std::vector<std::string> stack = split(link_path);
-  stack.pop_back();  // the link's own name
-  for (const auto& c : split(target)) {
-    if (c.empty() || c == ".") continue;
-    if (c == "..") {
-      if (stack.empty()) return false;
-      stack.pop_back();
-    } else {
-      stack.push_back(c);
-    }
-  }
-  return true;
-}
-
-std::uint32_t safe_extracted_mode(std::uint32_t perm) {
-  return perm & 07777 & ~static_cast<std::uint32_t>(S_ISUID | S_ISGID | S_ISVTX | S_IWOTH);
-}
-
 Expected<std::vector<ArchiveEntryInfo>> read_archive_index(const fs::path& archive_path) {
   std::string err;
-  auto a = open_reader(archive_path, err);
+  auto a = open_tar_reader(archive_path, err);
   if (!a) return Failure::error("cannot read archive " + archive_path.string() + ": " + err);
   std::vector<ArchiveEntryInfo> out;
   Sha256 md;
@@ -174,12 +55,12 @@ Expected<std::vector<ArchiveEntryInfo>> read_archive_index(const fs::path& archi
   int rc;
   while ((rc = archive_read_next_header(a.get(), &e)) == ARCHIVE_OK) {
     ArchiveEntryInfo info;
-    info.path = normalize(archive_entry_pathname(e) ? archive_entry_pathname(e) : "");
+    info.path = normalize_entry_path(archive_entry_pathname(e) ? archive_entry_pathname(e) : "");
     info.type = entry_type(e);
     info.mode = static_cast<std::uint32_t>(archive_entry_perm(e));
     if (info.type == "symlink" && archive_entry_symlink(e))
       info.link_target = archive_entry_symlink(e);
-    if (info.type == "hardlink") info.link_target = normalize(archive_entry_hardlink(e));
+    if (info.type == "hardlink") info.link_target = normalize_entry_path(archive_entry_hardlink(e));
     if (info.type == "file") {
       info.size = static_cast<std::uint64_t>(archive_entry_size(e));
       md.reset();
@@ -202,170 +83,6 @@ Expected<std::vector<ArchiveEntryInfo>> read_archive_index(const fs::path& archi
   return out;
 }
 
-namespace {
-
-// Components of a safe relative entry path without "" and "." ("a//./b/" -> "a/b"), the form
-// libarchive's own cleanup gives it, so that one path has one key.
-std::string clean_path(const std::string& p) {
-  std::string out;
-  for (const auto& c : split(p)) {
-    if (c.empty() || c == ".") continue;
-    if (!out.empty()) out += '/';
-    out += c;
-  }
-  return out;
-}
-
-// Resolves `target` as the kernel would from the directory `stack` (components below `dest`, no
-// symlink among them), following every symlink it meets inside `dest` (read with lstat/readlink,
-// dangling or not, made by this archive or there before), and never looking outside `dest`: false
-// as soon as a ".." would climb above `dest`, a link target is absolute, or more than 40 links are
-// followed (a loop). A component that does not exist is taken as it is (a directory to come).
-bool resolves_inside(const std::string& dest, std::vector<std::string>& stack,
-                     const std::string& target, int& hops) {
-  if (target.empty() || target.front() == '/') return false;
-  for (const auto& c : split(target)) {
-    if (c.empty() || c == ".") continue;
-    if (c == "..") {
-      if (stack.empty()) return false;
-      stack.pop_back();
-      continue;
-    }
-    stack.push_back(c);
-    std::string path = dest;
-    for (const auto& s : stack) (path += '/') += s;
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) continue;
-    if (++hops > 40) return false;
-    std::string next(static_cast<size_t>(st.st_size > 0 ? st.st_size : 0) + 1, '\0');
-    const ssize_t n = ::readlink(path.c_str(), next.data(), next.size());
-    if (n < 0 || static_cast<size_t>(n) >= next.size()) return false;  // changed under us
-    next.resize(static_cast<size_t>(n));
-    stack.pop_back();
-    if (!resolves_inside(dest, stack, next, hops)) return false;
-  }
-  return true;
-}
-
-// Whether the symlink `clean` (inside `dest`) pointing to `target` resolves inside `dest` through
-// the links there now.
-bool link_resolves_inside(const std::string& dest, const std::string& clean,
-                          const std::string& target) {
-  std::vector<std::string> stack = split(clean);
-  stack.pop_back();  // the link's own name
-  int hops = 0;
-  return resolves_inside(dest, stack, target, hops);
-}
-
-// What is already at a path inside the destination.
-enum class Existing { None, Dir, Symlink, Other };
-
-// The checks that make the writes safe, before libarchive's own (ARCHIVE_EXTRACT_SECURE_SYMLINKS,
-// which walks every component of every path again). What this extraction has seen is remembered,
-// so each directory is looked at once:
-//  - `dirs_`: directories known to be real directories inside the destination (made by an entry,
-//    created as a parent, or found by lstat), with whether they are new ("fresh": created by this
-//    extraction, so only this archive's entries can be in them and nothing needs an lstat);
-//  - `made_`: every non-directory this archive wrote, with its kind ('f' file, 'l' symlink).
-// An entry is written only when every parent is in `dirs_` (never through a symlink or file);
-// directories are never replaced by non-directories; a symlink in the way of an entry is removed
-// first (as SECURE_SYMLINKS does) so no write, chmod or utimes follows it; hard links must name a
-// regular file this archive extracted. `created_` holds the top-most new path of each new branch,
-// O(entries) in all, for the rollback.
-class DestinationGuard {
- public:
-  DestinationGuard(fs::path dest, bool root_fresh)
-      : dest_(std::move(dest)), root_fresh_(root_fresh) {}
-
-  // Empty when every parent of `clean` is (or will be created as) a real directory inside.
-  std::string check_parents(const std::string& clean) {
-    const auto last = clean.rfind('/');
-    if (last == std::string::npos || dirs_.count(clean.substr(0, last))) return {};
-    bool parent_fresh = root_fresh_;
-    bool at_root = true;
-    size_t pos = 0;
-    size_t slash;
-    while ((slash = clean.find('/', pos)) != std::string::npos) {
-      std::string q = clean.substr(0, slash);
-      pos = slash + 1;
-      if (auto it = dirs_.find(q); it != dirs_.end()) {
-        parent_fresh = it->second;
-        at_root = false;
-        continue;
-      }
-      if (auto m = made_.find(q); m != made_.end())
-        return "goes through '" + q + "', which this archive made a " +
-               (m->second == 'l' ? "symbolic link" : "file");
-      bool fresh = false;
-      if (parent_fresh) {
-        fresh = true;  // nothing but this archive's entries is in a directory it created
-        if (at_root) created_.push_back(dest_ / q);
-      } else {
-        const Existing e = probe(q, fresh);
-        if (e == Existing::Symlink) return "goes through '" + q + "', a symbolic link";
-        if (e == Existing::Other) return "goes through '" + q + "', which is not a directory";
-      }
-      dirs_.emplace(std::move(q), fresh);
-      parent_fresh = fresh;
-      at_root = false;
-    }
-    return {};
-  }
-
-  // What is at `clean` now (its parents checked), recording it for the rollback when new.
-  Existing existing(const std::string& clean) {
-    if (dirs_.count(clean)) return Existing::Dir;
-    if (auto m = made_.find(clean); m != made_.end())
-      return m->second == 'l' ? Existing::Symlink : Existing::Other;
-    const auto last = clean.rfind('/');
-    const bool at_root = last == std::string::npos;
-    const bool parent_fresh = at_root ? root_fresh_ : dirs_.at(clean.substr(0, last));
-    if (parent_fresh) {
-      if (at_root) created_.push_back(dest_ / clean);
-      return Existing::None;
-    }
-    bool fresh = false;
-    return probe(clean, fresh);
-  }
-
-  void wrote_dir(const std::string& clean, bool fresh) {
-    made_.erase(clean);
-    dirs_.emplace(clean, fresh);
-  }
-  void wrote(const std::string& clean, char kind) { made_[clean] = kind; }
-  bool is_extracted_file(const std::string& clean) const {
-    auto m = made_.find(clean);
-    return m != made_.end() && m->second == 'f';
-  }
-  // Removes everything this extraction created; what was in the destination before stays.
-  void rollback() const {
-    std::error_code ec;
-    for (auto it = created_.rbegin(); it != created_.rend(); ++it) fs::remove_all(*it, ec);
-  }
-
- private:
-  Existing probe(const std::string& rel, bool& fresh) {
-    const fs::path p = dest_ / rel;
-    struct stat st {};
-    if (::lstat(p.c_str(), &st) != 0) {
-      fresh = true;
-      created_.push_back(p);
-      return Existing::None;
-    }
-    if (S_ISLNK(st.st_mode)) return Existing::Symlink;
-    if (S_ISDIR(st.st_mode)) return Existing::Dir;
-    return Existing::Other;
-  }
-
-  fs::path dest_;
-  bool root_fresh_;
-  std::unordered_map<std::string, bool> dirs_;
-  std::unordered_map<std::string, char> made_;
-  std::vector<fs::path> created_;
-};
-
-}  // namespace
-
 Expected<ExtractResult> extract_archive(const fs::path& archive_path, const fs::path& destination,
                                         const ExtractOptions& options) {
   std::error_code ec;
@@ -380,10 +97,7 @@ Expected<ExtractResult> extract_archive(const fs::path& archive_path, const fs::
 
   const bool hashing = !options.archive_sha256.empty();
   ArchiveSource source(archive_path, hashing);
-  std::unique_ptr<archive, ReadDeleter> a(archive_read_new());
-  archive_read_support_filter_all(a.get());
-  archive_read_support_format_tar(a.get());
-  archive_read_support_format_gnutar(a.get());
+  ArchiveReadHandle a = new_tar_reader();
   if (std::string err; !source.open(a.get(), err))
     return Failure::error("cannot read archive " + archive_path.string() + ": " + err);
   // With an expected hash, a read error is most often tampering: say so when the bytes differ.
@@ -425,7 +139,7 @@ Expected<ExtractResult> extract_archive(const fs::path& archive_path, const fs::
   int rc;
   while ((rc = archive_read_next_header(a.get(), &e)) == ARCHIVE_OK) {
     const std::string raw = archive_entry_pathname(e) ? archive_entry_pathname(e) : "";
-    const std::string rel = normalize(raw);
+    const std::string rel = normalize_entry_path(raw);
     if (rel.empty() && archive_entry_filetype(e) == AE_IFDIR) continue;  // the root itself
     ArchiveEntryInfo info;
     info.path = rel;
@@ -435,7 +149,7 @@ Expected<ExtractResult> extract_archive(const fs::path& archive_path, const fs::
       rollback();
       return refuse(archive_path, raw, "has an absolute path or a '..' component");
     }
-    const std::string clean = clean_path(rel);
+    const std::string clean = clean_entry_path(rel);
     if (clean.empty()) {
       if (info.type == "dir") continue;
       rollback();
@@ -483,8 +197,8 @@ Expected<ExtractResult> extract_archive(const fs::path& archive_path, const fs::
       symlinks.emplace_back(clean, info.link_target);
     }
     if (info.type == "hardlink") {
-      info.link_target = normalize(archive_entry_hardlink(e));
-      const std::string target = clean_path(info.link_target);
+      info.link_target = normalize_entry_path(archive_entry_hardlink(e));
+      const std::string target = clean_entry_path(info.link_target);
       if (!is_safe_entry_path(info.link_target) || !guard.is_extracted_file(target)) {
         rollback();
         return refuse(archive_path, raw,

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "formats/archive_paths.hpp"
 #include "slurm_factory/archive_writer.hpp"
 #include "slurm_factory/expected.hpp"
 
@@ -64,15 +65,5 @@ Expected<std::vector<ArchiveEntryInfo>> read_archive_index(const std::filesystem
 Expected<ExtractResult> extract_archive(const std::filesystem::path& archive,
                                         const std::filesystem::path& destination,
                                         const ExtractOptions& options = {});
-
-// Whether `path` (an archive entry name) is safe: relative, no "..", not empty.
-bool is_safe_entry_path(const std::string& path);
-// Whether a symlink at `link_path` pointing to `target` stays inside the extraction root, judged
-// lexically (no other link considered; extract_archive also resolves through the links on disk).
-bool symlink_stays_inside(const std::string& link_path, const std::string& target);
-
-// The permission bits an extracted (or packed) entry gets: `perm` without setuid, setgid, sticky
-// and world-write.
-std::uint32_t safe_extracted_mode(std::uint32_t perm);
 
 }  // namespace sf

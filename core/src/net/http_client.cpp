@@ -140,69 +140,62 @@ Expected<Response> HttpClient::perform(const Request& request, const BodyLimits&
   }
 }
 
-Expected<Response> HttpClient::get(const std::string& url, const Headers& headers) {
+namespace {
+
+// `request` performed, a status other than 2xx (or 304 when `not_modified_ok`) a Failure.
+Expected<Response> perform_expecting_success(HttpClient& client, const Request& request,
+                                             const BodyLimits& limits, bool not_modified_ok,
+                                             const std::vector<std::string>& secrets) {
+  auto res = client.perform(request, limits);
+  if (!res) return res.error();
+  if (!res->ok() && !(not_modified_ok && res->status == 304))
+    return status_failure(request, *res, secrets);
+  return res;
+}
+
+Request make_request(std::string method, const std::string& url, const Headers& headers) {
   Request r;
+  r.method = std::move(method);
   r.url = url;
   r.headers = headers;
-  auto res = perform(r);
-  if (!res) return res.error();
-  if (!res->ok()) return status_failure(r, *res, impl_->options.secrets);
-  return res;
+  return r;
+}
+
+}  // namespace
+
+Expected<Response> HttpClient::get(const std::string& url, const Headers& headers) {
+  return perform_expecting_success(*this, make_request("GET", url, headers), BodyLimits{}, false,
+                                   impl_->options.secrets);
 }
 
 Expected<Response> HttpClient::get_to_file(const std::string& url,
                                            const std::filesystem::path& file, bool resume,
                                            const Headers& headers) {
-  Request r;
-  r.url = url;
-  r.headers = headers;
-  r.download_file = file;
-  r.resume = resume;
-  auto res = perform(r);
-  if (!res) return res.error();
-  if (!res->ok() && res->status != 304) return status_failure(r, *res, impl_->options.secrets);
-  return res;
+  return get_to_file_at_most(url, file, BodyLimits{}.max_download, resume, headers);
 }
 
 Expected<Response> HttpClient::get_to_file_at_most(const std::string& url,
                                                    const std::filesystem::path& file,
                                                    std::uint64_t max_bytes, bool resume,
                                                    const Headers& headers) {
-  Request r;
-  r.url = url;
-  r.headers = headers;
+  Request r = make_request("GET", url, headers);
   r.download_file = file;
   r.resume = resume;
   BodyLimits limits;
   limits.max_download = max_bytes;
-  auto res = perform(r, limits);
-  if (!res) return res.error();
-  if (!res->ok() && res->status != 304) return status_failure(r, *res, impl_->options.secrets);
-  return res;
+  return perform_expecting_success(*this, r, limits, true, impl_->options.secrets);
 }
 
 Expected<Response> HttpClient::head(const std::string& url, const Headers& headers) {
-  Request r;
-  r.method = "HEAD";
-  r.url = url;
-  r.headers = headers;
-  auto res = perform(r);
-  if (!res) return res.error();
-  if (!res->ok()) return status_failure(r, *res, impl_->options.secrets);
-  return res;
+  return perform_expecting_success(*this, make_request("HEAD", url, headers), BodyLimits{}, false,
+                                   impl_->options.secrets);
 }
 
 Expected<Response> HttpClient::put_file(const std::string& url, const std::filesystem::path& file,
                                         const Headers& headers) {
-  Request r;
-  r.method = "PUT";
-  r.url = url;
-  r.headers = headers;
+  Request r = make_request("PUT", url, headers);
   r.upload_file = file;
-  auto res = perform(r);
-  if (!res) return res.error();
-  if (!res->ok()) return status_failure(r, *res, impl_->options.secrets);
-  return res;
+  return perform_expecting_success(*this, r, BodyLimits{}, false, impl_->options.secrets);
 }
 
 Failure status_failure(const Request& request, const Response& response,
