@@ -12,6 +12,7 @@
 
 #include "artifact/artifact_checksums.hpp"
 #include "artifact/artifact_contents.hpp"
+#include "formats/source_date_epoch.hpp"
 #include "signing/gpg_signer.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
@@ -34,14 +35,7 @@ std::int64_t archive_mtime(const std::optional<std::int64_t>& requested) {
   return 0;
 }
 
-std::string utc_now() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string utc_now() { return format_utc(static_cast<std::int64_t>(std::time(nullptr))); }
 
 void write_text(const fs::path& dest, const std::string& text) {
   if (auto problem = write_file_atomically(dest, text); !problem.empty()) {

@@ -6,6 +6,7 @@
 
 #include "cache/cache_entry.hpp"
 #include "containers/hermetic_runner.hpp"
+#include "formats/source_date_epoch.hpp"
 #include "slurm_factory/errors.hpp"
 #include "support/file_io.hpp"
 #include "support/human_size.hpp"
@@ -43,15 +44,7 @@ CacheChainRequest open_request(const LayerOptions& o, bool deep) {
 OpenCache::OpenCache(Invocation& inv, const LayerOptions& o, bool deep)
     : app(inv.global), setup(make_cache_chain(app, open_request(o, deep))) {}
 
-std::string utc_time(std::int64_t t) {
-  if (t <= 0) return "-";
-  const std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string utc_time(std::int64_t t) { return t <= 0 ? std::string("-") : format_utc(t); }
 
 std::string layer_names(const CacheChainSetup& setup) {
   std::string s;

@@ -198,6 +198,29 @@ Expected<Response> HttpClient::put_file(const std::string& url, const std::files
   return perform_expecting_success(*this, r, BodyLimits{}, false, impl_->options.secrets);
 }
 
+Expected<Response> download_to_file(HttpClient& client, Request request,
+                                    const std::filesystem::path& destination,
+                                    const BodyLimits& limits) {
+  std::error_code ec;
+  if (!destination.parent_path().empty())
+    std::filesystem::create_directories(destination.parent_path(), ec);
+  const std::filesystem::path part = destination.string() + ".part";
+  request.download_file = part;
+  request.resume = false;
+  auto r = client.perform(request, limits);
+  if (!r || !r->ok()) {
+    std::filesystem::remove(part, ec);
+    return r;
+  }
+  std::filesystem::rename(part, destination, ec);
+  if (ec) {
+    std::filesystem::remove(part, ec);
+    return Failure::error("cannot rename " + part.string() + " into " + destination.string() +
+                          ": " + ec.message() + "; check the folder's permissions and free space");
+  }
+  return r;
+}
+
 Failure status_failure(const Request& request, const Response& response,
                        const std::vector<std::string>& secrets) {
   auto all = secrets;

@@ -54,17 +54,13 @@ class HttpCacheProvider final : public sf::CacheProvider {
 
   Expected<void> get_at_most(const std::string& key, const fs::path& destination,
                              std::uint64_t max_bytes) override {
-    std::error_code ec;
-    if (!destination.parent_path().empty()) fs::create_directories(destination.parent_path(), ec);
-    const fs::path part = destination.string() + ".part";
-    auto r = client_->get_to_file_at_most(url(key), part, max_bytes, false);
-    if (!r) {
-      fs::remove(part, ec);
-      return r.error();
-    }
-    fs::rename(part, destination, ec);
-    if (ec)
-      return Failure::error("cannot rename into " + destination.string() + ": " + ec.message());
+    http::Request req;
+    req.url = url(key);
+    http::BodyLimits limits;
+    limits.max_download = max_bytes;
+    auto r = http::download_to_file(*client_, req, destination, limits);
+    if (!r) return r.error();
+    if (!r->ok()) return http::status_failure(req, *r);
     return {};
   }
 

@@ -217,26 +217,12 @@ class S3CacheProvider final : public sf::CacheProvider {
 
   Expected<void> get_at_most(const std::string& key, const fs::path& destination,
                              std::uint64_t max_bytes) override {
-    std::error_code ec;
-    if (!destination.parent_path().empty()) fs::create_directories(destination.parent_path(), ec);
-    const fs::path part = destination.string() + ".part";
     auto req = request("GET", key);
-    req.download_file = part;
-    req.resume = false;
     http::BodyLimits limits;
     limits.max_download = max_bytes;
-    auto r = client_->perform(req, limits);
-    if (!r) {
-      fs::remove(part, ec);
-      return r.error();
-    }
-    if (!r->ok()) {
-      fs::remove(part, ec);
-      return fail(req, *r);
-    }
-    fs::rename(part, destination, ec);
-    if (ec)
-      return Failure::error("cannot rename into " + destination.string() + ": " + ec.message());
+    auto r = http::download_to_file(*client_, req, destination, limits);
+    if (!r) return r.error();
+    if (!r->ok()) return fail(req, *r);
     return {};
   }
 

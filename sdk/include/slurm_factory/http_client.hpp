@@ -172,6 +172,15 @@ class HttpClient {
 Failure status_failure(const Request& request, const Response& response,
                        const std::vector<std::string>& secrets = {});
 
+// Performs `request` (a GET; its download_file and resume are set here) into `destination` by way
+// of "<destination>.part" in the same folder (the folder is created), renamed into place only
+// when the transfer completed with a 2xx status, so no reader ever sees a partial file. On a
+// transfer failure or another status the part file is removed and nothing is at `destination`;
+// a status is returned as the Response (not a Failure) so the caller maps it in its own words.
+Expected<Response> download_to_file(HttpClient& client, Request request,
+                                    const std::filesystem::path& destination,
+                                    const BodyLimits& limits = {});
+
 // A URL with its user info and credential query parameters (X-Amz-Signature, X-Amz-Credential,
 // X-Amz-Security-Token, Signature, token, access_token, sig, password) replaced by "***".
 std::string redact_url(const std::string& url);
