@@ -113,6 +113,7 @@ def split_scope(name):
 
 def entity(symbol):
     """The qualified name of what an exported symbol defines, and whether it must be a class."""
+    symbol = re.sub(r"\[abi:\w+\]", "", symbol)  # sf::Sha256::hex[abi:cxx11]()
     for prefix in ("typeinfo name for ", "typeinfo for ", "vtable for ", "VTT for "):
         if symbol.startswith(prefix):
             return symbol[len(prefix):], True
