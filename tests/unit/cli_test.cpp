@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "slurm_factory/abi.hpp"
+
 namespace sf::cli {
 namespace {
 
@@ -58,7 +60,8 @@ TEST(Cli, GlobalOptionsAreAcceptedAfterTheCommand) {
   auto r = call({"version", "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
-  EXPECT_EQ(j["abi"], "1.2");
+  EXPECT_EQ(j["abi"], "2.0");
+  EXPECT_EQ(j["toolchain"], sf::toolchain_fingerprint());
 }
 
 TEST(Cli, AGlobalOptionWithoutItsValueIsAUsageError) {

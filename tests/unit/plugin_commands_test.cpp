@@ -60,6 +60,8 @@ TEST_F(PluginsList, PrintsATableOfTheLoadedPlugins) {
   // -v adds the description.
   ASSERT_EQ(run({"-v", "--config", config.string(), "plugins", "list"}), 0) << err_.str();
   EXPECT_THAT(out_.str(), HasSubstr("  A correct plugin used by the plugin host tests\n"));
+  EXPECT_THAT(out_.str(),
+              HasSubstr("  toolchain: " + std::string(sf::toolchain_fingerprint()) + "\n"));
 }
 
 TEST_F(PluginsList, JsonHasNameKindsVersionAbiAndFile) {
@@ -72,6 +74,7 @@ TEST_F(PluginsList, JsonHasNameKindsVersionAbiAndFile) {
   EXPECT_EQ(p["name"], "test-good");
   EXPECT_EQ(p["version"], "1.2.3");
   EXPECT_EQ(p["abi"], sf::kAbiVersion.str());
+  EXPECT_EQ(p["toolchain"], sf::toolchain_fingerprint());
   EXPECT_EQ(p["file"], fs::canonical(kTestPlugins / "libsf-test-good.so").string());
   EXPECT_EQ(p["kinds"], (nlohmann::json{"toolchain", "feature"}));
   EXPECT_EQ(p["provides"][0], (nlohmann::json{{"kind", "toolchain"}, {"name", "test-family"}}));
@@ -86,7 +89,7 @@ TEST_F(PluginsList, ARefusedPluginIsAPluginErrorNamingTheFile) {
   EXPECT_THAT(err_.str(),
               HasSubstr("plugin error: plugin file " +
                         fs::canonical(kTestPlugins / "libsf-test-abi-major.so").string() +
-                        " was built for plugin ABI 2.0"));
+                        " was built for plugin ABI 1.2"));
   EXPECT_THAT(err_.str(), HasSubstr("what to do: rebuild the plugin"));
 }
 

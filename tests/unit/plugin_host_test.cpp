@@ -4,6 +4,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <link.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "../support/temp_dir.hpp"
 #include "slurm_factory/errors.hpp"
@@ -71,6 +73,9 @@ TEST(PluginHost, LoadsAGoodPluginAndHandsItTheHostLogger) {
   EXPECT_EQ(p.version, "1.2.3");
   EXPECT_EQ(p.description, "A correct plugin used by the plugin host tests");
   EXPECT_EQ(p.abi, sf::kAbiVersion);
+  // SLURM_FACTORY_PLUGIN recorded the fingerprint of the plugin's build: the host's own here.
+  EXPECT_EQ(p.toolchain, sf::toolchain_fingerprint());
+  EXPECT_THAT(p.toolchain, HasSubstr("nlohmann_json "));
   EXPECT_EQ(p.file, fs::canonical(test_plugin("test-good")));
   using Provided = std::pair<std::string, std::string>;
   EXPECT_THAT(p.provides, ::testing::ElementsAre(Provided{"toolchain", "test-family"},
@@ -184,14 +189,16 @@ TEST(PluginHost, RefusesAnEntryPointReturningNoDescriptor) {
   EXPECT_THAT(e.what(), HasSubstr("returned no descriptor"));
 }
 
+// A plugin built before ABI 2.0 (the 1.x descriptor layout: the version fields are where they
+// were).
 TEST(PluginHost, RefusesAnAbiMajorMismatchNamingBothVersions) {
   sf::PluginHost host;
   auto e = refusal_of([&] { host.load_file(test_plugin("test-abi-major")); });
   expect_one_line(e);
   EXPECT_THAT(e.what(), HasSubstr(fs::canonical(test_plugin("test-abi-major")).string()));
-  EXPECT_THAT(e.what(), HasSubstr("built for plugin ABI 2.0"));
-  EXPECT_THAT(e.what(), HasSubstr("expects ABI 1.x (host ABI " + sf::kAbiVersion.str() + ")"));
-  EXPECT_EQ(e.context_value("plugin ABI"), "2.0");
+  EXPECT_THAT(e.what(), HasSubstr("built for plugin ABI 1.2"));
+  EXPECT_THAT(e.what(), HasSubstr("expects ABI 2.x (host ABI " + sf::kAbiVersion.str() + ")"));
+  EXPECT_EQ(e.context_value("plugin ABI"), "1.2");
   EXPECT_THAT(e.remediation(), HasSubstr("rebuild the plugin"));
   EXPECT_TRUE(host.plugins().empty());
 }
@@ -201,9 +208,26 @@ TEST(PluginHost, RefusesAnAbiMinorNewerThanTheHost) {
   auto e = refusal_of([&] { host.load_file(test_plugin("test-abi-minor")); });
   expect_one_line(e);
   EXPECT_THAT(e.what(),
-              HasSubstr("built for plugin ABI 1.99, newer than this slurm-factory's ABI " +
+              HasSubstr("built for plugin ABI 2.99, newer than this slurm-factory's ABI " +
                         sf::kAbiVersion.str()));
   EXPECT_THAT(e.remediation(), HasSubstr("upgrade slurm-factory"));
+}
+
+// The plugin was compiled with another compiler (its fingerprint says gcc 99.1): refused in one
+// line naming both fingerprints, before any of its code runs (its register function throws).
+TEST(PluginHost, RefusesAPluginBuiltWithAnotherToolchainNamingBothFingerprints) {
+  sf::PluginHost host;
+  auto e = refusal_of([&] { host.load_file(test_plugin("test-fingerprint")); });
+  expect_one_line(e);
+  const std::string host_fp = sf::toolchain_fingerprint();
+  const std::string plugin_fp = "gcc 99.1" + host_fp.substr(host_fp.find(';'));
+  EXPECT_THAT(e.what(), HasSubstr(fs::canonical(test_plugin("test-fingerprint")).string() +
+                                  " was built with toolchain '" + plugin_fp +
+                                  "', this slurm-factory with '" + host_fp + "'"));
+  EXPECT_EQ(e.context_value("plugin toolchain"), plugin_fp);
+  EXPECT_EQ(e.context_value("host toolchain"), host_fp);
+  EXPECT_THAT(e.remediation(), HasSubstr("rebuild the plugin against this slurm-factory's SDK"));
+  EXPECT_TRUE(host.plugins().empty());
 }
 
 TEST(PluginHost, RefusesADuplicatePluginName) {
@@ -285,23 +309,42 @@ TEST(PluginHost, FactoryRefusalsNameTheKindAndTheLoadedAlternatives) {
   EXPECT_THAT(null.what(), HasSubstr("returned no object for feature 'test-null-feature'"));
 }
 
-// A cache plugin built for ABI 1.1 still loads and works: it declares no settings (they are not
-// checked), and its providers are wrapped so that get_at_most (ABI 1.2) is get plus a size check.
-TEST(PluginHost, CachePluginBuiltForAbi11IsWrappedForGetAtMost) {
+// A cache plugin registered with add_cache_provider declares no settings (they are not checked),
+// and a provider that does not override get_at_most gets the SDK's default from the core library:
+// get plus a size check.
+TEST(PluginHost, CacheProviderWithoutGetAtMostUsesTheSdkDefault) {
   sf::PluginHost host;
-  const auto& p = host.load_file(test_plugin("test-cache-abi11"));
-  EXPECT_EQ(p.abi.minor, 1U);
-  EXPECT_EQ(host.cache_provider_info("abi11"), nullptr);
-  auto provider = host.make_cache_provider({"old", "abi11", "x://", false, {}});
+  host.load_file(test_plugin("test-cache-plain"));
+  EXPECT_EQ(host.cache_provider_info("plain"), nullptr);
+  auto provider = host.make_cache_provider({"old", "plain", "x://", false, {}});
   ASSERT_NE(provider, nullptr);
-  EXPECT_EQ(provider->name(), "abi11");
-  sf::test::TempDir dir("sf-abi11");
+  EXPECT_EQ(provider->name(), "plain");
+  sf::test::TempDir dir("sf-cache-plain");
   auto refused = provider->get_at_most("k", dir / "k", 10);
   ASSERT_FALSE(refused);
   EXPECT_THAT(refused.error().message, HasSubstr("more than the 10"));
   EXPECT_FALSE(fs::exists(dir / "k"));
   ASSERT_TRUE(provider->get_at_most("k", dir / "k", 100));
   EXPECT_EQ(fs::file_size(dir / "k"), 100U);
+}
+
+// The test links the fully-visible core (<build>/lib-full, same SONAME as the public library the
+// plugin was linked against): the plugin's DT_NEEDED binds to the core already loaded, so the
+// process holds one core library, not the public one beside it.
+TEST(PluginHost, APluginBindsToTheCoreLibraryAlreadyLoaded) {
+  sf::PluginHost host;
+  host.load_file(test_plugin("test-good"));
+  std::vector<std::string> cores;
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, std::size_t, void* data) {
+        const std::string name = info->dlpi_name != nullptr ? info->dlpi_name : "";
+        if (name.find("libslurm-factory-core.so") != std::string::npos)
+          static_cast<std::vector<std::string>*>(data)->push_back(name);
+        return 0;
+      },
+      &cores);
+  ASSERT_EQ(cores.size(), 1U) << ::testing::PrintToString(cores);
+  EXPECT_EQ(fs::path(cores[0]).parent_path().filename(), "lib-full") << cores[0];
 }
 
 TEST(PluginHost, ObjectsFromAPluginOutliveTheirHost) {

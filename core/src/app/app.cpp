@@ -88,7 +88,7 @@ std::unique_ptr<CacheProvider> App::cache_provider(const CacheLayerSpec& layer) 
     host.load("cache-" + layer.type, default_plugin_search_paths(config().plugin_search_paths));
   }
   // Unknown settings keys are refused at file:line like every other config key (the type declares
-  // its keys; one from a plugin built for ABI 1.1 declares none and is not checked).
+  // its keys; one registered with add_cache_provider declares none and is not checked).
   if (const CacheProviderInfo* info = host.cache_provider_info(layer.type))
     config::check_layer_settings(config(), layer, info->settings);
   try {

@@ -1,5 +1,5 @@
 // `slurm-factory plugins list`: the plugins the config loads, what each provides, its version, ABI
-// and file.
+// (and toolchain fingerprint) and file.
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -28,9 +28,9 @@ nlohmann::ordered_json plugin_json(const LoadedPlugin& p) {
     provides.push_back({{"kind", kind}, {"name", name}});
     if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) kinds.push_back(kind);
   }
-  return {{"name", p.name},      {"version", p.version},    {"description", p.description},
-          {"abi", p.abi.str()},  {"file", p.file.string()}, {"kinds", kinds},
-          {"provides", provides}};
+  return {{"name", p.name},     {"version", p.version},     {"description", p.description},
+          {"abi", p.abi.str()}, {"toolchain", p.toolchain}, {"file", p.file.string()},
+          {"kinds", kinds},     {"provides", provides}};
 }
 
 void print_table(std::ostream& out, const std::deque<LoadedPlugin>& plugins, bool verbose) {
@@ -44,6 +44,7 @@ void print_table(std::ostream& out, const std::deque<LoadedPlugin>& plugins, boo
   for (std::size_t i = 0; i < rows.size(); ++i) {
     out << lines[i + 1] << "\n";
     if (verbose && !plugins[i].description.empty()) out << "  " << plugins[i].description << "\n";
+    if (verbose) out << "  toolchain: " << plugins[i].toolchain << "\n";
   }
 }
 
@@ -60,7 +61,8 @@ void add_plugin_commands(CommandTable& table) {
                    "beside the binary for libsf-<name>.so, and lists each with what it provides\n"
                    "(kind and name), its version, the plugin ABI it was built for and its file.\n"
                    "A plugin the host refuses (missing, wrong ABI, duplicate name, ...) is an\n"
-                   "error naming the file and what to do. -v adds each plugin's description.",
+                   "error naming the file and what to do. -v adds each plugin's description and\n"
+                   "the toolchain fingerprint it was built with (--json: \"toolchain\").",
                    "  slurm-factory plugins list\n"
                    "  slurm-factory plugins list --json\n"
                    "  SLURM_FACTORY_PLUGIN_PATH=$PWD/build slurm-factory --config my.yaml plugins "

@@ -2,16 +2,15 @@
 
 #include <dlfcn.h>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <array>
 #include <boost/dll/shared_library.hpp>
-#include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <system_error>
 
+#include "plugin_host/plugin_descriptor.hpp"
+#include "plugin_host/plugin_file_checks.hpp"
+#include "plugin_host/plugin_refusal.hpp"
 #include "plugin_host/plugin_registry.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
@@ -33,66 +32,8 @@ void keep_loaded_forever(boost::dll::shared_library library) {
   libraries->push_back(std::move(library));
 }
 
-std::string in_quotes(const std::string& s) { return "'" + s + "'"; }
-
-const std::string kRemoveHint = "or remove it from plugins.load in your config";
-
-// Reads the first bytes of the file: a shared object starts with the ELF magic.
-bool has_elf_magic(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::array<char, 4> magic{};
-  in.read(magic.data(), magic.size());
-  return in.gcount() == 4 && magic[0] == '\x7f' && magic[1] == 'E' && magic[2] == 'L' &&
-         magic[3] == 'F';
-}
-
-std::string describe_file_content(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::array<char, 16> head{};
-  in.read(head.data(), head.size());
-  const auto n = static_cast<std::size_t>(in.gcount());
-  if (n == 0) return "an empty file";
-  std::string printable;
-  for (std::size_t i = 0; i < n; ++i) {
-    const char c = head[i];
-    printable += (c >= 0x20 && c < 0x7f) ? c : '.';
-  }
-  return "a file starting with \"" + printable + "\"";
-}
-
-// Like the dynamic loader's secure mode: code is loaded only from a file nobody else can swap.
-// Refused: a world-writable .so or folder holding it; when running as root, a .so or folder owned
-// by another user than root; any world-writable folder above it without the sticky bit (anyone
-// could rename the path away). Returns why, or "".
-std::string untrusted_plugin_location(const fs::path& file) {
-  const uid_t me = ::geteuid();
-  auto owner_problem = [me](const struct stat& st) -> std::string {
-    if (me == 0 && st.st_uid != 0) {
-      return "is owned by uid " + std::to_string(st.st_uid) + ", not root, and this runs as root";
-    }
-    return {};
-  };
-  struct stat st {};
-  if (::stat(file.c_str(), &st) != 0) return "cannot be examined (stat failed)";
-  if ((st.st_mode & S_IWOTH) != 0) return "is writable by every user (mode o+w)";
-  if (std::string p = owner_problem(st); !p.empty()) return p;
-  const fs::path folder = file.parent_path();
-  if (::stat(folder.c_str(), &st) != 0) return "lies in a folder that cannot be examined";
-  if ((st.st_mode & S_IWOTH) != 0) {
-    return "lies in " + folder.string() + ", a folder every user can write to (mode o+w)";
-  }
-  if (std::string p = owner_problem(st); !p.empty())
-    return "lies in " + folder.string() + ", which " + p;
-  for (fs::path dir = folder.parent_path(); !dir.empty(); dir = dir.parent_path()) {
-    if (::stat(dir.c_str(), &st) == 0 && (st.st_mode & S_IWOTH) != 0 &&
-        (st.st_mode & S_ISVTX) == 0) {
-      return "lies under " + dir.string() +
-             ", a folder every user can write to without the sticky bit";
-    }
-    if (dir == dir.root_path()) break;
-  }
-  return {};
-}
+using plugin_refusal::in_quotes;
+using plugin_refusal::kRemoveHint;
 
 template <typename F>
 std::vector<std::string> names_of(const FactoryMap<F>& map) {
@@ -191,24 +132,7 @@ const LoadedPlugin& PluginHost::load_file(const fs::path& requested) {
     }
   }
 
-  if (const std::string why = untrusted_plugin_location(file); !why.empty()) {
-    throw PluginError("plugin file " + path + " " + why + "; refusing to load code from it",
-                      {{"file", path}},
-                      "install plugins in a folder only root (or you) can write, e.g. `chmod o-w` "
-                      "the file and its folder and `chown` them to the user running "
-                      "slurm-factory, " +
-                          kRemoveHint);
-  }
-
-  if (!has_elf_magic(file)) {
-    throw PluginError("plugin file " + path +
-                          " is not a shared object: expected an ELF file, found " +
-                          describe_file_content(file),
-                      {{"file", path}},
-                      "replace it with the plugin's built .so (lib<name>.so from "
-                      "slurm_factory_add_plugin), " +
-                          kRemoveHint);
-  }
+  check_plugin_file(file);
 
   boost::dll::shared_library library;
   {
@@ -227,64 +151,15 @@ const LoadedPlugin& PluginHost::load_file(const fs::path& requested) {
     }
   }
 
-  if (!library.has(kPluginEntryPoint)) {
-    throw PluginError("plugin file " + path + " has no entry point '" + kPluginEntryPoint +
-                          "': expected a Boost.DLL alias, found a shared object without one",
-                      {{"file", path}, {"expected symbol", kPluginEntryPoint}},
-                      "define the entry point with SLURM_FACTORY_PLUGIN(name, version, "
-                      "description, register_fn) in one source file of the plugin, " +
-                          kRemoveHint);
-  }
-  const PluginDescriptor* descriptor = nullptr;
-  try {
-    descriptor = library.get_alias<PluginEntryFn>(kPluginEntryPoint)();
-  } catch (const std::exception& e) {
-    throw PluginError("plugin file " + path + ": calling entry point '" + kPluginEntryPoint +
-                          "' failed: " + e.what(),
-                      {{"file", path}}, "fix the plugin, " + kRemoveHint);
-  }
-  if (descriptor == nullptr) {
-    throw PluginError("plugin file " + path + ": entry point '" + kPluginEntryPoint +
-                          "' returned no descriptor; expected a PluginDescriptor",
-                      {{"file", path}},
-                      "define the entry point with SLURM_FACTORY_PLUGIN(...), " + kRemoveHint);
-  }
-
-  // The first two fields keep their place in every ABI: read them before anything else.
-  const AbiVersion abi{descriptor->abi_major, descriptor->abi_minor};
-  const std::string host_abi = kAbiVersion.str();
-  if (abi.major != kAbiVersion.major) {
-    throw PluginError("plugin file " + path + " was built for plugin ABI " + abi.str() +
-                          ", this slurm-factory expects ABI " + std::to_string(kAbiVersion.major) +
-                          ".x (host ABI " + host_abi + "): major versions differ",
-                      {{"file", path}, {"plugin ABI", abi.str()}, {"host ABI", host_abi}},
-                      "rebuild the plugin against the SDK of this slurm-factory (ABI " + host_abi +
-                          "), " + kRemoveHint);
-  }
-  if (!abi_compatible(kAbiVersion, abi)) {
-    throw PluginError("plugin file " + path + " was built for plugin ABI " + abi.str() +
-                          ", newer than this slurm-factory's ABI " + host_abi +
-                          " (expected minor <= " + std::to_string(kAbiVersion.minor) + ")",
-                      {{"file", path}, {"plugin ABI", abi.str()}, {"host ABI", host_abi}},
-                      "upgrade slurm-factory to a release with ABI >= " + abi.str() +
-                          ", or rebuild the plugin against this SDK (ABI " + host_abi + "), " +
-                          kRemoveHint);
-  }
-  if (descriptor->name == nullptr || descriptor->name[0] == '\0' ||
-      descriptor->register_plugin == nullptr) {
-    throw PluginError(
-        "plugin file " + path + ": descriptor has no name or no register function; expected both",
-        {{"file", path}},
-        "define the entry point with SLURM_FACTORY_PLUGIN(name, version, "
-        "description, register_fn), " +
-            kRemoveHint);
-  }
+  const PluginDescriptor& descriptor = read_plugin_descriptor(library, path);
+  const AbiVersion abi{descriptor.abi_major, descriptor.abi_minor};
 
   LoadedPlugin loaded;
-  loaded.name = descriptor->name;
-  loaded.version = descriptor->version != nullptr ? descriptor->version : "";
-  loaded.description = descriptor->description != nullptr ? descriptor->description : "";
+  loaded.name = descriptor.name;
+  loaded.version = descriptor.version != nullptr ? descriptor.version : "";
+  loaded.description = descriptor.description != nullptr ? descriptor.description : "";
   loaded.abi = abi;
+  loaded.toolchain = descriptor.toolchain_fingerprint;
   loaded.file = file;
 
   for (const auto& p : impl_->plugins) {
@@ -306,7 +181,7 @@ const LoadedPlugin& PluginHost::load_file(const fs::path& requested) {
   PluginRegistry registry(std::move(context), loaded.name, impl_->factories, abi);
   const std::string nothing_kept = "; nothing it registered was kept";
   try {
-    descriptor->register_plugin(registry);
+    descriptor.register_plugin(registry);
   } catch (const SlurmFactoryError& e) {
     if (registry.refusal()) {
       // The registry refused a name: report that refusal itself.
@@ -410,42 +285,10 @@ std::unique_ptr<ContainerBackend> PluginHost::make_container_backend(
   return call_factory(find_factory(impl_->factories.backends, label, name), label, name, settings);
 }
 
-namespace {
-
-// A provider built against ABI 1.1: its vtable ends at remove(), so get_at_most (ABI 1.2) must not
-// be called on it. This host-side wrapper forwards the 1.1 calls and keeps the default
-// get_at_most (get, then a size check).
-class Abi11CacheProvider final : public CacheProvider {
- public:
-  explicit Abi11CacheProvider(std::unique_ptr<CacheProvider> inner) : inner_(std::move(inner)) {}
-  std::string name() const override { return inner_->name(); }
-  bool writable() const override { return inner_->writable(); }
-  std::string location() const override { return inner_->location(); }
-  Expected<bool> has(const std::string& key) override { return inner_->has(key); }
-  Expected<void> get(const std::string& key, const fs::path& destination) override {
-    return inner_->get(key, destination);
-  }
-  Expected<void> put(const std::string& key, const fs::path& source) override {
-    return inner_->put(key, source);
-  }
-  Expected<std::vector<CacheObject>> list(const std::string& prefix) override {
-    return inner_->list(prefix);
-  }
-  Expected<void> remove(const std::string& key) override { return inner_->remove(key); }
-
- private:
-  std::unique_ptr<CacheProvider> inner_;
-};
-
-}  // namespace
-
 std::unique_ptr<CacheProvider> PluginHost::make_cache_provider(const CacheLayerSpec& spec) const {
   const std::string label = "cache provider type";
-  const auto& entry = find_factory(impl_->factories.caches, label, spec.type);
-  auto provider = call_factory(entry, label, spec.type, spec);
-  if (entry.abi.major == 1 && entry.abi.minor < 2)
-    return std::make_unique<Abi11CacheProvider>(std::move(provider));
-  return provider;
+  return call_factory(find_factory(impl_->factories.caches, label, spec.type), label, spec.type,
+                      spec);
 }
 
 const CacheProviderInfo* PluginHost::cache_provider_info(const std::string& type) const {

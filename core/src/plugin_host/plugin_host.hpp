@@ -1,6 +1,7 @@
-// Loads plugin shared objects (Boost.DLL), checks their ABI, runs their register functions and
-// keeps the factories they add. Libraries stay loaded for the life of the host (no unload: objects
-// and exceptions from a plugin never outlive its code). Refusals are PluginErrors naming the file,
+// Loads plugin shared objects (Boost.DLL), checks their ABI version and toolchain fingerprint
+// (plugin_descriptor.hpp), runs their register functions and keeps the factories they add.
+// Libraries stay loaded for the life of the host (no unload: objects and exceptions from a plugin
+// never outlive its code). Refusals are PluginErrors naming the file,
 // what was expected and found, and what to do.
 #pragma once
 
@@ -31,6 +32,7 @@ struct LoadedPlugin {
   std::string version;
   std::string description;
   AbiVersion abi;
+  std::string toolchain;  // its toolchain fingerprint (equal to the host's: checked at load)
   std::filesystem::path file;
   // What it registered: {kind, name}, kind one of toolchain, backend, cache, packager, feature.
   std::vector<std::pair<std::string, std::string>> provides;
@@ -73,11 +75,9 @@ class PluginHost {
   std::unique_ptr<ToolchainFamily> make_toolchain_family(const std::string& name) const;
   std::unique_ptr<ContainerBackend> make_container_backend(const std::string& name,
                                                            const nlohmann::json& settings) const;
-  // A provider from a plugin built for ABI 1.1 comes wrapped, so that get_at_most (ABI 1.2) can be
-  // called on every provider.
   std::unique_ptr<CacheProvider> make_cache_provider(const CacheLayerSpec& spec) const;
   // What the type declared with add_cache_provider_type (its settings keys), or nullptr when it
-  // declared nothing (a plugin built for ABI 1.1, or one that used add_cache_provider).
+  // declared nothing (one that used add_cache_provider).
   const CacheProviderInfo* cache_provider_info(const std::string& type) const;
   std::unique_ptr<Packager> make_packager(const std::string& name,
                                           const nlohmann::json& settings) const;

@@ -1,6 +1,6 @@
-// A cache plugin that says it was built for ABI 1.1 (hand-written descriptor): it registers with
-// add_cache_provider (no settings declared), and its provider answers only the 1.1 calls. The host
-// must wrap it so that get_at_most (ABI 1.2) works on it as get plus a size check.
+// A cache plugin that registers with add_cache_provider (no settings declared) and whose provider
+// does not override get_at_most: the SDK's default (get, then a size check, implemented in the core
+// library) answers it through the provider's vtable.
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -12,9 +12,9 @@
 
 namespace {
 
-class Abi11Provider final : public sf::CacheProvider {
+class PlainProvider final : public sf::CacheProvider {
  public:
-  std::string name() const override { return "abi11"; }
+  std::string name() const override { return "plain"; }
   bool writable() const override { return false; }
   sf::Expected<bool> has(const std::string&) override { return true; }
   // Every object is 100 bytes.
@@ -35,14 +35,10 @@ class Abi11Provider final : public sf::CacheProvider {
 
 void register_plugin(sf::Registry& registry) {
   registry.add_cache_provider(
-      "abi11", [](const sf::CacheLayerSpec&) { return std::make_unique<Abi11Provider>(); });
+      "plain", [](const sf::CacheLayerSpec&) { return std::make_unique<PlainProvider>(); });
 }
-
-const sf::PluginDescriptor descriptor{
-    1, 1, "test-cache-abi11", "0.0.1", "a cache plugin built for ABI 1.1", register_plugin};
-
-const sf::PluginDescriptor* entry() { return &descriptor; }
 
 }  // namespace
 
-BOOST_DLL_ALIAS(entry, slurm_factory_plugin)
+SLURM_FACTORY_PLUGIN("test-cache-plain", "0.0.1", "a cache plugin using the default get_at_most",
+                     register_plugin)
