@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the SDK checks (tests/sdk_example.sh, tests/sdk_cache_example.sh); sourced, not run.
 # sdk_begin NAME BUILD_DIR sets build_dir, source_dir, tmp (removed on exit; sdk_on_exit adds
 # cleanup commands), prefix, and the helpers below.
@@ -14,6 +15,7 @@ sdk_begin() {
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/sf-$sdk_name.XXXXXX")
   prefix=$tmp/prefix
   sdk_exit_cmds=()
+  # shellcheck disable=SC2154 # c is the loop variable inside the trap string
   trap 'for c in "${sdk_exit_cmds[@]}"; do eval "$c"; done; rm -rf "$tmp"' EXIT
   sdk_write_json_cmake
 }
