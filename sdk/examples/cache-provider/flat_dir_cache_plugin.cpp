@@ -36,21 +36,22 @@ namespace {
 using sf::Expected;
 using sf::Failure;
 
-// settings.file_mode: the permission bits of stored files, an octal string ("0644" by default;
-// "0664" for a directory a group shares). Never setuid/setgid/sticky.
+// settings.file_mode: the permission bits of stored files, octal digits (0644 by default; 0664 for
+// a directory a group shares). The config hands a number-like scalar over as a JSON number, "0664"
+// as 664, so the digits are read as octal whatever the JSON type. Never setuid/setgid/sticky.
 mode_t file_mode(const sf::CacheLayerSpec& spec) {
   const auto it = spec.settings.find("file_mode");
   if (it == spec.settings.end()) return 0644;
   const std::string text = it->is_string() ? it->get<std::string>() : it->dump();
-  const bool octal = it->is_string() && !text.empty() && text.size() <= 4 &&
-                     text.find_first_not_of("01234567") == std::string::npos;
+  const bool octal = (it->is_string() || it->is_number_integer()) && !text.empty() &&
+                     text.size() <= 4 && text.find_first_not_of("01234567") == std::string::npos;
   const unsigned long value = octal ? std::stoul(text, nullptr, 8) : 07777;
   if (value > 0777) {
     throw sf::ConfigurationError(
         "cache layer '" + spec.name + "': settings.file_mode is " + text +
-            ", expected a quoted octal permission such as \"0644\" (no setuid, setgid or sticky)",
+            ", expected octal permission bits such as 0644 (no setuid, setgid or sticky)",
         {{"layer", spec.name}, {"setting", "file_mode"}},
-        "write it quoted, e.g. file_mode: \"0664\"");
+        "write the permission bits, e.g. file_mode: \"0664\"");
   }
   return static_cast<mode_t>(value);
 }
