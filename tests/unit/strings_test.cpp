@@ -1,15 +1,16 @@
 // The core's one copy of each small helper: join, trim, trim_end, replace_all (support/strings) and
-// env (support/environment).
+// env, env_if_set (slurm_factory/environment.hpp, implemented in support/environment.cpp).
 #include "support/strings.hpp"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
-#include "support/environment.hpp"
+#include "slurm_factory/environment.hpp"
 
 namespace sf {
 namespace {
@@ -46,6 +47,27 @@ TEST(Environment, UnsetIsEmpty) {
   EXPECT_EQ(env("SF_STRINGS_TEST_VAR"), "value");
   ::unsetenv("SF_STRINGS_TEST_VAR");
   EXPECT_EQ(env("SF_STRINGS_TEST_VAR"), "");
+}
+
+TEST(Environment, IfSetTellsEmptyFromUnset) {
+  ::unsetenv("SF_STRINGS_TEST_VAR");
+  EXPECT_EQ(env_if_set("SF_STRINGS_TEST_VAR"), std::nullopt);
+  ::setenv("SF_STRINGS_TEST_VAR", "", 1);
+  ASSERT_TRUE(env_if_set("SF_STRINGS_TEST_VAR").has_value());
+  EXPECT_EQ(*env_if_set("SF_STRINGS_TEST_VAR"), "");
+  ::setenv("SF_STRINGS_TEST_VAR", "v", 1);
+  EXPECT_EQ(env_if_set("SF_STRINGS_TEST_VAR"), std::optional<std::string>("v"));
+  ::unsetenv("SF_STRINGS_TEST_VAR");
+}
+
+TEST(Environment, OrFallsBackWhenUnsetOrEmpty) {
+  ::unsetenv("SF_STRINGS_TEST_VAR");
+  EXPECT_EQ(env_or("SF_STRINGS_TEST_VAR", "fallback"), "fallback");
+  ::setenv("SF_STRINGS_TEST_VAR", "", 1);
+  EXPECT_EQ(env_or("SF_STRINGS_TEST_VAR", "fallback"), "fallback");
+  ::setenv("SF_STRINGS_TEST_VAR", "set", 1);
+  EXPECT_EQ(env_or("SF_STRINGS_TEST_VAR", "fallback"), "set");
+  ::unsetenv("SF_STRINGS_TEST_VAR");
 }
 
 }  // namespace

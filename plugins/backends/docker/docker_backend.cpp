@@ -1,9 +1,9 @@
 // The docker container backend: the shared Engine-API backend on Docker's socket.
 // Socket: settings.socket, else DOCKER_HOST (unix://PATH), else /var/run/docker.sock.
-#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "engine_api/engine_api_backend.hpp"
+#include "slurm_factory/environment.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/plugin.hpp"
 #include "slurm_factory/registry.hpp"
@@ -16,7 +16,7 @@ std::string docker_socket(const nlohmann::json& settings) {
     const std::string path = sf::unix_socket_from_url(s);
     return path.empty() ? s : path;
   }
-  if (const char* host = std::getenv("DOCKER_HOST"); host != nullptr && *host != '\0') {
+  if (const std::string host = sf::env("DOCKER_HOST"); !host.empty()) {
     const std::string path = sf::unix_socket_from_url(host);
     if (path.empty()) {
       throw sf::ContainerError(

@@ -2,17 +2,13 @@
 
 #include <openssl/evp.h>
 
-#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "slurm_factory/environment.hpp"
+
 namespace sf {
 namespace {
-
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
 
 std::string b64_decode(const std::string& in) {
   std::string out(3 * in.size() / 4 + 4, '\0');

@@ -10,13 +10,13 @@
 
 #include <boost/process.hpp>
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
 
 #include "engine_api/engine_api_backend.hpp"
+#include "slurm_factory/environment.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
 #include "slurm_factory/plugin.hpp"
@@ -26,10 +26,7 @@ namespace bp = boost::process;
 
 namespace {
 
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v != nullptr ? v : "";
-}
+using sf::env;
 
 std::int64_t hard_limit(int resource, std::int64_t wanted) {
   rlimit rl{};

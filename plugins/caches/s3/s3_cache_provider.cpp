@@ -27,6 +27,7 @@
 
 #include "aws_sigv4.hpp"
 #include "slurm_factory/cache_provider.hpp"
+#include "slurm_factory/environment.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/http_client.hpp"
 #include "slurm_factory/plugin.hpp"
@@ -36,14 +37,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using sf::env;
 using sf::Expected;
 using sf::Failure;
 namespace http = sf::http;
-
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
 
 std::string trim(const std::string& s) {
   auto b = s.find_first_not_of(" \t\r\n");
@@ -61,7 +58,7 @@ std::string named_variable(const sf::CacheLayerSpec& spec, const std::string& se
         "cache layer '" + spec.name + "': settings." + setting +
             " names the environment variable " + (var.empty() ? std::string("''") : var) +
             ", which is " +
-            (var.empty() ? "not a name" : (std::getenv(var.c_str()) ? "empty" : "not set")) +
+            (var.empty() ? "not a name" : (sf::env_if_set(var.c_str()) ? "empty" : "not set")) +
             "; no " + what + " would be sent",
         {{"layer", spec.name}, {"setting", setting}, {"variable", var}},
         "export " + (var.empty() ? std::string("THE_VARIABLE") : var) + "=<the " + what +
@@ -174,8 +171,7 @@ class S3CacheProvider final : public sf::CacheProvider {
     bucket_ = rest.substr(0, slash);
     prefix_ = slash == std::string::npos ? "" : rest.substr(slash + 1);
     if (!prefix_.empty() && prefix_.back() != '/') prefix_ += '/';
-    region_ =
-        s.value("region", env("AWS_REGION").empty() ? std::string("us-east-1") : env("AWS_REGION"));
+    region_ = s.value("region", sf::env_or("AWS_REGION", "us-east-1"));
     endpoint_ = s.value("endpoint", std::string());
     path_style_ = s.value("path_style", !endpoint_.empty());
     if (endpoint_.empty()) endpoint_ = "https://s3." + region_ + ".amazonaws.com";
