@@ -2,9 +2,13 @@
 // ...).
 //
 // Release data is plain YAML inside each family plugin (and, for site releases, in the user's
-// config). The behaviour every family shares — apt vs dnf, enabling repositories, rendering the
-// image setup script, planning an offline bootstrap — is implemented once in the core library and
-// offered here (DataDrivenToolchainFamily), so a family plugin is mostly data.
+// config). The core parses it (parse_toolchain_releases, DataDrivenToolchainFamily), computes the
+// package set of a release (setup_packages) and asks the family for everything that depends on the
+// package manager: the image setup script and how to bootstrap a base image offline. The core
+// knows no package manager: the shipped families get theirs from static libraries next to the
+// plugins (plugins/toolchains/package_managers: sf-toolchain-apt for debian and ubuntu,
+// sf-toolchain-dnf for rocky; sf-toolchain-apt is installed with the SDK as
+// SlurmFactory::toolchain-apt, header sf_toolchain/apt.hpp).
 #pragma once
 
 #include <map>
@@ -81,23 +85,10 @@ struct ToolchainRelease {
   std::string origin;  // where this release was defined ("toolchain-debian/releases.yaml:40:3")
 };
 
-// The packages the setup script installs for `release`: build tools, dev packages and
-// `extra_packages`, sorted and without duplicates.
+// The package set of a release: build tools, dev packages and `extra_packages`, sorted and without
+// duplicates. What ToolchainFamily::setup_packages returns unless a family says otherwise.
 std::vector<std::string> setup_packages(const ToolchainRelease& release,
                                         const std::vector<std::string>& extra_packages = {});
-
-// The repositories the setup script enables for that package set (those whose needed_by is empty
-// or names one of the packages), in release order.
-std::vector<PackageRepository> enabled_repositories(
-    const ToolchainRelease& release, const std::vector<std::string>& extra_packages = {});
-
-// Renders the POSIX shell script that turns the base image into the build image: enable
-// repositories, install build tools and dev packages (plus `extra_packages`, e.g. a feature's), run
-// the release's quirks, clean the package caches, add the unprivileged builder user. Usable as the
-// RUN step of a Containerfile. Deterministic: the same inputs render the same bytes (the origin of
-// the release is not part of it).
-std::string render_setup_script(const ToolchainRelease& release,
-                                const std::vector<std::string>& extra_packages = {});
 
 // True when `soname` is one of the release's system libraries (exact name or glob).
 bool is_system_library(const ToolchainRelease& release, const std::string& soname);
@@ -124,14 +115,25 @@ class ToolchainFamily {
   // What a site release of this family starts from when it names no `based_on` release (package
   // manager, build tools, dev packages, ...). The default: an empty release of this family.
   virtual ToolchainRelease release_defaults() const;
-  // The build image setup script for a release of this family.
+  // The build image setup script for a release of this family: the POSIX sh script (the RUN step
+  // of the image build) that enables repositories, installs setup_packages(release, extra), runs
+  // the release's quirks, cleans the package caches and adds the unprivileged builder user;
+  // deterministic (the same inputs render the same bytes). The default throws PluginError: a family
+  // renders it with its package manager (sf_toolchain/apt.hpp: AptToolchainFamily) or overrides
+  // it.
   virtual std::string setup_script(const ToolchainRelease& release,
                                    const std::vector<std::string>& extra_packages) const;
   // How to make the base image offline, when the family can (nullopt otherwise).
   virtual std::optional<BootstrapRecipe> bootstrap_recipe(const ToolchainRelease& release) const;
+  // The packages the setup script installs (a plan may need no other). The default:
+  // sf::setup_packages(release, extra_packages).
+  virtual std::vector<std::string> setup_packages(
+      const ToolchainRelease& release, const std::vector<std::string>& extra_packages) const;
 };
 
-// A family whose releases come from embedded YAML and whose behaviour is the shared default.
+// A family whose releases come from embedded YAML. It has no package manager: its setup_script is
+// the default's error; AptToolchainFamily (sf_toolchain/apt.hpp) and DnfToolchainFamily
+// (sf_toolchain/dnf.hpp) add one.
 class DataDrivenToolchainFamily : public ToolchainFamily {
  public:
   // Throws ConfigurationError when the YAML is invalid or names another family.
