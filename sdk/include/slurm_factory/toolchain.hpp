@@ -2,13 +2,13 @@
 // ...).
 //
 // Release data is plain YAML inside each family plugin (and, for site releases, in the user's
-// config). The core parses it (parse_toolchain_releases, DataDrivenToolchainFamily), computes the
-// package set of a release (setup_packages) and asks the family for everything that depends on the
-// package manager: the image setup script and how to bootstrap a base image offline. The core
-// knows no package manager: the shipped families get theirs from static libraries next to the
-// plugins (plugins/toolchains/package_managers: sf-toolchain-apt for debian and ubuntu,
-// sf-toolchain-dnf for rocky; sf-toolchain-apt is installed with the SDK as
-// SlurmFactory::toolchain-apt, header sf_toolchain/apt.hpp).
+// config). The core parses it (parse_toolchain_releases, DataDrivenToolchainFamily) and computes
+// the package set of a release (setup_packages); the image setup script, which depends on the
+// package manager, is the family's (ToolchainFamily::setup_script). The shipped families render it
+// with static libraries next to the plugins (plugins/toolchains/package_managers: sf-toolchain-apt
+// for debian and ubuntu, sf-toolchain-dnf for rocky; sf-toolchain-apt is installed with the SDK as
+// SlurmFactory::toolchain-apt, header sf_toolchain/apt.hpp). The family also gives the recipe of an
+// offline base image (bootstrap_recipe); running mmdebstrap/debootstrap is still the core's.
 #pragma once
 
 #include <map>
