@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "../support/requirement.hpp"
+#include "../support/shipped_family.hpp"
 #include "containers/container_clean.hpp"
 #include "containers/hermetic_runner.hpp"
 #include "engine_api/engine_api_backend.hpp"
@@ -78,6 +79,7 @@ sf::ToolchainImageRequest bookworm_request() {
   sf::ToolchainImageRequest req;
   req.release = bookworm();
   req.setup_script = sf::apt::render_setup_script(req.release, {});
+  req.family = sf::test::shipped_family("debian");
   req.cache_dir = kCacheDir;
   req.try_pull = true;
   return req;

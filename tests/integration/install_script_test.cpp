@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "../support/requirement.hpp"
+#include "../support/shipped_family.hpp"
 #include "artifact/artifact_assets.hpp"
 #include "plugin_host/plugin_host.hpp"
 #include "sf_toolchain/apt.hpp"
@@ -51,6 +52,7 @@ sf::ToolchainImageRequest bookworm_request() {
   sf::ToolchainImageRequest req;
   req.release = r;
   req.setup_script = sf::apt::render_setup_script(req.release, {});
+  req.family = sf::test::shipped_family("debian");
   req.cache_dir = kCacheDir;
   req.try_pull = true;
   return req;

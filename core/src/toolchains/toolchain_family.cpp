@@ -54,6 +54,12 @@ std::string ToolchainFamily::setup_script(
       "SlurmFactory::toolchain-apt) instead of sf::DataDrivenToolchainFamily");
 }
 
+std::optional<RootfsBootstrap> ToolchainFamily::rootfs_bootstrap(
+    const BootstrapRecipe& /*recipe*/, const std::string& /*arch*/, const std::string& /*tarball*/,
+    const std::string& /*work_dir*/) const {
+  return std::nullopt;
+}
+
 std::vector<std::string> ToolchainFamily::setup_packages(
     const ToolchainRelease& release, const std::vector<std::string>& extra_packages) const {
   return sf::setup_packages(release, extra_packages);

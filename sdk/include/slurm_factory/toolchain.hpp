@@ -7,8 +7,10 @@
 // package manager, is the family's (ToolchainFamily::setup_script). The shipped families render it
 // with static libraries next to the plugins (plugins/toolchains/package_managers: sf-toolchain-apt
 // for debian and ubuntu, sf-toolchain-dnf for rocky; sf-toolchain-apt is installed with the SDK as
-// SlurmFactory::toolchain-apt, header sf_toolchain/apt.hpp). The family also gives the recipe of an
-// offline base image (bootstrap_recipe); running mmdebstrap/debootstrap is still the core's.
+// SlurmFactory::toolchain-apt, header sf_toolchain/apt.hpp). So is the offline base image: the
+// family gives the recipe (bootstrap_recipe) and the commands that make the rootfs tarball
+// (rootfs_bootstrap; apt: mmdebstrap, else debootstrap + tar); the core only runs them and imports
+// the tarball.
 #pragma once
 
 #include <map>
@@ -47,7 +49,8 @@ struct PackageRepository {
   std::vector<std::string> needed_by;
 };
 
-// How an image is made without a registry (Debian family: mmdebstrap/debootstrap from a mirror).
+// What an offline base image is made from, as the release data says (Debian: mmdebstrap or
+// debootstrap from a mirror); the family's rootfs_bootstrap turns it into commands.
 struct BootstrapRecipe {
   std::string tool;  // "mmdebstrap" (falls back to "debootstrap")
   std::string variant = "minbase";
@@ -55,6 +58,22 @@ struct BootstrapRecipe {
   std::string mirror;                       // "http://deb.debian.org/debian"
   std::vector<std::string> components;      // main, contrib, non-free, ...
   std::vector<std::string> extra_packages;  // included in the minimal rootfs
+};
+
+// One way to make a base rootfs tarball: the commands run in order (each must exit 0), logged to a
+// file and the terminal; `scratch` paths are removed afterwards, whatever the outcome.
+struct RootfsBootstrapMethod {
+  std::string tool;                                // must be on PATH for this way to be used
+  std::string duration;                            // for the log line: "a minute or two"
+  std::vector<std::vector<std::string>> commands;  // argv of each step
+  std::vector<std::string> scratch;
+};
+
+// How a family makes a base rootfs: ways in order of preference (the core runs the first whose
+// tool is installed) and what to do when none is.
+struct RootfsBootstrap {
+  std::vector<RootfsBootstrapMethod> methods;
+  std::string install_hint;  // "apt-get install mmdebstrap (or debootstrap)"
 };
 
 struct ToolchainRelease {
@@ -129,6 +148,14 @@ class ToolchainFamily {
   // sf::setup_packages(release, extra_packages).
   virtual std::vector<std::string> setup_packages(
       const ToolchainRelease& release, const std::vector<std::string>& extra_packages) const;
+  // The commands that make a base rootfs tarball for `recipe` (the family's bootstrap_recipe, its
+  // mirror possibly replaced by the config): they must write `tarball` and may use `work_dir`
+  // (absent; the core removes what is listed as scratch). nullopt: the family cannot (the
+  // default).
+  virtual std::optional<RootfsBootstrap> rootfs_bootstrap(const BootstrapRecipe& recipe,
+                                                          const std::string& arch,
+                                                          const std::string& tarball,
+                                                          const std::string& work_dir) const;
 };
 
 // A family whose releases come from embedded YAML. It has no package manager: its setup_script is
