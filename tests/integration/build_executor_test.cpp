@@ -68,6 +68,7 @@ class BuildExecutorTest : public ::testing::Test {
     req.release = catalog_->get("trixie");
     req.setup_script = catalog_->setup_script("trixie");
     req.bootstrap = catalog_->bootstrap_recipe("trixie");
+    req.family = catalog_->shared_family_of("trixie");
     req.cache_dir = kCacheDir;
     image_ = new ToolchainImage(prepare_toolchain_image(*backend, req));
     image_hash_ = toolchain_image_hash(req);

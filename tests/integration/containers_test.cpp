@@ -18,11 +18,13 @@
 #include <thread>
 
 #include "../support/requirement.hpp"
+#include "../support/shipped_family.hpp"
 #include "containers/container_clean.hpp"
 #include "containers/hermetic_runner.hpp"
 #include "engine_api/engine_api_backend.hpp"
 #include "engine_api/engine_api_client.hpp"
 #include "plugin_host/plugin_host.hpp"
+#include "sf_toolchain/apt.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/toolchain.hpp"
 #include "toolchains/rootfs_bootstrap.hpp"
@@ -76,7 +78,8 @@ sf::ToolchainRelease bookworm() {
 sf::ToolchainImageRequest bookworm_request() {
   sf::ToolchainImageRequest req;
   req.release = bookworm();
-  req.setup_script = sf::render_setup_script(req.release, {});
+  req.setup_script = sf::apt::render_setup_script(req.release, {});
+  req.family = sf::test::shipped_family("debian");
   req.cache_dir = kCacheDir;
   req.try_pull = true;
   return req;

@@ -46,6 +46,7 @@ TEST(ImagePackageListDocker, ListsTheTrixieImagesPackagesOncePerImageId) {
   req.release = catalog.get("trixie");
   req.setup_script = catalog.setup_script("trixie");
   req.bootstrap = catalog.bootstrap_recipe("trixie");
+  req.family = catalog.shared_family_of("trixie");
   req.cache_dir = cache;
   const auto image = prepare_toolchain_image(*backend, req);
   const auto id = backend->inspect_image(image.tag)->id;

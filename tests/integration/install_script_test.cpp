@@ -14,8 +14,10 @@
 #include <sstream>
 
 #include "../support/requirement.hpp"
+#include "../support/shipped_family.hpp"
 #include "artifact/artifact_assets.hpp"
 #include "plugin_host/plugin_host.hpp"
+#include "sf_toolchain/apt.hpp"
 #include "slurm_factory/container_backend.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/toolchain.hpp"
@@ -49,7 +51,8 @@ sf::ToolchainImageRequest bookworm_request() {
   r.origin = "containers_test";
   sf::ToolchainImageRequest req;
   req.release = r;
-  req.setup_script = sf::render_setup_script(req.release, {});
+  req.setup_script = sf::apt::render_setup_script(req.release, {});
+  req.family = sf::test::shipped_family("debian");
   req.cache_dir = kCacheDir;
   req.try_pull = true;
   return req;

@@ -70,6 +70,7 @@ sf::ToolchainImageRequest modules_image(const std::string& package) {
   sf::ToolchainImageRequest req;
   req.release = r;
   req.bootstrap = catalog().bootstrap_recipe("trixie");
+  req.family = catalog().shared_family_of("trixie");
   req.setup_script =
       "#!/bin/sh\n"
       "set -eu\n"

@@ -61,6 +61,7 @@ TEST(RebuildCommand, RefusesWhenTheImagePackagesMovedAndNamesThem) {
   req.release = catalog.get("trixie");
   req.setup_script = catalog.setup_script("trixie");
   req.bootstrap = catalog.bootstrap_recipe("trixie");
+  req.family = catalog.shared_family_of("trixie");
   req.cache_dir = dir / "cache";
   const auto image = prepare_toolchain_image(*backend, req);
   auto list =

@@ -155,6 +155,7 @@ TEST_P(DebianReleaseData, SetupScriptBuildsAWorkingToolchainImage) {
   req.extra_packages = all_gpu_packages(release);
   req.setup_script = catalog().setup_script(release.name, req.extra_packages);
   req.bootstrap = catalog().bootstrap_recipe(release.name);
+  req.family = catalog().shared_family_of(release.name);
   req.cache_dir = kCacheDir;
   req.try_pull = false;  // no registry here: the offline bootstrap is the base
   req.progress = [](std::string_view line) {

@@ -1,5 +1,7 @@
-// The build image setup script: golden files for the eight shipped releases (SF_UPDATE_GOLDEN=1
-// regenerates them), shellcheck and `sh -n` on every rendering, and the shared apt/dnf behaviour.
+// The build image setup script of the toolchain plugins' apt and dnf libraries
+// (plugins/toolchains/package_managers): golden files for the eight shipped releases
+// (SF_UPDATE_GOLDEN=1 regenerates them), shellcheck and `sh -n` on every rendering, and the apt/dnf
+// behaviour.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -10,6 +12,8 @@
 #include <sstream>
 
 #include "../support/golden.hpp"
+#include "sf_toolchain/apt.hpp"
+#include "sf_toolchain/dnf.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/toolchain.hpp"
 
@@ -72,6 +76,15 @@ struct TempScript {
   fs::path path;
 };
 
+// The rendering of the library the release's family plugin links: apt for ubuntu and debian, dnf
+// for rocky.
+std::string render_setup_script(const sf::ToolchainRelease& release,
+                                const std::vector<std::string>& extra = {}) {
+  return release.package_manager == sf::PackageManager::kApt
+             ? sf::apt::render_setup_script(release, extra)
+             : sf::dnf::render_setup_script(release, extra);
+}
+
 bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
@@ -93,7 +106,7 @@ class SetupScriptOfRelease : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(SetupScriptOfRelease, MatchesGoldenFile) {
   const auto& release = shipped(GetParam());
-  const std::string script = sf::render_setup_script(release);
+  const std::string script = render_setup_script(release);
   const fs::path golden =
       fs::path(SF_TEST_SOURCE_DIR) / "tests/unit/golden/setup" / (release.name + ".sh");
   if (sf::test::update_golden_files()) {
@@ -111,7 +124,7 @@ TEST_P(SetupScriptOfRelease, PassesShellcheckAndShSyntax) {
   const auto& release = shipped(GetParam());
   // The plain script and the one with every GPU package (more repositories enabled).
   for (const auto& extra : {std::vector<std::string>{}, all_gpu_packages(release)}) {
-    const std::string script = sf::render_setup_script(release, extra);
+    const std::string script = render_setup_script(release, extra);
     TempScript file(script, release.name);
     const auto sc = run("shellcheck --shell=sh --severity=style " + file.path.string());
     EXPECT_EQ(sc.status, 0) << "shellcheck on " << release.name << ":\n"
@@ -124,8 +137,8 @@ TEST_P(SetupScriptOfRelease, PassesShellcheckAndShSyntax) {
 
 TEST_P(SetupScriptOfRelease, IsDeterministicAndCreatesTheBuilder) {
   const auto& release = shipped(GetParam());
-  const std::string script = sf::render_setup_script(release);
-  EXPECT_EQ(script, sf::render_setup_script(release));
+  const std::string script = render_setup_script(release);
+  EXPECT_EQ(script, render_setup_script(release));
   EXPECT_EQ(script.rfind("#!/bin/sh\n", 0), 0U);
   EXPECT_TRUE(contains(script, "\nset -eu\n"));
   EXPECT_TRUE(contains(script, "groupadd --gid 10001 builder\n"));
@@ -142,7 +155,7 @@ INSTANTIATE_TEST_SUITE_P(Shipped, SetupScriptOfRelease, ::testing::ValuesIn(kRel
                          [](const auto& info) { return info.param; });
 
 TEST(SetupScript, AptInstallsWithoutRecommendsAndCleansUp) {
-  const std::string s = sf::render_setup_script(shipped("noble"));
+  const std::string s = render_setup_script(shipped("noble"));
   EXPECT_TRUE(contains(s, "export DEBIAN_FRONTEND=noninteractive\n"));
   EXPECT_TRUE(contains(s, "apt-get update\napt-get install -y --no-install-recommends \\\n"));
   EXPECT_TRUE(contains(s, "apt-get clean\nrm -rf /var/lib/apt/lists/*\n"));
@@ -151,14 +164,14 @@ TEST(SetupScript, AptInstallsWithoutRecommendsAndCleansUp) {
 }
 
 TEST(SetupScript, DnfEnablesEpelAndPowertoolsOnRocky8AndCrbOn9And10) {
-  const std::string r8 = sf::render_setup_script(shipped("rockylinux8"));
+  const std::string r8 = render_setup_script(shipped("rockylinux8"));
   EXPECT_TRUE(contains(r8, "install \\\n    epel-release \\\n    dnf-plugins-core\n"));
   EXPECT_TRUE(contains(r8, "dnf config-manager --set-enabled powertools\n"));
   EXPECT_TRUE(contains(r8, "--setopt=install_weak_deps=False --setopt=tsflags=nodocs install"));
   EXPECT_TRUE(contains(r8, "dnf clean all\nrm -rf /var/cache/dnf\n"));
   EXPECT_FALSE(contains(r8, "apt-get"));
   for (const char* name : {"rockylinux9", "rockylinux10"}) {
-    const std::string s = sf::render_setup_script(shipped(name));
+    const std::string s = render_setup_script(shipped(name));
     EXPECT_TRUE(contains(s, "dnf config-manager --set-enabled crb\n")) << name;
     EXPECT_FALSE(contains(s, "powertools")) << name;
     // The repository must be enabled before the packages that need it are installed.
@@ -168,28 +181,28 @@ TEST(SetupScript, DnfEnablesEpelAndPowertoolsOnRocky8AndCrbOn9And10) {
 
 TEST(SetupScript, RepositoriesNeededByGpuPackagesOnlyWhenTheyAreInstalled) {
   const auto& trixie = shipped("trixie");
-  const std::string plain = sf::render_setup_script(trixie);
+  const std::string plain = render_setup_script(trixie);
   EXPECT_FALSE(contains(plain, "non-free"));
   EXPECT_FALSE(contains(plain, "libnvidia-ml-dev"));
-  const std::string cuda = sf::render_setup_script(trixie, trixie.gpu_packages.at("cuda"));
+  const std::string cuda = render_setup_script(trixie, trixie.gpu_packages.at("cuda"));
   EXPECT_TRUE(
       contains(cuda, "sf_enable_apt_component contrib\nsf_enable_apt_component non-free\n"));
   EXPECT_TRUE(contains(cuda, "    libnvidia-ml-dev \\\n"));
   EXPECT_LT(cuda.find("sf_enable_apt_component non-free"), cuda.find("apt-get update"));
-  const std::string rocm = sf::render_setup_script(trixie, trixie.gpu_packages.at("rocm"));
+  const std::string rocm = render_setup_script(trixie, trixie.gpu_packages.at("rocm"));
   EXPECT_FALSE(contains(rocm, "non-free"));
   EXPECT_TRUE(contains(rocm, "librocm-smi-dev"));
 
   const auto& r9 = shipped("rockylinux9");
-  EXPECT_FALSE(contains(sf::render_setup_script(r9), "cuda"));
-  const std::string r9cuda = sf::render_setup_script(r9, r9.gpu_packages.at("cuda"));
+  EXPECT_FALSE(contains(render_setup_script(r9), "cuda"));
+  const std::string r9cuda = render_setup_script(r9, r9.gpu_packages.at("cuda"));
   EXPECT_TRUE(contains(r9cuda,
                        "dnf config-manager --add-repo https://developer.download.nvidia.com/"
                        "compute/cuda/repos/rhel9/x86_64/cuda-rhel9.repo\n"));
 }
 
 TEST(SetupScript, ResoluteSwitchesToGnuCoreutilsAfterInstalling) {
-  const std::string s = sf::render_setup_script(shipped("resolute"));
+  const std::string s = render_setup_script(shipped("resolute"));
   const auto quirk = s.find("coreutils-from-gnu");
   ASSERT_NE(quirk, std::string::npos);
   EXPECT_GT(quirk, s.find("apt-get install -y --no-install-recommends \\"));
@@ -203,21 +216,35 @@ TEST(SetupScript, ExtraPackagesAreSortedAndDeduplicated) {
   EXPECT_TRUE(std::is_sorted(pkgs.begin(), pkgs.end()));
   EXPECT_EQ(std::count(pkgs.begin(), pkgs.end(), "gcc"), 1);
   EXPECT_EQ(pkgs.front(), "aaa-extra");
-  EXPECT_EQ(sf::render_setup_script(r, {"b-pkg", "a-pkg"}),
-            sf::render_setup_script(r, {"a-pkg", "b-pkg", "a-pkg"}));
+  EXPECT_EQ(render_setup_script(r, {"b-pkg", "a-pkg"}),
+            render_setup_script(r, {"a-pkg", "b-pkg", "a-pkg"}));
 }
 
 TEST(SetupScript, RefusesPackageNamesThatAreNotPlainWords) {
   const auto& r = shipped("bookworm");
   for (const char* bad : {"gcc; rm -rf /", "$(id)", "-y", "a b", ""}) {
-    EXPECT_THROW(sf::render_setup_script(r, {bad}), sf::ConfigurationError) << bad;
+    EXPECT_THROW(render_setup_script(r, {bad}), sf::ConfigurationError) << bad;
   }
 }
 
 TEST(SetupScript, TextFromReleaseDataCannotBreakOutOfComments) {
   auto r = shipped("bookworm");
   r.os_name = "Evil\nrm -rf /";
-  const std::string s = sf::render_setup_script(r);
+  const std::string s = render_setup_script(r);
   EXPECT_FALSE(contains(s, "\nrm -rf /\n"));
   EXPECT_TRUE(contains(s, "Evil rm -rf /"));
+}
+
+TEST(SetupScript, EachLibraryRefusesAReleaseOfTheOtherPackageManager) {
+  auto r = shipped("bookworm");
+  r.package_manager = sf::PackageManager::kDnf;
+  try {
+    sf::apt::render_setup_script(r);
+    FAIL() << "apt rendered a dnf release";
+  } catch (const sf::ConfigurationError& e) {
+    EXPECT_NE(std::string(e.what()).find("package_manager: dnf"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("family debian"), std::string::npos) << e.what();
+    EXPECT_EQ(e.context_value("origin"), r.origin);
+  }
+  EXPECT_THROW(sf::dnf::render_setup_script(shipped("noble")), sf::ConfigurationError);
 }

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "sf_toolchain/apt.hpp"
+#include "sf_toolchain/dnf.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace {
@@ -21,8 +23,12 @@ std::string read_file(const std::string& path) {
 std::shared_ptr<const sf::ToolchainFamily> shipped_family(const std::string& family) {
   const std::string path =
       std::string(SF_TEST_SOURCE_DIR) + "/plugins/toolchains/" + family + "/releases.yaml";
-  return std::make_shared<sf::DataDrivenToolchainFamily>(family, read_file(path),
-                                                         "toolchain-" + family + "/releases.yaml");
+  const std::string origin = "toolchain-" + family + "/releases.yaml";
+  // As the plugins build them: rocky on the dnf library, ubuntu and debian on the apt one.
+  if (family == "rocky") {
+    return std::make_shared<sf::DnfToolchainFamily>(family, read_file(path), origin);
+  }
+  return std::make_shared<sf::AptToolchainFamily>(family, read_file(path), origin);
 }
 
 sf::ToolchainCatalog shipped_catalog() {
@@ -75,7 +81,9 @@ TEST(ToolchainCatalog, ListsTheEightShippedReleasesByFamily) {
   EXPECT_EQ(catalog.family_of("rockylinux9").name(), "rocky");
   EXPECT_TRUE(catalog.bootstrap_recipe("trixie"));
   EXPECT_FALSE(catalog.bootstrap_recipe("noble"));
-  EXPECT_EQ(catalog.setup_script("noble"), sf::render_setup_script(catalog.get("noble")));
+  EXPECT_EQ(catalog.setup_script("noble"), sf::apt::render_setup_script(catalog.get("noble")));
+  EXPECT_EQ(catalog.setup_script("rockylinux9"),
+            sf::dnf::render_setup_script(catalog.get("rockylinux9")));
 }
 
 TEST(ToolchainCatalog, UnknownNamesListTheValidOnesAndTheClosest) {

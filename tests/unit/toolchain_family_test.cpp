@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <map>
 
+#include "sf_toolchain/apt.hpp"
+#include "sf_toolchain/dnf.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/plugin.hpp"
 #include "slurm_factory/registry.hpp"
@@ -67,7 +69,22 @@ TEST(ToolchainFamily, DataDrivenFamilyServesItsReleasesAndDefaults) {
   EXPECT_EQ(defaults.build_tools.at("compiler"), std::vector<std::string>{"gcc"});
   EXPECT_TRUE(defaults.os_name.empty());
   EXPECT_FALSE(family.bootstrap_recipe(releases[0]));
-  EXPECT_EQ(family.setup_script(releases[0], {}), sf::render_setup_script(releases[0]));
+  EXPECT_EQ(family.setup_packages(releases[0], {"zlib", "gcc"}),
+            (std::vector<std::string>{"gcc", "zlib"}));
+  // No package manager: the setup script is the interface's error, naming the family and the fix.
+  try {
+    family.setup_script(releases[0], {});
+    FAIL() << "no error";
+  } catch (const sf::PluginError& e) {
+    EXPECT_NE(std::string(e.what()).find("toolchain family 'demo'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("d1"), std::string::npos) << e.what();
+    EXPECT_NE(e.remediation().find("ToolchainFamily::setup_script"), std::string::npos);
+    EXPECT_NE(e.remediation().find("AptToolchainFamily"), std::string::npos);
+  }
+  // The apt family renders the apt script of the same data.
+  sf::AptToolchainFamily apt_family("demo", kDemo, "demo.yaml");
+  EXPECT_EQ(apt_family.setup_script(releases[0], {}), sf::apt::render_setup_script(releases[0]));
+  EXPECT_NE(apt_family.setup_script(releases[0], {}).find("apt-get install"), std::string::npos);
 }
 
 TEST(ToolchainFamily, ReleasesFileOfAnotherFamilyIsRefused) {
@@ -120,8 +137,11 @@ TEST_P(ShippedToolchainPlugin, LoadsAndRegistersItsFamily) {
     names.push_back(r.name);
     EXPECT_EQ(r.family, family);
     EXPECT_EQ(r.origin.rfind("toolchain-" + family + "/releases.yaml:", 0), 0U) << r.origin;
-    // The family renders through the shared core code.
-    EXPECT_EQ(fam->setup_script(r, {}), sf::render_setup_script(r));
+    // The family renders through its package manager's library: apt for ubuntu and debian, dnf
+    // for rocky.
+    EXPECT_EQ(fam->setup_script(r, {}), family == "rocky" ? sf::dnf::render_setup_script(r)
+                                                          : sf::apt::render_setup_script(r));
+    EXPECT_EQ(fam->setup_packages(r, {}), sf::setup_packages(r));
     EXPECT_EQ(fam->bootstrap_recipe(r).has_value(), family == "debian") << r.name;
   }
   const std::map<std::string, std::vector<std::string>> expected = {

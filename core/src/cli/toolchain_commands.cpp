@@ -38,7 +38,7 @@ nlohmann::json summary_json(const ToolchainRelease& r) {
 }
 
 nlohmann::json release_json(const ToolchainRelease& r, const std::vector<std::string>& extra,
-                            const std::string& script) {
+                            const std::vector<std::string>& packages, const std::string& script) {
   auto j = summary_json(r);
   j["build_tools"] = r.build_tools;
   j["dev_packages"] = r.dev_packages;
@@ -65,7 +65,7 @@ nlohmann::json release_json(const ToolchainRelease& r, const std::vector<std::st
     j["bootstrap"] = nullptr;
   }
   j["extra_packages"] = extra;
-  j["packages"] = setup_packages(r, extra);
+  j["packages"] = packages;
   j["setup_script"] = script;
   return j;
 }
@@ -239,7 +239,8 @@ void add_toolchain_commands(CommandTable& table) {
          if (vm->count("script") != 0U) {
            inv.out << script;
          } else if (inv.global.json) {
-           inv.out << release_json(release, extra, script).dump(2) << "\n";
+           const auto packages = catalog.family_of(release.name).setup_packages(release, extra);
+           inv.out << release_json(release, extra, packages, script).dump(2) << "\n";
          } else {
            print_release(inv.out, release, extra, script);
          }

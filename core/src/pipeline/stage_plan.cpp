@@ -39,7 +39,8 @@ PlannedBuild plan_with(const Resolved& r, const BuildRequest& request) {
   out.plan = make_plan(book, req);
   out.image_tag = toolchain_image_tag(r.image.release.name, req.toolchain_image_hash);
   // The setup script installs every -dev package of the release; the plan must need no other.
-  const auto installed = setup_packages(r.image.release, r.image.extra_packages);
+  const auto installed = r.catalog.family_of(r.image.release.name)
+                             .setup_packages(r.image.release, r.image.extra_packages);
   for (const auto& p : out.plan.system_package_names) {
     if (std::find(installed.begin(), installed.end(), p) == installed.end()) {
       throw ConfigurationError(

@@ -27,6 +27,9 @@ int run_logged(const std::vector<std::string>& argv, const std::filesystem::path
   log << "$ " << join(argv, " ") << "\n";
   bp::ipstream out;
   const auto exe = bp::search_path(argv.front());
+  if (exe.empty())
+    throw std::system_error(std::make_error_code(std::errc::no_such_file_or_directory),
+                            argv.front());
   std::vector<std::string> args(argv.begin() + 1, argv.end());
   // Only stdin/out/err are inherited: mmdebstrap hands fds to dash, which cannot use fds above 9.
   bp::child child(exe, bp::args(args), (bp::std_out & bp::std_err) > out, bp::std_in < bp::null,
@@ -38,6 +41,13 @@ int run_logged(const std::vector<std::string>& argv, const std::filesystem::path
   }
   child.wait();
   return child.exit_code();
+}
+
+// "neither a nor b is installed", "a is not installed", "none of a, b, c is installed".
+std::string none_installed(const std::vector<std::string>& tools) {
+  if (tools.size() == 1) return tools.front() + " is not installed";
+  if (tools.size() == 2) return "neither " + tools[0] + " nor " + tools[1] + " is installed";
+  return "none of " + join(tools, ", ") + " is installed";
 }
 
 }  // namespace
@@ -54,7 +64,8 @@ std::string bootstrap_recipe_hash(const BootstrapRecipe& r, const std::string& a
   return sha256_hex(j.dump());
 }
 
-std::filesystem::path bootstrap_rootfs(const BootstrapRecipe& recipe, const std::string& arch,
+std::filesystem::path bootstrap_rootfs(const ToolchainFamily& family, const BootstrapRecipe& recipe,
+                                       const std::string& arch,
                                        const std::filesystem::path& cache_dir,
                                        const ProgressSink& progress) {
   const std::string hash = bootstrap_recipe_hash(recipe, arch);
@@ -73,55 +84,48 @@ std::filesystem::path bootstrap_rootfs(const BootstrapRecipe& recipe, const std:
   const auto log_file = dir / (recipe.suite + "-" + arch + "-" + hash.substr(0, 12) + ".log");
   std::filesystem::remove(log_file, ec);
   const auto tmp = dir / (tarball.filename().string() + ".tmp." + std::to_string(::getpid()));
-  const std::string components =
-      join(recipe.components.empty() ? std::vector<std::string>{"main"} : recipe.components, ",");
+  const auto work_dir = dir / (recipe.suite + "-root." + std::to_string(::getpid()));
   ErrorContext ctx{
       {"suite", recipe.suite}, {"mirror", recipe.mirror}, {"log file", log_file.string()}};
 
-  const std::string variant = recipe.variant.empty() ? "minbase" : recipe.variant;
-  const bool have_mmdebstrap = !bp::search_path("mmdebstrap").empty();
-  const bool have_debootstrap = !bp::search_path("debootstrap").empty();
-  int rc = -1;
-  std::string tool;
+  const auto plan = family.rootfs_bootstrap(recipe, arch, tmp.string(), work_dir.string());
+  if (!plan || plan->methods.empty()) {
+    ctx.emplace_back("family", family.name());
+    throw ContainerError("cannot bootstrap a base image: toolchain family '" + family.name() +
+                             "' has no way to make one",
+                         ctx,
+                         "make the base image available (pull it, or load it with the engine's "
+                         "own tools) and run again");
+  }
+  const RootfsBootstrapMethod* method = nullptr;
+  std::vector<std::string> tools;
+  for (const auto& m : plan->methods) {
+    tools.push_back(m.tool);
+    if (method == nullptr && !bp::search_path(m.tool).empty()) method = &m;
+  }
+  if (method == nullptr) {
+    throw ContainerError("cannot bootstrap a base image: " + none_installed(tools), ctx,
+                         plan->install_hint);
+  }
+  int rc = 0;
   try {
-    if ((recipe.tool.empty() || recipe.tool == "mmdebstrap") && have_mmdebstrap) {
-      tool = "mmdebstrap";
-      std::vector<std::string> argv{"mmdebstrap", "--variant=" + variant, "--format=tar",
-                                    "--architectures=" + arch, "--components=" + components};
-      if (!recipe.extra_packages.empty())
-        argv.push_back("--include=" + join(recipe.extra_packages, ","));
-      argv.insert(argv.end(), {recipe.suite, tmp.string(), recipe.mirror});
-      log().info("bootstrap: mmdebstrap {} from {} (a minute or two)", recipe.suite, recipe.mirror);
+    log().info("bootstrap: {} {} from {} ({})", method->tool, recipe.suite, recipe.mirror,
+               method->duration);
+    for (const auto& argv : method->commands) {
+      if (argv.empty()) continue;
       rc = run_logged(argv, log_file, progress);
-    } else if (have_debootstrap) {
-      tool = "debootstrap";
-      const auto root = dir / (recipe.suite + "-root." + std::to_string(::getpid()));
-      std::vector<std::string> argv{"debootstrap", "--variant=" + variant, "--arch=" + arch,
-                                    "--components=" + components};
-      if (!recipe.extra_packages.empty())
-        argv.push_back("--include=" + join(recipe.extra_packages, ","));
-      argv.insert(argv.end(), {recipe.suite, root.string(), recipe.mirror});
-      log().info("bootstrap: debootstrap {} from {} (a few minutes)", recipe.suite, recipe.mirror);
-      rc = run_logged(argv, log_file, progress);
-      if (rc == 0) {
-        rc = run_logged({"tar", "--numeric-owner", "-C", root.string(), "-cf", tmp.string(), "."},
-                        log_file, progress);
-      }
-      std::filesystem::remove_all(root, ec);
-    } else {
-      throw ContainerError(
-          "cannot bootstrap a base image: neither mmdebstrap nor debootstrap is "
-          "installed",
-          ctx, "apt-get install mmdebstrap (or debootstrap)");
+      if (rc != 0) break;
     }
   } catch (const std::system_error& e) {
     std::filesystem::remove(tmp, ec);
+    for (const auto& s : method->scratch) std::filesystem::remove_all(s, ec);
     ctx.emplace_back("error", e.what());
-    throw ContainerError("cannot run " + tool, ctx);
+    throw ContainerError("cannot run " + method->tool, ctx);
   }
+  for (const auto& s : method->scratch) std::filesystem::remove_all(s, ec);
   if (rc != 0) {
     std::filesystem::remove(tmp, ec);
-    ctx.emplace_back("tool", tool);
+    ctx.emplace_back("tool", method->tool);
     ctx.emplace_back("exit code", std::to_string(rc));
     throw ContainerError("bootstrapping the base rootfs failed", ctx,
                          "read the log file; check that the mirror is reachable and has the suite");

@@ -1,5 +1,6 @@
-// Makes a minimal root filesystem tarball without a registry, from a Debian-style package mirror:
-// mmdebstrap (minbase) when installed, else debootstrap + tar. The tarball is cached under
+// Makes a minimal root filesystem tarball without a registry, by running what the release's family
+// says (ToolchainFamily::rootfs_bootstrap: for apt families mmdebstrap, else debootstrap + tar):
+// the first way whose tool is installed, its output logged. The tarball is cached under
 // <cache_dir>/bootstrap/<suite>-<arch>-<hash12>.tar (hash of the recipe) and reused.
 #pragma once
 
@@ -15,8 +16,10 @@ namespace sf {
 std::string bootstrap_recipe_hash(const BootstrapRecipe& recipe, const std::string& arch);
 
 // Returns the cached tarball, bootstrapping it first when missing. Tool output goes to
-// `progress`. Throws ContainerError naming the tool, the mirror and the log on failure.
-std::filesystem::path bootstrap_rootfs(const BootstrapRecipe& recipe, const std::string& arch,
+// `progress`. Throws ContainerError naming the tool, the mirror and the log on failure, the tools
+// and the family's install hint when none is installed, the family when it cannot bootstrap.
+std::filesystem::path bootstrap_rootfs(const ToolchainFamily& family, const BootstrapRecipe& recipe,
+                                       const std::string& arch,
                                        const std::filesystem::path& cache_dir,
                                        const ProgressSink& progress);
 

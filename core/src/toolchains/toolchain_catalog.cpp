@@ -205,8 +205,13 @@ const ToolchainRelease& ToolchainCatalog::get(const std::string& name) const {
 }
 
 const ToolchainFamily& ToolchainCatalog::family_of(const std::string& name) const {
+  return *shared_family_of(name);
+}
+
+std::shared_ptr<const ToolchainFamily> ToolchainCatalog::shared_family_of(
+    const std::string& name) const {
   const auto& r = get(name);
-  return *impl_->families.at(impl_->family_index.at(r.family));
+  return impl_->families.at(impl_->family_index.at(r.family));
 }
 
 std::string ToolchainCatalog::setup_script(const std::string& name,

@@ -41,6 +41,7 @@ class ToolchainCatalog {
   // Throws UsageError naming the valid releases (and the closest one) when `name` is unknown.
   const ToolchainRelease& get(const std::string& name) const;
   const ToolchainFamily& family_of(const std::string& name) const;
+  std::shared_ptr<const ToolchainFamily> shared_family_of(const std::string& name) const;
 
   // The family's setup script and bootstrap recipe for a release.
   std::string setup_script(const std::string& name,

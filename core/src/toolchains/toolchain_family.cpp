@@ -1,6 +1,9 @@
-// The shared behaviour of toolchain families: defaults of the ToolchainFamily interface and the
-// data-driven family every shipped toolchain plugin instantiates from its embedded releases.yaml.
+// The shared behaviour of toolchain families: defaults of the ToolchainFamily interface, the
+// package set of a release, and the data-driven family every shipped toolchain plugin builds on
+// from its embedded releases.yaml. Nothing here knows a package manager: the families do.
 #include <fnmatch.h>
+
+#include <set>
 
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/toolchain.hpp"
@@ -31,9 +34,35 @@ ToolchainRelease ToolchainFamily::release_defaults() const {
   return r;
 }
 
-std::string ToolchainFamily::setup_script(const ToolchainRelease& release,
-                                          const std::vector<std::string>& extra_packages) const {
-  return render_setup_script(release, extra_packages);
+std::vector<std::string> setup_packages(const ToolchainRelease& release,
+                                        const std::vector<std::string>& extra_packages) {
+  std::set<std::string> all;
+  for (const auto& [tool, pkgs] : release.build_tools) all.insert(pkgs.begin(), pkgs.end());
+  for (const auto& [lib, pkgs] : release.dev_packages) all.insert(pkgs.begin(), pkgs.end());
+  all.insert(extra_packages.begin(), extra_packages.end());
+  return {all.begin(), all.end()};
+}
+
+std::string ToolchainFamily::setup_script(
+    const ToolchainRelease& release, const std::vector<std::string>& /*extra_packages*/) const {
+  throw PluginError(
+      "toolchain family '" + name() + "' cannot set up a build image for " + release.name +
+          ": its plugin renders no setup script",
+      {{"family", name()}, {"toolchain", release.name}, {"origin", release.origin}},
+      "the family's plugin must override ToolchainFamily::setup_script, e.g. by building its "
+      "family on sf::AptToolchainFamily (header sf_toolchain/apt.hpp, CMake target "
+      "SlurmFactory::toolchain-apt) instead of sf::DataDrivenToolchainFamily");
+}
+
+std::optional<RootfsBootstrap> ToolchainFamily::rootfs_bootstrap(
+    const BootstrapRecipe& /*recipe*/, const std::string& /*arch*/, const std::string& /*tarball*/,
+    const std::string& /*work_dir*/) const {
+  return std::nullopt;
+}
+
+std::vector<std::string> ToolchainFamily::setup_packages(
+    const ToolchainRelease& release, const std::vector<std::string>& extra_packages) const {
+  return sf::setup_packages(release, extra_packages);
 }
 
 std::optional<BootstrapRecipe> ToolchainFamily::bootstrap_recipe(

@@ -122,7 +122,14 @@ ToolchainImage prepare_toolchain_image(ContainerBackend& backend, const Toolchai
                  r.release.name, base, kManagedLabel);
     }
     if (!existing || stale_labels) {
-      const auto rootfs = bootstrap_rootfs(*recipe, r.release.arch, r.cache_dir, r.progress);
+      if (!r.family) {
+        throw ContainerError(
+            "the base image must be bootstrapped, but the request names no "
+            "toolchain family to make it",
+            ctx, "set ToolchainImageRequest::family (resolve_toolchain does)");
+      }
+      const auto rootfs =
+          bootstrap_rootfs(*r.family, *recipe, r.release.arch, r.cache_dir, r.progress);
       log().info("toolchain {}: importing the bootstrapped rootfs as {}", r.release.name, base);
       backend.import_image(rootfs, base,
                            {{kKindLabel, "base"}, {kDefinitionHashLabel, bhash.substr(0, 12)}});

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +24,8 @@ struct ToolchainImageRequest {
   std::string setup_script;                  // ToolchainFamily::setup_script(release, extra)
   std::vector<std::string> extra_packages;   // features' packages (already in the script)
   std::optional<BootstrapRecipe> bootstrap;  // ToolchainFamily::bootstrap_recipe(release)
+  // The release's family: makes the bootstrap's commands (ToolchainFamily::rootfs_bootstrap).
+  std::shared_ptr<const ToolchainFamily> family;
   std::string debian_mirror;        // config debian_mirror: replaces the recipe's mirror when set
   std::filesystem::path cache_dir;  // bootstrap tarballs and build logs live here
   ProgressSink progress;            // build output, line by line (the terminal)

@@ -25,6 +25,7 @@ ResolvedToolchain resolve_toolchain(App& app, const std::string& toolchain,
   r.image.setup_script = r.catalog.setup_script(release.name, extra);
   r.image.extra_packages = extra;
   r.image.bootstrap = r.catalog.bootstrap_recipe(release.name);
+  r.image.family = r.catalog.shared_family_of(release.name);
   r.image.debian_mirror = config.debian_mirror;
   r.image.cache_dir = config.cache_dir;
   r.image_hash = toolchain_image_hash(r.image);

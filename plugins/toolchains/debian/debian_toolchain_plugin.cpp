@@ -1,6 +1,8 @@
-// The debian toolchain family: all of it is data (releases.yaml, embedded); the behaviour is the
-// core's DataDrivenToolchainFamily.
+// The debian toolchain family: its releases are data (releases.yaml, embedded); its images are set
+// up with apt, by AptToolchainFamily of plugins/toolchains/package_managers.
+#include "sf_toolchain/apt.hpp"
 #include "slurm_factory/data_toolchain_plugin.hpp"
 
 SLURM_FACTORY_DATA_TOOLCHAIN_PLUGIN(
-    debian, "1.0.0", "Debian toolchains: bookworm, trixie (offline bootstrap with mmdebstrap)")
+    debian, ::sf::AptToolchainFamily, "1.0.0",
+    "Debian toolchains: bookworm, trixie (offline bootstrap with mmdebstrap)")

@@ -1,10 +1,13 @@
 // An out-of-tree toolchain plugin. It adds one toolchain family, "example", whose releases live in
 // releases.yaml (compiled into the plugin by slurm_factory_add_plugin's EMBED). All the behaviour
-// -- apt vs dnf, enabling repositories, rendering the image setup script -- comes from the SDK's
-// DataDrivenToolchainFamily, so the plugin is a few lines of glue around its data.
+// comes from the SDK: reading the releases from DataDrivenToolchainFamily, and enabling apt
+// components and rendering the image setup script from AptToolchainFamily (the static library
+// SlurmFactory::toolchain-apt, header sf_toolchain/apt.hpp), so the plugin is a few lines of glue
+// around its data.
 #include <memory>
 #include <string_view>
 
+#include "sf_toolchain/apt.hpp"
 #include "slurm_factory/plugin.hpp"
 #include "slurm_factory/registry.hpp"
 #include "slurm_factory/toolchain.hpp"
@@ -24,7 +27,7 @@ void register_plugin(sf::Registry& registry) {
   registry.add_toolchain_family("example", [] {
     // Parses the YAML on each call; a malformed file is a ConfigurationError with
     // toolchain-example/releases.yaml:line:column.
-    return std::make_unique<sf::DataDrivenToolchainFamily>(
+    return std::make_unique<sf::AptToolchainFamily>(
         "example", std::string_view(sf_example_releases, sf_example_releases_size),
         "toolchain-example/releases.yaml");
   });

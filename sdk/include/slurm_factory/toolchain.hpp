@@ -2,9 +2,15 @@
 // ...).
 //
 // Release data is plain YAML inside each family plugin (and, for site releases, in the user's
-// config). The behaviour every family shares — apt vs dnf, enabling repositories, rendering the
-// image setup script, planning an offline bootstrap — is implemented once in the core library and
-// offered here (DataDrivenToolchainFamily), so a family plugin is mostly data.
+// config). The core parses it (parse_toolchain_releases, DataDrivenToolchainFamily) and computes
+// the package set of a release (setup_packages); the image setup script, which depends on the
+// package manager, is the family's (ToolchainFamily::setup_script). The shipped families render it
+// with static libraries next to the plugins (plugins/toolchains/package_managers: sf-toolchain-apt
+// for debian and ubuntu, sf-toolchain-dnf for rocky; sf-toolchain-apt is installed with the SDK as
+// SlurmFactory::toolchain-apt, header sf_toolchain/apt.hpp). So is the offline base image: the
+// family gives the recipe (bootstrap_recipe) and the commands that make the rootfs tarball
+// (rootfs_bootstrap; apt: mmdebstrap, else debootstrap + tar); the core only runs them and imports
+// the tarball.
 #pragma once
 
 #include <map>
@@ -43,7 +49,8 @@ struct PackageRepository {
   std::vector<std::string> needed_by;
 };
 
-// How an image is made without a registry (Debian family: mmdebstrap/debootstrap from a mirror).
+// What an offline base image is made from, as the release data says (Debian: mmdebstrap or
+// debootstrap from a mirror); the family's rootfs_bootstrap turns it into commands.
 struct BootstrapRecipe {
   std::string tool;  // "mmdebstrap" (falls back to "debootstrap")
   std::string variant = "minbase";
@@ -51,6 +58,22 @@ struct BootstrapRecipe {
   std::string mirror;                       // "http://deb.debian.org/debian"
   std::vector<std::string> components;      // main, contrib, non-free, ...
   std::vector<std::string> extra_packages;  // included in the minimal rootfs
+};
+
+// One way to make a base rootfs tarball: the commands run in order (each must exit 0), logged to a
+// file and the terminal; `scratch` paths are removed afterwards, whatever the outcome.
+struct RootfsBootstrapMethod {
+  std::string tool;                                // must be on PATH for this way to be used
+  std::string duration;                            // for the log line: "a minute or two"
+  std::vector<std::vector<std::string>> commands;  // argv of each step
+  std::vector<std::string> scratch;
+};
+
+// How a family makes a base rootfs: ways in order of preference (the core runs the first whose
+// tool is installed) and what to do when none is.
+struct RootfsBootstrap {
+  std::vector<RootfsBootstrapMethod> methods;
+  std::string install_hint;  // "apt-get install mmdebstrap (or debootstrap)"
 };
 
 struct ToolchainRelease {
@@ -81,23 +104,10 @@ struct ToolchainRelease {
   std::string origin;  // where this release was defined ("toolchain-debian/releases.yaml:40:3")
 };
 
-// The packages the setup script installs for `release`: build tools, dev packages and
-// `extra_packages`, sorted and without duplicates.
+// The package set of a release: build tools, dev packages and `extra_packages`, sorted and without
+// duplicates. What ToolchainFamily::setup_packages returns unless a family says otherwise.
 std::vector<std::string> setup_packages(const ToolchainRelease& release,
                                         const std::vector<std::string>& extra_packages = {});
-
-// The repositories the setup script enables for that package set (those whose needed_by is empty
-// or names one of the packages), in release order.
-std::vector<PackageRepository> enabled_repositories(
-    const ToolchainRelease& release, const std::vector<std::string>& extra_packages = {});
-
-// Renders the POSIX shell script that turns the base image into the build image: enable
-// repositories, install build tools and dev packages (plus `extra_packages`, e.g. a feature's), run
-// the release's quirks, clean the package caches, add the unprivileged builder user. Usable as the
-// RUN step of a Containerfile. Deterministic: the same inputs render the same bytes (the origin of
-// the release is not part of it).
-std::string render_setup_script(const ToolchainRelease& release,
-                                const std::vector<std::string>& extra_packages = {});
 
 // True when `soname` is one of the release's system libraries (exact name or glob).
 bool is_system_library(const ToolchainRelease& release, const std::string& soname);
@@ -124,14 +134,33 @@ class ToolchainFamily {
   // What a site release of this family starts from when it names no `based_on` release (package
   // manager, build tools, dev packages, ...). The default: an empty release of this family.
   virtual ToolchainRelease release_defaults() const;
-  // The build image setup script for a release of this family.
+  // The build image setup script for a release of this family: the POSIX sh script (the RUN step
+  // of the image build) that enables repositories, installs setup_packages(release, extra), runs
+  // the release's quirks, cleans the package caches and adds the unprivileged builder user;
+  // deterministic (the same inputs render the same bytes). The default throws PluginError: a family
+  // renders it with its package manager (sf_toolchain/apt.hpp: AptToolchainFamily) or overrides
+  // it.
   virtual std::string setup_script(const ToolchainRelease& release,
                                    const std::vector<std::string>& extra_packages) const;
   // How to make the base image offline, when the family can (nullopt otherwise).
   virtual std::optional<BootstrapRecipe> bootstrap_recipe(const ToolchainRelease& release) const;
+  // The packages the setup script installs (a plan may need no other). The default:
+  // sf::setup_packages(release, extra_packages).
+  virtual std::vector<std::string> setup_packages(
+      const ToolchainRelease& release, const std::vector<std::string>& extra_packages) const;
+  // The commands that make a base rootfs tarball for `recipe` (the family's bootstrap_recipe, its
+  // mirror possibly replaced by the config): they must write `tarball` and may use `work_dir`
+  // (absent; the core removes what is listed as scratch). nullopt: the family cannot (the
+  // default).
+  virtual std::optional<RootfsBootstrap> rootfs_bootstrap(const BootstrapRecipe& recipe,
+                                                          const std::string& arch,
+                                                          const std::string& tarball,
+                                                          const std::string& work_dir) const;
 };
 
-// A family whose releases come from embedded YAML and whose behaviour is the shared default.
+// A family whose releases come from embedded YAML. It has no package manager: its setup_script is
+// the default's error; AptToolchainFamily (sf_toolchain/apt.hpp) and DnfToolchainFamily
+// (sf_toolchain/dnf.hpp) add one.
 class DataDrivenToolchainFamily : public ToolchainFamily {
  public:
   // Throws ConfigurationError when the YAML is invalid or names another family.
