@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -157,6 +158,35 @@ TEST(RootfsBootstrap, RunsTheFirstInstalledToolThenReusesTheTarball) {
   ScriptedFamily never(std::nullopt);
   EXPECT_EQ(sf::bootstrap_rootfs(never, recipe(), "amd64", cache.path, {}), tarball);
   EXPECT_TRUE(never.tarball_.empty());
+}
+
+// The tool's stdout and stderr reach the log and the progress sink, and the tool inherits no
+// descriptor above stderr (mmdebstrap hands them to dash, which cannot use fds above 9).
+TEST(RootfsBootstrap, TheToolsOutputReachesTheLogAndNoExtraDescriptorIsInherited) {
+  TempDir cache;
+  sf::RootfsBootstrap plan;
+  plan.methods.push_back(
+      {"sh",
+       "a moment",
+       {{"sh", "-c",
+         "echo to-stdout; echo to-stderr >&2; ls /proc/self/fd | sort -n | tr '\\n' ' '; "
+         "echo; printf rootfs > $1",
+         "sh", "TARBALL"}},
+       {}});
+  ScriptedFamily family(plan);
+  std::vector<std::string> shown;
+  const auto tarball =
+      sf::bootstrap_rootfs(family, recipe(), "amd64", cache.path,
+                           [&](std::string_view line) { shown.emplace_back(line); });
+  fs::path log_file = tarball;
+  log_file.replace_extension(".log");
+  const std::string log = read_file(log_file);
+  EXPECT_NE(log.find("\nto-stdout\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("\nto-stderr\n"), std::string::npos) << log;
+  // `ls` lists 0 1 2 and the one it opens to read /proc/self/fd (3): nothing else.
+  EXPECT_NE(log.find("\n0 1 2 3 \n"), std::string::npos) << log;
+  EXPECT_NE(std::find(shown.begin(), shown.end(), "to-stdout"), shown.end());
+  EXPECT_NE(std::find(shown.begin(), shown.end(), "to-stderr"), shown.end());
 }
 
 TEST(RootfsBootstrap, AFailingStepNamesTheToolExitCodeAndLog) {

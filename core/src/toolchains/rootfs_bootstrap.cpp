@@ -5,7 +5,6 @@
 
 #include <boost/process.hpp>
 #include <boost/process/extend.hpp>
-#include <boost/process/handles.hpp>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -21,6 +20,19 @@ namespace sf {
 namespace {
 
 // Runs a tool, sending each output line to the log file and `progress`. Returns its exit code.
+// Closes every descriptor above stderr in the child, after the redirections above it in the
+// argument list have made stdout and stderr the pipe. (Boost 1.74's bp::limit_handles closes the
+// pipe too when stdout and stderr share it: the tool's output never reached the log, and a tool
+// writing to stdout got EBADF.)
+struct CloseDescriptorsAboveStderr : bp::extend::handler {
+  template <typename Executor>
+  void on_exec_setup(Executor& /*executor*/) const {
+    if (::close_range(3, ~0U, 0) == 0) return;
+    const long max = ::sysconf(_SC_OPEN_MAX);
+    for (int fd = 3; fd < (max > 0 ? max : 1024); ++fd) ::close(fd);
+  }
+};
+
 int run_logged(const std::vector<std::string>& argv, const std::filesystem::path& log_file,
                const ProgressSink& progress) {
   std::ofstream log(log_file, std::ios::app);
@@ -33,7 +45,7 @@ int run_logged(const std::vector<std::string>& argv, const std::filesystem::path
   std::vector<std::string> args(argv.begin() + 1, argv.end());
   // Only stdin/out/err are inherited: mmdebstrap hands fds to dash, which cannot use fds above 9.
   bp::child child(exe, bp::args(args), (bp::std_out & bp::std_err) > out, bp::std_in < bp::null,
-                  bp::limit_handles);
+                  CloseDescriptorsAboveStderr{});
   std::string line;
   while (std::getline(out, line)) {
     log << line << "\n";
