@@ -9,7 +9,7 @@
 #include <fstream>
 
 #include "slurm_factory/errors.hpp"
-#include "support/shell_quote.hpp"
+#include "slurm_factory/shell_quote.hpp"
 
 namespace fs = std::filesystem;
 

@@ -10,7 +10,7 @@
 
 #include "../support/temp_dir.hpp"
 #include "formats/elf_reader.hpp"
-#include "support/shell_quote.hpp"
+#include "slurm_factory/shell_quote.hpp"
 
 namespace fs = std::filesystem;
 

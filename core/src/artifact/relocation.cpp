@@ -8,8 +8,8 @@
 #include <system_error>
 
 #include "formats/elf_reader.hpp"
+#include "slurm_factory/shell_quote.hpp"
 #include "support/safe_walk.hpp"
-#include "support/shell_quote.hpp"
 #include "support/strings.hpp"
 
 namespace fs = std::filesystem;

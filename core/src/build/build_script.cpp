@@ -6,8 +6,8 @@
 
 #include "build/build_executor.hpp"
 #include "slurm_factory/errors.hpp"
+#include "slurm_factory/shell_quote.hpp"
 #include "support/file_io.hpp"
-#include "support/shell_quote.hpp"
 #include "support/strings.hpp"
 
 namespace fs = std::filesystem;

@@ -7,8 +7,8 @@
 #include "build/build_script.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
+#include "slurm_factory/shell_quote.hpp"
 #include "support/safe_walk.hpp"
-#include "support/shell_quote.hpp"
 #include "support/strings.hpp"
 
 namespace fs = std::filesystem;

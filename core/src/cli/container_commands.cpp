@@ -19,8 +19,8 @@
 #include "containers/container_clean.hpp"
 #include "containers/hermetic_runner.hpp"
 #include "slurm_factory/errors.hpp"
+#include "slurm_factory/shell_quote.hpp"
 #include "support/live_tail.hpp"
-#include "support/shell_quote.hpp"
 #include "toolchains/toolchain_image.hpp"
 #include "toolchains/toolchain_resolution.hpp"
 

@@ -1,4 +1,4 @@
-#include "support/shell_quote.hpp"
+#include "slurm_factory/shell_quote.hpp"
 
 namespace sf {
 

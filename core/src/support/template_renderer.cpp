@@ -7,9 +7,9 @@
 #include <sstream>
 
 #include "slurm_factory/errors.hpp"
+#include "slurm_factory/shell_quote.hpp"
 #include "support/data_dir.hpp"
 #include "support/input_validation.hpp"
-#include "support/shell_quote.hpp"
 #include "support/strings.hpp"
 
 namespace sf {

@@ -242,12 +242,8 @@ std::vector<ContainerSummary> EngineApiBackend::list_containers(const Labels& la
     s.image = c.value("Image", "");
     s.state = c.value("State", "");
     s.labels = labels_of(c.value("Labels", nlohmann::json()));
-    bool match = true;
-    for (const auto& [k, v] : labels) {
-      auto it = s.labels.find(k);
-      if (it == s.labels.end() || (!v.empty() && it->second != v)) match = false;
-    }
-    if (match) out.push_back(std::move(s));
+    // Filters are applied by the engine; check again so a lenient engine cannot widen them.
+    if (labels_match(s.labels, labels)) out.push_back(std::move(s));
   }
   return out;
 }

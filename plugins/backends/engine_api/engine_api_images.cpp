@@ -50,9 +50,7 @@ void EngineApiBackend::pull_image(const std::string& reference, const ProgressSi
     req.headers.push_back("X-Registry-Auth: " + *auth);
   }
   JsonMessageStream stream(progress);
-  req.on_data = [&](std::string_view d) { stream.feed(d); };
-  auto resp = client().request(req);
-  stream.finish();
+  auto resp = stream.request(client(), req);
   if (!resp.ok()) {
     client().throw_error(resp, "cannot pull image", {{"image", reference}});
   }
@@ -85,9 +83,7 @@ std::string EngineApiBackend::import_image(const std::filesystem::path& rootfs_t
   req.body_file = rootfs_tar;
   req.content_type = "application/x-tar";
   JsonMessageStream stream(nullptr);
-  req.on_data = [&](std::string_view d) { stream.feed(d); };
-  auto resp = client().request(req);
-  stream.finish();
+  auto resp = stream.request(client(), req);
   ErrorContext ctx{{"image", reference}, {"rootfs", rootfs_tar.string()}};
   if (!resp.ok()) client().throw_error(resp, "cannot import the rootfs as an image", ctx);
   if (!stream.error().empty()) {
@@ -133,9 +129,7 @@ std::string EngineApiBackend::build_image(const ImageBuildSpec& spec,
   req.body = context_tar;
   req.content_type = "application/x-tar";
   JsonMessageStream stream(progress);
-  req.on_data = [&](std::string_view d) { stream.feed(d); };
-  auto resp = client().request(req);
-  stream.finish();
+  auto resp = stream.request(client(), req);
   ErrorContext ctx{{"image", spec.tag}};
   if (!resp.ok()) client().throw_error(resp, "image build failed", ctx);
   if (!stream.error().empty()) {
@@ -175,12 +169,7 @@ std::vector<ImageSummary> EngineApiBackend::list_images(const Labels& labels) {
     s.labels = labels_of(i.value("Labels", nlohmann::json()));
     s.size = i.value("Size", std::int64_t{0});
     // Filters are applied by the engine; check again so a lenient engine cannot widen them.
-    bool match = true;
-    for (const auto& [k, v] : labels) {
-      auto it = s.labels.find(k);
-      if (it == s.labels.end() || (!v.empty() && it->second != v)) match = false;
-    }
-    if (match) out.push_back(std::move(s));
+    if (labels_match(s.labels, labels)) out.push_back(std::move(s));
   }
   return out;
 }

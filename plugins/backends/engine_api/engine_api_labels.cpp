@@ -36,4 +36,12 @@ Labels with_managed_image(Labels labels) {
   return labels;
 }
 
+bool labels_match(const Labels& have, const Labels& wanted) {
+  for (const auto& [k, v] : wanted) {
+    auto it = have.find(k);
+    if (it == have.end() || (!v.empty() && it->second != v)) return false;
+  }
+  return true;
+}
+
 }  // namespace sf

@@ -17,6 +17,8 @@ std::string label_filters(const Labels& labels);
 Labels labels_of(const nlohmann::json& j);
 // A JSON array's strings ({} when it is not an array).
 std::vector<std::string> strings_of(const nlohmann::json& j);
+// Whether `have` holds every label of `wanted` (a wanted label with an empty value: any value).
+bool labels_match(const Labels& have, const Labels& wanted);
 // `labels` with the label that marks a container as slurm-factory's.
 Labels with_managed(Labels labels);
 // `labels` with the label that marks an image as slurm-factory's.

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "engine_api/engine_api_client.hpp"
 #include "slurm_factory/container_backend.hpp"
 
 namespace sf {
@@ -32,6 +33,14 @@ class JsonMessageStream {
   void finish() {
     if (!buffer_.empty()) handle(buffer_);
     buffer_.clear();
+  }
+
+  // Sends `req` with the engine's answer fed to this stream as it arrives, then finishes it.
+  EngineResponse request(EngineApiClient& client, EngineRequest& req) {
+    req.on_data = [this](std::string_view d) { feed(d); };
+    auto resp = client.request(req);
+    finish();
+    return resp;
   }
 
   const std::string& error() const { return error_; }

@@ -4,13 +4,13 @@
 #include "sf_toolchain/apt.hpp"
 #include "sf_toolchain/setup_script.hpp"
 #include "slurm_factory/errors.hpp"
+#include "slurm_factory/shell_quote.hpp"
 
 namespace sf {
 namespace apt {
 namespace {
 
 using setup_script::command_lines;
-using setup_script::sh_word;
 
 void render_repositories(std::ostream& out, const std::vector<PackageRepository>& repos) {
   std::vector<std::string> components;
@@ -36,7 +36,7 @@ void render_repositories(std::ostream& out, const std::vector<PackageRepository>
          "\"$sf_list\"\n"
          "  done\n"
          "}\n";
-  for (const auto& c : components) out << "sf_enable_apt_component " << sh_word(c) << "\n";
+  for (const auto& c : components) out << "sf_enable_apt_component " << shell_quote(c) << "\n";
 }
 
 void install(std::ostream& out, const std::vector<PackageRepository>& repos,

@@ -4,13 +4,13 @@
 #include "sf_toolchain/dnf.hpp"
 #include "sf_toolchain/setup_script.hpp"
 #include "slurm_factory/errors.hpp"
+#include "slurm_factory/shell_quote.hpp"
 
 namespace sf {
 namespace dnf {
 namespace {
 
 using setup_script::command_lines;
-using setup_script::sh_word;
 
 void render_repositories(std::ostream& out, const std::vector<PackageRepository>& repos) {
   if (repos.empty()) return;
@@ -35,9 +35,9 @@ void render_repositories(std::ostream& out, const std::vector<PackageRepository>
   }
   for (const auto& r : repos) {
     if (r.method == "dnf-config-manager") {
-      out << "dnf config-manager --set-enabled " << sh_word(r.name) << "\n";
+      out << "dnf config-manager --set-enabled " << shell_quote(r.name) << "\n";
     } else if (r.method == "dnf-repo-file") {
-      out << "dnf config-manager --add-repo " << sh_word(r.url) << "\n";
+      out << "dnf config-manager --add-repo " << shell_quote(r.url) << "\n";
     }
   }
 }

@@ -5,6 +5,7 @@
 
 #include "sf_toolchain/setup_script.hpp"
 #include "slurm_factory/errors.hpp"
+#include "slurm_factory/shell_quote.hpp"
 
 namespace sf::setup_script {
 namespace {
@@ -39,28 +40,10 @@ void require_package_manager(const ToolchainRelease& release, PackageManager man
 
 }  // namespace
 
-std::string sh_word(const std::string& s) {
-  const bool safe = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-           c == '_' || c == '-' || c == '+' || c == ':' || c == '/' || c == '=' || c == '@' ||
-           c == ',';
-  });
-  if (safe) return s;
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
-
 void command_lines(std::ostream& out, const std::string& command,
                    const std::vector<std::string>& args) {
   out << command;
-  for (const auto& a : args) out << " \\\n    " << sh_word(a);
+  for (const auto& a : args) out << " \\\n    " << shell_quote(a);
   out << "\n";
 }
 
@@ -116,12 +99,13 @@ std::string render(const ToolchainRelease& release, const std::vector<std::strin
       << "sf_glibc=$(getconf GNU_LIBC_VERSION | sed 's/^glibc //')\n"
       << "echo \"slurm-factory: " << release.name << " has gcc $sf_gcc, glibc $sf_glibc\"\n"
       << "case \"$sf_gcc\" in\n"
-      << "  " << sh_word(release.gcc_version) << " | " << sh_word(release.gcc_version) << ".*) ;;\n"
+      << "  " << shell_quote(release.gcc_version) << " | " << shell_quote(release.gcc_version)
+      << ".*) ;;\n"
       << "  *) echo \"slurm-factory: warning: release data says gcc " << release.gcc_version
       << "\" >&2 ;;\n"
       << "esac\n"
       << "case \"$sf_glibc\" in\n"
-      << "  " << sh_word(release.glibc_version) << " | " << sh_word(release.glibc_version)
+      << "  " << shell_quote(release.glibc_version) << " | " << shell_quote(release.glibc_version)
       << ".*) ;;\n"
       << "  *) echo \"slurm-factory: warning: release data says glibc " << release.glibc_version
       << "\" >&2 ;;\n"

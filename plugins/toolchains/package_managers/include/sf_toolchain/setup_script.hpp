@@ -15,9 +15,6 @@
 
 namespace sf::setup_script {
 
-// A word for POSIX sh: as is when it has only safe characters, else single-quoted.
-std::string sh_word(const std::string& s);
-
 // One command with its arguments, one argument per continued line.
 void command_lines(std::ostream& out, const std::string& command,
                    const std::vector<std::string>& args);

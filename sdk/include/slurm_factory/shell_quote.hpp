@@ -1,4 +1,5 @@
-// Quoting for POSIX shell scripts the tool generates (build scripts, rerun commands).
+// Quoting for the POSIX shell scripts the tool and its plugins generate (build scripts, image setup
+// scripts, rerun commands). Implemented in the core library (core/src/support/shell_quote.cpp).
 #pragma once
 
 #include <string>
