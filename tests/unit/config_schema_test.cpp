@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "config/config_validate.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace sf::config {

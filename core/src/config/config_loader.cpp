@@ -9,6 +9,7 @@
 #include "config/config_merge.hpp"
 #include "config/config_profiles.hpp"
 #include "config/config_schema.hpp"
+#include "config/config_validate.hpp"
 #include "config/config_yaml.hpp"
 #include "slurm_factory/errors.hpp"
 
