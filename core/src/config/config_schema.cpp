@@ -12,7 +12,9 @@ const SchemaNode* SchemaNode::field(const std::string& name) const {
 std::vector<std::string> SchemaNode::field_names() const {
   std::vector<std::string> names;
   names.reserve(fields.size());
-  for (const auto& f : fields) names.push_back(f.name);
+  for (const auto& f : fields) {
+    if (f.node->replaced_by.empty()) names.push_back(f.name);
+  }
   return names;
 }
 
@@ -46,6 +48,12 @@ SchemaPtr map(std::vector<SchemaField> fields, bool open = false, bool required 
   n->fields = std::move(fields);
   n->open = open;
   n->required = required;
+  return n;
+}
+
+SchemaPtr deprecated(SchemaPtr node, std::string replaced_by) {
+  auto n = std::make_shared<SchemaNode>(*node);
+  n->replaced_by = std::move(replaced_by);
   return n;
 }
 
@@ -126,7 +134,9 @@ std::vector<SchemaField> settings_fields() {
       {"toolchains",
        named(map({{"family", scalar(ValueType::kString)}, {"based_on", scalar(ValueType::kString)}},
                  /*open=*/true))},
-      {"debian_mirror", scalar(ValueType::kUrl)},
+      // Settings of a toolchain family, by family name (debian: {mirror: URL}).
+      {"toolchain_families", named(map({{"mirror", scalar(ValueType::kUrl)}}))},
+      {"debian_mirror", deprecated(scalar(ValueType::kUrl), "toolchain_families.debian.mirror")},
       {"pipelines", named(pipeline_schema())},
   };
 }

@@ -10,7 +10,7 @@ namespace sf::config {
 
 enum class ValueType {
   kMap,       // fixed keys (fields); `open` maps also accept keys not listed
-  kNamedMap,  // any name -> element (toolchains, backends, profiles)
+  kNamedMap,  // any name -> element (toolchains, backends, toolchain_families, profiles)
   kSequence,  // list of element
   kString,
   kPath,  // a string; "~" and "${cache_dir}" are expanded when the config is made
@@ -40,9 +40,13 @@ struct SchemaNode {
   bool required = false;            // as a field of its parent map
   bool open = false;                // kMap: accept unlisted keys (validated by someone else)
   double min = 0;                   // kInt, kNumber
+  // A deprecated key: the key path that replaces it ("toolchain_families.debian.mirror"). Its value
+  // is still validated here; the loader moves it to the new key and warns (config_deprecated.hpp).
+  // Not listed by field_names().
+  std::string replaced_by;
 
   const SchemaNode* field(const std::string& name) const;
-  std::vector<std::string> field_names() const;
+  std::vector<std::string> field_names() const;  // the current keys (no deprecated ones)
 };
 
 // The whole file, `profiles:` included.
