@@ -57,7 +57,8 @@ TEST_F(ConfigLoader, EmbeddedDefaultAloneIsASaneConfig) {
   EXPECT_EQ(c.build.memory, "8g");
   EXPECT_EQ(c.build.pids, 4096);
   EXPECT_FALSE(c.build.network);
-  EXPECT_EQ(c.debian_mirror, "http://deb.debian.org/debian");
+  EXPECT_EQ(c.toolchain_families.at("debian").mirror, "http://deb.debian.org/debian");
+  EXPECT_TRUE(c.warnings.empty());
   EXPECT_TRUE(c.toolchains.empty());
   EXPECT_EQ(c.profile, "");
   EXPECT_EQ(c.origin_of("build.jobs"), "default");

@@ -130,7 +130,8 @@ TEST(ProfileSet, NamesAreSortedAndUnique) {
   EXPECT_FALSE(set.has("c"));
   YAML::Node tree(YAML::NodeType::Map);
   config::Origins origins;
-  set.apply("b", "--profile", tree, origins);
+  std::vector<std::string> warnings;
+  set.apply("b", "--profile", tree, origins, warnings);
   EXPECT_EQ(tree["build"]["jobs"].as<int>(), 1);
   EXPECT_EQ(origins["build.jobs"], "2.yaml:1:20 (profile b)");
 }

@@ -87,7 +87,8 @@ TEST(ConfigRender, SecretsInUrlQueryStringsAreRedacted) {
        "AKIAEXAMPLE%2F20260101&X-Amz-Signature=deadbeefcafe&X-Amz-Security-Token=tok3n#frag",
        false,
        {{"index_url", "https://cdn.example/i.json?token=t0ps3cret&page=2"}}});
-  c.debian_mirror = "http://deb.example/debian?password=pw1;key=k3y&suite=trixie";
+  c.toolchain_families["debian"].mirror =
+      "http://deb.example/debian?password=pw1;key=k3y&suite=trixie";
   c.pipelines = {{"n", {{"notify", "https://hooks.example/x?signature=s1g&channel=ops"}}}};
   const auto j = config::render_config_json(c);
   const std::string text = config::render_config_text(c);
@@ -103,7 +104,7 @@ TEST(ConfigRender, SecretsInUrlQueryStringsAreRedacted) {
   EXPECT_EQ(j["values"]["cache"]["layers"][1]["url"],
             "https://bucket.s3.example/c/?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=***&"
             "X-Amz-Signature=***&X-Amz-Security-Token=***#frag");
-  EXPECT_EQ(j["values"]["debian_mirror"],
+  EXPECT_EQ(j["values"]["toolchain_families"]["debian"]["mirror"],
             "http://deb.example/debian?password=***;key=***&suite=trixie");
 }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "config/config_validate.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace sf::config {
@@ -82,6 +83,14 @@ TEST(ConfigSchema, WrongTypes) {
   e = error_for("debian_mirror: deb.debian.org\n");
   EXPECT_EQ(e.context_value("key"), "debian_mirror");
 
+  e = error_for("toolchain_families:\n  debian: {mirror: deb.debian.org}\n");
+  EXPECT_EQ(e.context_value("key"), "toolchain_families.debian.mirror");
+  EXPECT_EQ(e.context_value("file"), "site.yaml:2:20");
+
+  e = error_for("toolchain_families:\n  debian: {mirorr: http://m/debian}\n");
+  EXPECT_EQ(e.context_value("key"), "toolchain_families.debian.mirorr");
+  EXPECT_NE(e.remediation().find("did you mean 'mirror'?"), std::string::npos);
+
   e = error_for("signing:\n  trusted_fingerprints: [ABCD]\n");
   EXPECT_EQ(e.context_value("key"), "signing.trusted_fingerprints[0]");
 }
@@ -147,7 +156,7 @@ TEST(ConfigSchema, AcceptsWhatTheDocsShow) {
       "build: {jobs: 8, cpus: 1.5, memory: 16g, shm: 512m, pids: 8192, network: false,"
       " ccache: true, ccache_max_size: 10g}\n"
       "toolchains:\n  mysite:\n    family: ubuntu\n    base_image: registry.site/ubuntu:24.04\n"
-      "debian_mirror: http://mirror.site/debian\n"
+      "toolchain_families: {debian: {mirror: http://mirror.site/debian}}\n"
       "pipelines: {nightly: {matrix: {slurm_versions: [24.11, 25.11], toolchains: [noble]}}}\n"
       "profiles:\n  ci: {backend: docker, build: {jobs: 2}}\n  laptop: {build: {cpus: 2}}\n");
   accepts("");

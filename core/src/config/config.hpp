@@ -50,6 +50,14 @@ struct SiteToolchain {
   std::string origin;     // "file.yaml:12:3"
 };
 
+// The settings of one toolchain family (`toolchain_families.<family>`), read by the core for that
+// family's releases.
+struct ToolchainFamilySettings {
+  // Replaces the mirror of the bootstrap recipe of the family's releases (the offline base image,
+  // e.g. debian: mmdebstrap from this mirror); "" = the release's own mirror.
+  std::string mirror;
+};
+
 struct Config {
   std::filesystem::path cache_dir;  // SLURM_FACTORY_CACHE_DIR, default ~/.slurm-factory
   std::vector<std::filesystem::path> plugin_search_paths;
@@ -60,7 +68,7 @@ struct Config {
   SigningSettings signing;
   BuildLimits build;
   std::vector<SiteToolchain> toolchains;
-  std::string debian_mirror = "http://deb.debian.org/debian";
+  std::map<std::string, ToolchainFamilySettings> toolchain_families;  // by family name
   std::string profile;                          // the selected profile, "" for none
   std::vector<std::string> available_profiles;  // every profile the config files define
   nlohmann::json pipelines = nlohmann::json::object();
@@ -71,6 +79,9 @@ struct Config {
   // step; a field edited by hand is overwritten by the next apply_override).
   YAML::Node tree;
   std::filesystem::path home;  // $HOME at load time, for "~" in paths
+  // What the loader warned about (deprecated keys, with their file:line and what to write instead);
+  // load_config also logs each as a warning (stderr).
+  std::vector<std::string> warnings;
 
   // The origin of `key_path`, or of its nearest ancestor that has one ("" when none).
   std::string origin_of(const std::string& key_path) const;

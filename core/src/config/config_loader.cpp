@@ -1,16 +1,21 @@
 #include "config/config_loader.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <system_error>
 
+#include "config/config_deprecated.hpp"
 #include "config/config_materialize.hpp"
 #include "config/config_merge.hpp"
 #include "config/config_profiles.hpp"
 #include "config/config_schema.hpp"
+#include "config/config_validate.hpp"
 #include "config/config_yaml.hpp"
 #include "slurm_factory/errors.hpp"
+#include "slurm_factory/log.hpp"
 
 extern "C" {
 extern const char sf_default_config_yaml[];
@@ -97,6 +102,7 @@ void add_layer(Config& c, config::ProfileSet& profiles, const std::string& text,
   config::validate(layer, config::root_schema(), "", source);
   profiles.add(layer["profiles"], source);
   config::merge_layer(c.tree, c.origins, layer, config::root_schema(), source);
+  config::move_deprecated_keys(c.tree, c.origins, layer, config::root_schema(), source, c.warnings);
 }
 
 // $SLURM_FACTORY_PLUGIN_PATH entries go before the configured search paths.
@@ -193,7 +199,7 @@ Config load_config(const ConfigSources& sources) {
 
   c.available_profiles = profiles.names();
   if (!sources.profile.empty()) {
-    profiles.apply(sources.profile, sources.profile_origin, c.tree, c.origins);
+    profiles.apply(sources.profile, sources.profile_origin, c.tree, c.origins, c.warnings);
     c.profile = sources.profile;
     c.origins["profile"] = sources.profile_origin;
   }
@@ -209,6 +215,7 @@ Config load_config(const ConfigSources& sources) {
   prepend_search_paths(c, env_value(sources, "SLURM_FACTORY_PLUGIN_PATH"));
 
   config::materialize(c);
+  for (const auto& w : c.warnings) log().warn("{}", w);
   // Plugins are code: where they come from must not depend on the current folder.
   for (std::size_t i = 0; i < c.plugin_search_paths.size(); ++i) {
     if (c.plugin_search_paths[i].is_relative()) {
@@ -272,6 +279,10 @@ void apply_override(Config& config, const std::string& key_path, const std::stri
     throw UsageError("'" + key_path + "' is not a config key that a flag can set",
                      {{"option", origin}, {"key", key_path}},
                      "see docs/config.md for the keys; list elements are set with the whole list");
+  }
+  if (!schema->replaced_by.empty()) {
+    throw UsageError("'" + key_path + "' is deprecated", {{"option", origin}, {"key", key_path}},
+                     "set '" + schema->replaced_by + "' instead");
   }
   const auto source = LayerSource::fixed(origin, origin);
   try {

@@ -249,7 +249,14 @@ void materialize(Config& c) {
     }
   }
 
-  c.debian_mirror = text(at(t, {"debian_mirror"}), c.debian_mirror);
+  c.toolchain_families.clear();
+  if (const YAML::Node f = at(t, {"toolchain_families"}); f.IsDefined() && f.IsMap()) {
+    for (const auto& kv : f) {
+      ToolchainFamilySettings settings;
+      if (kv.second.IsMap()) settings.mirror = text(kv.second["mirror"]);
+      c.toolchain_families[kv.first.Scalar()] = std::move(settings);
+    }
+  }
   const YAML::Node pipelines = at(t, {"pipelines"});
   c.pipelines = pipelines.IsDefined() && !pipelines.IsNull() ? yaml_to_json(pipelines)
                                                              : nlohmann::json::object();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "config/config_deprecated.hpp"
 #include "config/config_schema.hpp"
 #include "slurm_factory/errors.hpp"
 #include "support/strings.hpp"
@@ -30,7 +31,7 @@ bool ProfileSet::has(const std::string& name) const {
 }
 
 void ProfileSet::apply(const std::string& name, const std::string& selected_by, YAML::Node& tree,
-                       Origins& origins) const {
+                       Origins& origins, std::vector<std::string>& warnings) const {
   if (!has(name)) {
     const auto defined = names();
     std::string list = join(defined, ", ");
@@ -54,6 +55,7 @@ void ProfileSet::apply(const std::string& name, const std::string& selected_by, 
     LayerSource source = d.source;
     source.suffix = " (profile " + name + ")";
     merge_layer(tree, origins, d.node, profile_schema(), source);
+    move_deprecated_keys(tree, origins, d.node, profile_schema(), source, warnings);
   }
 }
 

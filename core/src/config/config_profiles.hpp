@@ -22,9 +22,10 @@ class ProfileSet {
   bool has(const std::string& name) const;
   // Merges profile `name` into the tree; origins get " (profile NAME)". `selected_by` names where
   // the choice came from ("--profile", "env SLURM_FACTORY_PROFILE"). Throws ConfigurationError
-  // listing the defined profiles when `name` is not one of them.
+  // listing the defined profiles when `name` is not one of them. Deprecated keys the profile sets
+  // are moved to their new keys, with a warning each in `warnings` (config_deprecated.hpp).
   void apply(const std::string& name, const std::string& selected_by, YAML::Node& tree,
-             Origins& origins) const;
+             Origins& origins, std::vector<std::string>& warnings) const;
 
  private:
   struct Definition {

@@ -120,7 +120,9 @@ nlohmann::json config_values(const Config& c) {
   nlohmann::json toolchains = nlohmann::json::object();
   for (const auto& t : c.toolchains) toolchains[t.name] = yaml_to_json(t.definition);
   v["toolchains"] = toolchains;
-  v["debian_mirror"] = c.debian_mirror;
+  nlohmann::json families = nlohmann::json::object();
+  for (const auto& [name, f] : c.toolchain_families) families[name] = {{"mirror", f.mirror}};
+  v["toolchain_families"] = families;
   v["pipelines"] = c.pipelines;
   return redact(v);
 }

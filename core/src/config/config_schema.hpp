@@ -1,23 +1,16 @@
 // The shape of a slurm-factory config file: which keys exist, their types and which are required.
-// validate() checks one YAML layer against it and throws a ConfigurationError whose context has
-// the file:line:column and the key path ("cache.layers[1].tyep"), with a did-you-mean suggestion
-// for unknown keys. It also refuses secrets written into the config (keys and passphrases are named
-// by file path or environment-variable name only).
+// Checking a YAML layer against it: config_validate.hpp.
 #pragma once
-
-#include <yaml-cpp/yaml.h>
 
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "config/config_yaml.hpp"
-
 namespace sf::config {
 
 enum class ValueType {
   kMap,       // fixed keys (fields); `open` maps also accept keys not listed
-  kNamedMap,  // any name -> element (toolchains, backends, profiles)
+  kNamedMap,  // any name -> element (toolchains, backends, toolchain_families, profiles)
   kSequence,  // list of element
   kString,
   kPath,  // a string; "~" and "${cache_dir}" are expanded when the config is made
@@ -47,9 +40,13 @@ struct SchemaNode {
   bool required = false;            // as a field of its parent map
   bool open = false;                // kMap: accept unlisted keys (validated by someone else)
   double min = 0;                   // kInt, kNumber
+  // A deprecated key: the key path that replaces it ("toolchain_families.debian.mirror"). Its value
+  // is still validated here; the loader moves it to the new key and warns (config_deprecated.hpp).
+  // Not listed by field_names().
+  std::string replaced_by;
 
   const SchemaNode* field(const std::string& name) const;
-  std::vector<std::string> field_names() const;
+  std::vector<std::string> field_names() const;  // the current keys (no deprecated ones)
 };
 
 // The whole file, `profiles:` included.
@@ -59,11 +56,6 @@ const SchemaNode& profile_schema();
 
 // The schema of a key path ("build.jobs", "cache.layers", "toolchains.mysite"), or nullptr.
 const SchemaNode* schema_at(const std::string& key_path);
-
-// Checks `node` (the value at `key_path`) against `schema`. Null values mean "not set here".
-// Throws ConfigurationError with context file (file:line:col) and key (the key path).
-void validate(const YAML::Node& node, const SchemaNode& schema, const std::string& key_path,
-              const LayerSource& source);
 
 // Human name of a type for messages ("an integer >= 0", "a mapping").
 std::string describe(const SchemaNode& schema);

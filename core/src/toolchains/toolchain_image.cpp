@@ -17,7 +17,7 @@ namespace {
 
 std::optional<BootstrapRecipe> effective_bootstrap(const ToolchainImageRequest& r) {
   auto b = r.bootstrap ? r.bootstrap : r.release.bootstrap;
-  if (b && !r.debian_mirror.empty()) b->mirror = r.debian_mirror;
+  if (b && !r.mirror.empty()) b->mirror = r.mirror;
   return b;
 }
 

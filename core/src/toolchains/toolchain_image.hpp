@@ -26,7 +26,8 @@ struct ToolchainImageRequest {
   std::optional<BootstrapRecipe> bootstrap;  // ToolchainFamily::bootstrap_recipe(release)
   // The release's family: makes the bootstrap's commands (ToolchainFamily::rootfs_bootstrap).
   std::shared_ptr<const ToolchainFamily> family;
-  std::string debian_mirror;        // config debian_mirror: replaces the recipe's mirror when set
+  // The config's toolchain_families.<family>.mirror: replaces the recipe's mirror when set.
+  std::string mirror;
   std::filesystem::path cache_dir;  // bootstrap tarballs and build logs live here
   ProgressSink progress;            // build output, line by line (the terminal)
   bool try_pull = true;             // false: go straight to the bootstrap when the base is missing

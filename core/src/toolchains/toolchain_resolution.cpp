@@ -26,7 +26,10 @@ ResolvedToolchain resolve_toolchain(App& app, const std::string& toolchain,
   r.image.extra_packages = extra;
   r.image.bootstrap = r.catalog.bootstrap_recipe(release.name);
   r.image.family = r.catalog.shared_family_of(release.name);
-  r.image.debian_mirror = config.debian_mirror;
+  if (const auto f = config.toolchain_families.find(release.family);
+      f != config.toolchain_families.end()) {
+    r.image.mirror = f->second.mirror;
+  }
   r.image.cache_dir = config.cache_dir;
   r.image_hash = toolchain_image_hash(r.image);
   r.build_network = config.build.network;
