@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/app.hpp"
+#include "slurm_factory/errors.hpp"
 #include "toolchains/toolchain_resolution.hpp"
 
 namespace sf {
@@ -73,6 +74,27 @@ TEST_F(ToolchainFamilySettings, AFamilyMirrorIsOnlyForThatFamily) {
   const auto ubuntu =
       resolve("noble", "toolchain_families: {ubuntu: {mirror: http://u.site.example/ubuntu}}\n");
   EXPECT_EQ(ubuntu.image.mirror, "http://u.site.example/ubuntu");
+}
+
+// A family nothing loaded provides (a typo, a plugin left out of plugins.load) is refused at the
+// key's file:line with the loaded families and a did-you-mean, never silently ignored; the embedded
+// default's entry (debian) is not, even where the debian plugin is not loaded.
+TEST_F(ToolchainFamilySettings, AFamilyNoPluginProvidesIsRefusedWhereItIsWritten) {
+  try {
+    resolve("bookworm", "toolchain_families: {debain: {mirror: http://m.site.example/debian}}\n");
+    FAIL() << "a typo family was accepted";
+  } catch (const ConfigurationError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find((dir_ / "c.yaml").string() + ":4:"), std::string::npos) << what;
+    EXPECT_NE(what.find("toolchain_families.debain"), std::string::npos) << what;
+    EXPECT_NE(what.find("did you mean 'debian'?"), std::string::npos) << what;
+    EXPECT_EQ(e.context_value("loaded families"), "debian, ubuntu");
+  }
+  std::ofstream(dir_ / "c.yaml") << "plugins:\n  search_paths: [" << SF_TEST_PLUGIN_DIR
+                                 << "]\n  load: [toolchain-ubuntu]\n";
+  sources_.files = {dir_ / "c.yaml"};
+  App app({}, sources_);
+  EXPECT_EQ(resolve_toolchain(app, "noble", {}).image.mirror, "");
 }
 
 }  // namespace

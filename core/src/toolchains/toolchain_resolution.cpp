@@ -3,8 +3,35 @@
 #include <algorithm>
 
 #include "app/app.hpp"
+#include "config/config_yaml.hpp"
+#include "slurm_factory/errors.hpp"
+#include "support/strings.hpp"
 
 namespace sf {
+namespace {
+
+// A family under toolchain_families that no loaded plugin provides is a typo or a plugin left out
+// of plugins.load: refused, never silently ignored. The embedded default config's entries are
+// left alone (a site may load fewer families than it names).
+void check_family_settings(const Config& config, const ToolchainCatalog& catalog) {
+  const std::vector<std::string> known = catalog.family_names();
+  for (const auto& [name, settings] : config.toolchain_families) {
+    if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+    const std::string key = "toolchain_families." + name;
+    const std::string origin = config.origin_of(key);
+    if (origin.empty() || origin == "default") continue;
+    const std::string guess = config::did_you_mean(name, known);
+    throw ConfigurationError(
+        origin + ": " + key + " names a toolchain family no loaded plugin provides" +
+            (guess.empty() ? std::string() : " (did you mean '" + guess + "'?)"),
+        {{"key", key},
+         {"loaded families", known.empty() ? std::string("none") : join(known, ", ")}},
+        "write one of the loaded families, or add its plugin (toolchain-" + name +
+            ") to plugins.load");
+  }
+}
+
+}  // namespace
 
 ResolvedToolchain resolve_toolchain(App& app, const std::string& toolchain,
                                     const std::vector<std::string>& feature_names) {
@@ -12,6 +39,7 @@ ResolvedToolchain resolve_toolchain(App& app, const std::string& toolchain,
   Config& config = app.config();
   PluginHost& host = app.plugins();
   r.catalog = make_toolchain_catalog(host, config);
+  check_family_settings(config, r.catalog);
   const ToolchainRelease& release = r.catalog.get(toolchain);
   std::vector<std::string> extra;
   for (const auto& name : feature_names) {
