@@ -12,6 +12,7 @@
 
 #include "artifact/artifact_checksums.hpp"
 #include "artifact/artifact_contents.hpp"
+#include "config/build_request.hpp"
 #include "formats/source_date_epoch.hpp"
 #include "signing/gpg_signer.hpp"
 #include "slurm_factory/errors.hpp"
@@ -167,9 +168,7 @@ ArtifactPackagingResult package_artifact(const ArtifactPackagingRequest& request
   tc["arch"] = info.arch;
   tc["system_libraries"] = request.system_libraries;
   if (!prov.contains("features")) {
-    nlohmann::json features = nlohmann::json::array();
-    for (const auto& g : info.gpu) features.push_back("gpu-" + g);
-    prov["features"] = features;
+    prov["features"] = gpu_feature_names(info.gpu);
   }
   prov["prefix"] = {{"build", build_prefix}, {"install_root", info.install_root}};
   prov["compiled_paths"] = compiled_paths_json(result.compiled_paths);

@@ -58,8 +58,7 @@ int run_prepare(Invocation& inv) {
                      "list them with `slurm-factory toolchains list`");
   }
   App app(inv.global);
-  std::vector<std::string> features;
-  for (const auto& g : parse_gpu_flavours(gpu)) features.push_back("gpu-" + g);
+  const std::vector<std::string> features = gpu_feature_names(parse_gpu_flavours(gpu));
   // The same resolution as plan and build-slurm: the same request gives the same image tag.
   ResolvedToolchain resolved = resolve_toolchain(app, name, features);
   auto backend = make_backend(app, backend_name);
@@ -228,8 +227,7 @@ int run_toolchain_run(Invocation& inv) {
                      "for example: slurm-factory toolchain run trixie -- gcc --version");
   }
   App app(inv.global);
-  std::vector<std::string> features;
-  for (const auto& g : parse_gpu_flavours(gpu)) features.push_back("gpu-" + g);
+  const std::vector<std::string> features = gpu_feature_names(parse_gpu_flavours(gpu));
   ResolvedToolchain resolved = resolve_toolchain(app, name, features);
   auto backend = make_backend(app, backend_name);
   const bool show = !inv.global.quiet && !inv.global.json;

@@ -79,9 +79,7 @@ PlannedRequest plan_from(const po::variables_map& vm, App& app) {
   PlanRequest req;
   req.slurm_version = check_slurm_version_syntax(vm["slurm-version"].as<std::string>());
   if (vm.count("gpu") != 0U) {
-    for (const auto& g : parse_gpu_flavours(vm["gpu"].as<std::vector<std::string>>())) {
-      req.features.push_back("gpu-" + g);
-    }
+    req.features = gpu_feature_names(parse_gpu_flavours(vm["gpu"].as<std::vector<std::string>>()));
   }
   // The same resolution build-slurm uses, so the hashes printed here are the ones it builds.
   auto tc = resolve_toolchain(app, vm["toolchain"].as<std::string>(), req.features);

@@ -29,12 +29,14 @@ std::string to_string(PublishPolicy p) {
   return "none";
 }
 
-std::vector<std::string> BuildRequest::feature_names() const {
+std::vector<std::string> gpu_feature_names(const std::vector<std::string>& flavours) {
   std::vector<std::string> names;
-  names.reserve(gpu.size());
-  for (const auto& g : gpu) names.push_back("gpu-" + g);
+  names.reserve(flavours.size());
+  for (const auto& g : flavours) names.push_back("gpu-" + g);
   return names;
 }
+
+std::vector<std::string> BuildRequest::feature_names() const { return gpu_feature_names(gpu); }
 
 std::string BuildRequest::artifact_basename(const std::string& resolved_version) const {
   std::string name = "slurm-" + resolved_version + "-" + toolchain;

@@ -45,6 +45,9 @@ struct BuildRequest {
 // Parses "--gpu" values: "" (flag without value) means cuda; "cuda,rocm" combines. Throws
 // UsageError listing the valid flavours.
 std::vector<std::string> parse_gpu_flavours(const std::vector<std::string>& values);
+
+// The feature plugins' names of GPU flavours: {"cuda", "rocm"} -> {"gpu-cuda", "gpu-rocm"}.
+std::vector<std::string> gpu_feature_names(const std::vector<std::string>& flavours);
 // "none" | "cache" | "all"; throws UsageError listing them.
 PublishPolicy parse_publish_policy(const std::string& value);
 // A Slurm series "24.11" or version "24.11.5" (syntax only; whether it is known is the recipes'

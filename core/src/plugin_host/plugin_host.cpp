@@ -180,27 +180,22 @@ const LoadedPlugin& PluginHost::load_file(const fs::path& requested) {
   PluginContext context{impl_->logger, kAbiVersion, path};
   PluginRegistry registry(std::move(context), loaded.name, impl_->factories, abi);
   const std::string nothing_kept = "; nothing it registered was kept";
+  // A failure of the register function: the registry's own refusal of a name when there is one
+  // (that is the real cause), else the plugin's error with `remediation`.
+  auto register_failure = [&](const std::string& what, const std::string& remediation) {
+    if (registry.refusal()) return PluginError(*registry.refusal());
+    return PluginError("plugin " + in_quotes(loaded.name) + " (" + path +
+                           ") failed in its register function: " + what + nothing_kept,
+                       {{"file", path}, {"plugin", loaded.name}}, remediation);
+  };
   try {
     descriptor.register_plugin(registry);
   } catch (const SlurmFactoryError& e) {
-    if (registry.refusal()) {
-      // The registry refused a name: report that refusal itself.
-      PluginError refusal = *registry.refusal();
-      throw refusal;
-    }
-    throw PluginError("plugin " + in_quotes(loaded.name) + " (" + path +
-                          ") failed in its register function: " + e.what() + nothing_kept,
-                      {{"file", path}, {"plugin", loaded.name}},
-                      e.remediation().empty() ? "fix the plugin, " + kRemoveHint : e.remediation());
+    throw register_failure(
+        e.what(), e.remediation().empty() ? "fix the plugin, " + kRemoveHint : e.remediation());
   } catch (const std::exception& e) {
-    if (registry.refusal()) {
-      PluginError refusal = *registry.refusal();
-      throw refusal;
-    }
-    throw PluginError("plugin " + in_quotes(loaded.name) + " (" + path +
-                          ") failed in its register function: " + e.what() + nothing_kept,
-                      {{"file", path}, {"plugin", loaded.name}},
-                      "fix the plugin (see its documentation or log with -vv), " + kRemoveHint);
+    throw register_failure(
+        e.what(), "fix the plugin (see its documentation or log with -vv), " + kRemoveHint);
   } catch (...) {
     throw PluginError("plugin " + in_quotes(loaded.name) + " (" + path +
                           ") failed in its register function with a non-standard exception" +

@@ -109,6 +109,23 @@ Expected<UniqueFd> open_dirs(const fs::path& base, const std::vector<std::string
   return fd;
 }
 
+// The directory that holds base/relative (opened beneath base, no link followed) and the last
+// component of `relative`: what every operation on one entry starts from.
+struct ParentDir {
+  UniqueFd fd;
+  std::string name;
+  int get() const { return fd.get(); }
+};
+
+Expected<ParentDir> open_parent_beneath(const fs::path& base, const std::string& relative) {
+  auto parts = components(relative);
+  if (!parts) return parts.error();
+  if (parts->empty()) return Failure::error("no file name in '" + printable(relative) + "'");
+  auto dir = open_dirs(base, *parts, parts->size() - 1);
+  if (!dir) return dir.error();
+  return ParentDir{std::move(*dir), parts->back()};
+}
+
 struct OpenedFile {
   UniqueFd fd;
   struct stat st {};
@@ -116,16 +133,13 @@ struct OpenedFile {
 
 // The regular file base/relative, opened without following links and checked with fstat.
 Expected<OpenedFile> open_regular_beneath(const fs::path& base, const std::string& relative) {
-  auto parts = components(relative);
-  if (!parts) return parts.error();
-  if (parts->empty()) return Failure::error("no file name in '" + printable(relative) + "'");
-  auto dir = open_dirs(base, *parts, parts->size() - 1);
+  auto dir = open_parent_beneath(base, relative);
   if (!dir) return dir.error();
   OpenedFile f;
-  f.fd = UniqueFd(::openat(dir->get(), parts->back().c_str(),
+  f.fd = UniqueFd(::openat(dir->get(), dir->name.c_str(),
                            O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
   if (f.fd.get() < 0) {
-    return open_failure(errno, dir->get(), parts->back(), relative, base, "a regular file");
+    return open_failure(errno, dir->get(), dir->name, relative, base, "a regular file");
   }
   if (::fstat(f.fd.get(), &f.st) != 0) {
     return Failure::error("cannot stat '" + printable(relative) + "': " + errno_text(errno));
@@ -294,19 +308,16 @@ Expected<CopiedFile> copy_file_beneath(const fs::path& base, const std::string& 
 }
 
 Expected<void> remove_file_beneath(const fs::path& base, const std::string& relative) {
-  auto parts = components(relative);
-  if (!parts) return parts.error();
-  if (parts->empty()) return Failure::error("no file name in '" + printable(relative) + "'");
-  auto dir = open_dirs(base, *parts, parts->size() - 1);
+  auto dir = open_parent_beneath(base, relative);
   if (!dir) return dir.error();
   struct stat st {};
-  if (::fstatat(dir->get(), parts->back().c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+  if (::fstatat(dir->get(), dir->name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     const int err = errno;
     const std::string what = "cannot stat '" + printable(relative) + "': " + errno_text(err);
     return err == ENOENT ? Failure::not_found(what) : Failure::error(what);
   }
   if (S_ISDIR(st.st_mode)) return Failure::error("'" + printable(relative) + "' is a directory");
-  if (::unlinkat(dir->get(), parts->back().c_str(), 0) != 0) {
+  if (::unlinkat(dir->get(), dir->name.c_str(), 0) != 0) {
     return Failure::error("cannot remove '" + printable(relative) + "': " + errno_text(errno));
   }
   return {};
@@ -314,13 +325,10 @@ Expected<void> remove_file_beneath(const fs::path& base, const std::string& rela
 
 Expected<void> replace_symlink_beneath(const fs::path& base, const std::string& relative,
                                        const std::string& target) {
-  auto parts = components(relative);
-  if (!parts) return parts.error();
-  if (parts->empty()) return Failure::error("no file name in '" + printable(relative) + "'");
-  auto dir = open_dirs(base, *parts, parts->size() - 1);
+  auto dir = open_parent_beneath(base, relative);
   if (!dir) return dir.error();
   struct stat st {};
-  if (::fstatat(dir->get(), parts->back().c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+  if (::fstatat(dir->get(), dir->name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
       !S_ISLNK(st.st_mode)) {
     return Failure::error("'" + printable(relative) + "' is not a symlink");
   }
@@ -331,7 +339,7 @@ Expected<void> replace_symlink_beneath(const fs::path& base, const std::string& 
     return Failure::error("cannot make a link beside '" + printable(relative) +
                           "': " + errno_text(errno));
   }
-  if (::renameat(dir->get(), tmp.c_str(), dir->get(), parts->back().c_str()) != 0) {
+  if (::renameat(dir->get(), tmp.c_str(), dir->get(), dir->name.c_str()) != 0) {
     const int err = errno;
     ::unlinkat(dir->get(), tmp.c_str(), 0);
     return Failure::error("cannot replace '" + printable(relative) + "': " + errno_text(err));
