@@ -202,8 +202,14 @@ Expected<Response> download_to_file(HttpClient& client, Request request,
                                     const std::filesystem::path& destination,
                                     const BodyLimits& limits) {
   std::error_code ec;
-  if (!destination.parent_path().empty())
+  if (!destination.parent_path().empty()) {
     std::filesystem::create_directories(destination.parent_path(), ec);
+    if (ec) {
+      return Failure::error("cannot create " + destination.parent_path().string() +
+                            " for the download of " + redact_url(request.url) + ": " +
+                            ec.message() + "; check the folder's permissions and free space");
+    }
+  }
   const std::filesystem::path part = destination.string() + ".part";
   request.download_file = part;
   request.resume = false;
