@@ -156,12 +156,7 @@ part_b() {
   if [ "${SF_E2E_B_FULL:-0}" != 1 ]; then
     # Fast: a site recipe folder (SLURM_FACTORY_RECIPE_DIR) takes every dependency from the
     # release's -dev packages, so only Slurm builds in the new image; SF_E2E_B_FULL=1 builds them.
-    cp -r "$here/../../configs/recipes" "$work/recipes"
-    for r in "$work"/recipes/*.yaml; do
-      case $(basename "$r") in slurm.yaml) continue ;; esac
-      grep -q '^system_package:' "$r" && sed -i 's/^from: source$/from: system/' "$r"
-    done
-    export SLURM_FACTORY_RECIPE_DIR="$work/recipes"
+    site_recipes_from_system "$work"
     echo "   dependencies from the release's -dev packages (recipes in $work/recipes)"
   fi
   start=$(date +%s)

@@ -68,6 +68,19 @@ sf_config() {
   printf 'signing:\n  key_id: "%s"\n  keyring: "%s"\n' "$fpr" "$GNUPGHOME"
 }
 
+# site_recipes_from_system DIR: DIR/recipes is a copy of the shipped recipes in which every
+# dependency that has a `system_package:` comes from the release's -dev packages (`from: system`),
+# and SLURM_FACTORY_RECIPE_DIR points at it, so that in a new toolchain image only Slurm builds.
+site_recipes_from_system() {
+  rm -rf "$1/recipes"
+  cp -r "$here/../../configs/recipes" "$1/recipes"
+  for r in "$1"/recipes/*.yaml; do
+    case $(basename "$r") in slurm.yaml) continue ;; esac
+    if grep -q '^system_package:' "$r"; then sed -i 's/^from: source$/from: system/' "$r"; fi
+  done
+  export SLURM_FACTORY_RECIPE_DIR="$1/recipes"
+}
+
 # bench_settings: VERSION, JOBS, BACKEND and SOURCES of the bench scripts (from SF_BENCH_*).
 # shellcheck disable=SC2034  # used by the scripts that source this
 bench_settings() {

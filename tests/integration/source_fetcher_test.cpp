@@ -75,7 +75,8 @@ TEST(SourceFetcher, FallsBackToTheNextMirrorAndCachesBySha256) {
                   "1.0",
                   sha256_hex(data),
                   "demo-1.0.tar.gz",
-                  {server.url("/missing/demo-1.0.tar.gz"), server.url("/good/demo-1.0.tar.gz")}};
+                  {server.url("/missing/demo-1.0.tar.gz"), server.url("/good/demo-1.0.tar.gz")},
+                  ""};
   std::ostringstream progress;
   FetchOptions opts = fast_options();
   opts.progress = &progress;
@@ -102,7 +103,12 @@ TEST(SourceFetcher, ChecksumMismatchNamesUrlExpectedActualAndCachesNothing) {
     return serve({{"/evil.tar.gz", served}}, r);
   });
   test::TempDir cache("sf-fetch");
-  SourceItem item{"demo", "1.0", expected, "demo.tar.gz", {server.url("/evil.tar.gz")}};
+  SourceItem item{"demo",
+                  "1.0",
+                  expected,
+                  "demo.tar.gz",
+                  {server.url("/evil.tar.gz")},
+                  "/site/recipes/demo.yaml"};
   SourceFetcher fetcher(cache.path(), fast_options());
   try {
     (void)fetcher.fetch(item);
@@ -114,6 +120,8 @@ TEST(SourceFetcher, ChecksumMismatchNamesUrlExpectedActualAndCachesNothing) {
     EXPECT_NE(what.find(sha256_hex(served)), std::string::npos) << what;
     EXPECT_EQ(e.context_value("actual sha256"), sha256_hex(served));
     EXPECT_EQ(e.exit_code(), ExitCode::kSource);
+    // What to fix is the recipe the pins came from (a site's own recipe folder), by its path.
+    EXPECT_NE(e.render().find("/site/recipes/demo.yaml"), std::string::npos) << e.render();
   }
   EXPECT_FALSE(fetcher.has(item));
   EXPECT_EQ(files_under(cache.path() / "sourcecache"), 0U);
@@ -126,7 +134,8 @@ TEST(SourceFetcher, MismatchOnOneMirrorFallsBackToAGoodOne) {
   });
   test::TempDir cache("sf-fetch");
   SourceItem item{
-      "demo", "1.0", sha256_hex(good), "demo.tar.gz", {server.url("/bad"), server.url("/good")}};
+      "demo", "1.0", sha256_hex(good), "demo.tar.gz", {server.url("/bad"), server.url("/good")},
+      ""};
   auto result = SourceFetcher(cache.path(), fast_options()).fetch(item);
   EXPECT_EQ(result.url, server.url("/good"));
   EXPECT_EQ(test::read_file(result.path), good);
@@ -150,7 +159,7 @@ TEST(SourceFetcher, ResumesAfterACutConnection) {
             data.substr(0, data.size() * 6 / 10)};
   });
   test::TempDir cache("sf-fetch");
-  SourceItem item{"big", "1.0", sha256_hex(data), "big.tar.gz", {server.url("/big.tar.gz")}};
+  SourceItem item{"big", "1.0", sha256_hex(data), "big.tar.gz", {server.url("/big.tar.gz")}, ""};
   auto result = SourceFetcher(cache.path(), fast_options()).fetch(item);
   EXPECT_EQ(test::read_file(result.path), data);
   EXPECT_EQ(full_requests.load(), 1);
@@ -163,7 +172,7 @@ TEST(SourceFetcher, ResumesAPartialFileLeftByAnEarlierRun) {
     return serve({{"/p.tar.gz", data}}, r);
   });
   test::TempDir cache("sf-fetch");
-  SourceItem item{"p", "1.0", sha256_hex(data), "p.tar.gz", {server.url("/p.tar.gz")}};
+  SourceItem item{"p", "1.0", sha256_hex(data), "p.tar.gz", {server.url("/p.tar.gz")}, ""};
   auto partial = cache.path() / "sourcecache" / ".partial";
   test::write_file(partial / (item.sha256 + ".part"), data.substr(0, 12345));
   test::write_file(partial / (item.sha256 + ".url"), server.url("/p.tar.gz") + "\n");
@@ -181,7 +190,7 @@ TEST(SourceFetcher, FetchesInParallel) {
     std::string body = payload(20000 + static_cast<size_t>(i), static_cast<char>('A' + i));
     std::string path = "/f" + std::to_string(i) + ".tar.gz";
     files[path] = body;
-    items.push_back({"pkg" + std::to_string(i), "1", sha256_hex(body), "f.tar.gz", {}});
+    items.push_back({"pkg" + std::to_string(i), "1", sha256_hex(body), "f.tar.gz", {}, ""});
   }
   test::TestHttpServer server([&](const test::HttpRequestSeen& r) {
     int now = ++in_flight;
@@ -219,7 +228,8 @@ TEST(SourceFetcher, UnreachableVersionListsEveryUrlTried) {
                   "26.05.0",
                   std::string(64, 'a'),
                   "slurm-26.05.0.tar.gz",
-                  {"http://127.0.0.1:1/slurm-26-05-0-1.tar.gz", server.url("/slurm.tar.gz")}};
+                  {"http://127.0.0.1:1/slurm-26-05-0-1.tar.gz", server.url("/slurm.tar.gz")},
+                  ""};
   FetchOptions opts = fast_options();
   opts.retry.max_attempts = 1;
   std::vector<SourceItem> items{item};
@@ -242,7 +252,7 @@ TEST(SourceFetcher, RealFetchFromTheDebianMirror) {
   auto book = RecipeBook::load_directory(fs::path(SF_TEST_SOURCE_DIR) / "configs" / "recipes");
   const auto& v = book.get("libyaml").versions.at(0);
   ASSERT_EQ(v.sha256, "fa240dbf262be053f3898006d502d514936c818e422afdcf33921c63bed9bf2e");
-  SourceItem item{"libyaml", v.version, v.sha256, v.filename, {v.mirrors.back()}};
+  SourceItem item{"libyaml", v.version, v.sha256, v.filename, {v.mirrors.back()}, ""};
   ASSERT_NE(item.mirrors[0].find("deb.debian.org"), std::string::npos);
   test::TempDir cache("sf-fetch");
   auto result = SourceFetcher(cache.path(), fast_options()).fetch(item);

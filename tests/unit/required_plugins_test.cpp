@@ -136,6 +136,35 @@ TEST(RequiredPlugins, ViewWithoutIpmiPluginFailsNamingPluginAndDevPackage) {
   }
 }
 
+// A site release that empties a plugin's dev packages (`dev_packages: {freeipmi: []}`, what
+// tests/e2e/missing-plugin.sh builds) or a release that has no entry for it: the provider says
+// which, and where the release and the expectation are written.
+TEST(RequiredPlugins, AnEmptiedOrUndefinedDevPackageListIsNamedWithWhereItIsWritten) {
+  ToolchainRelease release = shipped("debian", "trixie");
+  release.name = "trixie-no-ipmi";
+  release.origin = "/etc/site.yaml:10:5";
+  release.dev_packages["freeipmi"] = {};
+  auto provider_of = [](const Plan& plan, const std::string& plugin) {
+    for (const auto& e : plan.expected_plugins) {
+      if (e.plugin == plugin) return e.provider;
+    }
+    return std::string("(not expected)");
+  };
+  const std::string emptied = provider_of(plan_for(release), "acct_gather_energy/ipmi");
+  EXPECT_NE(emptied.find("dev_packages.freeipmi, which release trixie-no-ipmi leaves empty, "
+                         "defined at /etc/site.yaml:10:5"),
+            std::string::npos)
+      << emptied;
+  EXPECT_NE(emptied.find("(expected at "), std::string::npos) << emptied;
+  EXPECT_NE(emptied.find("slurm.yaml:"), std::string::npos) << emptied;
+
+  release.dev_packages.erase("freeipmi");
+  const std::string undefined = provider_of(plan_for(release), "acct_gather_energy/ipmi");
+  EXPECT_NE(undefined.find("dev_packages.freeipmi, which release trixie-no-ipmi does not define"),
+            std::string::npos)
+      << undefined;
+}
+
 // Point 4 of the issue, for every shipped toolchain: the plan expects each plugin and names the
 // release's own package for it.
 TEST(RequiredPlugins, EveryShippedToolchainExpectsThePluginsOfTheOriginal) {

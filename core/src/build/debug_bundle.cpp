@@ -113,11 +113,9 @@ void fail_step(const PackageSpec& spec, const std::string& stage, int exit_code,
                 {"log file", log.string()},
                 {"debug bundle", bundle.string()},
                 {"rerun", rerun}},
-               "read the log and config.log in the debug bundle; fix the recipe "
-               "(configs/recipes/" +
-                   spec.name +
-                   ".yaml) and run again, or rerun the step with the command "
-                   "above to investigate");
+               "read the log and config.log in the debug bundle; fix the recipe (" +
+                   recipe_to_fix(spec) +
+                   ") and run again, or rerun the step with the command above to investigate");
   if (!debug.not_copied.empty()) e.with("not copied", debug.not_copied);
   throw e;
 }

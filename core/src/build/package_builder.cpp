@@ -180,8 +180,7 @@ PackageOutcome PackageBuilder::build(const PackageSpec& spec, ContainerBackend& 
 
   // The source archive, read-only.
   SourceFetcher fetcher(options.cache_dir);
-  SourceItem item{spec.name, spec.version, spec.source.sha256, spec.source.filename,
-                  spec.source.mirrors};
+  const SourceItem item = SourceItem::of(spec);
   const fs::path source = fetcher.path_for(item);
   if (!fs::is_regular_file(source)) {
     throw BuildError(

@@ -39,9 +39,8 @@ void PackageBuilder::check_stage(const PackageSpec& spec, const fs::path& work,
         spec.name + " " + spec.version + ": the staged tree is refused: " + dir.error().message,
         {{"package", spec.name}, {"stage", step}, {"log file", log.string()}},
         "a package installs real folders under " + spec.prefix +
-            ", never a link to elsewhere; fix the recipe's install step "
-            "(configs/recipes/" +
-            spec.name + ".yaml)");
+            ", never a link to elsewhere; fix the recipe's install step (" + recipe_to_fix(spec) +
+            ")");
   }
   auto links = settle_staged_links(work / rel, spec.prefix);
   if (!links) {
@@ -50,17 +49,16 @@ void PackageBuilder::check_stage(const PackageSpec& spec, const fs::path& work,
                      "look at the staged tree under " + (work / rel).string());
   }
   if (!links->refused.empty()) {
-    throw BuildError(spec.name + " " + spec.version +
-                         ": the staged tree holds symlinks that point out of " + spec.prefix +
-                         " (not followed, nothing packed):\n" + join_lines(links->refused),
-                     {{"package", spec.name},
-                      {"stage", step},
-                      {"link", links->refused.front()},
-                      {"log file", log.string()}},
-                     "a package may link only inside its prefix (lib/libfoo.so -> libfoo.so.1, "
-                     "or an absolute link under " +
-                         spec.prefix + "); fix the recipe's install step (configs/recipes/" +
-                         spec.name + ".yaml)");
+    throw BuildError(
+        spec.name + " " + spec.version + ": the staged tree holds symlinks that point out of " +
+            spec.prefix + " (not followed, nothing packed):\n" + join_lines(links->refused),
+        {{"package", spec.name},
+         {"stage", step},
+         {"link", links->refused.front()},
+         {"log file", log.string()}},
+        "a package may link only inside its prefix (lib/libfoo.so -> libfoo.so.1, "
+        "or an absolute link under " +
+            spec.prefix + "); fix the recipe's install step (" + recipe_to_fix(spec) + ")");
   }
   for (const auto& r : links->rewritten) {
     sf::log().info("{}: absolute link made relative: {}", spec.name, r);
@@ -127,7 +125,7 @@ fs::path PackageBuilder::relocate(const PackageSpec& spec, const fs::path& work,
                            ": the debug tree cannot be read safely: " + d.error().message,
                        {{"package", spec.name}, {"stage", "relocate"}},
                        "a build must not make links on the way to /work/debug" + spec.prefix +
-                           "; fix the recipe (configs/recipes/" + spec.name + ".yaml)");
+                           "; fix the recipe (" + recipe_to_fix(spec) + ")");
     }
   }
   return debug_tree;

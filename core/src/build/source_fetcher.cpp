@@ -203,8 +203,8 @@ FetchResult fetch_one(const fs::path& root, const SourceItem& item, const FetchO
                     item.version, mismatch_url, mismatch_actual, item.sha256),
         ctx,
         "nothing was cached; the mirror serves other bytes than the recipe pins: check the "
-        "recipe's sha256 and mirrors (configs/recipes/" +
-            item.name + ".yaml)");
+        "recipe's sha256 and mirrors (" +
+            (item.recipe_file.empty() ? "the " + item.name + " recipe" : item.recipe_file) + ")");
   }
   throw SourceError(fmt::format("cannot fetch {} {} ({}): all {} mirror(s) failed", item.name,
                                 item.version, item.filename, item.mirrors.size()),
@@ -298,7 +298,7 @@ std::vector<SourceItem> SourceFetcher::items_for(const Plan& plan) {
   std::vector<SourceItem> out;
   for (const auto& p : plan.packages) {
     if (p.origin != Origin::kSource) continue;
-    out.push_back({p.name, p.version, p.source.sha256, p.source.filename, p.source.mirrors});
+    out.push_back(SourceItem::of(p));
   }
   return out;
 }

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "recipes/planner.hpp"
 #include "slurm_factory/http_client.hpp"
 
 namespace sf {
@@ -27,6 +28,13 @@ struct SourceItem {
   std::string sha256;
   std::string filename;
   std::vector<std::string> mirrors;  // in order
+  std::string recipe_file;           // where the pins come from (messages only; may be empty)
+
+  // The source of a planned package (origin source).
+  static SourceItem of(const PackageSpec& spec) {
+    return {spec.name,           spec.version,    spec.source.sha256, spec.source.filename,
+            spec.source.mirrors, spec.recipe_file};
+  }
 };
 
 struct FetchOptions {

@@ -127,9 +127,7 @@ void print_table(std::ostream& out, const Plan& plan, const SourceFetcher& fetch
     std::string source = "-";
     if (p.origin == Origin::kSource) {
       ++from_source;
-      source = fetcher.has({p.name, p.version, p.source.sha256, p.source.filename, {}})
-                   ? "cached"
-                   : "to fetch";
+      source = fetcher.has(SourceItem::of(p)) ? "cached" : "to fetch";
     } else if (!p.system_package_names.empty()) {
       source = p.system_package_names.front();
       for (size_t i = 1; i < p.system_package_names.size(); ++i)
@@ -177,7 +175,7 @@ void add_plan_commands(CommandTable& table) {
            for (auto& p : j["packages"]) {
              if (p["origin"] == "source") {
                p["source"]["cached"] =
-                   fetcher.has({"", "", p["source"]["sha256"], p["source"]["file"], {}});
+                   fetcher.has({"", "", p["source"]["sha256"], p["source"]["file"], {}, ""});
              }
            }
            j["plan_ms"] = planned.plan_ms;

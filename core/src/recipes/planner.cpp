@@ -146,6 +146,7 @@ class PlanBuilder {
     }
     PackageSpec spec;
     spec.name = r.name;
+    spec.recipe_file = r.where.file;
     spec.version = choose_version(r);
     spec.prefix = req_.prefix;
     spec.toolchain = {req_.toolchain.family, req_.toolchain.name, arch_, req_.toolchain_image_hash};
@@ -260,8 +261,13 @@ class PlanBuilder {
       p.provider =
           joined(dev->second) + " (dev_packages." + by + " of " + req_.toolchain.name + ")";
     } else {
+      // A site release that empties the list (`dev_packages: {freeipmi: []}`) says where.
+      const std::string defined_at =
+          req_.toolchain.origin.empty() ? "" : ", defined at " + req_.toolchain.origin;
       p.provider = "dev_packages." + by + ", which release " + req_.toolchain.name +
-                   " does not define (" + e.where.str() + ")";
+                   (dev != req_.toolchain.dev_packages.end() ? " leaves empty" + defined_at
+                                                             : " does not define") +
+                   " (expected at " + e.where.str() + ")";
     }
     return p;
   }
@@ -310,6 +316,10 @@ class PlanBuilder {
 };
 
 }  // namespace
+
+std::string recipe_to_fix(const PackageSpec& spec) {
+  return spec.recipe_file.empty() ? "the " + spec.name + " recipe" : spec.recipe_file;
+}
 
 std::string multiarch_triplet(const std::string& arch) {
   if (arch == "amd64" || arch == "x86_64") return "x86_64-linux-gnu";

@@ -104,9 +104,16 @@ struct PackageSpec {
   // In the final view (reachable from the root through link/run edges), or build-only.
   bool runtime = true;
   std::string hash;  // 64 hex
+  // The file the recipe was read from (a site's SLURM_FACTORY_RECIPE_DIR, the installed recipes):
+  // what error messages tell the admin to fix. Not a build input, so not in the hash.
+  std::string recipe_file;
 
   std::string hash12() const { return hash.substr(0, 12); }
 };
+
+// Where to fix a package's recipe, for error messages: its file, or "the NAME recipe" when the
+// spec was not planned from a file.
+std::string recipe_to_fix(const PackageSpec& spec);
 
 // A file the view must hold after the build (the recipes' expected_plugins, resolved): the
 // plugin's name, its path relative to the view, and what provides it in words an admin can act

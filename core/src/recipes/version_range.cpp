@@ -157,8 +157,9 @@ std::string resolve_version(std::string_view requested, const std::vector<std::s
     throw UsageError(std::string(what) + " version '" + req + "' " + why,
                      {{"requested", req}, {"known versions", known_list}},
                      "use one of the known versions, or a series such as '24.11' for its newest "
-                     "patch release; new versions are added in configs/recipes/" +
-                         std::string(what) + ".yaml");
+                     "patch release; a new patch release is added to the `versions:` list of "
+                     "the " +
+                         std::string(what) + " recipe (docs/patch-releases.md)");
   };
   if (versions.empty()) return fail("cannot be resolved: no versions are known");
   if (req == "latest") return versions.back().str();
