@@ -10,7 +10,7 @@
 #                                                     the build's tests/sf-test-cache-entry)
 set -euo pipefail
 
-# shellcheck source=sdk_common.sh
+# shellcheck source=tests/sdk_common.sh
 source "$(dirname "$0")/sdk_common.sh"
 sdk_begin sdk_cache_example "${1:-}"
 make_entry=${2:?usage: $0 BUILD_DIR ENTRY_TOOL}

@@ -6,7 +6,7 @@
 #   tests/sdk_example.sh BUILD_DIR        (registered in ctest as "sdk_example")
 set -euo pipefail
 
-# shellcheck source=sdk_common.sh
+# shellcheck source=tests/sdk_common.sh
 source "$(dirname "$0")/sdk_common.sh"
 sdk_begin sdk_example "${1:-}"
 example_build=$tmp/example-build
