@@ -46,22 +46,23 @@ build() { # build NAME -> exit status; stderr in $work/NAME.err, events in $work
     --toolchain "$TC" --backend "$BACKEND" --jobs "$JOBS" --output "$work/out-$1" \
     > "$work/$1.json" 2> "$work/$1.err"
 }
-log_of() { # log_of NAME -> the slurm.log path the error names (empty when none)
-  grep -oE '/[^ ]*/slurm\.log' "$work/$1.err" | head -n 1
-}
-no_artifact() { # no_artifact NAME -> 0 when the output folder holds no signed tarball
-  [ -z "$(find "$work/out-$1" -name '*.tar.zst' 2>/dev/null | head -n 1)" ]
+# build_must_fail PART NAME: builds, checks that it fails and that no artifact was written,
+# shows the end of the error; sets log to the slurm.log the error names (empty when none).
+build_must_fail() {
+  start=$(date +%s)
+  build "$2"
+  rc=$?
+  [ "$rc" -ne 0 ]
+  check "$1: build-slurm fails (exit $rc after $(( $(date +%s) - start ))s)" $? \
+    "$(tail -n 20 "$work/$2.err")"
+  sed 's/^/   | /' "$work/$2.err" | tail -n 15
+  log=$(grep -oE '/[^ ]*/slurm\.log' "$work/$2.err" | head -n 1)
+  [ -z "$(find "$work/out-$2" -name '*.tar.zst' 2>/dev/null | head -n 1)" ]
+  check "$1: no artifact was written" $?
 }
 
 echo "== 1: the shipped slurm recipe on $TC (--with-freeipmi, no libfreeipmi-dev in the image)"
-start=$(date +%s)
-build shipped
-rc=$?
-[ "$rc" -ne 0 ]
-check "1: build-slurm fails (exit $rc after $(( $(date +%s) - start ))s)" $? \
-  "$(tail -n 20 "$work/shipped.err")"
-sed 's/^/   | /' "$work/shipped.err" | tail -n 15
-log=$(log_of shipped)
+build_must_fail 1 shipped
 grep -q 'slurm' "$work/shipped.err" && grep -q 'configure' "$work/shipped.err" &&
   [ -n "$log" ] && [ -f "$log" ]
 check "1: the error names package slurm, the configure stage and the log (${log:-none})" $?
@@ -70,21 +71,12 @@ check "1: the log says configure refused for want of freeipmi" $? \
   "$(tail -n 5 "${log:-/dev/null}")"
 grep -q -F "fix the recipe ($SLURM_FACTORY_RECIPE_DIR/slurm.yaml)" "$work/shipped.err"
 check "1: what to do names the recipe file in use (the site's recipe folder)" $?
-no_artifact shipped
-check "1: no artifact was written" $?
 
 echo "== 2: a site recipe without --with-freeipmi on $TC: configure skips the plugin"
 sed -i '/^  - --with-freeipmi/d' "$SLURM_FACTORY_RECIPE_DIR/slurm.yaml"
 ! grep -q -- '--with-freeipmi' "$SLURM_FACTORY_RECIPE_DIR/slurm.yaml"
 check "2: the site recipe leaves --with-freeipmi out" $?
-start=$(date +%s)
-build trimmed
-rc=$?
-[ "$rc" -ne 0 ]
-check "2: build-slurm fails (exit $rc after $(( $(date +%s) - start ))s)" $? \
-  "$(tail -n 20 "$work/trimmed.err")"
-sed 's/^/   | /' "$work/trimmed.err" | tail -n 15
-log=$(log_of trimmed)
+build_must_fail 2 trimmed
 grep -q '^==> \[slurm [^]]*\] install' "${log:-/dev/null}"
 check "2: Slurm's make and install ran (the log reaches the install stage)" $?
 grep -q 'acct_gather_energy/ipmi' "$work/trimmed.err"
@@ -92,7 +84,5 @@ check "2: the error names the missing plugin acct_gather_energy/ipmi" $?
 grep -q -F "dev_packages.freeipmi, which release $TC leaves empty, defined at $work/config.yaml:" \
   "$work/trimmed.err"
 check "2: the error names what provides it (dev_packages.freeipmi), emptied where" $?
-no_artifact trimmed
-check "2: no artifact was written" $?
 
 summary "missing-plugin e2e"
