@@ -204,7 +204,7 @@ FetchResult fetch_one(const fs::path& root, const SourceItem& item, const FetchO
         ctx,
         "nothing was cached; the mirror serves other bytes than the recipe pins: check the "
         "recipe's sha256 and mirrors (" +
-            (item.recipe_file.empty() ? "the " + item.name + " recipe" : item.recipe_file) + ")");
+            recipe_to_fix(item.name, item.recipe_file) + ")");
   }
   throw SourceError(fmt::format("cannot fetch {} {} ({}): all {} mirror(s) failed", item.name,
                                 item.version, item.filename, item.mirrors.size()),

@@ -317,8 +317,8 @@ class PlanBuilder {
 
 }  // namespace
 
-std::string recipe_to_fix(const PackageSpec& spec) {
-  return spec.recipe_file.empty() ? "the " + spec.name + " recipe" : spec.recipe_file;
+std::string recipe_to_fix(const std::string& name, const std::string& recipe_file) {
+  return recipe_file.empty() ? "the " + name + " recipe" : recipe_file;
 }
 
 std::string multiarch_triplet(const std::string& arch) {

@@ -113,7 +113,10 @@ struct PackageSpec {
 
 // Where to fix a package's recipe, for error messages: its file, or "the NAME recipe" when the
 // spec was not planned from a file.
-std::string recipe_to_fix(const PackageSpec& spec);
+std::string recipe_to_fix(const std::string& name, const std::string& recipe_file);
+inline std::string recipe_to_fix(const PackageSpec& spec) {
+  return recipe_to_fix(spec.name, spec.recipe_file);
+}
 
 // A file the view must hold after the build (the recipes' expected_plugins, resolved): the
 // plugin's name, its path relative to the view, and what provides it in words an admin can act
