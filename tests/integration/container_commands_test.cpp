@@ -145,11 +145,13 @@ class ContainerCommands : public ::testing::TestWithParam<std::string> {
     return id;
   }
 
-  std::string labelled_container(const std::string& image) {
+  std::string labelled_container(const std::string& image, std::vector<std::string> command,
+                                 const sf::Labels& extra = {}) {
     sf::ContainerSpec spec;
     spec.image = image;
-    spec.command = {"sleep", "120"};
-    spec.labels = {{kTestLabel, run_}};
+    spec.command = std::move(command);
+    spec.labels = extra;
+    spec.labels[kTestLabel] = run_;
     const std::string id = backend_->create_container(spec);
     backend_->start_container(id);
     return id;
@@ -203,7 +205,8 @@ TEST_P(ContainerCommandsWithoutEngine, PrepareUnknownToolchainIsAUsageError) {
 TEST_P(ContainerCommands, CleanRemovesLabelledAndLeavesAnUnlabelledContainerAlone) {
   const std::string image = prepare();
   ASSERT_FALSE(image.empty());
-  const std::string ours = labelled_container(image);
+  const std::string ours = labelled_container(image, {"true"});
+  ASSERT_EQ(backend_->wait_container(ours, std::chrono::seconds(60)).exit_code, 0);
   const std::string theirs = unlabelled_container(image);
   const std::string only_this_test = std::string(kTestLabel) + "=" + run_;
 
@@ -214,9 +217,8 @@ TEST_P(ContainerCommands, CleanRemovesLabelledAndLeavesAnUnlabelledContainerAlon
   EXPECT_EQ(dry.out.find(theirs.substr(0, 12)), std::string::npos) << dry.out;
   EXPECT_TRUE(backend_->inspect_container(ours).has_value()) << "a dry run removes nothing";
 
-  // Unrestricted, as a user runs it. On a shared docker outside CI other builds may be running:
-  // there only the dry run is unrestricted.
-  const bool whole_engine = GetParam() == "podman" || std::getenv("CI") != nullptr;
+  // Unrestricted, as a user runs it: it never touches a container without our label, and keeps
+  // every running one (other builds on this engine), so the whole engine is safe to clean.
   const auto all_dry = sf_run({"--config", config_, "--json", "clean", "--dry-run"});
   ASSERT_EQ(all_dry.code, 0) << all_dry.err;
   const auto listed = nlohmann::json::parse(all_dry.out);
@@ -226,10 +228,11 @@ TEST_P(ContainerCommands, CleanRemovesLabelledAndLeavesAnUnlabelledContainerAlon
     saw_ours = saw_ours || id.get<std::string>() == ours;
   }
   EXPECT_TRUE(saw_ours);
+  for (const auto& id : listed.at("kept_running")) {
+    EXPECT_NE(id.get<std::string>(), theirs) << "clean lists an unlabelled container";
+  }
 
-  const auto real = whole_engine
-                        ? sf_run({"--config", config_, "clean"})
-                        : sf_run({"--config", config_, "clean", "--label", only_this_test});
+  const auto real = sf_run({"--config", config_, "clean"});
   ASSERT_EQ(real.code, 0) << real.err;
   EXPECT_NE(real.out.find("removed container " + ours.substr(0, 12)), std::string::npos)
       << real.out;
@@ -242,6 +245,38 @@ TEST_P(ContainerCommands, CleanRemovesLabelledAndLeavesAnUnlabelledContainerAlon
   const auto again = sf_run({"--config", config_, "clean", "--dry-run", "--label", only_this_test});
   EXPECT_NE(again.out.find("nothing to remove on " + GetParam()), std::string::npos) << again.out;
   backend_->remove_container(theirs, true);
+}
+
+// A running container of ours may be another slurm-factory's build in progress: clean keeps it
+// and names it (with its build id); --force removes it.
+TEST_P(ContainerCommands, CleanKeepsARunningContainerUnlessForced) {
+  const std::string image = prepare();
+  ASSERT_FALSE(image.empty());
+  const std::string running =
+      labelled_container(image, {"sleep", "120"}, {{sf::kBuildIdLabel, "20261206T105302Z-3656"}});
+  const std::string only_this_test = std::string(kTestLabel) + "=" + run_;
+
+  const auto kept = sf_run({"--config", config_, "clean", "--label", only_this_test});
+  ASSERT_EQ(kept.code, 0) << kept.err;
+  EXPECT_NE(kept.out.find("kept running container " + running.substr(0, 12)), std::string::npos)
+      << kept.out;
+  EXPECT_NE(kept.out.find("build 20261206T105302Z-3656"), std::string::npos) << kept.out;
+  EXPECT_NE(kept.out.find("--force"), std::string::npos) << kept.out;
+  EXPECT_EQ(kept.out.find("removed container"), std::string::npos) << kept.out;
+  ASSERT_TRUE(backend_->inspect_container(running).has_value()) << "clean removed a running build";
+  EXPECT_TRUE(backend_->inspect_container(running)->running);
+
+  const auto json =
+      sf_run({"--config", config_, "--json", "clean", "--dry-run", "--label", only_this_test});
+  ASSERT_EQ(json.code, 0) << json.err;
+  EXPECT_EQ(nlohmann::json::parse(json.out).at("kept_running"), nlohmann::json::array({running}))
+      << json.out;
+
+  const auto forced = sf_run({"--config", config_, "clean", "--force", "--label", only_this_test});
+  ASSERT_EQ(forced.code, 0) << forced.err;
+  EXPECT_NE(forced.out.find("removed container " + running.substr(0, 12)), std::string::npos)
+      << forced.out;
+  EXPECT_FALSE(backend_->inspect_container(running).has_value());
 }
 
 // clean --full also lists the compiler cache folders (build.ccache) of toolchain images no longer

@@ -29,7 +29,6 @@ namespace {
 
 constexpr std::size_t kTailLines = 40;
 constexpr const char* kPackageLabel = "org.slurm-factory.package";
-constexpr const char* kBuildIdLabel = "org.slurm-factory.build-id";
 
 int host_jobs() {
   const unsigned n = std::thread::hardware_concurrency();

@@ -95,22 +95,28 @@ int run_prepare(Invocation& inv) {
 
 int run_clean(Invocation& inv) {
   CommandSpec spec{
-      "slurm-factory clean [--full] [--dry-run] [--backend docker|podman] "
+      "slurm-factory clean [--full] [--dry-run] [--force] [--backend docker|podman] "
       "[--label KEY=VALUE]",
       "Removes the containers that carry slurm-factory's label "
-      "(org.slurm-factory.managed=true), and with --full its images too (toolchain "
+      "(org.slurm-factory.managed=true) and are not running: a running one may be the build of "
+      "another slurm-factory (a pipeline, another shell), so it is kept and named; --force "
+      "removes it too, stopping that build. With --full its images too (toolchain "
       "and bootstrapped base images) and the compiler cache folders "
       "(<cache_dir>/ccache/<image hash>) of toolchain images no longer on this engine. "
       "Nothing without the label is touched. Prints what it removed.",
       "  slurm-factory clean --dry-run\n  slurm-factory clean --full\n"
+      "  slurm-factory clean --force --label org.slurm-factory.build-id=20261206T105302Z-3656\n"
       "  slurm-factory clean --backend podman --label org.slurm-factory.kind=build\n"};
   po::options_description opts("Options");
   bool full = false;
   bool dry = false;
+  bool force = false;
   std::string backend_name;
   std::vector<std::string> labels;
   opts.add_options()("full", po::bool_switch(&full), "remove images too")(
       "dry-run", po::bool_switch(&dry), "list what would be removed, remove nothing")(
+      "force", po::bool_switch(&force),
+      "remove running containers too (a build in progress elsewhere is stopped)")(
       "backend", po::value(&backend_name), "container backend (default: config default_backend)")(
       "label", po::value(&labels)->composing(),
       "KEY=VALUE: only objects that also carry this label (repeatable)");
@@ -118,6 +124,7 @@ int run_clean(Invocation& inv) {
   CleanOptions options;
   options.full = full;
   options.dry_run = dry;
+  options.force = force;
   for (const auto& l : labels) {
     const auto eq = l.find('=');
     if (eq == 0 || l.empty()) {
@@ -149,6 +156,8 @@ int run_clean(Invocation& inv) {
     nlohmann::json j{{"backend", backend->name()}, {"dry_run", dry}};
     j["containers"] = nlohmann::json::array();
     for (const auto& c : report.containers) j["containers"].push_back(c.id);
+    j["kept_running"] = nlohmann::json::array();
+    for (const auto& c : report.kept_running) j["kept_running"].push_back(c.id);
     j["images"] = nlohmann::json::array();
     for (const auto& i : report.images) j["images"].push_back(i.tags.empty() ? i.id : i.tags[0]);
     j["ccache"] = nlohmann::json::array();
@@ -157,13 +166,19 @@ int run_clean(Invocation& inv) {
     for (const auto& f : ccache.failures) j["failures"].push_back(f);
     inv.out << j.dump() << "\n";
   } else {
-    for (const auto& c : report.containers) {
+    auto describe = [](const ContainerSummary& c) {
       std::string name = c.names.empty() ? "" : c.names[0];
       if (!name.empty() && name[0] == '/') name.erase(0, 1);  // docker's "/name"
       std::string image = c.image;
       if (image.rfind("sha256:", 0) == 0) image = image.substr(7, 12);
-      inv.out << verb << " container " << c.id.substr(0, 12) << " " << name << " (image " << image
-              << ")\n";
+      return c.id.substr(0, 12) + " " + name + " (image " + image + ")";
+    };
+    for (const auto& c : report.containers) inv.out << verb << " container " << describe(c) << "\n";
+    for (const auto& c : report.kept_running) {
+      auto build = c.labels.find(kBuildIdLabel);
+      inv.out << "kept running container " << describe(c)
+              << (build == c.labels.end() ? "" : ", build " + build->second)
+              << ": it may be another slurm-factory's build in progress; --force removes it\n";
     }
     for (const auto& i : report.images) {
       std::string refs;

@@ -7,6 +7,11 @@
 namespace sf {
 namespace {
 
+// Docker's and Podman's states of a container whose processes may still run.
+bool in_use(const ContainerSummary& c) {
+  return c.state == "running" || c.state == "paused" || c.state == "restarting";
+}
+
 int image_order(const ImageSummary& i) {
   auto it = i.labels.find(kKindLabel);
   const std::string kind = it == i.labels.end() ? "" : it->second;
@@ -19,7 +24,9 @@ CleanReport clean_managed_objects(ContainerBackend& backend, const CleanOptions&
   Labels selector = options.selector;
   selector[kManagedLabel] = "true";
   CleanReport report;
-  report.containers = backend.list_containers(selector);
+  for (auto& c : backend.list_containers(selector)) {
+    (in_use(c) && !options.force ? report.kept_running : report.containers).push_back(std::move(c));
+  }
   for (const auto& c : report.containers) {
     if (options.dry_run) continue;
     try {

@@ -27,6 +27,8 @@ inline constexpr const char* kManagedImageLabel = "org.slurm-factory.managed-ima
 inline constexpr const char* kKindLabel = "org.slurm-factory.kind";  // build, toolchain, base, ...
 inline constexpr const char* kToolchainLabel = "org.slurm-factory.toolchain";
 inline constexpr const char* kDefinitionHashLabel = "org.slurm-factory.definition-hash";
+// A build container's build (the <cache>/logs/<build-id>/ folder: "<UTC time>-<pid>").
+inline constexpr const char* kBuildIdLabel = "org.slurm-factory.build-id";
 
 using Labels = std::map<std::string, std::string>;
 
