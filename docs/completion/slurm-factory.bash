@@ -35,7 +35,7 @@ _slurm_factory() {
     config) mapfile -t COMPREPLY < <(compgen -W "show $global" -- "$cur") ;;
     run) mapfile -t COMPREPLY < <(compgen -W "--dry-run --parallel --only --keep-going --report --emit --cell --backend --output --verify $global" -- "$cur") ;;
     cache) mapfile -t COMPREPLY < <(compgen -W "list push pull verify gc index keys $global" -- "$cur") ;;
-    clean) mapfile -t COMPREPLY < <(compgen -W "--full --dry-run $global" -- "$cur") ;;
+    clean) mapfile -t COMPREPLY < <(compgen -W "--full --dry-run --force --backend --label $global" -- "$cur") ;;
     *) mapfile -t COMPREPLY < <(compgen -W "$global" -- "$cur") ;;
   esac
 }
