@@ -373,16 +373,26 @@ TEST_P(ContainersTest, CleanRemovesOnlyLabelledContainers) {
   auto created = raw.request_ok(create, "create unlabelled");
   const std::string unlabelled = nlohmann::json::parse(created.body)["Id"];
 
+  // Running, the labelled one may be another build in progress: kept unless forced.
   sf::CleanOptions dry;
   dry.dry_run = true;
   dry.selector = {{kRunLabel, run_}};
   auto listed = sf::clean_managed_objects(*backend_, dry);
+  EXPECT_TRUE(listed.containers.empty());
+  ASSERT_EQ(listed.kept_running.size(), 1U);
+  EXPECT_EQ(listed.kept_running[0].id, labelled);
+  dry.force = true;
+  listed = sf::clean_managed_objects(*backend_, dry);
   ASSERT_EQ(listed.containers.size(), 1U);
   EXPECT_EQ(listed.containers[0].id, labelled);
   EXPECT_TRUE(backend_->inspect_container(labelled).has_value());  // dry run removed nothing
 
   sf::CleanOptions opts;
   opts.selector = {{kRunLabel, run_}};
+  auto kept = sf::clean_managed_objects(*backend_, opts);
+  EXPECT_TRUE(kept.containers.empty());
+  EXPECT_TRUE(backend_->inspect_container(labelled).has_value()) << "a running one was removed";
+  opts.force = true;
   auto report = sf::clean_managed_objects(*backend_, opts);
   EXPECT_EQ(report.containers.size(), 1U);
   EXPECT_TRUE(report.failures.empty());
