@@ -9,6 +9,8 @@
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
 #include "slurm_factory/packager.hpp"
+#include "slurm_factory/executor.hpp"
+#include "config/pipeline_executor.hpp"
 #include "support/input_validation.hpp"
 
 namespace sf {
@@ -104,4 +106,33 @@ std::unique_ptr<CacheProvider> App::cache_provider(const CacheLayerSpec& layer) 
   }
 }
 
+std::unique_ptr<Executor> App::executor(const PipelineExecutor& executor) {
+  PluginHost& host = plugins();
+  if (!plain_plugin_word(executor.type) || executor.type == kLocalExecutor) {
+    throw UsageError("invalid executor '" + printable(executor.type) + "'",
+                     {{"executor", executor.type}},
+                     "an executor plugin is named by lower-case letters, digits, '-' and '_' "
+                     "(slurm); 'local' runs the cells in this process");
+  }
+  if (!offered(host.executor_names(), executor.type)) {
+    host.load("executor-" + executor.type,
+              default_plugin_search_paths(config().plugin_search_paths));
+  }
+  if (const ExecutorInfo* info = host.executor_info(executor.type))
+    check_executor_settings(config(), executor, info->settings);
+  try {
+    return host.make_executor(executor.type, executor.settings);
+  } catch (ConfigurationError& e) {
+    // The plugin names the setting it refuses; the core knows where it was written.
+    if (e.context_value("file").empty()) {
+      const std::string setting = e.context_value("setting");
+      const std::string origin = config().origin_of(
+          setting.empty() ? executor.key_path : executor.key_path + "." + setting);
+      if (!origin.empty()) e.with("file", origin);
+    }
+    throw;
+  }
+}
+
 }  // namespace sf
+

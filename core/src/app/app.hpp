@@ -17,6 +17,8 @@ struct CacheLayerSpec;
 class CacheProvider;
 class ContainerBackend;
 class Packager;
+class Executor;
+struct PipelineExecutor;
 
 class App {
  public:
@@ -45,6 +47,9 @@ class App {
   // The cache provider of one configured layer; loads cache-<type> when no loaded plugin offers it,
   // and checks the layer's settings against the keys the type declares.
   std::unique_ptr<CacheProvider> cache_provider(const CacheLayerSpec& layer);
+  // The executor of a pipeline (not "local", which is no plugin); loads executor-<type> when no
+  // loaded plugin offers it, and checks the settings against the keys the type declares.
+  std::unique_ptr<Executor> executor(const PipelineExecutor& executor);
 
  private:
   GlobalOptions global_;

@@ -1,6 +1,9 @@
 // `slurm-factory run NAME`: a configured pipeline (docs/pipelines.md).
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -10,6 +13,7 @@
 #include "cli/command_groups.hpp"
 #include "config/pipeline_config.hpp"
 #include "config/pipeline_matrix.hpp"
+#include "pipeline/pipeline_dispatch.hpp"
 #include "pipeline/pipeline_emit.hpp"
 #include "pipeline/pipeline_runner.hpp"
 #include "slurm_factory/errors.hpp"
@@ -31,6 +35,11 @@ const CommandSpec kSpec{
     "At the end: a summary table (cell, result, time, cache hits, artifact) and, with --report, a\n"
     "JSON report. The exit code is non-zero when any cell failed. For CI, --emit prints the cells\n"
     "as a GitHub Actions or GitLab CI matrix, and --cell ID runs one cell of the plan.\n"
+    "On a Slurm cluster, '--executor slurm' (or the pipeline's 'executor:') submits one job per\n"
+    "cell ('sf-NAME-CELL', running 'slurm-factory run NAME --cell CELL' with the same config\n"
+    "files); a cell needing a package an earlier cell builds waits for that job (afterok). The\n"
+    "jobs are followed to the end (Ctrl-C cancels them all), every artifact is verified here, and\n"
+    "the summary, report and exit code are those of a local run (docs/pipelines.md).\n"
     "Artifacts go to <output>/<cell>/<toolchain>/<version>/<arch>/ (--output, else the pipeline's\n"
     "'output', else <cache>/pipelines/NAME).",
     "  slurm-factory run nightly --dry-run\n"
@@ -38,12 +47,30 @@ const CommandSpec kSpec{
     "  slurm-factory run nightly --only toolchain=noble --only gpu=cuda\n"
     "  slurm-factory run nightly --emit github-matrix\n"
     "  slurm-factory run nightly --emit gitlab\n"
+    "  slurm-factory run nightly --executor slurm --keep-going --report nightly.json\n"
     "  slurm-factory run nightly --cell 24.11-noble-cuda --json\n"};
 
 std::string configured(const std::vector<PipelineDefinition>& pipelines) {
   std::string list;
   for (const auto& p : pipelines) list += (list.empty() ? "" : ", ") + p.name;
   return list.empty() ? std::string("(none)") : list;
+}
+
+// The command of a cell's job up to `run`: slurm-factory on the build nodes (the executor's
+// `command`, else this binary) and this run's config files (absolute) and profile.
+std::vector<std::string> cell_command(const GlobalOptions& global, const PipelineExecutor& executor,
+                                      const PipelineDefinition& pipeline) {
+  std::vector<std::string> argv;
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  argv.push_back(!executor.command.empty() ? executor.command : self.string());
+  for (const auto& f : global.config_files) {
+    argv.push_back("--config");
+    argv.push_back(std::filesystem::absolute(f, ec).lexically_normal().string());
+  }
+  const std::string profile = !global.profile.empty() ? global.profile : pipeline.profile;
+  if (!profile.empty()) argv.insert(argv.end(), {"--profile", profile});
+  return argv;
 }
 
 nlohmann::json event_json(const std::string& cell, const PipelineEvent& e) {
@@ -66,7 +93,10 @@ int run_pipeline_command(Invocation& inv) {
       "report", po::value<std::string>(), "write the JSON run report to FILE")(
       "output", po::value<std::string>(), "artifacts root (default <cache>/pipelines/NAME)")(
       "backend", po::value<std::string>(), "container engine for every cell (docker | podman)")(
-      "verify", "run 'verify --deep' on each artifact");
+      "verify", "run 'verify --deep' on each artifact")(
+      "executor", po::value<std::string>(),
+      "where the cells run: local (this process, the default) | slurm (one Slurm job per cell) "
+      "| another executor plugin; default: the pipeline's 'executor'");
   po::positional_options_description pos;
   pos.add("name", 1);
   auto vm = parse_command(inv, kSpec, opts, pos);
@@ -154,7 +184,30 @@ int run_pipeline_command(Invocation& inv) {
             << std::flush;
   };
   ro.live = inv.global.verbosity > 0 && progress ? &inv.err : nullptr;
-  const PipelineRunReport report = run_pipeline(*app, plan, ro);
+  PipelineExecutor executor = pipeline.executor;
+  if (vm->count("executor") != 0U) {
+    const std::string type =
+        check_input(InputKind::kName, (*vm)["executor"].as<std::string>(), "--executor");
+    if (type != executor.type) {
+      executor = PipelineExecutor{};
+      executor.type = type;
+      executor.key_path = "--executor";
+    }
+  }
+  PipelineRunReport report;
+  if (executor.type == kLocalExecutor) {
+    report = run_pipeline(*app, plan, ro);
+  } else {
+    auto engine = app->executor(executor);
+    DispatchOptions dispatch;
+    dispatch.executor = executor;
+    dispatch.command = cell_command(inv.global, executor, pipeline);
+    if (progress && ::isatty(STDERR_FILENO) != 0) {
+      dispatch.table = &inv.err;
+      ro.events = nullptr;  // the table says it all, redrawn in place
+    }
+    report = dispatch_pipeline(*app, plan, ro, *engine, dispatch);
+  }
   const nlohmann::json report_json = report.to_json();
   if (vm->count("report") != 0U) {
     const std::string file = (*vm)["report"].as<std::string>();
@@ -170,6 +223,7 @@ int run_pipeline_command(Invocation& inv) {
   } else if (!inv.global.quiet || !report.ok()) {
     inv.out << format_summary_table(report);
   }
+  if (report.signal != 0 && !inv.global.json) inv.err << report.interruption << "\n";
   if (!report.ok() && !inv.global.json) {
     for (const auto& c : report.cells) {
       if (c.result != "failed") continue;

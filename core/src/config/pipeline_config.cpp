@@ -233,6 +233,7 @@ PipelineDefinition parse_one(const Config& config, const std::string& name,
   if (const std::string out = text(child(node, "output")); !out.empty()) {
     d.output = config::expand_home(out, config, join_key(base, "output"));
   }
+  d.executor = parse_pipeline_executor(config, child(node, "executor"), join_key(base, "executor"));
   return d;
 }
 

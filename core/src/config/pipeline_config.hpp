@@ -13,6 +13,7 @@
 
 #include "config/build_request.hpp"
 #include "config/config.hpp"
+#include "config/pipeline_executor.hpp"
 
 namespace sf {
 
@@ -40,6 +41,7 @@ struct PipelineDefinition {
   bool keep_going = false;
   bool verify = false;
   std::optional<std::filesystem::path> output;  // artifacts root; "" = <cache>/pipelines/<name>
+  PipelineExecutor executor;                    // where the cells run (default: this process)
 };
 
 // Every pipeline of the merged config, sorted by name. Throws ConfigurationError.

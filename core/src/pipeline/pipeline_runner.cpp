@@ -113,6 +113,7 @@ PipelinePlan plan_pipeline(App& app, const PipelineDefinition& pipeline,
           continue;
         }
         cp.to_build.push_back(p.name);
+        cp.to_build_hashes.push_back(p.hash);
         if (!claimed.insert(p.hash).second) ++cp.shared;
       }
     } catch (const SlurmFactoryError& e) {
@@ -190,6 +191,7 @@ bool PipelineRunReport::ok() const {
 }
 
 int PipelineRunReport::exit_code() const {
+  if (signal != 0) return 128 + signal;
   for (const auto& c : cells) {
     if (c.result == "failed") return c.exit_code != 0 ? c.exit_code : 1;
   }
@@ -215,6 +217,9 @@ nlohmann::json PipelineRunReport::to_json() const {
                      {"existed", c.existed}};
     if (!c.artifact.empty()) j["artifact"] = c.artifact.string();
     if (!c.log_dir.empty()) j["logs"] = c.log_dir.string();
+    if (!c.job_id.empty()) {
+      j["job"] = {{"id", c.job_id}, {"state", c.job_state}, {"log", c.job_log.string()}};
+    }
     if (c.result == "failed") {
       ++failed;
       j["error"] = {{"kind", c.error_kind},         {"stage", c.stage},
@@ -225,6 +230,8 @@ nlohmann::json PipelineRunReport::to_json() const {
     list.push_back(std::move(j));
   }
   return {{"pipeline", pipeline},
+          {"executor", executor},
+          {"interrupted", interruption},
           {"ok", ok()},
           {"exit_code", exit_code()},
           {"seconds", seconds},
@@ -394,6 +401,9 @@ std::string format_summary_table(const PipelineRunReport& report) {
     if (c.existed) result += " (existed)";
     std::string where = c.artifact.string();
     if (c.result == "failed") where = c.stage + ": " + first_line(c.error);
+    if (c.result == "failed" && !c.job_id.empty()) {
+      where += " (job " + c.job_id + " " + c.job_state + ", log " + c.job_log.string() + ")";
+    }
     if (c.result == "skipped") where = "not run (an earlier cell failed; --keep-going runs it)";
     rows.push_back({c.cell.id, result, c.result == "skipped" ? "-" : seconds_text(c.seconds),
                     std::to_string(c.built), hits.empty() ? "-" : hits, where});
@@ -409,9 +419,15 @@ std::string format_summary_table(const PipelineRunReport& report) {
     ok += c.result == "ok" ? 1U : 0U;
     failed += c.result == "failed" ? 1U : 0U;
   }
-  out += fmt::format("pipeline {}: {} ok, {} failed, {} skipped in {} ({} at once)\n",
-                     report.pipeline, ok, failed, report.cells.size() - ok - failed,
-                     seconds_text(report.seconds), report.parallel);
+  if (report.executor == "local") {
+    out += fmt::format("pipeline {}: {} ok, {} failed, {} skipped in {} ({} at once)\n",
+                       report.pipeline, ok, failed, report.cells.size() - ok - failed,
+                       seconds_text(report.seconds), report.parallel);
+  } else {
+    out += fmt::format("pipeline {}: {} ok, {} failed, {} skipped in {} ({} jobs through {})\n",
+                       report.pipeline, ok, failed, report.cells.size() - ok - failed,
+                       seconds_text(report.seconds), report.parallel, report.executor);
+  }
   return out;
 }
 

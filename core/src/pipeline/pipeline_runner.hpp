@@ -44,6 +44,7 @@ struct CellPlan {
   std::string image_tag;
   std::string root_hash;
   std::vector<std::string> to_build;  // source packages no cache layer holds
+  std::vector<std::string> to_build_hashes;  // their package hashes, in the same order
   std::size_t cached = 0;             // source packages a cache layer holds
   std::size_t shared = 0;             // of to_build, also built for an earlier cell (built once)
   std::string error;                  // planning failed: why (the cell is not run)
@@ -83,15 +84,24 @@ struct CellResult {
   nlohmann::json hits = nlohmann::json::object();  // per layer
   std::filesystem::path artifact;
   std::filesystem::path log_dir;
+  // Run by an executor plugin (pipeline_dispatch.hpp): the job, the scheduler's last word on it
+  // ("COMPLETED", "TIMEOUT") and the job's log.
+  std::string job_id;
+  std::string job_state;
+  std::filesystem::path job_log;
 };
 
 struct PipelineRunReport {
   std::string pipeline;
+  std::string executor = "local";
   std::vector<CellResult> cells;
+  int signal = 0;            // the run was stopped by this signal (jobs cancelled)
+  std::string interruption;  // what was cancelled
   double seconds = 0;
   int parallel = 1;
   bool ok() const;
-  // 0 when every cell succeeded, else the exit code of the first failed cell's error.
+  // 0 when every cell succeeded, else the exit code of the first failed cell's error (128 +
+  // signal when the run was interrupted).
   int exit_code() const;
   nlohmann::json to_json() const;
 };

@@ -269,6 +269,10 @@ std::vector<std::string> PluginHost::feature_names() const {
   return names_of(impl_->factories.features);
 }
 
+std::vector<std::string> PluginHost::executor_names() const {
+  return names_of(impl_->factories.executors);
+}
+
 std::unique_ptr<ToolchainFamily> PluginHost::make_toolchain_family(const std::string& name) const {
   const std::string label = "toolchain family";
   return call_factory(find_factory(impl_->factories.toolchains, label, name), label, name);
@@ -300,6 +304,17 @@ std::unique_ptr<Packager> PluginHost::make_packager(const std::string& name,
 std::unique_ptr<Feature> PluginHost::make_feature(const std::string& name) const {
   const std::string label = "feature";
   return call_factory(find_factory(impl_->factories.features, label, name), label, name);
+}
+
+std::unique_ptr<Executor> PluginHost::make_executor(const std::string& name,
+                                                    const nlohmann::json& settings) const {
+  const std::string label = "executor";
+  return call_factory(find_factory(impl_->factories.executors, label, name), label, name, settings);
+}
+
+const ExecutorInfo* PluginHost::executor_info(const std::string& name) const {
+  auto it = impl_->factories.executor_info.find(name);
+  return it == impl_->factories.executor_info.end() ? nullptr : &it->second;
 }
 
 }  // namespace sf

@@ -16,6 +16,7 @@
 #include "slurm_factory/abi.hpp"
 #include "slurm_factory/cache_provider.hpp"
 #include "slurm_factory/container_backend.hpp"
+#include "slurm_factory/executor.hpp"
 #include "slurm_factory/feature.hpp"
 #include "slurm_factory/packager.hpp"
 #include "slurm_factory/registry.hpp"
@@ -34,7 +35,8 @@ struct LoadedPlugin {
   AbiVersion abi;
   std::string toolchain;  // its toolchain fingerprint (equal to the host's: checked at load)
   std::filesystem::path file;
-  // What it registered: {kind, name}, kind one of toolchain, backend, cache, packager, feature.
+  // What it registered: {kind, name}, kind one of toolchain, backend, cache, packager, feature,
+  // executor.
   std::vector<std::pair<std::string, std::string>> provides;
 };
 
@@ -70,6 +72,7 @@ class PluginHost {
   std::vector<std::string> cache_provider_types() const;
   std::vector<std::string> packager_names() const;
   std::vector<std::string> feature_names() const;
+  std::vector<std::string> executor_names() const;
 
   // Factories; each throws PluginError naming the kind, the name and the loaded alternatives.
   std::unique_ptr<ToolchainFamily> make_toolchain_family(const std::string& name) const;
@@ -82,6 +85,10 @@ class PluginHost {
   std::unique_ptr<Packager> make_packager(const std::string& name,
                                           const nlohmann::json& settings) const;
   std::unique_ptr<Feature> make_feature(const std::string& name) const;
+  std::unique_ptr<Executor> make_executor(const std::string& name,
+                                          const nlohmann::json& settings) const;
+  // What executor `name` declared (nullptr when none is registered under that name).
+  const ExecutorInfo* executor_info(const std::string& name) const;
 
  private:
   struct Impl;

@@ -102,12 +102,21 @@ void PluginRegistry::add_feature(const std::string& name, FeatureFactory factory
   add(kKindFeature, name, std::move(factory), staged_.features, committed_.features);
 }
 
+void PluginRegistry::add_executor(const std::string& name, ExecutorFactory factory,
+                                  ExecutorInfo info) {
+  add(kKindExecutor, name, std::move(factory), staged_.executors, committed_.executors);
+  staged_.executor_info[name] = std::move(info);
+}
+
 void PluginRegistry::commit_into(FactoryTable& table) {
   move_all(staged_.toolchains, table.toolchains);
   move_all(staged_.backends, table.backends);
   move_all(staged_.caches, table.caches);
   move_all(staged_.packagers, table.packagers);
   move_all(staged_.features, table.features);
+  move_all(staged_.executors, table.executors);
+  for (auto& [name, info] : staged_.executor_info) table.executor_info[name] = std::move(info);
+  staged_.executor_info.clear();
   for (auto& [type, info] : staged_.cache_info) table.cache_info[type] = std::move(info);
   staged_.cache_info.clear();
 }

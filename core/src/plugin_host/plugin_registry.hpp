@@ -35,6 +35,8 @@ struct FactoryTable {
   FactoryMap<CacheProviderFactory> caches;
   FactoryMap<PackagerFactory> packagers;
   FactoryMap<FeatureFactory> features;
+  FactoryMap<ExecutorFactory> executors;
+  std::map<std::string, ExecutorInfo> executor_info;
   // What cache provider types declared with add_cache_provider_type (ABI 1.2), by type.
   std::map<std::string, CacheProviderInfo> cache_info;
 };
@@ -45,6 +47,7 @@ inline constexpr const char* kKindBackend = "backend";
 inline constexpr const char* kKindCache = "cache";
 inline constexpr const char* kKindPackager = "packager";
 inline constexpr const char* kKindFeature = "feature";
+inline constexpr const char* kKindExecutor = "executor";
 
 class PluginRegistry final : public Registry {
  public:
@@ -64,6 +67,7 @@ class PluginRegistry final : public Registry {
   void add_feature(const std::string& name, FeatureFactory factory) override;
   void add_cache_provider_type(const std::string& type, CacheProviderFactory factory,
                                CacheProviderInfo info) override;
+  void add_executor(const std::string& name, ExecutorFactory factory, ExecutorInfo info) override;
 
   // What was staged, in registration order: {kind, name}.
   const std::vector<std::pair<std::string, std::string>>& provides() const { return provides_; }

@@ -4,6 +4,8 @@
 
 #include "slurm_factory/cache_provider.hpp"
 #include "slurm_factory/container_backend.hpp"
+#include "slurm_factory/errors.hpp"
+#include "slurm_factory/executor.hpp"
 #include "slurm_factory/feature.hpp"
 #include "slurm_factory/packager.hpp"
 #include "slurm_factory/registry.hpp"
@@ -17,6 +19,14 @@ ContainerBackend::~ContainerBackend() = default;
 CacheProvider::~CacheProvider() = default;
 Packager::~Packager() = default;
 Feature::~Feature() = default;
+Executor::~Executor() = default;
+
+void Registry::add_executor(const std::string& name, ExecutorFactory /*factory*/,
+                            ExecutorInfo /*info*/) {
+  throw PluginError("this registry does not take executors (executor '" + name + "')",
+                    {{"executor", name}},
+                    "load the plugin with a slurm-factory whose plugin ABI is 2.1 or newer");
+}
 
 void Registry::add_cache_provider_type(const std::string& type, CacheProviderFactory factory,
                                        CacheProviderInfo /*info*/) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "slurm_factory/abi.hpp"
+#include "slurm_factory/executor.hpp"
 
 namespace spdlog {
 class logger;
@@ -66,6 +67,12 @@ class Registry {
   // it) registers the factory and ignores `info`.
   virtual void add_cache_provider_type(const std::string& type, CacheProviderFactory factory,
                                        CacheProviderInfo info);
+
+  // ABI 2.1 (appended last: a plugin built for 2.0 never calls it). An executor type
+  // (executor.hpp), named in a pipeline's `executor:` or by `run --executor NAME`, with the
+  // settings keys it understands. The core's default (a Registry that does not know executors)
+  // refuses with a PluginError.
+  virtual void add_executor(const std::string& name, ExecutorFactory factory, ExecutorInfo info);
 };
 
 }  // namespace sf
