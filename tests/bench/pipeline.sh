@@ -35,59 +35,14 @@ trap cleanup EXIT
 
 signing_key "$work/gnupg" "sf bench <bench@sf.invalid>"
 
-# Stand-in sources and recipes (skipped with SF_BENCH_REAL=1).
-sources="$work/sources"
-mkdir -p "$sources" "$work/recipes"
-add_source() { # add_source DIRNAME -> sha256 ; packs src/DIRNAME into sources/
-  tar -C "$work/src" -czf "$sources/$1.tar.gz" "$1"
-  sha256sum "$sources/$1.tar.gz" | cut -d' ' -f1
-}
-version_entry() { # version_entry VERSION SHA DIRNAME
-  printf '  - version: "%s"\n    sha256: %s\n    file: %s.tar.gz\n    strip_dir: %s\n    mirrors:\n      - http://127.0.0.1:9/%s.tar.gz\n' \
-    "$1" "$2" "$3" "$3" "$3"
-}
-if [ -z "${SF_BENCH_REAL:-}" ]; then
-  for lib in fakea fakeb; do
-    d="$work/src/$lib-1.0"
-    mkdir -p "$d"
-    echo "int $lib(void) { return 1; }" > "$d/$lib.c"
-    echo "int $lib(void);" > "$d/$lib.h"
-    # shellcheck disable=SC2016  # make and recipe variables, not the shell's
-    printf 'PREFIX ?= /opt/slurm/view\nall: lib%s.so\nlib%s.so: %s.c\n\t$(CC) -O2 -shared -fPIC -Wl,-soname,lib%s.so -o $@ %s.c\ninstall: all\n\tinstall -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include\n\tinstall -m 755 lib%s.so $(DESTDIR)$(PREFIX)/lib/\n\tinstall -m 644 %s.h $(DESTDIR)$(PREFIX)/include/\n' \
-      "$lib" "$lib" "$lib" "$lib" "$lib" "$lib" "$lib" > "$d/Makefile"
-    sha=$(add_source "$lib-1.0")
-    { printf 'name: %s\ndescription: stand-in\nhomepage: https://example.invalid\nlicense: MIT\nbuild_system: make\nfrom: source\nversions:\n' "$lib"
-      version_entry 1.0 "$sha" "$lib-1.0"
-      # shellcheck disable=SC2016  # make and recipe variables, not the shell's
-      printf 'build:\n  - PREFIX=${prefix}\ninstall:\n  - install\n  - PREFIX=${prefix}\n'
-    } > "$work/recipes/$lib.yaml"
-  done
-  versions=""
-  for v in $V1 $V2; do
-    d="$work/src/slurm-fake-$v"
-    mkdir -p "$d"
-    printf '#include <fakea.h>\n#include <fakeb.h>\n#include <stdio.h>\nint main(void) { printf("%%d\\n", fakea() + fakeb()); return 0; }\n' > "$d/sinfo.c"
-    # shellcheck disable=SC2016  # make and recipe variables, not the shell's
-    printf 'PREFIX ?= /opt/slurm/view\nall: sinfo\nsinfo: sinfo.c\n\t$(CC) -O2 -I$(PREFIX)/include -o $@ sinfo.c -L$(PREFIX)/lib -lfakea -lfakeb\ninstall: all\n\tinstall -d $(DESTDIR)$(PREFIX)/bin\n\tinstall -m 755 sinfo $(DESTDIR)$(PREFIX)/bin/sinfo\n' > "$d/Makefile"
-    sha=$(add_source "slurm-fake-$v")
-    versions="$versions$(version_entry "$v" "$sha" "slurm-fake-$v")
-"
-  done
-  { printf 'name: slurm\ndescription: stand-in\nhomepage: https://example.invalid\nlicense: MIT\nbuild_system: make\nfrom: source\nversions:\n'
-    printf '%s' "$versions"
-    # shellcheck disable=SC2016  # make and recipe variables, not the shell's
-    printf 'dependencies:\n  - fakea\n  - fakeb\nbuild:\n  - PREFIX=${prefix}\ninstall:\n  - install\n  - PREFIX=${prefix}\n'
-  } > "$work/recipes/slurm.yaml"
-  export SLURM_FACTORY_RECIPE_DIR="$work/recipes"
-fi
+# Stand-in sources and recipes (skipped with SF_BENCH_REAL=1): tests/e2e/standin.sh.
+# shellcheck source=tests/e2e/standin.sh
+. "$here/../e2e/standin.sh"
+[ -n "${SF_BENCH_REAL:-}" ] || standin_recipes "$work" "$V1" "$V2"
 
 config() { # config CACHE_DIR FILE ; a config with that empty cache, its sources pre-verified
   mkdir -p "$1"
-  for f in "$sources"/*.tar.gz; do
-    [ -e "$f" ] || continue
-    sha=$(sha256sum "$f" | cut -d' ' -f1)
-    mkdir -p "$1/sourcecache/$sha" && cp "$f" "$1/sourcecache/$sha/"
-  done
+  [ -n "${SF_BENCH_REAL:-}" ] || standin_sources "$1"
   # Real sources: reuse a warm source cache when there is one (downloads are not what is measured).
   [ -n "${SF_BENCH_REAL:-}" ] && [ -d /tmp/sf-e2e-cache/sourcecache ] && \
     cp -r /tmp/sf-e2e-cache/sourcecache "$1/"
