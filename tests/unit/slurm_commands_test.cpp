@@ -28,8 +28,8 @@ ExecutorJob job() {
 TEST(SlurmCommands, SbatchWithoutSettingsNamesOnlyWhatThePipelineNeeds) {
   EXPECT_THAT(sbatch_argv(parse_settings(nlohmann::json::object()), job()),
               ElementsAre("sbatch", "--parsable", "--job-name=sf-nightly-24.11.5-trixie-cpu",
-                          "--output=/srv/out/jobs/24.11.5-trixie-cpu.log",
-                          "--chdir=/srv/out/jobs", "/srv/out/jobs/24.11.5-trixie-cpu.sh"));
+                          "--output=/srv/out/jobs/24.11.5-trixie-cpu.log", "--chdir=/srv/out/jobs",
+                          "/srv/out/jobs/24.11.5-trixie-cpu.sh"));
 }
 
 TEST(SlurmCommands, EverySettingBecomesOneSbatchWord) {
@@ -43,14 +43,13 @@ TEST(SlurmCommands, EverySettingBecomesOneSbatchWord) {
                                  {"bin_dir", "/opt/slurm/bin"}});
   auto j = job();
   j.after_ok = {"41", "40"};
-  EXPECT_THAT(sbatch_argv(s, j),
-              ElementsAre("/opt/slurm/bin/sbatch", "--parsable",
-                          "--job-name=sf-nightly-24.11.5-trixie-cpu",
-                          "--output=/srv/out/jobs/24.11.5-trixie-cpu.log", "--chdir=/srv/out/jobs",
-                          "--partition=build", "--account=hpc-admin", "--qos=normal",
-                          "--time=2:00:00", "--cpus-per-task=8", "--mem=16G",
-                          "--dependency=afterok:41:40", "--constraint=docker", "--exclusive",
-                          "/srv/out/jobs/24.11.5-trixie-cpu.sh"));
+  EXPECT_THAT(
+      sbatch_argv(s, j),
+      ElementsAre("/opt/slurm/bin/sbatch", "--parsable", "--job-name=sf-nightly-24.11.5-trixie-cpu",
+                  "--output=/srv/out/jobs/24.11.5-trixie-cpu.log", "--chdir=/srv/out/jobs",
+                  "--partition=build", "--account=hpc-admin", "--qos=normal", "--time=2:00:00",
+                  "--cpus-per-task=8", "--mem=16G", "--dependency=afterok:41:40",
+                  "--constraint=docker", "--exclusive", "/srv/out/jobs/24.11.5-trixie-cpu.sh"));
 }
 
 void expect_refused(const nlohmann::json& settings, const std::string& setting) {

@@ -4,13 +4,13 @@
 #include <utility>
 
 #include "config/config_materialize.hpp"
+#include "config/pipeline_executor.hpp"
 #include "slurm_factory/cache_provider.hpp"
 #include "slurm_factory/container_backend.hpp"
 #include "slurm_factory/errors.hpp"
+#include "slurm_factory/executor.hpp"
 #include "slurm_factory/log.hpp"
 #include "slurm_factory/packager.hpp"
-#include "slurm_factory/executor.hpp"
-#include "config/pipeline_executor.hpp"
 #include "support/input_validation.hpp"
 
 namespace sf {
@@ -135,4 +135,3 @@ std::unique_ptr<Executor> App::executor(const PipelineExecutor& executor) {
 }
 
 }  // namespace sf
-

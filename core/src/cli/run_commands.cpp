@@ -1,6 +1,5 @@
 // `slurm-factory run NAME`: a configured pipeline (docs/pipelines.md).
 #include <fmt/format.h>
-
 #include <unistd.h>
 
 #include <filesystem>

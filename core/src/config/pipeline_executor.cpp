@@ -34,8 +34,7 @@ std::string checked_type(const Config& config, const std::string& type,
 }  // namespace
 
 const std::vector<std::string>& executor_core_keys() {
-  static const std::vector<std::string> keys{"type", "shared_cache_dir", "command",
-                                             "poll_seconds"};
+  static const std::vector<std::string> keys{"type", "shared_cache_dir", "command", "poll_seconds"};
   return keys;
 }
 

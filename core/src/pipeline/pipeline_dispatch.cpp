@@ -161,14 +161,15 @@ CellResult cell_result_from_report(const std::string& report_text, const Pipelin
     nlohmann::json context = nlohmann::json::object();
     if (e.contains("context") && e["context"].is_object()) {
       for (const auto& [k, v] : e["context"].items()) {
-        if (v.is_string() && k.size() <= 64) context[printable(k)] = text_field(e["context"], k.c_str());
+        if (v.is_string() && k.size() <= 64)
+          context[printable(k)] = text_field(e["context"], k.c_str());
       }
     }
     int code = 1;
     if (e.contains("exit_code") && e["exit_code"].is_number_integer())
       code = std::clamp(e["exit_code"].get<int>(), 1, 125);
-    fail_result(r, text_field(e, "stage", 40), text_field(e, "kind", 60),
-                text_field(e, "message"), context, text_field(e, "remediation"), code);
+    fail_result(r, text_field(e, "stage", 40), text_field(e, "kind", 60), text_field(e, "message"),
+                context, text_field(e, "remediation"), code);
   }
   if (result == "ok") {
     const std::string artifact = text_field(c, "artifact");
@@ -249,15 +250,15 @@ PipelineRunReport dispatch_pipeline(App& app, const PipelinePlan& plan,
   auto submit = [&](CellJob& j) {
     const CellPlan& c = plan.cells[j.cell];
     std::vector<std::string> argv = dispatch.command;
-    argv.insert(argv.end(), {"--json", "run", pipeline.name, "--cell", c.cell.id, "--executor",
-                             kLocalExecutor, "--output", root.string(), "--report",
-                             j.report.string()});
+    argv.insert(argv.end(),
+                {"--json", "run", pipeline.name, "--cell", c.cell.id, "--executor", kLocalExecutor,
+                 "--output", root.string(), "--report", j.report.string()});
     if (!c.request.backend.empty()) argv.insert(argv.end(), {"--backend", c.request.backend});
     if (c.request.verify) argv.emplace_back("--verify");
     fs::remove(j.report, ec);
     fs::remove(j.log, ec);
-    const std::string script = cell_job_script(
-        argv, "slurm-factory: cell " + c.cell.id + " of pipeline " + pipeline.name);
+    const std::string script =
+        cell_job_script(argv, "slurm-factory: cell " + c.cell.id + " of pipeline " + pipeline.name);
     if (const std::string e = write_file_atomically(j.script, script); !e.empty()) {
       throw UsageError("cannot write the job script " + j.script.string() + ": " + e,
                        {{"file", j.script.string()}}, "check the --output folder");
@@ -272,7 +273,8 @@ PipelineRunReport dispatch_pipeline(App& app, const PipelinePlan& plan,
     std::vector<std::string> after;
     for (std::size_t w : j.wait) {
       const CellJob& other = jobs[job_of.at(w)];
-      if (!other.id.empty() && other.status.state != JobState::kCompleted) after.push_back(other.id);
+      if (!other.id.empty() && other.status.state != JobState::kCompleted)
+        after.push_back(other.id);
     }
     job.after_ok = after;
     j.id = executor.submit(job);
@@ -282,7 +284,8 @@ PipelineRunReport dispatch_pipeline(App& app, const PipelinePlan& plan,
     j.collected = false;
     note(c.cell.id, "submitted",
          "cell " + c.cell.id + ": " + executor.name() + " job " + j.id +
-             (after.empty() ? std::string() : " (after " + fmt::format("{}", fmt::join(after, ", ")) + ")"),
+             (after.empty() ? std::string()
+                            : " (after " + fmt::format("{}", fmt::join(after, ", ")) + ")"),
          {{"job_id", j.id}, {"after", after}, {"log", j.log.string()}});
   };
 
@@ -313,24 +316,24 @@ PipelineRunReport dispatch_pipeline(App& app, const PipelinePlan& plan,
     const CellPlan& c = plan.cells[j.cell];
     CellResult& r = report.cells[j.cell];
     const fs::path cell_output = root / c.cell.id;
-    const std::string text = fs::file_size(j.report, ec) <= kMaxReportBytes && !ec
-                                 ? read_file(j.report)
-                                 : std::string();
+    const std::string text =
+        fs::file_size(j.report, ec) <= kMaxReportBytes && !ec ? read_file(j.report) : std::string();
     CellResult got = cell_result_from_report(text, c.cell, cell_output);
     const bool completed = j.status.state == JobState::kCompleted;
     if (!completed && got.result != "failed") {
       // The job died without saying why itself (time limit, node failure, cancelled).
-      fail_result(got, "job", "job error",
-                  "the " + executor.name() + " job " + j.id + " of cell " + c.cell.id +
-                      " ended " + to_string(j.status.state) +
-                      (j.status.reason.empty() ? std::string() : " (" + printable(j.status.reason) + ")"),
-                  nlohmann::json::object(), "read the job's log; " + executor.how_to_inspect(j.id),
-                  static_cast<int>(ExitCode::kBuild));
+      fail_result(
+          got, "job", "job error",
+          "the " + executor.name() + " job " + j.id + " of cell " + c.cell.id + " ended " +
+              to_string(j.status.state) +
+              (j.status.reason.empty() ? std::string() : " (" + printable(j.status.reason) + ")"),
+          nlohmann::json::object(), "read the job's log; " + executor.how_to_inspect(j.id),
+          static_cast<int>(ExitCode::kBuild));
     }
     if (completed && got.result == "ok") verify_cell(got);
     got.job_id = j.id;
-    got.job_state = j.status.scheduler_state.empty() ? to_string(j.status.state)
-                                                     : j.status.scheduler_state;
+    got.job_state =
+        j.status.scheduler_state.empty() ? to_string(j.status.state) : j.status.scheduler_state;
     got.job_log = j.log;
     if (got.result == "failed") {
       got.error_context["job"] = j.id;
@@ -350,8 +353,11 @@ PipelineRunReport dispatch_pipeline(App& app, const PipelinePlan& plan,
       note(c.cell.id, "done",
            "cell " + c.cell.id + " done in " + seconds_text(r.seconds) + " (job " + j.id +
                "), verified: " + r.artifact.string(),
-           {{"job_id", j.id}, {"artifact", r.artifact.string()}, {"built", r.built},
-            {"cached", r.cached}, {"seconds", r.seconds}});
+           {{"job_id", j.id},
+            {"artifact", r.artifact.string()},
+            {"built", r.built},
+            {"cached", r.cached},
+            {"seconds", r.seconds}});
     }
   };
 
@@ -366,20 +372,20 @@ PipelineRunReport dispatch_pipeline(App& app, const PipelinePlan& plan,
       if (j.collected && r.result == "failed") note_text = r.stage + ": " + first_line(r.error);
       if (j.collected && r.result == "ok") note_text = r.artifact.filename().string();
       rows.push_back({plan.cells[j.cell].cell.id, j.id.empty() ? "-" : j.id, state,
-                      seconds_text(j.status.elapsed_seconds), j.status.node.empty() ? "-" : printable(j.status.node),
+                      seconds_text(j.status.elapsed_seconds),
+                      j.status.node.empty() ? "-" : printable(j.status.node),
                       note_text.substr(0, 100)});
     }
     std::string out;
     if (drawn > 0) out += fmt::format("\x1b[{}F\x1b[J", drawn);
-    const auto lines =
-        cli::format_table({"CELL", "JOB", "STATE", "ELAPSED", "NODE", "NOTE"}, rows);
+    const auto lines = cli::format_table({"CELL", "JOB", "STATE", "ELAPSED", "NODE", "NOTE"}, rows);
     for (const auto& l : lines) out += l + "\n";
     drawn = lines.size();
     *dispatch.table << out << std::flush;
   };
 
-  const auto poll = std::chrono::milliseconds(
-      static_cast<long long>(dispatch.executor.poll_seconds * 1000));
+  const auto poll =
+      std::chrono::milliseconds(static_cast<long long>(dispatch.executor.poll_seconds * 1000));
   for (;;) {
     std::vector<std::string> active;
     for (const auto& j : jobs) {
@@ -419,8 +425,7 @@ PipelineRunReport dispatch_pipeline(App& app, const PipelinePlan& plan,
       }
       report.signal = sig;
       report.interruption = "interrupted: cancelled the " + executor.name() + " jobs of pipeline " +
-                            pipeline.name + " (" + fmt::format("{}", fmt::join(active, ", ")) +
-                            ")";
+                            pipeline.name + " (" + fmt::format("{}", fmt::join(active, ", ")) + ")";
       if (!left.empty()) {
         report.interruption += "; could not cancel: " + fmt::format("{}", fmt::join(left, "; ")) +
                                " (cancel them by hand)";
@@ -466,8 +471,10 @@ PipelineRunReport dispatch_pipeline(App& app, const PipelinePlan& plan,
       }
       submit(j);
       note(plan.cells[j.cell].cell.id, "resubmitted",
-           "cell " + plan.cells[j.cell].cell.id + ": job " + old + " waited on a failed cell; "
-               "submitted again as job " + j.id + " to build what it needs itself",
+           "cell " + plan.cells[j.cell].cell.id + ": job " + old +
+               " waited on a failed cell; "
+               "submitted again as job " +
+               j.id + " to build what it needs itself",
            {{"job_id", j.id}, {"replaces", old}});
     }
     draw();

@@ -43,11 +43,11 @@ struct CellPlan {
   std::string slurm_version;  // resolved (24.11 -> 24.11.5)
   std::string image_tag;
   std::string root_hash;
-  std::vector<std::string> to_build;  // source packages no cache layer holds
+  std::vector<std::string> to_build;         // source packages no cache layer holds
   std::vector<std::string> to_build_hashes;  // their package hashes, in the same order
-  std::size_t cached = 0;             // source packages a cache layer holds
-  std::size_t shared = 0;             // of to_build, also built for an earlier cell (built once)
-  std::string error;                  // planning failed: why (the cell is not run)
+  std::size_t cached = 0;                    // source packages a cache layer holds
+  std::size_t shared = 0;  // of to_build, also built for an earlier cell (built once)
+  std::string error;       // planning failed: why (the cell is not run)
   std::string error_kind;
   int exit_code = 0;
 };

@@ -33,16 +33,16 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::strin
   std::future<std::string> out;
   std::future<std::string> err;
   try {
-    bp::child child(exe, bp::args(args), bp::std_in < boost::asio::buffer(input),
-                    bp::std_out > out, bp::std_err > err, io);
+    bp::child child(exe, bp::args(args), bp::std_in<boost::asio::buffer(input), bp::std_out> out,
+                    bp::std_err > err, io);
     io.run_for(time_limit);
     if (!io.stopped()) {
       std::error_code ec;
       child.terminate(ec);
       child.wait(ec);
       result.exit_code = 124;
-      result.err = argv.front() + ": no answer within " + std::to_string(time_limit.count()) +
-                   " s; stopped";
+      result.err =
+          argv.front() + ": no answer within " + std::to_string(time_limit.count()) + " s; stopped";
       return result;
     }
     child.wait();

@@ -29,9 +29,10 @@ std::string word(const nlohmann::json& j, const std::string& key, const char* ex
   if (!j[key].is_string()) refuse(key, "must be a string", "write e.g. " + key + ": " + example);
   const std::string v = j[key].get<std::string>();
   if (!all_of(v, extra) || v.size() > 200) {
-    refuse(key, "'" + v.substr(0, 80) + "' is not a Slurm " + key + " (letters, digits and " +
-                    extra + ")",
-           "write e.g. " + key + ": " + example);
+    refuse(
+        key,
+        "'" + v.substr(0, 80) + "' is not a Slurm " + key + " (letters, digits and " + extra + ")",
+        "write e.g. " + key + ": " + example);
   }
   return v;
 }
@@ -71,9 +72,8 @@ std::string joined(const std::vector<std::string>& ids) {
 }  // namespace
 
 const std::vector<std::string>& setting_keys() {
-  static const std::vector<std::string> keys{"partition", "account", "qos",
-                                             "time",      "cpus_per_cell", "mem",
-                                             "sbatch_options", "bin_dir"};
+  static const std::vector<std::string> keys{
+      "partition", "account", "qos", "time", "cpus_per_cell", "mem", "sbatch_options", "bin_dir"};
   return keys;
 }
 
@@ -93,17 +93,18 @@ Settings parse_settings(const nlohmann::json& j) {
   if (j.contains("cpus_per_cell")) {
     const auto& v = j["cpus_per_cell"];
     if (!v.is_number_integer() || v.get<long long>() < 1 || v.get<long long>() > 4096) {
-      refuse("cpus_per_cell", "must be a whole number from 1 to 4096", "write e.g. cpus_per_cell: 8");
+      refuse("cpus_per_cell", "must be a whole number from 1 to 4096",
+             "write e.g. cpus_per_cell: 8");
     }
     s.cpus_per_cell = v.get<int>();
   }
   s.mem = word(j, "mem", "", "16G");
   if (!s.mem.empty()) {
     const std::size_t digits = s.mem.find_first_not_of("0123456789");
-    const bool ok = digits != 0 && (digits == std::string::npos ||
-                                    (digits + 1 == s.mem.size() &&
-                                     std::string_view("KMGTkmgt").find(s.mem.back()) !=
-                                         std::string_view::npos));
+    const bool ok = digits != 0 &&
+                    (digits == std::string::npos ||
+                     (digits + 1 == s.mem.size() &&
+                      std::string_view("KMGTkmgt").find(s.mem.back()) != std::string_view::npos));
     if (!ok) refuse("mem", "'" + s.mem + "' is not a Slurm memory size", "write e.g. mem: 16G");
   }
   if (j.contains("sbatch_options")) {
@@ -112,9 +113,9 @@ Settings parse_settings(const nlohmann::json& j) {
       refuse("sbatch_options", "must be a list of options",
              "write e.g. sbatch_options: [\"--constraint=docker\"]");
     }
-    static const char* const kOurs[] = {"--parsable", "--job-name", "--output", "--error",
-                                        "--dependency", "--wrap", "--chdir", "-J", "-o", "-e",
-                                        "-d", "-D"};
+    static const char* const kOurs[] = {"--parsable",   "--job-name", "--output", "--error",
+                                        "--dependency", "--wrap",     "--chdir",  "-J",
+                                        "-o",           "-e",         "-d",       "-D"};
     for (const auto& o : v) {
       const std::string opt = o.is_string() ? o.get<std::string>() : std::string();
       const bool printable = std::all_of(opt.begin(), opt.end(), [](char c) {
@@ -122,8 +123,9 @@ Settings parse_settings(const nlohmann::json& j) {
       });
       if (opt.size() < 3 || opt.rfind("--", 0) != 0 || !printable || opt.size() > 500) {
         refuse("sbatch_options",
-               "holds '" + opt.substr(0, 80) + "': each entry must be one sbatch option "
-               "starting with --",
+               "holds '" + opt.substr(0, 80) +
+                   "': each entry must be one sbatch option "
+                   "starting with --",
                "write e.g. sbatch_options: [\"--constraint=docker\", \"--exclusive\"]");
       }
       const std::string name = opt.substr(0, opt.find('='));
@@ -160,11 +162,12 @@ std::vector<std::string> sbatch_argv(const Settings& s, const ExecutorJob& job) 
   if (!s.time.empty()) a.push_back("--time=" + s.time);
   if (s.cpus_per_cell > 0) a.push_back("--cpus-per-task=" + std::to_string(s.cpus_per_cell));
   if (!s.mem.empty()) a.push_back("--mem=" + s.mem);
-  if (!job.after_ok.empty()) a.push_back("--dependency=afterok:" + [&] {
-    std::string d;
-    for (const auto& id : job.after_ok) d += (d.empty() ? "" : ":") + id;
-    return d;
-  }());
+  if (!job.after_ok.empty())
+    a.push_back("--dependency=afterok:" + [&] {
+      std::string d;
+      for (const auto& id : job.after_ok) d += (d.empty() ? "" : ":") + id;
+      return d;
+    }());
   a.insert(a.end(), s.sbatch_options.begin(), s.sbatch_options.end());
   a.push_back(job.script.string());
   return a;
@@ -228,8 +231,12 @@ std::optional<JobStatus> parse_scontrol(const std::string& out) {
 }
 
 std::vector<std::string> sacct_argv(const Settings& s, const std::vector<std::string>& ids) {
-  return {tool(s, "sacct"), "--allocations", "--noheader", "--parsable2",
-          "--format=JobIDRaw,State,ExitCode,ElapsedRaw,NodeList,Reason", "--jobs=" + joined(ids)};
+  return {tool(s, "sacct"),
+          "--allocations",
+          "--noheader",
+          "--parsable2",
+          "--format=JobIDRaw,State,ExitCode,ElapsedRaw,NodeList,Reason",
+          "--jobs=" + joined(ids)};
 }
 
 std::vector<JobStatus> parse_sacct(const std::string& out) {
@@ -287,7 +294,7 @@ double parse_elapsed(const std::string& text) {
     total = total * 60 + v;
   }
   if (parts.size() == 1 && days == 0) return total * 60;  // minutes, as Slurm writes a bare number
-  if (parts.size() == 2 && days > 0) total *= 60;          // D-HH:MM
+  if (parts.size() == 2 && days > 0) total *= 60;         // D-HH:MM
   return total + days * 86400.0;
 }
 

@@ -43,8 +43,8 @@ class SlurmExecutor final : public sf::Executor {
     const auto id = sf::slurm::parse_sbatch_id(r.out);
     if (!r.ok() || !id) {
       throw sf::BuildError("sbatch refused the job of cell " + job.cell + " (exit " +
-                               std::to_string(r.exit_code) + "): " +
-                               first_lines(r.err.empty() ? r.out : r.err),
+                               std::to_string(r.exit_code) +
+                               "): " + first_lines(r.err.empty() ? r.out : r.err),
                            {{"cell", job.cell}, {"script", job.script.string()}},
                            "check the pipeline's executor settings (partition, account, qos, "
                            "time) against `sinfo` and `sacctmgr show assoc user=$USER`");
@@ -121,8 +121,8 @@ class SlurmExecutor final : public sf::Executor {
   }
 
   std::string how_to_inspect(const std::string& id) const override {
-    return "sacct -j " + id + " -o JobID,State,ExitCode,Elapsed,NodeList,Reason; scontrol show job " +
-           id;
+    return "sacct -j " + id +
+           " -o JobID,State,ExitCode,Elapsed,NodeList,Reason; scontrol show job " + id;
   }
 
  private:

@@ -24,11 +24,11 @@
 namespace sf {
 
 struct ExecutorJob {
-  std::string name;               // the job's name: "sf-<pipeline>-<cell>"
-  std::string cell;               // the cell id ("24.11.5-trixie-cpu")
-  std::filesystem::path script;   // a /bin/sh script, written by the core, that runs the cell
-  std::filesystem::path log_file; // the job's stdout and stderr go here
-  std::filesystem::path workdir;  // the job's working directory
+  std::string name;                // the job's name: "sf-<pipeline>-<cell>"
+  std::string cell;                // the cell id ("24.11.5-trixie-cpu")
+  std::filesystem::path script;    // a /bin/sh script, written by the core, that runs the cell
+  std::filesystem::path log_file;  // the job's stdout and stderr go here
+  std::filesystem::path workdir;   // the job's working directory
   // Ids (from submit) of jobs that must have succeeded before this one starts; a job whose
   // dependency failed never starts and the executor reports it as failed (or cancelled).
   std::vector<std::string> after_ok;
@@ -50,15 +50,24 @@ enum class JobState {
 // "out_of_memory", "unknown".
 inline const char* to_string(JobState s) {
   switch (s) {
-    case JobState::kPending: return "pending";
-    case JobState::kRunning: return "running";
-    case JobState::kCompleted: return "completed";
-    case JobState::kFailed: return "failed";
-    case JobState::kCancelled: return "cancelled";
-    case JobState::kTimeout: return "timeout";
-    case JobState::kNodeFail: return "node_fail";
-    case JobState::kOutOfMemory: return "out_of_memory";
-    case JobState::kUnknown: return "unknown";
+    case JobState::kPending:
+      return "pending";
+    case JobState::kRunning:
+      return "running";
+    case JobState::kCompleted:
+      return "completed";
+    case JobState::kFailed:
+      return "failed";
+    case JobState::kCancelled:
+      return "cancelled";
+    case JobState::kTimeout:
+      return "timeout";
+    case JobState::kNodeFail:
+      return "node_fail";
+    case JobState::kOutOfMemory:
+      return "out_of_memory";
+    case JobState::kUnknown:
+      return "unknown";
   }
   return "unknown";
 }
