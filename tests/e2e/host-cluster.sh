@@ -219,6 +219,7 @@ ReturnToService=2
 MpiDefault=none
 SwitchType=switch/none
 SchedulerType=sched/backfill
+MailProg=/bin/true
 SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU
 JobCompType=jobcomp/none
