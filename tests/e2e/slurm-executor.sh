@@ -90,7 +90,7 @@ curl -fsS --aws-sigv4 "aws:amz:us-east-1:s3" --user S3RVER:S3RVER -X PUT \
 check "s3rver bucket sf-exec at $endpoint" $?
 
 # The pipelines, over stand-in recipes; a throwaway key of their own.
-STANDIN_BROKEN=23.11.1 standin_recipes "$work/standin" 24.11.5 22.05.8 23.11.1
+STANDIN_BROKEN=23.11.1 STANDIN_SLOW=21.08.8 standin_recipes "$work/standin" 24.11.5 22.05.8 23.11.1 21.08.8
 signing_key "$work/gnupg" "slurm-factory executor e2e <executor@slurm-factory.invalid>"
 config() { # config NAME -> $work/NAME.yaml with its own empty cache $work/NAME-cache
   standin_sources "$work/$1-cache"
@@ -119,11 +119,17 @@ pipelines:
     matrix: {slurm_versions: ["23.11.1", "24.11.5"], toolchains: [trixie]}
     backend: $BACKEND
     executor: {type: slurm, partition: build, poll_seconds: 1}
+  slow:
+    matrix: {slurm_versions: ["21.08.8", "24.11.5"], toolchains: [trixie]}
+    backend: $BACKEND
+    executor: {type: slurm, partition: build, poll_seconds: 1}
 CONF
 }
 sf() { cfg=$1; shift; "$SF_BIN" --config "$work/$cfg.yaml" "$@"; }
 # jobs_of REPORT -> the job ids of the report's cells, comma-separated
 jobs_of() { jq -r '[.cells[].job.id // empty] | join(",")' "$1"; }
+# has_event FILE FILTER: some JSON line of FILE matches the jq FILTER
+has_event() { jq -c "select($2)" "$1" 2>/dev/null | grep -q .; }
 # sacct_states IDS -> "ID STATE" lines (sacct lags behind slurmctld: asked until every id is there)
 sacct_states() {
   for _ in $(seq 1 30); do
@@ -165,7 +171,7 @@ done
 [ "$verified" -eq 2 ]
 check "both artifacts verify" $? "$verified of 2"
 in_s3=$(curl -fsS --aws-sigv4 "aws:amz:us-east-1:s3" --user S3RVER:S3RVER \
-  "$endpoint/sf-exec?list-type=2&prefix=slurm/" 2>/dev/null | grep -o '<Key>[^<]*manifest[^<]*</Key>' | wc -l)
+  -H "x-amz-content-sha256: $empty_sha" "$endpoint/sf-exec?list-type=2&prefix=slurm/" 2>/dev/null | grep -o '<Key>[^<]*manifest[^<]*</Key>' | wc -l)
 [ "$in_s3" -ge 4 ]
 check "the jobs published their entries to the s3 layer ($in_s3 manifests)" $?
 
@@ -193,7 +199,8 @@ bad_log=$(jq -r '.cells[] | select(.cell=="23.11.1-trixie-cpu") | .job.log // em
 [ "$(jq -r '.cells[] | select(.cell=="23.11.1-trixie-cpu") | .result' "$work/broken.json")" = failed ] &&
   [ -n "$bad_id" ] && [ -s "$bad_log" ] &&
   [ "$(jq -r '.cells[] | select(.cell=="23.11.1-trixie-cpu") | .error.context.job' "$work/broken.json")" = "$bad_id" ] &&
-  grep -q "job $bad_id" "$work/broken.err" && grep -q -F "$bad_log" "$work/broken.err"
+  [ "$(jq -r '.cells[] | select(.cell=="23.11.1-trixie-cpu") | .error.context["job log"]' "$work/broken.json")" = "$bad_log" ] &&
+  has_event "$work/broken.events" ".kind==\"failed\" and .data.job_id==\"$bad_id\" and (.message | contains(\"$bad_log\"))"
 check "the report and the error name the cell, its job $bad_id and its log" $? \
   "$(jq -c '.cells[0]' "$work/broken.json" | head -c 600)"
 bad_state=$(sacct_states "$bad_id" | cut -d'|' -f2)
@@ -201,26 +208,42 @@ bad_state=$(sacct_states "$bad_id" | cut -d'|' -f2)
 check "its job is FAILED in sacct" $? "state '$bad_state'"
 [ "$(jq -r '.cells[] | select(.cell=="24.11.5-trixie-cpu") | .result' "$work/broken.json")" = ok ]
 check "the other cell succeeds" $? "$(jq -c '.cells[1]' "$work/broken.json" | head -c 600)"
-jq -e 'select(.kind=="resubmitted" and .cell=="24.11.5-trixie-cpu")' "$work/broken.events" >/dev/null
+has_event "$work/broken.events" '.kind=="resubmitted" and .cell=="24.11.5-trixie-cpu"'
 check "the other cell's job waited on the broken one and was submitted again without it" $?
 
-echo "== SIGINT while the jobs run"
+echo "== SIGINT while the jobs run (21.08.8's build sleeps; 24.11.5 waits for it)"
 config interrupted
-sf interrupted --json run two --output "$work/out-int" --report "$work/int.json" \
-  > "$work/int.events" 2> "$work/int.err" &
+# The binary itself in the background (a function would run in a subshell, which ignores SIGINT).
+"$SF_BIN" --config "$work/interrupted.yaml" --json run slow --output "$work/out-int" \
+  --report "$work/int.json" > "$work/int.events" 2> "$work/int.err" &
 pid=$!
-for _ in $(seq 1 120); do
-  jq -e 'select(.kind=="start" and .event=="cell")' "$work/int.events" >/dev/null 2>&1 && break
+# Until the first job, on the node, has built fakeb (its events are in its log) and sleeps in
+# 21.08.8's build.
+for _ in $(seq 1 240); do
+  has_event "$work/out-int/jobs/21.08.8-trixie-cpu.log" \
+    '.event=="build" and .kind=="start" and .package.name=="slurm"' && break
   sleep 0.5
 done
-ours=$(squeue -h -o '%i %j' | grep -c ' sf-two-')
+sleep 2
+ours=$(squeue -h -o '%i %j' | grep -c ' sf-slow-')
 kill -INT "$pid"
 wait "$pid"
 rc=$?
 [ "$ours" -ge 1 ] && [ "$rc" -eq 130 ]
 check "SIGINT with $ours job(s) of ours in squeue: exit 130" $? "exit $rc: $(tail -n 5 "$work/int.err")"
-left=$(squeue -h -o '%i %j %T' | grep ' sf-two-')
+left=$(squeue -h -o '%i %j %T' | grep ' sf-slow-')
 [ -z "$left" ]
 check "no job of ours is left in squeue" $? "$left"
+[ "$(jq -r '[.cells[].result] | join(" ")' "$work/int.json" 2>/dev/null)" = "failed failed" ] &&
+  [ "$(jq -r '.exit_code' "$work/int.json")" = 130 ]
+check "the report says both cells were cancelled (exit_code 130)" $? \
+  "$(jq -c '{exit_code, interrupted, cells: [.cells[] | {cell, result, job}]}' "$work/int.json" 2>&1 | head -c 600)"
+for _ in $(seq 1 30); do
+  running=$(docker ps -q --filter "label=org.slurm-factory.build-id" | wc -l)
+  [ "$running" -eq 0 ] && break
+  sleep 1
+done
+[ "$running" -eq 0 ]
+check "the cancelled job removed its build container" $? "$running still running"
 
 summary "slurm executor e2e" ", $(($(date +%s) - start)) s"

@@ -2,7 +2,8 @@
 # Stand-in recipes for pipeline tests and benches (sourced, POSIX sh), as in
 # tests/integration/pipeline_test.cpp: two shared source libraries, fakea and fakeb, and a "slurm"
 # in the versions asked for that links both; each builds with plain make in the real build image in
-# seconds. A version listed in STANDIN_BROKEN (e.g. "23.11.1") does not compile.
+# seconds. A version listed in STANDIN_BROKEN (e.g. "23.11.1") does not compile; one listed in
+# STANDIN_SLOW sleeps 10 minutes in its build (for tests that interrupt a build).
 #
 #   standin_recipes DIR V1 [V2 ...]  sources in DIR/sources, recipes in DIR/recipes,
 #                                    SLURM_FACTORY_RECIPE_DIR exported
@@ -42,10 +43,12 @@ standin_recipes() {
     mkdir -p "$d"
     broken=""
     case " ${STANDIN_BROKEN:-} " in *" $v "*) broken='this is not C;\n' ;; esac
+    slow=""
+    case " ${STANDIN_SLOW:-} " in *" $v "*) slow='\tsleep 600\n' ;; esac
     # shellcheck disable=SC2059  # the format holds the broken line on purpose
     printf "$broken"'#include <fakea.h>\n#include <fakeb.h>\n#include <stdio.h>\nint main(void) { printf("%%d\\n", fakea() + fakeb()); return 0; }\n' > "$d/sinfo.c"
-    # shellcheck disable=SC2016  # make and recipe variables, not the shell's
-    printf 'PREFIX ?= /opt/slurm/view\nall: sinfo\nsinfo: sinfo.c\n\t$(CC) -O2 -I$(PREFIX)/include -o $@ sinfo.c -L$(PREFIX)/lib -lfakea -lfakeb\ninstall: all\n\tinstall -d $(DESTDIR)$(PREFIX)/bin\n\tinstall -m 755 sinfo $(DESTDIR)$(PREFIX)/bin/sinfo\n' > "$d/Makefile"
+    # shellcheck disable=SC2016,SC2059  # make's variables; the format holds the sleep on purpose
+    printf 'PREFIX ?= /opt/slurm/view\nall: sinfo\nsinfo: sinfo.c\n'"$slow"'\t$(CC) -O2 -I$(PREFIX)/include -o $@ sinfo.c -L$(PREFIX)/lib -lfakea -lfakeb\ninstall: all\n\tinstall -d $(DESTDIR)$(PREFIX)/bin\n\tinstall -m 755 sinfo $(DESTDIR)$(PREFIX)/bin/sinfo\n' > "$d/Makefile"
     sha=$(standin_add_source "$sd" "slurm-fake-$v")
     versions="$versions$(standin_version_entry "$v" "$sha" "slurm-fake-$v")
 "
