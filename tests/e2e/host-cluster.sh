@@ -367,3 +367,34 @@ host_cluster_stop() {
   rm -f "$HOST_CLUSTER_WORK/run/mariadbd.started"
   return 0
 }
+
+# host_cluster_artifact CACHE_DIR WORKDIR: prints the artifact the host cluster runs: $SF_E2E_ARTIFACT
+# when set, else the one an earlier run left in CACHE_DIR/executor-artifact, else one built now
+# (`build-slurm --slurm-version 24.11.5 --toolchain bookworm`, this host's release) into that
+# folder, signed with the e2e key kept beside the cache (CACHE_DIR/e2e-gnupg). Uses lib.sh's
+# SF_BIN, sf_config, signing_key, E2E_KEY, and BACKEND and JOBS. On a failed build: non-zero, the
+# tail of its log on stderr (the whole of it in WORKDIR/artifact.err).
+host_cluster_artifact() {
+  if [ -n "${SF_E2E_ARTIFACT:-}" ]; then
+    echo "$SF_E2E_ARTIFACT"
+    return 0
+  fi
+  _hc_art="$1/executor-artifact/bookworm/24.11.5/amd64/slurm-24.11.5-bookworm-amd64-software.tar.zst"
+  if [ ! -f "$_hc_art" ]; then
+    echo "host_cluster_artifact: building Slurm 24.11.5 for bookworm into $1/executor-artifact" >&2
+    if ! (
+      signing_key "$1/e2e-gnupg" "$E2E_KEY"
+      sf_config "$1" > "$2/artifact.yaml"
+      "$SF_BIN" --json --config "$2/artifact.yaml" build-slurm --slurm-version 24.11.5 \
+        --toolchain bookworm --backend "${BACKEND:-docker}" --jobs "${JOBS:-2}" \
+        --output "$1/executor-artifact" > "$2/artifact.json" 2> "$2/artifact.err"
+      _hc_rc=$?
+      gpgconf --homedir "$1/e2e-gnupg" --kill all > /dev/null 2>&1
+      exit "$_hc_rc"
+    ); then
+      tail -n 20 "$2/artifact.err" >&2
+      return 1
+    fi
+  fi
+  echo "$_hc_art"
+}

@@ -50,23 +50,11 @@ trap cleanup EXIT
 need_binary "slurm executor e2e"
 start=$(date +%s)
 
-# The artifact the cluster runs (the same throwaway key as the other e2e scripts, kept beside a
-# kept cache so a reused artifact stays trusted).
-signing_key "$CACHE/e2e-gnupg" "$E2E_KEY"
+# The artifact the cluster runs (host-cluster.sh: given, kept from an earlier run, or built now).
 if [ -z "$ARTIFACT" ]; then
-  ARTIFACT="$CACHE/executor-artifact/bookworm/24.11.5/amd64/slurm-24.11.5-bookworm-amd64-software.tar.zst"
-  if [ ! -f "$ARTIFACT" ]; then
-    echo "== building the cluster's artifact: Slurm 24.11.5 for bookworm (cache $CACHE)"
-    sf_config "$CACHE" > "$work/build.yaml"
-    t0=$(date +%s)
-    "$SF_BIN" --json --config "$work/build.yaml" build-slurm --slurm-version 24.11.5 \
-      --toolchain bookworm --backend "$BACKEND" --jobs "$JOBS" --output "$CACHE/executor-artifact" \
-      > "$work/build.json" 2> "$work/build.err"
-    rc=$?
-    check "build-slurm 24.11.5 bookworm for the cluster ($(($(date +%s) - t0)) s)" $rc \
-      "$(tail -n 20 "$work/build.err")"
-    [ "$rc" -eq 0 ] || { summary "slurm executor e2e"; exit 1; }
-  fi
+  t0=$(date +%s)
+  ARTIFACT=$(host_cluster_artifact "$CACHE" "$work")
+  check "the cluster's artifact: $(basename "${ARTIFACT:-none}") ($(($(date +%s) - t0)) s)" $?
 fi
 [ -f "$ARTIFACT" ] || { check "the cluster's artifact" 1 "no file $ARTIFACT"; summary "slurm executor e2e"; exit 1; }
 
