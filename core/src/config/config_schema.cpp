@@ -88,7 +88,7 @@ SchemaPtr pipeline_schema() {
       {"keep_going", scalar(ValueType::kBool)},
       {"verify", scalar(ValueType::kBool)},
       {"output", scalar(ValueType::kPath)},
-      {"executor", scalar(ValueType::kFree)},  // a word or a mapping: pipeline_executor.cpp
+      {"executor", scalar(ValueType::kAny)},  // a word or a mapping: pipeline_executor.cpp
   });
 }
 
