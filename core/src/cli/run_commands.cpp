@@ -154,14 +154,31 @@ int run_pipeline_command(Invocation& inv) {
   if (vm->count("backend") != 0U) ro.backend = (*vm)["backend"].as<std::string>();
   if (vm->count("verify") != 0U) ro.verify = true;
 
+  PipelineExecutor executor = pipeline.executor;
+  if (vm->count("executor") != 0U) {
+    const std::string type =
+        check_input(InputKind::kName, (*vm)["executor"].as<std::string>(), "--executor");
+    if (type != executor.type) {
+      executor = PipelineExecutor{};
+      executor.type = type;
+      executor.key_path = "--executor";
+    }
+  }
+  // The executor plugin, loaded and its settings checked before anything is planned.
+  std::unique_ptr<Executor> engine;
+  if (executor.type != kLocalExecutor) engine = app->executor(executor);
   const PipelinePlan plan = plan_pipeline(*app, pipeline, cells, ro);
+  const bool dispatched = executor.type != kLocalExecutor;
   if (inv.global.json) {
-    inv.out << nlohmann::json{{"event", "pipeline"}, {"kind", "plan"}, {"plan", plan_to_json(plan)}}
-                   .dump()
+    nlohmann::json plan_json = plan_to_json(plan);
+    if (dispatched) plan_json["jobs"] = job_order_json(plan, executor);
+    inv.out << nlohmann::json{{"event", "pipeline"}, {"kind", "plan"}, {"plan", plan_json}}.dump()
             << "\n"
             << std::flush;
   } else if (!inv.global.quiet || vm->count("dry-run") != 0U) {
-    inv.out << format_plan_table(plan) << std::flush;
+    inv.out << format_plan_table(plan);
+    if (dispatched) inv.out << format_job_order(plan, executor);
+    inv.out << std::flush;
   }
   if (vm->count("dry-run") != 0U) {
     if (!inv.global.json) inv.out << "(dry run: nothing built)\n";
@@ -183,21 +200,10 @@ int run_pipeline_command(Invocation& inv) {
             << std::flush;
   };
   ro.live = inv.global.verbosity > 0 && progress ? &inv.err : nullptr;
-  PipelineExecutor executor = pipeline.executor;
-  if (vm->count("executor") != 0U) {
-    const std::string type =
-        check_input(InputKind::kName, (*vm)["executor"].as<std::string>(), "--executor");
-    if (type != executor.type) {
-      executor = PipelineExecutor{};
-      executor.type = type;
-      executor.key_path = "--executor";
-    }
-  }
   PipelineRunReport report;
-  if (executor.type == kLocalExecutor) {
+  if (!dispatched) {
     report = run_pipeline(*app, plan, ro);
   } else {
-    auto engine = app->executor(executor);
     DispatchOptions dispatch;
     dispatch.executor = executor;
     dispatch.command = cell_command(inv.global, executor, pipeline);

@@ -27,6 +27,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kMaxReportBytes = 4U << 20U;  // a cell's report is a few KiB
+constexpr double kStatusPatienceSeconds = 120;      // a scheduler that does not answer
 
 std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
 
@@ -112,6 +113,66 @@ std::vector<std::vector<std::size_t>> cell_dependencies(const PipelinePlan& plan
     }
     out[i].assign(wait.begin(), wait.end());
   }
+  return out;
+}
+
+namespace {
+
+// The packages cell `i` waits for: those of its to_build that an earlier cell builds first.
+std::vector<std::string> shared_packages(const PipelinePlan& plan, std::size_t i) {
+  std::set<std::string> earlier;
+  for (std::size_t k = 0; k < i; ++k) {
+    if (plan.cells[k].error.empty()) {
+      earlier.insert(plan.cells[k].to_build_hashes.begin(), plan.cells[k].to_build_hashes.end());
+    }
+  }
+  std::vector<std::string> names;
+  const CellPlan& c = plan.cells[i];
+  for (std::size_t p = 0; p < c.to_build_hashes.size() && p < c.to_build.size(); ++p) {
+    if (earlier.count(c.to_build_hashes[p]) != 0U) names.push_back(c.to_build[p]);
+  }
+  return names;
+}
+
+}  // namespace
+
+nlohmann::json job_order_json(const PipelinePlan& plan, const PipelineExecutor& executor) {
+  const auto deps = cell_dependencies(plan, executor.shared_cache_dir);
+  nlohmann::json out = nlohmann::json::array();
+  for (std::size_t i = 0; i < plan.cells.size(); ++i) {
+    if (!plan.cells[i].error.empty()) continue;
+    nlohmann::json after = nlohmann::json::array();
+    for (std::size_t d : deps[i]) after.push_back(plan.cells[d].cell.id);
+    out.push_back({{"cell", plan.cells[i].cell.id},
+                   {"job_name", "sf-" + plan.pipeline.name + "-" + plan.cells[i].cell.id},
+                   {"after", after},
+                   {"waits_for", shared_packages(plan, i)}});
+  }
+  return out;
+}
+
+std::string format_job_order(const PipelinePlan& plan, const PipelineExecutor& executor) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& j : job_order_json(plan, executor)) {
+    std::string when = "starts at once";
+    std::string after;
+    for (const auto& a : j["after"]) after += (after.empty() ? "" : ", ") + a.get<std::string>();
+    std::string pkgs;
+    for (const auto& p : j["waits_for"]) pkgs += (pkgs.empty() ? "" : " ") + p.get<std::string>();
+    if (!after.empty()) {
+      when = "after " + after + " (afterok: it builds " + pkgs + ")";
+    } else if (!pkgs.empty()) {
+      when = "starts at once; waits on the cache lock for " + pkgs;
+    }
+    rows.push_back({j["cell"].get<std::string>(), j["job_name"].get<std::string>(), when});
+  }
+  std::string out;
+  for (const auto& line : cli::format_table({"CELL", "JOB NAME", "STARTS"}, rows))
+    out += line + "\n";
+  out += "executor " + executor.type + ": one job per cell" +
+         (executor.shared_cache_dir ? " (shared_cache_dir: the build lock orders shared packages)"
+                                    : "") +
+         "\n";
   return out;
 }
 
@@ -290,7 +351,18 @@ PipelineRunReport dispatch_pipeline(App& app, const PipelinePlan& plan,
   };
 
   InterruptGuard guard;
-  for (auto& j : jobs) submit(j);
+  try {
+    for (auto& j : jobs) submit(j);
+  } catch (...) {
+    // A job the scheduler refused stops the run before it starts: nobody would follow the jobs
+    // already submitted, so they are cancelled.
+    std::vector<std::string> submitted;
+    for (const auto& j : jobs) {
+      if (!j.id.empty()) submitted.push_back(j.id);
+    }
+    (void)executor.cancel(submitted);
+    throw;
+  }
 
   auto verify_cell = [&](CellResult& r) {
     VerifyOptions vo;
@@ -384,6 +456,7 @@ PipelineRunReport dispatch_pipeline(App& app, const PipelinePlan& plan,
     *dispatch.table << out << std::flush;
   };
 
+  int unanswered = 0;  // polls in a row the scheduler did not answer
   const auto poll =
       std::chrono::milliseconds(static_cast<long long>(dispatch.executor.poll_seconds * 1000));
   for (;;) {
@@ -432,7 +505,19 @@ PipelineRunReport dispatch_pipeline(App& app, const PipelinePlan& plan,
       }
       break;
     }
-    const std::vector<JobStatus> states = executor.status(active);
+    std::vector<JobStatus> states;
+    try {
+      states = executor.status(active);
+      unanswered = 0;
+    } catch (const SlurmFactoryError& e) {
+      // The controller may be restarting: the jobs run on; give up only after a while.
+      if (++unanswered * dispatch.executor.poll_seconds < kStatusPatienceSeconds) continue;
+      throw SlurmFactoryError(
+          std::string("lost track of the jobs of pipeline ") + pipeline.name + ": " + e.what(),
+          {{"jobs", fmt::format("{}", fmt::join(active, ", "))}},
+          "the jobs were not cancelled; follow them with " +
+              executor.how_to_inspect(active.front()) + ", their logs are in " + jobs_dir.string());
+    }
     for (const auto& s : states) {
       auto it = std::find_if(jobs.begin(), jobs.end(),
                              [&](const CellJob& j) { return j.id == s.id && !j.collected; });

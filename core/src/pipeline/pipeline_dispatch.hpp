@@ -45,6 +45,12 @@ struct DispatchOptions {
 std::vector<std::vector<std::size_t>> cell_dependencies(const PipelinePlan& plan,
                                                         bool shared_cache_dir);
 
+// For `run --dry-run` with an executor: which cell's job waits for which, and why (the packages
+// it would otherwise build a second time). One line per cell; JSON: [{cell, job_name, after:
+// [cell ids], waits_for: [package names]}].
+std::string format_job_order(const PipelinePlan& plan, const PipelineExecutor& executor);
+nlohmann::json job_order_json(const PipelinePlan& plan, const PipelineExecutor& executor);
+
 // The /bin/sh script of a cell's job: `exec` of the quoted argv, nothing else.
 std::string cell_job_script(const std::vector<std::string>& argv, const std::string& comment);
 
