@@ -20,6 +20,7 @@
 #include "containers/hermetic_runner.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/shell_quote.hpp"
+#include "support/input_validation.hpp"
 #include "support/live_tail.hpp"
 #include "toolchains/toolchain_image.hpp"
 #include "toolchains/toolchain_resolution.hpp"
@@ -171,13 +172,15 @@ int run_clean(Invocation& inv) {
       if (!name.empty() && name[0] == '/') name.erase(0, 1);  // docker's "/name"
       std::string image = c.image;
       if (image.rfind("sha256:", 0) == 0) image = image.substr(7, 12);
-      return c.id.substr(0, 12) + " " + name + " (image " + image + ")";
+      // What the engine says is shown, never interpreted: no terminal escapes through it.
+      return printable(c.id.substr(0, 12)) + " " + printable(name) + " (image " + printable(image) +
+             ")";
     };
     for (const auto& c : report.containers) inv.out << verb << " container " << describe(c) << "\n";
     for (const auto& c : report.kept_running) {
       auto build = c.labels.find(kBuildIdLabel);
       inv.out << "kept running container " << describe(c)
-              << (build == c.labels.end() ? "" : ", build " + build->second)
+              << (build == c.labels.end() ? "" : ", build " + printable(build->second))
               << ": it may be another slurm-factory's build in progress; --force removes it\n";
     }
     for (const auto& i : report.images) {
