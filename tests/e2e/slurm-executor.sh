@@ -19,6 +19,7 @@
 #   a broken cell with --keep-going: its job FAILED in sacct, the report names the cell, its job
 #   id, state and log, the exit code is the build error's (7), and the other cell succeeds (its
 #   first job waited on the broken one and is submitted again without that dependency);
+#   the same without --keep-going: exit 7, the waiting cell's job cancelled and the cell skipped;
 #   SIGINT while the jobs run: the run exits 130 and no job of ours is left in squeue.
 #
 # Environment: SF_BIN, SF_E2E_CACHE, SF_E2E_JOBS, SF_E2E_BACKEND (as the other e2e scripts),
@@ -198,6 +199,19 @@ check "its job is FAILED in sacct" $? "state '$bad_state'"
 check "the other cell succeeds" $? "$(jq -c '.cells[1]' "$work/broken.json" | head -c 600)"
 has_event "$work/broken.events" '.kind=="resubmitted" and .cell=="24.11.5-trixie-cpu"'
 check "the other cell's job waited on the broken one and was submitted again without it" $?
+
+echo "== the broken cell without --keep-going (a fresh cache: the other cell waits for it again)"
+config broken2
+sf broken2 --json run broken --output "$work/out-broken2" --report "$work/broken2.json" \
+  > "$work/broken2.events" 2> "$work/broken2.err"
+rc=$?
+[ "$rc" -eq 7 ] &&
+  [ "$(jq -r '[.cells[].result] | join(" ")' "$work/broken2.json")" = "failed skipped" ] &&
+  has_event "$work/broken2.events" '.kind=="skipped" and .cell=="24.11.5-trixie-cpu"'
+check "without --keep-going the waiting cell is not run (its job cancelled, the cell skipped), exit 7" $? \
+  "exit $rc: $(jq -c '[.cells[] | {cell, result, job}]' "$work/broken2.json" 2>&1 | head -c 400)"
+! squeue -h -o '%j' | grep -q '^sf-broken-'
+check "no job of that run is left in squeue" $?
 
 echo "== SIGINT while the jobs run (21.08.8's build sleeps; 24.11.5 waits for it)"
 config interrupted

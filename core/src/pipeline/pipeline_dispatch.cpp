@@ -368,10 +368,16 @@ PipelineRunReport dispatch_pipeline(App& app, const PipelinePlan& plan,
     VerifyOptions vo;
     vo.trust = trust;
     VerifyReport v;
-    try {
-      v = verify_artifact(r.artifact, vo);
-    } catch (const SlurmFactoryError& e) {
-      v.problems.push_back({r.artifact.filename().string(), e.what()});
+    std::error_code sec;
+    if (fs::symlink_status(r.artifact, sec).type() != fs::file_type::regular) {
+      // A link would let the node name a file outside the cell's folder after all.
+      v.problems.push_back({r.artifact.filename().string(), "is not a regular file (a link?)"});
+    } else {
+      try {
+        v = verify_artifact(r.artifact, vo);
+      } catch (const SlurmFactoryError& e) {
+        v.problems.push_back({r.artifact.filename().string(), e.what()});
+      }
     }
     if (v.ok()) return;
     std::string what;
