@@ -7,7 +7,7 @@
 
 #include <fstream>
 
-#include "../support/temp_dir.hpp"
+#include "../support/config_text.hpp"
 #include "config/config_loader.hpp"
 #include "slurm_factory/errors.hpp"
 
@@ -18,27 +18,10 @@ using ::testing::HasSubstr;
 
 class PipelineConfigTest : public ::testing::Test {
  protected:
-  Config load(const std::string& yaml) {
-    const auto file = dir_.path() / "site.yaml";
-    std::ofstream(file) << yaml;
-    ConfigSources s;
-    s.files = {file};
-    s.read_system_file = false;
-    s.read_user_file = false;
-    s.environment = {{"HOME", dir_.path().string()}};
-    return load_config(s);
-  }
-  ConfigurationError error_for(const std::string& yaml) {
-    try {
-      load(yaml);
-    } catch (const ConfigurationError& e) {
-      return e;
-    }
-    ADD_FAILURE() << "no error for:\n" << yaml;
-    return ConfigurationError("none");
-  }
-  std::string file() const { return (dir_.path() / "site.yaml").string(); }
-  test::TempDir dir_{"sf-pipeline-config"};
+  Config load(const std::string& yaml) { return text_.load(yaml); }
+  ConfigurationError error_for(const std::string& yaml) { return text_.error_for(yaml); }
+  std::string file() const { return text_.file(); }
+  test::ConfigText text_{"sf-pipeline-config"};
 };
 
 TEST_F(PipelineConfigTest, ReadsEveryKey) {
@@ -88,7 +71,7 @@ TEST_F(PipelineConfigTest, ReadsEveryKey) {
   EXPECT_EQ(n.parallel, 3);
   EXPECT_TRUE(n.keep_going);
   EXPECT_TRUE(n.verify);
-  EXPECT_EQ(n.output, dir_.path() / "artifacts");
+  EXPECT_EQ(n.output, text_.dir() / "artifacts");
   EXPECT_EQ(n.origin, file() + ":5:5");
 }
 

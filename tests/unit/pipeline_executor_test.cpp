@@ -8,7 +8,7 @@
 
 #include <fstream>
 
-#include "../support/temp_dir.hpp"
+#include "../support/config_text.hpp"
 #include "config/config_loader.hpp"
 #include "config/pipeline_config.hpp"
 #include "slurm_factory/errors.hpp"
@@ -37,18 +37,9 @@ class PipelineExecutorTest : public ::testing::Test {
     ADD_FAILURE() << "no error for:\n" << executor_yaml;
     return ConfigurationError("none");
   }
-  Config load(const std::string& yaml) {
-    const auto file = dir_.path() / "site.yaml";
-    std::ofstream(file) << yaml;
-    ConfigSources s;
-    s.files = {file};
-    s.read_system_file = false;
-    s.read_user_file = false;
-    s.environment = {{"HOME", dir_.path().string()}};
-    return load_config(s);
-  }
-  std::string file() const { return (dir_.path() / "site.yaml").string(); }
-  test::TempDir dir_{"sf-pipeline-executor"};
+  Config load(const std::string& yaml) { return text_.load(yaml); }
+  std::string file() const { return text_.file(); }
+  test::ConfigText text_{"sf-pipeline-executor"};
   Config config_;
 };
 

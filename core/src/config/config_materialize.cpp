@@ -29,9 +29,7 @@ YAML::Node at(const YAML::Node& tree, std::initializer_list<const char*> keys) {
 
 [[noreturn]] void fail(const Config& config, const std::string& key_path, const std::string& what,
                        const std::string& remediation) {
-  const std::string origin = config.origin_of(key_path);
-  throw ConfigurationError(origin + ": " + what, {{"file", origin}, {"key", key_path}},
-                           remediation);
+  fail_at_key(config, key_path, what, remediation);
 }
 
 std::string text(const YAML::Node& node, const std::string& fallback = {}) {
@@ -263,6 +261,13 @@ void materialize(Config& c) {
   // The values of every pipeline (the schema checked their keys and types): an error cites the
   // file:line of the value now, not when `run` is called.
   parse_pipelines(c);
+}
+
+void fail_at_key(const Config& config, const std::string& key_path, const std::string& what,
+                 const std::string& remediation) {
+  const std::string origin = config.origin_of(key_path);
+  throw ConfigurationError((origin.empty() ? key_path : origin) + ": " + what,
+                           {{"file", origin}, {"key", key_path}}, remediation);
 }
 
 }  // namespace sf::config

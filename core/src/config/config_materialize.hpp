@@ -22,6 +22,11 @@ void check_layer_settings(const Config& config, const CacheLayerSpec& layer,
 std::string layer_setting_origin(const Config& config, const std::string& layer_name,
                                  const std::string& setting);
 
+// Throws ConfigurationError "<file:line:col>: <what>" (the key path when the value has no
+// origin) with context file and key: every error about a value of the merged config.
+[[noreturn]] void fail_at_key(const Config& config, const std::string& key_path,
+                              const std::string& what, const std::string& remediation);
+
 // "~" / "~/x" -> home/x. Throws ConfigurationError (key path, origin) when home is unknown.
 std::string expand_home(const std::string& value, const Config& config,
                         const std::string& key_path);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "config/config_materialize.hpp"
 #include "config/config_yaml.hpp"
 #include "slurm_factory/errors.hpp"
 #include "support/input_validation.hpp"
@@ -15,11 +16,9 @@ namespace {
 
 using config::join_key;
 
-[[noreturn]] void fail(const Config& config, const std::string& key_path, const std::string& what,
+[[noreturn]] void fail(const Config& c, const std::string& key, const std::string& what,
                        const std::string& remediation) {
-  const std::string origin = config.origin_of(key_path);
-  throw ConfigurationError((origin.empty() ? key_path : origin) + ": " + what,
-                           {{"file", origin}, {"key", key_path}}, remediation);
+  config::fail_at_key(c, key, what, remediation);
 }
 
 std::string checked_type(const Config& config, const std::string& type,

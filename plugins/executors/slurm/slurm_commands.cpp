@@ -63,6 +63,24 @@ bool job_id(const std::string& s) {
          std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// One JobStatus per line of `out` ('|'-separated fields, at least five, the first a job id),
+// filled by `fill` from the fields; other lines are skipped.
+template <typename Fill>
+std::vector<JobStatus> job_lines(const std::string& out, Fill fill) {
+  std::vector<JobStatus> v;
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto f = split(line, '|');
+    if (f.size() < 5 || !job_id(f[0])) continue;
+    JobStatus s;
+    s.id = f[0];
+    fill(f, s);
+    v.push_back(std::move(s));
+  }
+  return v;
+}
+
 std::string joined(const std::vector<std::string>& ids) {
   std::string out;
   for (const auto& id : ids) out += (out.empty() ? "" : ",") + id;
@@ -187,22 +205,13 @@ std::vector<std::string> squeue_argv(const Settings& s, const std::vector<std::s
 }
 
 std::vector<JobStatus> parse_squeue(const std::string& out) {
-  std::vector<JobStatus> v;
-  std::istringstream in(out);
-  std::string line;
-  while (std::getline(in, line)) {
-    const auto f = split(line, '|');
-    if (f.size() < 5 || !job_id(f[0])) continue;
-    JobStatus s;
-    s.id = f[0];
+  return job_lines(out, [](const std::vector<std::string>& f, JobStatus& s) {
     s.scheduler_state = f[1];
     s.state = state_of(f[1]);
     s.elapsed_seconds = std::max(0.0, parse_elapsed(f[2]));
     s.reason = f[3] == "None" ? std::string() : f[3];
     s.node = f[4];
-    v.push_back(std::move(s));
-  }
-  return v;
+  });
 }
 
 std::vector<std::string> scontrol_argv(const Settings& s, const std::string& id) {
@@ -240,23 +249,14 @@ std::vector<std::string> sacct_argv(const Settings& s, const std::vector<std::st
 }
 
 std::vector<JobStatus> parse_sacct(const std::string& out) {
-  std::vector<JobStatus> v;
-  std::istringstream in(out);
-  std::string line;
-  while (std::getline(in, line)) {
-    const auto f = split(line, '|');
-    if (f.size() < 5 || !job_id(f[0])) continue;
-    JobStatus s;
-    s.id = f[0];
+  return job_lines(out, [](const std::vector<std::string>& f, JobStatus& s) {
     s.scheduler_state = f[1].substr(0, f[1].find(' '));  // "CANCELLED by 0"
     s.state = state_of(f[1]);
     std::tie(s.exit_code, s.signal) = parse_exit_code(f[2]);
     s.elapsed_seconds = std::max(0, to_int(f[3], 0));
     s.node = f[4] == "None assigned" ? std::string() : f[4];
     if (f.size() > 5) s.reason = f[5] == "None" ? std::string() : f[5];
-    v.push_back(std::move(s));
-  }
-  return v;
+  });
 }
 
 JobState state_of(const std::string& raw) {
