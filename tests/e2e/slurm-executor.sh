@@ -20,6 +20,8 @@
 #   id, state and log, the exit code is the build error's (7), and the other cell succeeds (its
 #   first job waited on the broken one and is submitted again without that dependency);
 #   the same without --keep-going: exit 7, the waiting cell's job cancelled and the cell skipped;
+#   a job killed at its time limit (a build that sleeps, `time: "1"`): the report names its id,
+#   TIMEOUT and its log, sacct says TIMEOUT, exit 7;
 #   SIGINT while the jobs run: the run exits 130 and no job of ours is left in squeue.
 #
 # Environment: SF_BIN, SF_E2E_CACHE, SF_E2E_JOBS, SF_E2E_BACKEND (as the other e2e scripts),
@@ -108,6 +110,10 @@ pipelines:
     matrix: {slurm_versions: ["23.11.1", "24.11.5"], toolchains: [trixie]}
     backend: $BACKEND
     executor: {type: slurm, partition: build, poll_seconds: 1}
+  limited:
+    matrix: {slurm_versions: ["21.08.8"], toolchains: [trixie]}
+    backend: $BACKEND
+    executor: {type: slurm, partition: build, time: "1", poll_seconds: 1}
   slow:
     matrix: {slurm_versions: ["21.08.8", "24.11.5"], toolchains: [trixie]}
     backend: $BACKEND
@@ -212,6 +218,22 @@ check "without --keep-going the waiting cell is not run (its job cancelled, the 
   "exit $rc: $(jq -c '[.cells[] | {cell, result, job}]' "$work/broken2.json" 2>&1 | head -c 400)"
 ! squeue -h -o '%j' | grep -q '^sf-broken-'
 check "no job of that run is left in squeue" $?
+
+echo "== a job killed at its time limit (21.08.8's build sleeps; the limit is 1 minute)"
+config limited
+sf limited --json run limited --output "$work/out-limited" --report "$work/limited.json" \
+  > "$work/limited.events" 2> "$work/limited.err"
+rc=$?
+lim_id=$(jq -r '.cells[0].job.id // empty' "$work/limited.json")
+[ "$rc" -eq 7 ] && [ -n "$lim_id" ] &&
+  [ "$(jq -r '.cells[0].job.state' "$work/limited.json")" = TIMEOUT ] &&
+  jq -r '.cells[0].error.message' "$work/limited.json" | grep -q "job $lim_id of cell 21.08.8-trixie-cpu ended timeout" &&
+  [ "$(jq -r '.cells[0].error.context["job log"]' "$work/limited.json")" = "$work/out-limited/jobs/21.08.8-trixie-cpu.log" ]
+check "a job killed at its time limit is reported with its id, TIMEOUT and its log, exit 7" $? \
+  "exit $rc: $(jq -c '.cells[0] | {job, error}' "$work/limited.json" 2>&1 | head -c 600)"
+lim_state=$(sacct_states "$lim_id" | cut -d'|' -f2)
+[ "$lim_state" = TIMEOUT ]
+check "sacct says TIMEOUT" $? "state '$lim_state'"
 
 echo "== SIGINT while the jobs run (21.08.8's build sleeps; 24.11.5 waits for it)"
 config interrupted

@@ -398,14 +398,24 @@ PipelineRunReport dispatch_pipeline(App& app, const PipelinePlan& plan,
         fs::file_size(j.report, ec) <= kMaxReportBytes && !ec ? read_file(j.report) : std::string();
     CellResult got = cell_result_from_report(text, c.cell, cell_output);
     const bool completed = j.status.state == JobState::kCompleted;
-    if (!completed && got.result != "failed") {
-      // The job died without saying why itself (time limit, node failure, cancelled).
+    const bool killed = !completed && j.status.state != JobState::kFailed;
+    if (killed || (!completed && got.result != "failed")) {
+      // The scheduler ended the job (time limit, node failure, memory, cancelled): that is the
+      // cause, whatever the cell managed to write before it was killed.
+      const std::string said = got.result == "failed" && got.stage != "report"
+                                   ? "; the cell said: " + first_line(got.error)
+                                   : std::string();
       fail_result(
           got, "job", "job error",
           "the " + executor.name() + " job " + j.id + " of cell " + c.cell.id + " ended " +
               to_string(j.status.state) +
-              (j.status.reason.empty() ? std::string() : " (" + printable(j.status.reason) + ")"),
-          nlohmann::json::object(), "read the job's log; " + executor.how_to_inspect(j.id),
+              (j.status.reason.empty() ? std::string() : " (" + printable(j.status.reason) + ")") +
+              said,
+          nlohmann::json::object(),
+          "read the job's log " + j.log.string() + "; " + executor.how_to_inspect(j.id) +
+              (j.status.state == JobState::kTimeout
+                   ? "; raise the executor's time setting in the pipeline"
+                   : ""),
           static_cast<int>(ExitCode::kBuild));
     }
     if (completed && got.result == "ok") verify_cell(got);
