@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <set>
 #include <thread>
@@ -83,6 +84,33 @@ bool inside(const fs::path& file, const fs::path& dir) {
     if (fi == f.end() || *fi != *di) return false;
   }
   return fi != f.end();
+}
+
+// What a running cell's log says it is doing: the message of its last complete JSON event line
+// ("slurm 24.11.5: make (12 s)"), printable, or "".
+std::string last_event(const fs::path& log) {
+  std::ifstream in(log, std::ios::binary);
+  if (!in) return {};
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  const std::streamoff from = std::max<std::streamoff>(0, size - 4096);
+  in.seekg(from);
+  std::string tail(static_cast<std::size_t>(size - from), '\0');
+  in.read(tail.data(), static_cast<std::streamsize>(tail.size()));
+  tail.resize(static_cast<std::size_t>(in.gcount()));
+  std::size_t end = tail.rfind('\n');
+  while (end != std::string::npos && end > 0) {
+    const std::size_t begin = tail.rfind('\n', end - 1);
+    const std::string line = tail.substr(begin == std::string::npos ? 0 : begin + 1,
+                                         end - (begin == std::string::npos ? 0 : begin + 1));
+    const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_object() && j.contains("message") && j["message"].is_string()) {
+      return printable(j.value("event", std::string()) + ": " + j["message"].get<std::string>());
+    }
+    if (begin == std::string::npos) break;
+    end = begin;
+  }
+  return {};
 }
 
 void fail_result(CellResult& r, std::string stage, std::string kind, std::string message,
@@ -459,6 +487,7 @@ PipelineRunReport dispatch_pipeline(App& app, const PipelinePlan& plan,
       std::string note_text = j.status.reason.empty() ? "" : printable(j.status.reason);
       if (j.collected && r.result == "failed") note_text = r.stage + ": " + first_line(r.error);
       if (j.collected && r.result == "ok") note_text = r.artifact.filename().string();
+      if (!j.collected && j.status.state == JobState::kRunning) note_text = last_event(j.log);
       rows.push_back({plan.cells[j.cell].cell.id, j.id.empty() ? "-" : j.id, state,
                       seconds_text(j.status.elapsed_seconds),
                       j.status.node.empty() ? "-" : printable(j.status.node),
