@@ -1,6 +1,7 @@
 #include "slurm_commands.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <sstream>
@@ -27,7 +28,7 @@ std::string word(const nlohmann::json& j, const std::string& key, const char* ex
                  const std::string& example) {
   if (!j.contains(key)) return {};
   if (!j[key].is_string()) refuse(key, "must be a string", "write e.g. " + key + ": " + example);
-  const std::string v = j[key].get<std::string>();
+  std::string v = j[key].get<std::string>();
   if (!all_of(v, extra) || v.size() > 200) {
     refuse(
         key,
@@ -131,9 +132,9 @@ Settings parse_settings(const nlohmann::json& j) {
       refuse("sbatch_options", "must be a list of options",
              "write e.g. sbatch_options: [\"--constraint=docker\"]");
     }
-    static const char* const kOurs[] = {"--parsable",   "--job-name", "--output", "--error",
-                                        "--dependency", "--wrap",     "--chdir",  "-J",
-                                        "-o",           "-e",         "-d",       "-D"};
+    // Short forms never pass the "--" check above.
+    static const std::array<const char*, 7> kOurs{
+        "--parsable", "--job-name", "--output", "--error", "--dependency", "--wrap", "--chdir"};
     for (const auto& o : v) {
       const std::string opt = o.is_string() ? o.get<std::string>() : std::string();
       const bool printable = std::all_of(opt.begin(), opt.end(), [](char c) {
