@@ -16,6 +16,8 @@
 #   which the first builds); fakea and fakeb were built once across both job logs; both artifacts
 #   verify; the entries reached the s3rver layer; the report equals a local run's (cells, results,
 #   built and cached counts, from an empty cache);
+#   with `shared_cache_dir: true` both jobs start at once (no dependency) and the build lock still
+#   builds fakea and fakeb once;
 #   a broken cell with --keep-going: its job FAILED in sacct, the report names the cell, its job
 #   id, state and log, the exit code is the build error's (7), and the other cell succeeds (its
 #   first job waited on the broken one and is submitted again without that dependency);
@@ -110,6 +112,10 @@ pipelines:
     matrix: {slurm_versions: ["23.11.1", "24.11.5"], toolchains: [trixie]}
     backend: $BACKEND
     executor: {type: slurm, partition: build, poll_seconds: 1}
+  together:
+    matrix: {slurm_versions: ["24.11.5", "22.05.8"], toolchains: [trixie]}
+    backend: $BACKEND
+    executor: {type: slurm, partition: build, shared_cache_dir: true, poll_seconds: 1}
   limited:
     matrix: {slurm_versions: ["21.08.8"], toolchains: [trixie]}
     backend: $BACKEND
@@ -169,6 +175,20 @@ in_s3=$(curl -fsS --aws-sigv4 "aws:amz:us-east-1:s3" --user S3RVER:S3RVER \
   -H "x-amz-content-sha256: $empty_sha" "$endpoint/sf-exec?list-type=2&prefix=slurm/" 2>/dev/null | grep -o '<Key>[^<]*manifest[^<]*</Key>' | wc -l)
 [ "$in_s3" -ge 4 ]
 check "the jobs published their entries to the s3 layer ($in_s3 manifests)" $?
+
+echo "== the same two cells with shared_cache_dir: both jobs at once, the build lock shares"
+config together
+sf together --json run together --output "$work/out-together" --report "$work/together.json" \
+  > "$work/together.events" 2> "$work/together.err"
+check "run together exits 0" $? "$(tail -n 10 "$work/together.err")"
+afters=$(jq -r 'select(.kind=="submitted") | .data.after | length' "$work/together.events" | sort -u | paste -sd' ' -)
+built=$(cat "$work"/out-together/jobs/*.log 2>/dev/null |
+  jq -r 'select(.event=="build" and .kind=="built") | .package.name' 2>/dev/null | sort | uniq -c |
+  awk '{printf "%s=%s ", $2, $1}')
+[ "$afters" = "0" ] && [ "$built" = "fakea=1 fakeb=1 slurm=2 " ] &&
+  [ "$(jq -r '.succeeded' "$work/together.json")" = 2 ]
+check "no job waits for another, and fakea and fakeb are still built once ($built)" $? \
+  "dependencies per job: '$afters'"
 
 echo "== the same two cells locally, from an empty cache"
 config local
