@@ -32,6 +32,15 @@ class SlurmExecutor final : public sf::Executor {
   std::string name() const override { return "slurm"; }
 
   std::string submit(const sf::ExecutorJob& job) override {
+    if (job.log_file.string().find('%') != std::string::npos) {
+      // sbatch reads %j, %x, ... in --output as a pattern: the log would land elsewhere.
+      throw sf::UsageError("cannot submit cell " + job.cell + ": the log path " +
+                               job.log_file.string() +
+                               " holds '%', which sbatch reads as a "
+                               "file name pattern",
+                           {{"cell", job.cell}, {"log", job.log_file.string()}},
+                           "give --output (or the pipeline's output) a folder without '%'");
+    }
     const auto argv = sf::slurm::sbatch_argv(settings_, job);
     const sf::CommandResult r = sf::run_command(argv);
     if (r.exit_code == 127) {
