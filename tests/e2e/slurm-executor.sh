@@ -176,10 +176,11 @@ in_s3=$(curl -fsS --aws-sigv4 "aws:amz:us-east-1:s3" --user S3RVER:S3RVER \
 [ "$in_s3" -ge 4 ]
 check "the jobs published their entries to the s3 layer ($in_s3 manifests)" $?
 
-echo "== the same two cells with shared_cache_dir: both jobs at once, the build lock shares"
+echo "== the same two cells with shared_cache_dir (and a relative --output): both jobs at once"
 config together
-sf together --json run together --output "$work/out-together" --report "$work/together.json" \
-  > "$work/together.events" 2> "$work/together.err"
+# A relative --output (the jobs run in its jobs folder, so the run makes it absolute for them).
+(cd "$work" && sf together --json run together --output out-together --report together.json \
+  > together.events 2> together.err)
 check "run together exits 0" $? "$(tail -n 10 "$work/together.err")"
 afters=$(jq -r 'select(.kind=="submitted") | .data.after | length' "$work/together.events" | sort -u | paste -sd' ' -)
 built=$(cat "$work"/out-together/jobs/*.log 2>/dev/null |

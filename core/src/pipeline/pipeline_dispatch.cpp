@@ -308,11 +308,15 @@ PipelineRunReport dispatch_pipeline(App& app, const PipelinePlan& plan,
   { CacheChainSetup warm = make_cache_chain(app, CacheChainRequest{}); }
   const GpgTrust trust = config_trust(app.config());
 
-  const fs::path root = plan.cells.empty() || !plan.cells.front().request.output
-                            ? fs::path()
-                            : plan.cells.front().request.output->parent_path();
-  const fs::path jobs_dir = root / "jobs";
+  // Absolute: the jobs run in the jobs folder, on other machines.
   std::error_code ec;
+  const fs::path root =
+      fs::absolute(plan.cells.empty() || !plan.cells.front().request.output
+                       ? fs::path(".")
+                       : plan.cells.front().request.output->parent_path(),
+                   ec)
+          .lexically_normal();
+  const fs::path jobs_dir = root / "jobs";
   fs::create_directories(jobs_dir, ec);
   if (ec) {
     throw UsageError("cannot make the jobs folder " + jobs_dir.string() + ": " + ec.message(),
