@@ -310,12 +310,11 @@ PipelineRunReport dispatch_pipeline(App& app, const PipelinePlan& plan,
 
   // Absolute: the jobs run in the jobs folder, on other machines.
   std::error_code ec;
-  const fs::path root =
-      fs::absolute(plan.cells.empty() || !plan.cells.front().request.output
-                       ? fs::path(".")
-                       : plan.cells.front().request.output->parent_path(),
-                   ec)
-          .lexically_normal();
+  const fs::path root = fs::absolute(plan.cells.empty() || !plan.cells.front().request.output
+                                         ? fs::path(".")
+                                         : plan.cells.front().request.output->parent_path(),
+                                     ec)
+                            .lexically_normal();
   const fs::path jobs_dir = root / "jobs";
   fs::create_directories(jobs_dir, ec);
   if (ec) {
