@@ -18,6 +18,7 @@
 #   built and cached counts, from an empty cache);
 #   with `shared_cache_dir: true` both jobs start at once (no dependency) and the build lock still
 #   builds fakea and fakeb once;
+#   run again, both artifacts exist and verify: no job is submitted;
 #   a broken cell with --keep-going: its job FAILED in sacct, the report names the cell, its job
 #   id, state and log, the exit code is the build error's (7), and the other cell succeeds (its
 #   first job waited on the broken one and is submitted again without that dependency);
@@ -190,6 +191,15 @@ built=$(cat "$work"/out-together/jobs/*.log 2>/dev/null |
   [ "$(jq -r '.succeeded' "$work/together.json")" = 2 ]
 check "no job waits for another, and fakea and fakeb are still built once ($built)" $? \
   "dependencies per job: '$afters'"
+
+echo "== the same run again: both artifacts exist, so no job is submitted"
+(cd "$work" && sf together --json run together --output out-together --report again.json \
+  > again.events 2> again.err)
+rc=$?
+[ "$rc" -eq 0 ] && ! has_event "$work/again.events" '.kind=="submitted"' &&
+  [ "$(jq -r '[.cells[] | "\(.result) \(.existed)"] | join(",")' "$work/again.json")" = "ok true,ok true" ]
+check "a rerun finds both artifacts valid and submits no job" $? \
+  "exit $rc: $(jq -c '[.cells[] | {cell, result, existed, job}]' "$work/again.json" 2>&1 | head -c 400)"
 
 echo "== the same two cells locally, from an empty cache"
 config local

@@ -13,6 +13,7 @@
 #include "app/app.hpp"
 #include "artifact/artifact_verifier.hpp"
 #include "cache/cache_chain_factory.hpp"
+#include "pipeline/pipeline_run.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/shell_quote.hpp"
 #include "support/file_io.hpp"
@@ -122,6 +123,34 @@ void fail_result(CellResult& r, std::string stage, std::string kind, std::string
   r.error_context = std::move(context);
   r.remediation = std::move(remediation);
   r.exit_code = exit_code;
+}
+
+// The valid signed artifact of this very plan in the cell's output folder, as a local run finds it
+// (stage_existing_artifact); nullopt when there is none, or when the cell publishes (its job does
+// that, the artifact existing or not).
+std::optional<fs::path> existing_artifact(App& app, const BuildRequest& request) {
+  if (request.publish != PublishPolicy::kNone || request.no_cache) return std::nullopt;
+  const PipelineEventSink none;
+  PipelineRun run(app, request, none, nullptr);
+  stage_plan(run);
+  prepare_artifact(run);
+  if (!stage_existing_artifact(run)) return std::nullopt;
+  return run.result.artifact;
+}
+
+// --verify on a cell that needs no job: verify --deep here, as its job would have.
+void verify_existing(CellResult& r, const GpgTrust& trust) {
+  VerifyOptions vo;
+  vo.deep = true;
+  vo.trust = trust;
+  const VerifyReport v = verify_artifact(r.artifact, vo);
+  if (v.ok()) return;
+  std::string what;
+  for (const auto& p : v.problems) what += (what.empty() ? "" : "; ") + p.file + ": " + p.problem;
+  fail_result(r, "verify", "verification error",
+              "verify --deep of the existing artifact of cell " + r.cell.id + " failed: " + what,
+              {{"artifact", r.artifact.string()}}, "remove it and run again to rebuild it",
+              static_cast<int>(ExitCode::kVerification));
 }
 
 }  // namespace
@@ -328,6 +357,22 @@ PipelineRunReport dispatch_pipeline(App& app, const PipelinePlan& plan,
   std::map<std::size_t, std::size_t> job_of;  // cell -> index in jobs
   for (std::size_t i = 0; i < plan.cells.size(); ++i) {
     if (!plan.cells[i].error.empty()) continue;
+    if (auto existing = existing_artifact(app, plan.cells[i].request)) {
+      // Nothing to do on a node: the artifact of this very plan is here, signed and valid.
+      CellResult& r = report.cells[i];
+      r.result = "ok";
+      r.existed = true;
+      r.artifact = *existing;
+      if (plan.cells[i].request.verify) verify_existing(r, trust);
+      note(r.cell.id, r.result == "ok" ? "done" : "failed",
+           "cell " + r.cell.id +
+               (r.result == "ok" ? ": no job, its artifact exists: "
+                                 : ": its artifact exists but ") +
+               (r.result == "ok" ? r.artifact.string() : first_line(r.error)),
+           {{"artifact", r.artifact.string()}, {"existed", true}});
+      stop = stop || (r.result != "ok" && !keep_going);
+      continue;
+    }
     CellJob j;
     j.cell = i;
     j.wait = deps[i];
@@ -381,6 +426,10 @@ PipelineRunReport dispatch_pipeline(App& app, const PipelinePlan& plan,
          {{"job_id", j.id}, {"after", after}, {"log", j.log.string()}});
   };
 
+  if (stop) {  // an existing artifact failed --verify: like a failed cell, nothing else starts
+    report.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    return report;
+  }
   InterruptGuard guard;
   try {
     for (auto& j : jobs) submit(j);
