@@ -500,8 +500,8 @@ PipelineRunReport dispatch_pipeline(App& app, const PipelinePlan& plan,
     }
     if (completed && got.result == "ok") verify_cell(got);
     got.job_id = j.id;
-    got.job_state =
-        j.status.scheduler_state.empty() ? to_string(j.status.state) : j.status.scheduler_state;
+    got.job_state = j.status.scheduler_state.empty() ? to_string(j.status.state)
+                                                     : printable(j.status.scheduler_state);
     got.job_log = j.log;
     if (got.result == "failed") {
       got.error_context["job"] = j.id;
