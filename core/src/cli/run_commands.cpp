@@ -62,6 +62,11 @@ std::vector<std::string> cell_command(const GlobalOptions& global, const Pipelin
   std::vector<std::string> argv;
   std::error_code ec;
   const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (executor.command.empty() && (ec || self.empty())) {
+    throw UsageError("cannot find this slurm-factory's own path for the jobs (/proc/self/exe: " +
+                         ec.message() + ")",
+                     {}, "set command: /path/to/slurm-factory in the pipeline's executor");
+  }
   argv.push_back(!executor.command.empty() ? executor.command : self.string());
   for (const auto& f : global.config_files) {
     argv.push_back("--config");

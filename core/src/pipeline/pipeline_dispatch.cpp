@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <set>
@@ -400,7 +402,11 @@ PipelineRunReport dispatch_pipeline(App& app, const PipelinePlan& plan,
       throw UsageError("cannot write the job script " + j.script.string() + ": " + e,
                        {{"file", j.script.string()}}, "check the --output folder");
     }
-    ::chmod(j.script.c_str(), 0755);
+    if (::chmod(j.script.c_str(), 0755) != 0) {  // sbatch reads it; `sh` by hand needs no bit
+      throw UsageError("cannot make the job script " + j.script.string() +
+                           " executable: " + std::strerror(errno),
+                       {{"file", j.script.string()}}, "check the --output folder's permissions");
+    }
     ExecutorJob job;
     job.name = "sf-" + pipeline.name + "-" + c.cell.id;
     job.cell = c.cell.id;
@@ -474,8 +480,11 @@ PipelineRunReport dispatch_pipeline(App& app, const PipelinePlan& plan,
     const CellPlan& c = plan.cells[j.cell];
     CellResult& r = report.cells[j.cell];
     const fs::path cell_output = root / c.cell.id;
-    const std::string text =
-        fs::file_size(j.report, ec) <= kMaxReportBytes && !ec ? read_file(j.report) : std::string();
+    // Only a regular file, never followed through a link a node put there.
+    const bool regular = fs::symlink_status(j.report, ec).type() == fs::file_type::regular;
+    const std::string text = regular && fs::file_size(j.report, ec) <= kMaxReportBytes && !ec
+                                 ? read_file(j.report)
+                                 : std::string();
     CellResult got = cell_result_from_report(text, c.cell, cell_output);
     const bool completed = j.status.state == JobState::kCompleted;
     const bool killed = !completed && j.status.state != JobState::kFailed;
