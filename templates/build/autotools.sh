@@ -7,6 +7,10 @@ sf_configure() {
     autoreconf -fi
   fi
   eval "set -- $SF_CONFIGURE_ARGS"
+  # A cross build: --host/--build for configure itself (a recipe's own configure command, such as
+  # OpenSSL's ./Configure, names its target in its arguments).
+  # shellcheck disable=SC2086 # two words, or none
+  [ -n "$SF_CONFIGURE_COMMAND" ] || set -- $SF_CONFIGURE_HOST_ARGS "$@"
   ${SF_CONFIGURE_COMMAND:-./configure} "$@"
 }
 

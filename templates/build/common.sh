@@ -40,6 +40,74 @@ export LD_LIBRARY_PATH="$SF_PREFIX/lib"
 export HOME=/work/home
 mkdir -p "$HOME"
 
+# --- Cross builds (issue 17; docs/arm64.md) ---------------------------------------------------------
+# SF_CROSS_HOST (the target's GNU triplet, e.g. aarch64-linux-gnu) and SF_CROSS_BUILD (the image's):
+# the image runs natively and compiles for the target with the triplet's tools (Debian's
+# crossbuild-essential-<arch>); libraries and pkg-config data of the target come from its multiarch
+# folders (/usr/lib/<triplet>), the -dev packages installed as NAME:<arch>. autotools configure
+# gets --host/--build, CMake a toolchain file; a recipe that configures otherwise (OpenSSL's
+# ./Configure) names the target itself (`when: {arch: ...}`).
+SF_CONFIGURE_HOST_ARGS=
+SF_CMAKE_TOOLCHAIN=
+if [ -n "${SF_CROSS_HOST:-}" ]; then
+  for sf_tool in gcc g++ ar ranlib nm strip objdump objcopy readelf ld; do
+    if ! command -v "$SF_CROSS_HOST-$sf_tool" >/dev/null 2>&1; then
+      echo "slurm-factory: the cross tool $SF_CROSS_HOST-$sf_tool is not in the image" \
+        "(its setup installs crossbuild-essential for a cross build)" >&2
+      exit 1
+    fi
+  done
+  export CC="$SF_CROSS_HOST-gcc" CXX="$SF_CROSS_HOST-g++" CPP="$SF_CROSS_HOST-gcc -E"
+  export AR="$SF_CROSS_HOST-ar" RANLIB="$SF_CROSS_HOST-ranlib" NM="$SF_CROSS_HOST-nm"
+  export STRIP="$SF_CROSS_HOST-strip" OBJDUMP="$SF_CROSS_HOST-objdump"
+  export OBJCOPY="$SF_CROSS_HOST-objcopy" READELF="$SF_CROSS_HOST-readelf" LD="$SF_CROSS_HOST-ld"
+  # pkg-config reads the target's .pc files only (the prefix's come first, PKG_CONFIG_PATH)
+  export PKG_CONFIG=pkg-config
+  export PKG_CONFIG_LIBDIR="/usr/lib/$SF_CROSS_HOST/pkgconfig:/usr/share/pkgconfig"
+  # The prefix's libraries are the target's: no native program can load them.
+  unset LD_LIBRARY_PATH
+  SF_CONFIGURE_HOST_ARGS="--host=$SF_CROSS_HOST --build=$SF_CROSS_BUILD"
+  SF_CMAKE_TOOLCHAIN=$SF_WORK/cross-toolchain.cmake
+  cat > "$SF_CMAKE_TOOLCHAIN" <<SF_CMAKE_EOF
+set(CMAKE_SYSTEM_NAME Linux)
+set(CMAKE_SYSTEM_PROCESSOR ${SF_CROSS_HOST%%-*})
+set(CMAKE_C_COMPILER $SF_CROSS_HOST-gcc)
+set(CMAKE_CXX_COMPILER $SF_CROSS_HOST-g++)
+set(CMAKE_LIBRARY_ARCHITECTURE $SF_CROSS_HOST)
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+SF_CMAKE_EOF
+  # mysql_config/mariadb_config of the target's libmariadb-dev is a target program: a stand-in
+  # answers what configure asks (version, include flags, libraries) from the target's pkg-config
+  # data and headers, first on PATH.
+  if pkg-config --exists libmariadb 2>/dev/null; then
+    sf_cross_bin=$SF_WORK/.sf-cross-bin
+    mkdir -p "$sf_cross_bin"
+    cat > "$sf_cross_bin/mariadb_config" <<'SF_MYSQL_EOF'
+#!/bin/sh
+# slurm-factory: mariadb_config of the cross build's target, from pkg-config (templates/build/common.sh)
+case "${1:-}" in
+  --version)
+    for d in $(pkg-config --cflags-only-I libmariadb | sed 's/-I//g') /usr/include/mariadb; do
+      if [ -f "$d/mariadb_version.h" ]; then
+        sed -n 's/^#define[[:space:]]*MARIADB_CLIENT_VERSION_STR[[:space:]]*"\(.*\)"/\1/p' \
+          "$d/mariadb_version.h"
+        exit 0
+      fi
+    done
+    pkg-config --modversion libmariadb ;;
+  --include | --cflags) pkg-config --cflags libmariadb ;;
+  --libs | --libs_r | --libs_sys) pkg-config --libs libmariadb ;;
+  *) echo "usage: mariadb_config --version|--include|--cflags|--libs|--libs_r" >&2; exit 1 ;;
+esac
+SF_MYSQL_EOF
+    chmod +x "$sf_cross_bin/mariadb_config"
+    ln -sf mariadb_config "$sf_cross_bin/mysql_config"
+    export PATH="$sf_cross_bin:$PATH"
+  fi
+  echo "cross build: $SF_CROSS_BUILD image, $SF_CROSS_HOST target ($CC)"
+fi
+# --- end of cross builds ---------------------------------------------------------------------------
+
 # --- Reproducible builds (issue 19): the same inputs give the same bytes. -----------------------
 # SOURCE_DATE_EPOCH comes from the source archive's newest file (set by the executor; packages such
 # as OpenSSL compile it in instead of the clock), a fixed time zone and locale (the umask is set above), and the build

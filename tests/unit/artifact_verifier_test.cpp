@@ -20,6 +20,7 @@
 #include "../support/temp_dir.hpp"
 #include "artifact/artifact_checksums.hpp"
 #include "signing/gpg_signer.hpp"
+#include "support/host_arch.hpp"
 
 namespace fs = std::filesystem;
 
@@ -238,6 +239,36 @@ TEST_F(ArtifactVerifierTest, CliDeepVerifyUnpacksNothingUnprovenAndHonoursTheCap
                                          home_->path() + " " + art.string());
   EXPECT_NE(bad_rc, 0) << bad_out;
   EXPECT_NE(bad_out.find("--max-unpacked-size"), std::string::npos) << bad_out;
+}
+
+}  // namespace
+}  // namespace sf
+
+namespace sf {
+namespace {
+
+// Issue 17: the deep check reads every ELF file's machine against the artifact's architecture.
+TEST(ArtifactVerifierElf, AnElfFileOfAnotherArchitectureIsAProblemNamingIt) {
+  test::TempDir dir("sf-verifier-arch");
+  const fs::path view = dir.path() / "view";
+  fs::create_directories(view / "bin");
+  test::write_file(dir.path() / "main.c", "int main(void) { return 0; }\n");
+  ASSERT_EQ(std::system(("cc -o " + (view / "bin/sinfo").string() + " " +
+                         (dir.path() / "main.c").string() + " -Wl,-rpath,'$ORIGIN/../lib'")
+                            .c_str()),
+            0);
+  const std::vector<std::string> system = {"libc.so.6", "ld-linux-*.so.*"};
+  const std::string host = host_arch();
+  const std::string foreign = host == "amd64" ? "arm64" : "amd64";
+  VerifyReport same;
+  check_view_elf_files(view, system, same, host);
+  EXPECT_TRUE(same.ok()) << format_problem_table(same.problems);
+  VerifyReport other;
+  check_view_elf_files(view, system, other, foreign);
+  ASSERT_EQ(other.problems.size(), 1U) << format_problem_table(other.problems);
+  EXPECT_EQ(other.problems[0].file, "view/bin/sinfo");
+  EXPECT_EQ(other.problems[0].problem,
+            "an " + host + " ELF file in an " + foreign + " artifact");
 }
 
 }  // namespace

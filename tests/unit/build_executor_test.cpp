@@ -7,6 +7,8 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <optional>
+#include <sstream>
 
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/shell_quote.hpp"
@@ -257,6 +259,127 @@ TEST(BuildScriptReuse, NoPreviousTreeIsAColdBuild) {
   EXPECT_EQ(run_preamble(s, R"sh(mkdir -p "$SF_SRC"; echo x > "$SF_SRC/a.c"
 sf_source_list; sf_reuse_tree; printf '%s %s %s\n' "$SF_SKIP_CONFIGURE" "$(cat "$SF_SRC/a.c")" "$(ls "$SF_WORK" | grep -c prev)")sh"),
             "0 x 0\n");
+}
+
+}  // namespace
+}  // namespace sf
+
+namespace sf {
+namespace {
+
+// Issue 17: a cross build's script, run for real on stand-in tools (a ./configure and cmake that
+// print what they were given, the triplet's compiler tools as empty scripts on PATH).
+class CrossBuildScript : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    work_ = fs::temp_directory_path() / ("sf-cross-script-" + std::to_string(::getpid()));
+    fs::remove_all(work_);
+    fs::create_directories(work_ / "src");
+    fs::create_directories(work_ / "build");
+    fs::create_directories(work_ / "bin");
+    for (const char* tool : {"gcc", "g++", "ar", "ranlib", "nm", "strip", "objdump", "objcopy",
+                             "readelf", "ld"}) {
+      stub(std::string("aarch64-linux-gnu-") + tool, "exit 0");
+    }
+    // What the configure step sees: its arguments and environment.
+    const std::string report =
+        "printf 'args=%s\\n' \"$*\"; printf 'CC=%s\\n' \"$CC\"; "
+        "printf 'PKG_CONFIG_LIBDIR=%s\\n' \"$PKG_CONFIG_LIBDIR\"; "
+        "printf 'LD_LIBRARY_PATH=%s\\n' \"${LD_LIBRARY_PATH-unset}\"";
+    std::ofstream(work_ / "src/configure") << "#!/bin/sh\n" << report << "\n";
+    fs::permissions(work_ / "src/configure", fs::perms::owner_all, fs::perm_options::add);
+    std::ofstream(work_ / "src/Configure") << "#!/bin/sh\n" << report << "\n";
+    fs::permissions(work_ / "src/Configure", fs::perms::owner_all, fs::perm_options::add);
+    stub("cmake", report);
+  }
+  void TearDown() override { fs::remove_all(work_); }
+
+  void stub(const std::string& name, const std::string& body) {
+    std::ofstream(work_ / "bin" / name) << "#!/bin/sh\n" << body << "\n";
+    fs::permissions(work_ / "bin" / name, fs::perms::owner_all, fs::perm_options::add);
+  }
+
+  // Runs the configure step of `p`'s script in work_; returns {status, output}.
+  std::pair<int, std::string> configure(const PackageSpec& p,
+                                        const std::optional<CrossTriplets>& cross) {
+    std::string s = render_build_script(p, kTemplates, "/sources/x.tar.gz", 1, std::nullopt, cross);
+    const std::string from = "SF_WORK=/work\n";
+    s.replace(s.find(from), from.size(), "SF_WORK=" + shell_quote(work_.string()) + "\n");
+    const std::string home = "export HOME=/work/home\n";
+    s.replace(s.find(home), home.size(), "export HOME=\"$SF_WORK/home\"\n");
+    std::ofstream(work_ / "build.sh") << s;
+    const fs::path out = work_ / "out.txt";
+    const int rc = std::system(("PATH=" + shell_quote((work_ / "bin").string()) +
+                                ":/usr/bin:/bin SF_ONLY_STAGE=configure /bin/sh " +
+                                shell_quote((work_ / "build.sh").string()) + " > " +
+                                shell_quote(out.string()) + " 2>&1")
+                                   .c_str());
+    std::ifstream in(out);
+    std::stringstream text;
+    text << in.rdbuf();
+    return {rc, text.str()};
+  }
+
+  fs::path work_;
+  const CrossTriplets arm64_{"aarch64-linux-gnu", "x86_64-linux-gnu"};
+};
+
+bool has(const std::string& text, const std::string& needle) {
+  return text.find(needle) != std::string::npos;
+}
+
+TEST_F(CrossBuildScript, AutotoolsConfigureGetsHostAndBuildAndTheCrossTools) {
+  PackageSpec p = spec(BuildSystem::kAutotools);
+  p.configure_args = {"--prefix=/opt/slurm/view"};
+  const auto [rc, out] = configure(p, arm64_);
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_TRUE(has(out, "args=--host=aarch64-linux-gnu --build=x86_64-linux-gnu "
+                       "--prefix=/opt/slurm/view\n"))
+      << out;
+  EXPECT_TRUE(has(out, "CC=aarch64-linux-gnu-gcc\n")) << out;
+  EXPECT_TRUE(has(out, "PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig"))
+      << out;
+  EXPECT_TRUE(has(out, "LD_LIBRARY_PATH=unset\n")) << "native tools must not load target libraries";
+  EXPECT_TRUE(has(out, "cross build: x86_64-linux-gnu image, aarch64-linux-gnu target")) << out;
+
+  // Native: no --host, the prefix's libraries on LD_LIBRARY_PATH as before.
+  const auto [nrc, native] = configure(p, std::nullopt);
+  ASSERT_EQ(nrc, 0) << native;
+  EXPECT_TRUE(has(native, "args=--prefix=/opt/slurm/view\n")) << native;
+  EXPECT_TRUE(has(native, "LD_LIBRARY_PATH=/opt/slurm/view/lib\n")) << native;
+  EXPECT_FALSE(has(native, "--host=")) << native;
+}
+
+TEST_F(CrossBuildScript, ARecipesOwnConfigureCommandNamesItsTargetItself) {
+  PackageSpec p = spec(BuildSystem::kAutotools);
+  p.configure_command = "./Configure";
+  p.configure_args = {"linux-aarch64", "--prefix=/opt/slurm/view"};
+  const auto [rc, out] = configure(p, arm64_);
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_TRUE(has(out, "args=linux-aarch64 --prefix=/opt/slurm/view\n")) << out;
+  EXPECT_TRUE(has(out, "CC=aarch64-linux-gnu-gcc\n")) << out;
+}
+
+TEST_F(CrossBuildScript, CmakeGetsAToolchainFileForTheTarget) {
+  PackageSpec p = spec(BuildSystem::kCmake);
+  p.configure_args = {"-DFOO=1"};
+  const auto [rc, out] = configure(p, arm64_);
+  ASSERT_EQ(rc, 0) << out;
+  const std::string file = (work_ / "cross-toolchain.cmake").string();
+  EXPECT_TRUE(has(out, "-DCMAKE_TOOLCHAIN_FILE=" + file + " -DFOO=1")) << out;
+  std::ifstream in(file);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_TRUE(has(text.str(), "set(CMAKE_SYSTEM_NAME Linux)\n")) << text.str();
+  EXPECT_TRUE(has(text.str(), "set(CMAKE_SYSTEM_PROCESSOR aarch64)\n")) << text.str();
+  EXPECT_TRUE(has(text.str(), "set(CMAKE_C_COMPILER aarch64-linux-gnu-gcc)\n")) << text.str();
+}
+
+TEST_F(CrossBuildScript, AMissingCrossToolStopsTheBuildNamingIt) {
+  fs::remove(work_ / "bin/aarch64-linux-gnu-readelf");
+  const auto [rc, out] = configure(spec(BuildSystem::kAutotools), arm64_);
+  EXPECT_NE(rc, 0);
+  EXPECT_TRUE(has(out, "the cross tool aarch64-linux-gnu-readelf is not in the image")) << out;
 }
 
 }  // namespace

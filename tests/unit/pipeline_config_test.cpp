@@ -217,3 +217,47 @@ TEST_F(PipelineConfigTest, HostileNamesAreRefusedAtTheirLine) {
 
 }  // namespace
 }  // namespace sf
+
+namespace sf {
+namespace {
+
+// Issue 17: the arches axis (and the one-arch shorthand), errors at their line.
+TEST_F(PipelineConfigTest, ArchesAreAMatrixAxisWithTheHostsAsDefault) {
+  const auto both = parse_pipelines(load(
+      "pipelines:\n  n:\n    matrix: {slurm_versions: [24.11], toolchains: [trixie], "
+      "arches: [amd64, arm64]}\n    exclude:\n      - {arch: arm64, toolchain: trixie}\n"));
+  ASSERT_EQ(both.size(), 1U);
+  EXPECT_EQ(both[0].arches, (std::vector<std::string>{"amd64", "arm64"}));
+  ASSERT_EQ(both[0].exclude.size(), 1U);
+  EXPECT_EQ(both[0].exclude[0].arch, std::optional<std::string>("arm64"));
+  const auto one = parse_pipelines(
+      load("pipelines:\n  n:\n    matrix: {slurm_versions: [24.11], toolchains: [trixie], "
+           "arch: arm64}\n"));
+  EXPECT_EQ(one[0].arches, std::vector<std::string>{"arm64"});
+  const auto plain = parse_pipelines(
+      load("pipelines:\n  n:\n    matrix: {slurm_versions: [24.11], toolchains: [trixie]}\n"));
+  EXPECT_EQ(plain[0].arches, std::vector<std::string>{host_arch()});
+}
+
+TEST_F(PipelineConfigTest, ABadArchesListIsRefusedAtItsLine) {
+  auto e = error_for(
+      "pipelines:\n  n:\n    matrix: {slurm_versions: [24.11], toolchains: [trixie], "
+      "arches: [amd64, sparc]}\n");
+  EXPECT_EQ(e.context_value("key"), "pipelines.n.matrix.arches[1]") << e.what();
+  EXPECT_THAT(e.what(), HasSubstr("invalid arch 'sparc'"));
+  e = error_for(
+      "pipelines:\n  n:\n    matrix: {slurm_versions: [24.11], toolchains: [trixie], "
+      "arches: [arm64, arm64]}\n");
+  EXPECT_THAT(e.what(), HasSubstr("listed twice"));
+  e = error_for(
+      "pipelines:\n  n:\n    matrix: {slurm_versions: [24.11], toolchains: [trixie], "
+      "arch: amd64, arches: [arm64]}\n");
+  EXPECT_THAT(e.what(), HasSubstr("sets both arch and arches"));
+  e = error_for(
+      "pipelines:\n  n:\n    matrix: {slurm_versions: [24.11], toolchains: [trixie], "
+      "arches: [amd64]}\n    exclude:\n      - {arch: arm64}\n");
+  EXPECT_EQ(e.context_value("key"), "pipelines.n.exclude[0].arch") << e.what();
+}
+
+}  // namespace
+}  // namespace sf

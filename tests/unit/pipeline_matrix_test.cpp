@@ -98,3 +98,31 @@ TEST(PipelineMatrix, FindCellListsTheIdsWhenUnknown) {
 
 }  // namespace
 }  // namespace sf
+
+namespace sf {
+namespace {
+
+// Issue 17: one cell per arch; the id names the arch only when the matrix has several.
+TEST(PipelineMatrix, ArchesMultiplyTheCellsAndNameThemselvesInTheIdWhenSeveral) {
+  PipelineDefinition p;
+  p.name = "n";
+  p.slurm_versions = {"24.11"};
+  p.toolchains = {"trixie", "noble"};
+  p.arches = {"amd64", "arm64"};
+  PipelineExclude noble_arm;
+  noble_arm.toolchain = "noble";
+  noble_arm.arch = "arm64";
+  p.exclude = {noble_arm};
+  const auto cells = expand_matrix(p);
+  EXPECT_EQ(ids(cells), (std::vector<std::string>{"24.11-trixie-cpu-amd64", "24.11-trixie-cpu-arm64",
+                                                  "24.11-noble-cpu-amd64"}));
+  EXPECT_EQ(cells[1].arch, "arm64");
+  p.arches = {"arm64"};
+  p.exclude.clear();
+  const auto one = expand_matrix(p);
+  EXPECT_EQ(ids(one), (std::vector<std::string>{"24.11-trixie-cpu", "24.11-noble-cpu"}));
+  EXPECT_EQ(one[0].arch, "arm64");
+}
+
+}  // namespace
+}  // namespace sf

@@ -248,3 +248,93 @@ TEST(SetupScript, EachLibraryRefusesAReleaseOfTheOtherPackageManager) {
   }
   EXPECT_THROW(sf::dnf::render_setup_script(shipped("noble")), sf::ConfigurationError);
 }
+
+// A cross build (issue 17): what the core hands the family for `--arch arm64` on an amd64 host.
+sf::ToolchainRelease cross(const std::string& name, const std::string& target = "arm64") {
+  auto r = shipped(name);
+  r.build_arch = "amd64";
+  r.arch = target;
+  return r;
+}
+
+class CrossSetupScriptOfRelease : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CrossSetupScriptOfRelease, MatchesGoldenFileAndPassesShellcheck) {
+  const auto release = cross(GetParam());
+  const std::string script = render_setup_script(release);
+  const fs::path golden = fs::path(SF_TEST_SOURCE_DIR) / "tests/unit/golden/setup" /
+                          (release.name + "-cross-arm64.sh");
+  if (sf::test::update_golden_files()) {
+    std::ofstream(golden) << script;
+    GTEST_SKIP() << "regenerated " << golden;
+  }
+  ASSERT_TRUE(fs::exists(golden)) << golden << " is missing: run with SF_UPDATE_GOLDEN=1";
+  EXPECT_EQ(script, read_file(golden)) << "rerun with SF_UPDATE_GOLDEN=1 and review " << golden;
+  TempScript file(script, release.name + "-cross");
+  const auto sc = run("shellcheck --shell=sh --severity=style " + file.path.string());
+  EXPECT_EQ(sc.status, 0) << sc.output;
+}
+
+// Whether the install line lists `pkg` (one argument per continued line).
+bool installs(const std::string& script, const std::string& pkg) {
+  return contains(script, "\n    " + pkg + " \\\n") || contains(script, "\n    " + pkg + "\n");
+}
+
+TEST_P(CrossSetupScriptOfRelease, AddsTheTargetArchitectureAndInstallsItsLibrariesBesideNativeTools) {
+  const auto release = cross(GetParam());
+  const std::string s = render_setup_script(release);
+  const auto add = s.find("dpkg --add-architecture arm64\n");
+  ASSERT_NE(add, std::string::npos) << s;
+  EXPECT_LT(add, s.find("apt-get update")) << "the architecture must be known before the update";
+  EXPECT_TRUE(installs(s, "crossbuild-essential-arm64")) << s;
+  // Every -dev package is the target's, every build tool the host's.
+  for (const auto& [name, pkgs] : release.dev_packages) {
+    for (const auto& p : pkgs) {
+      EXPECT_TRUE(installs(s, p + ":arm64")) << p;
+      EXPECT_FALSE(installs(s, p)) << p << " is a library of the target";
+    }
+  }
+  for (const auto& [tool, pkgs] : release.build_tools) {
+    for (const auto& p : pkgs) {
+      EXPECT_TRUE(installs(s, p)) << p;
+      EXPECT_FALSE(installs(s, p + ":arm64")) << p << " must run on the host";
+    }
+  }
+  // A GPU feature's packages are libraries of the target too.
+  const std::string gpu = render_setup_script(release, {"libnvidia-ml-dev"});
+  EXPECT_TRUE(installs(gpu, "libnvidia-ml-dev:arm64")) << gpu;
+  EXPECT_TRUE(contains(gpu, "sf_enable_apt_component non-free")) << gpu;
+  const auto pkgs = sf::apt::setup_packages(release, {});
+  EXPECT_NE(std::find(pkgs.begin(), pkgs.end(), "libmunge-dev:arm64"), pkgs.end());
+  EXPECT_EQ(std::find(pkgs.begin(), pkgs.end(), "libmunge-dev"), pkgs.end());
+}
+
+INSTANTIATE_TEST_SUITE_P(Debian, CrossSetupScriptOfRelease,
+                         ::testing::Values(std::string("bookworm"), std::string("trixie")),
+                         [](const auto& info) { return info.param; });
+
+TEST(SetupScript, ANativeBuildRendersAsBefore) {
+  auto r = shipped("trixie");
+  r.build_arch = r.arch;  // the host's architecture named: not a cross build
+  EXPECT_EQ(render_setup_script(r), render_setup_script(shipped("trixie")));
+}
+
+TEST(SetupScript, ACrossBuildTheReleaseOrPackageManagerCannotMakeIsRefusedWithWhatToDo) {
+  // dnf has no cross toolchain: build on the target's architecture.
+  try {
+    render_setup_script(cross("rockylinux9"));
+    FAIL() << "dnf rendered a cross build";
+  } catch (const sf::ConfigurationError& e) {
+    EXPECT_TRUE(contains(e.what(), "rockylinux9 cannot cross-build arm64 on an amd64 host"))
+        << e.what();
+    EXPECT_TRUE(contains(e.render(), "build on an arm64 host")) << e.render();
+  }
+  // apt can, but only for the architectures the release lists (ubuntu's ports are elsewhere).
+  try {
+    render_setup_script(cross("noble"));
+    FAIL() << "noble rendered a cross build it does not list";
+  } catch (const sf::ConfigurationError& e) {
+    EXPECT_TRUE(contains(e.render(), "cross_arches")) << e.render();
+  }
+  EXPECT_THROW(render_setup_script(cross("trixie", "riscv64")), sf::ConfigurationError);
+}

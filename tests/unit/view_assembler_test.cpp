@@ -6,11 +6,14 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <elf.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
+#include "../support/elf_machine.hpp"
 #include "formats/elf_reader.hpp"
 #include "slurm_factory/errors.hpp"
 
@@ -286,4 +289,41 @@ TEST_F(ViewAssemblerTest, NothingIsWrittenThroughALinkAndALinkedTreeIsNotWalked)
     EXPECT_NE(std::string(e.what()).find("symlink"), std::string::npos) << e.what();
   }
   EXPECT_FALSE(fs::exists(view_ / "secret"));
+}
+
+// Issue 17: every ELF file of an arm64 view is an aarch64 one; an amd64 file (a recipe that ignored
+// the cross compiler) stops the assembly naming it, and so does a bundled library of the host's
+// architecture.
+TEST_F(ViewAssemblerTest, AnElfFileOfAnotherArchitectureIsRefusedNamingIt) {
+  options_.arch = "amd64";
+  EXPECT_NO_THROW(sf::assemble_view(entries(), view_, options_)) << "native files, native view";
+  fs::remove_all(view_);
+  options_.arch = "arm64";
+  try {
+    sf::assemble_view(entries(), view_, options_);
+    FAIL() << "an amd64 view passed as arm64";
+  } catch (const sf::PackagingError& e) {
+    EXPECT_NE(std::string(e.what()).find("is an amd64 ELF file in an arm64 artifact"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST_F(ViewAssemblerTest, ABundledLibraryMustBeOfTheViewsArchitecture) {
+  // Every file of the entries is relabelled aarch64; the libz found for bundling is still the
+  // host's x86-64 one.
+  for (const auto& f : fs::recursive_directory_iterator(dir_ / "entries")) {
+    if (!f.is_symlink() && f.is_regular_file() && sf::is_elf_file(f.path())) {
+      sf::test::set_elf_machine(f.path(), EM_AARCH64);
+    }
+  }
+  options_.arch = "arm64";
+  try {
+    sf::assemble_view(entries(), view_, options_);
+    FAIL() << "an x86-64 libz was bundled into an arm64 view";
+  } catch (const sf::PackagingError& e) {
+    EXPECT_NE(std::string(e.what()).find("libz.so.1 that bin/sinfo needs is an amd64 ELF file"),
+              std::string::npos)
+        << e.what();
+  }
 }

@@ -16,6 +16,8 @@
 #include "formats/elf_reader.hpp"
 #include "slurm_factory/errors.hpp"
 #include "support/file_io.hpp"
+#include "support/host_arch.hpp"
+#include "support/input_validation.hpp"
 #include "support/human_size.hpp"
 
 namespace sf {
@@ -84,7 +86,7 @@ fs::path provenance_path_for(const fs::path& artifact) {
 }
 
 void check_view_elf_files(const fs::path& view, const std::vector<std::string>& system_libraries,
-                          VerifyReport& report) {
+                          VerifyReport& report, const std::string& arch) {
   std::vector<fs::path> files;
   std::set<std::string> provided;
   std::error_code ec;
@@ -107,6 +109,9 @@ void check_view_elf_files(const fs::path& view, const std::vector<std::string>& 
     }
     ++report.elf_checked;
     if (!info->soname.empty()) provided.insert(info->soname);
+    if (const std::string m = elf_arch_mismatch(info->machine, arch); !m.empty()) {
+      report.problems.push_back({rel, m});
+    }
   }
   for (const auto& f : files) {
     auto info = read_elf(f);
@@ -285,8 +290,22 @@ VerifyReport verify_artifact(const fs::path& artifact, const VerifyOptions& opti
       report.problems.push_back({name, std::string("has no ") + required});
     }
   }
+  // The architecture the signed provenance declares: every ELF file must be built for it.
+  std::string arch;
+  if (prov.is_object() && prov.contains("toolchain") && prov["toolchain"].is_object() &&
+      prov["toolchain"].contains("arch") && prov["toolchain"]["arch"].is_string()) {
+    arch = prov["toolchain"]["arch"].get<std::string>();
+  }
+  if (!prov.is_object() || !prov.contains("toolchain")) {
+    report.warnings.push_back({provenance.filename().string(),
+                               "no toolchain: the ELF files' architecture is not checked"});
+  } else if (!elf_machine_of(arch)) {
+    report.problems.push_back({provenance.filename().string(),
+                               "declares no known architecture (toolchain.arch '" +
+                                   printable(arch) + "'): the ELF files cannot be checked"});
+  }
   if (fs::is_directory(tmp.path() / "view")) {
-    check_view_elf_files(tmp.path() / "view", system, report);
+    check_view_elf_files(tmp.path() / "view", system, report, arch);
   }
   return report;
 }

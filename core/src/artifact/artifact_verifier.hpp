@@ -50,8 +50,10 @@ std::filesystem::path provenance_path_for(const std::filesystem::path& artifact)
 VerifyReport verify_artifact(const std::filesystem::path& artifact, const VerifyOptions& options);
 
 // The deep check over an unpacked view (paths in the result are "view/<relative>").
+// `arch` ("" = not checked): every ELF file must be of it.
 void check_view_elf_files(const std::filesystem::path& view,
-                          const std::vector<std::string>& system_libraries, VerifyReport& report);
+                          const std::vector<std::string>& system_libraries, VerifyReport& report,
+                          const std::string& arch = "");
 
 // Sonames a minimal host of any glibc distribution has, used when provenance.json names none.
 const std::vector<std::string>& baseline_system_libraries();

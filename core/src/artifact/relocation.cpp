@@ -136,17 +136,18 @@ Expected<RelocationPlan> plan_relocation(const fs::path& tree,
 }
 
 std::string relocation_script(const RelocationPlan& plan, const std::string& tree,
-                              const std::string& debug_tree) {
+                              const std::string& debug_tree, const std::string& objcopy) {
   std::string s;
   s += "set -eu\n";
+  s += "OBJCOPY=" + shell_quote(objcopy) + "\n";
   s += "cd " + shell_quote(tree) + "\n";
   s += "DEBUG_TREE=" + shell_quote(debug_tree) + "\n";
   s += "# split FILE: debug info into $DEBUG_TREE/FILE.debug, linked by .gnu_debuglink\n";
   s += "split() {\n"
        "  mkdir -p \"$DEBUG_TREE/$(dirname \"$1\")\"\n"
        "  chmod u+w \"$1\"\n"
-       "  objcopy --only-keep-debug \"$1\" \"$DEBUG_TREE/$1.debug\"\n"
-       "  objcopy --strip-debug --add-gnu-debuglink=\"$DEBUG_TREE/$1.debug\" \"$1\"\n"
+       "  \"$OBJCOPY\" --only-keep-debug \"$1\" \"$DEBUG_TREE/$1.debug\"\n"
+       "  \"$OBJCOPY\" --strip-debug --add-gnu-debuglink=\"$DEBUG_TREE/$1.debug\" \"$1\"\n"
        "}\n";
   s += "# runpath FILE RUNPATH: sets DT_RUNPATH (patchelf turns a DT_RPATH into DT_RUNPATH)\n";
   s += "runpath() {\n"

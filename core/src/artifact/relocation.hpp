@@ -43,9 +43,11 @@ Expected<RelocationPlan> plan_relocation(
     const std::vector<std::string>& library_dirs = default_library_dirs());
 
 // The POSIX shell script that applies `plan` inside the build image: the tree is at `tree` and the
-// debug files go under `debug_tree` (same relative paths plus ".debug").
+// debug files go under `debug_tree` (same relative paths plus ".debug"). `objcopy`: the binutils
+// program that reads the files' architecture ("aarch64-linux-gnu-objcopy" in a cross build).
 std::string relocation_script(const RelocationPlan& plan, const std::string& tree,
-                              const std::string& debug_tree);
+                              const std::string& debug_tree,
+                              const std::string& objcopy = "objcopy");
 
 // Removes the plan's libtool archives from `tree`, never through a symlink (a path whose folder is
 // a link, or a `tree` that is one, is left alone). Returns how many were removed.

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "formats/elf_reader.hpp"
+#include "support/host_arch.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
 #include "support/safe_walk.hpp"
@@ -269,6 +270,16 @@ ViewAssemblyReport assemble_view(const std::vector<ViewEntry>& entries, const fs
       report.unresolved.push_back({soname, rel});
       return false;
     }
+    if (!options.arch.empty()) {
+      if (auto lib = read_elf(found); lib) {
+        if (const std::string m = elf_arch_mismatch(lib->machine, options.arch); !m.empty()) {
+          throw PackagingError("the library " + soname + " that " + rel + " needs is " + m,
+                               {{"library", found.string()}, {"needed by", "view/" + rel}},
+                               "the build image has no " + options.arch + " copy of it: install "
+                               "its -dev package for " + options.arch + " in the image");
+        }
+      }
+    }
     fs::create_directories(bundle_dir, ec);
     const fs::path dest = bundle_dir / soname;
     fs::copy_file(fs::canonical(found), dest, fs::copy_options::overwrite_existing, ec);
@@ -291,6 +302,12 @@ ViewAssemblyReport assemble_view(const std::vector<ViewEntry>& entries, const fs
       auto info = read_elf(file);
       if (!info) continue;
       const std::string rel = file.lexically_relative(view).generic_string();
+      if (const std::string m = elf_arch_mismatch(info->machine, options.arch); !m.empty()) {
+        throw PackagingError("view/" + rel + " is " + m,
+                             {{"file", "view/" + rel}, {"arch", options.arch}},
+                             "its package was built with a compiler for another architecture: "
+                             "read its build log (a recipe that ignores CC or --host)");
+      }
       for (const auto& soname : info->needed) {
         if (need(soname, rel)) changed = true;
       }

@@ -52,6 +52,9 @@ struct ViewAssemblyOptions {
   // Sonames the view must provide although no NEEDED entry names them (dlopened): bundled like a
   // NEEDED library when no file of the view provides them, with their own NEEDED closure.
   std::vector<DlopenedLibrary> dlopened;
+  // The artifact's architecture ("amd64", "arm64"): every ELF file of the view, and every library
+  // bundled, must be built for it. "" = not checked.
+  std::string arch;
 };
 
 struct BundledLibrary {
@@ -93,7 +96,8 @@ bool is_private_file(const std::string& relative, const std::vector<std::string>
 bool matches_any(const std::string& soname, const std::vector<std::string>& globs);
 
 // Assembles `view` (created; must not exist or be empty). Throws PackagingError when two entries
-// ship different files at the same path (naming both) or a file cannot be written.
+// ship different files at the same path (naming both), a file cannot be written, or an ELF file
+// is not of options.arch (naming it).
 ViewAssemblyReport assemble_view(const std::vector<ViewEntry>& entries,
                                  const std::filesystem::path& view,
                                  const ViewAssemblyOptions& options);

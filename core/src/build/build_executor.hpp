@@ -32,6 +32,12 @@ class CacheChain;
 class GpgSigner;
 struct CacheEntryFiles;
 
+// The GNU triplets of a cross build.
+struct CrossTriplets {
+  std::string host;   // the target's GNU triplet: "aarch64-linux-gnu"
+  std::string build;  // the image's: "x86_64-linux-gnu"
+};
+
 struct BuildExecutorOptions {
   std::filesystem::path cache_dir;         // logs/, work/, debug/ and sourcecache/ live here
   std::string image;                       // the prepared toolchain image tag
@@ -59,6 +65,8 @@ struct BuildExecutorOptions {
   // same image left (build_tree_store.hpp) when every input but the source is the same. Off for
   // --no-cache and `rebuild` (from scratch).
   bool incremental = true;
+  // A cross build (the image runs on the host's architecture, the packages are the target's).
+  std::optional<CrossTriplets> cross;
 };
 
 inline constexpr const char* kCcacheTarget = "/ccache";
@@ -116,10 +124,12 @@ CacheEntryKey entry_key_for(const PackageSpec& spec);
 
 // The script that builds `spec`: its variables, templates/build/common.sh and <system>.sh, and the
 // call of sf_main. `jobs` replaces ${jobs}. `source_date_epoch` (reproducible builds) becomes
-// SF_SOURCE_DATE_EPOCH, which common.sh exports as SOURCE_DATE_EPOCH.
+// SF_SOURCE_DATE_EPOCH, which common.sh exports as SOURCE_DATE_EPOCH. `cross` (a cross build)
+// becomes SF_CROSS_HOST and SF_CROSS_BUILD, which common.sh turns into the cross tools.
 std::string render_build_script(const PackageSpec& spec, const std::filesystem::path& templates,
                                 const std::string& source_in_container, int jobs,
-                                std::optional<std::int64_t> source_date_epoch = std::nullopt);
+                                std::optional<std::int64_t> source_date_epoch = std::nullopt,
+                                const std::optional<CrossTriplets>& cross = std::nullopt);
 
 class BuildExecutor {
  public:

@@ -43,7 +43,8 @@ std::string build_script_templates(const fs::path& templates, const PackageSpec&
 
 std::string render_build_script(const PackageSpec& spec, const fs::path& templates,
                                 const std::string& source_in_container, int jobs,
-                                std::optional<std::int64_t> source_date_epoch) {
+                                std::optional<std::int64_t> source_date_epoch,
+                                const std::optional<CrossTriplets>& cross) {
   const std::string system = to_string(spec.build_system);
   const fs::path common = templates / "common.sh";
   const fs::path part = templates / (system + ".sh");
@@ -86,6 +87,10 @@ std::string render_build_script(const PackageSpec& spec, const fs::path& templat
     patches += std::to_string(p.strip) + " " + fs::path(p.file).filename().string() + "\n";
   }
   s += "SF_PATCHES=" + shell_quote(patches) + "\n";
+  if (cross) {
+    s += "SF_CROSS_HOST=" + shell_quote(cross->host) + "\n";
+    s += "SF_CROSS_BUILD=" + shell_quote(cross->build) + "\n";
+  }
   if (!spec.make_shell.empty()) s += "SF_MAKE_SHELL=" + shell_quote(spec.make_shell) + "\n";
   // Reproducible builds (issue 19): common.sh exports it as SOURCE_DATE_EPOCH.
   if (source_date_epoch) {

@@ -230,7 +230,7 @@ PackageOutcome PackageBuilder::build(const PackageSpec& spec, ContainerBackend& 
     }
   }
   write_text(work / "build.sh",
-             render_build_script(spec, templates(), source_target, jobs(), *sde));
+             render_build_script(spec, templates(), source_target, jobs(), *sde, options.cross));
   out.log_file = log_dir / (spec.name + ".log");
   const fs::path bundle = log_dir / (spec.name + "-debug");
 

@@ -95,7 +95,8 @@ fs::path PackageBuilder::relocate(const PackageSpec& spec, const fs::path& work,
         "the build left a folder at /work/relocate.sh; fix the recipe");
   }
   write_text(work / "relocate.sh",
-             relocation_script(*reloc, container_tree, "/work/debug" + spec.prefix));
+             relocation_script(*reloc, container_tree, "/work/debug" + spec.prefix,
+                               options.cross ? options.cross->host + "-objcopy" : "objcopy"));
   const fs::path reloc_log = log_dir / (spec.name + "-relocate.log");
   auto rrun = run_spec(spec, work, deps, extra, reloc_log, "relocate");
   rrun.script = "exec /bin/sh /work/relocate.sh";

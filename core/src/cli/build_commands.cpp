@@ -41,7 +41,8 @@ const CommandSpec kSpec{
     "  slurm-factory build-slurm --slurm-version 24.11.5 --toolchain noble --gpu cuda\n"
     "  slurm-factory build-slurm --toolchain rockylinux9 --gpu cuda,rocm --publish cache\n"
     "  slurm-factory build-slurm --toolchain bookworm --backend podman --dry-run\n"
-    "  slurm-factory build-slurm --slurm-version 24.11 --toolchain trixie --with-dev\n"};
+    "  slurm-factory build-slurm --slurm-version 24.11 --toolchain trixie --with-dev\n"
+    "  slurm-factory build-slurm --slurm-version 24.11 --toolchain trixie --arch arm64\n"};
 
 // Boost.Program_options takes an implicit value only in the --gpu=VALUE form; accept "--gpu cuda".
 std::vector<std::string> join_gpu_values(const std::vector<std::string>& args) {
@@ -64,6 +65,7 @@ BuildRequest request_from(const po::variables_map& vm) {
   r.toolchain =
       check_input(InputKind::kToolchainName, vm["toolchain"].as<std::string>(), "--toolchain");
   if (vm.count("gpu") != 0U) r.gpu = parse_gpu_flavours(vm["gpu"].as<std::vector<std::string>>());
+  if (vm.count("arch") != 0U) r.arch = check_input(InputKind::kArch, vm["arch"].as<std::string>(), "--arch");
   r.publish = parse_publish_policy(vm["publish"].as<std::string>());
   if (vm.count("signing-key") != 0U) r.signing_key = vm["signing-key"].as<std::string>();
   if (vm.count("local-cache") != 0U) r.local_cache = vm["local-cache"].as<std::string>();
@@ -117,6 +119,10 @@ int run_build_slurm(Invocation& inv) {
       "gpu", po::value<std::vector<std::string>>()->implicit_value({""}, "cuda")->composing(),
       "GPU support: cuda (NVML), rocm (RSMI), oneapi (Level Zero); combine with commas; "
       "--gpu alone means cuda")(
+      "arch", po::value<std::string>(),
+      "target architecture: amd64 or arm64 (default: this host's). Another than the host's is a "
+      "cross build in an image of the host's architecture (Debian toolchains: "
+      "crossbuild-essential; docs/arm64.md)")(
       "publish", po::value<std::string>()->default_value("none"),
       "none | cache (push the plan's entries to every writable non-local cache layer that lacks "
       "them) | all (also upload the artifact, SHA256SUMS, .asc and provenance.json under "

@@ -43,14 +43,18 @@ int run_prepare(Invocation& inv) {
       "pulled and the release can bootstrap offline (debian: mmdebstrap from the configured "
       "mirror), a minimal rootfs is bootstrapped, imported as the base image, and reported.",
       "  slurm-factory toolchain prepare bookworm\n"
-      "  slurm-factory toolchain prepare noble --backend podman\n"};
+      "  slurm-factory toolchain prepare noble --backend podman\n"
+      "  slurm-factory toolchain prepare trixie --arch arm64\n"};
   po::options_description opts("Options");
   std::string name;
   std::string backend_name;
   std::vector<std::string> gpu;
+  std::string arch;
   opts.add_options()("name", po::value(&name), "toolchain release")(
       "backend", po::value(&backend_name), "container backend (default: config default_backend)")(
-      "gpu", po::value(&gpu)->composing(), "add a GPU feature's packages (cuda, rocm, oneapi)");
+      "gpu", po::value(&gpu)->composing(), "add a GPU feature's packages (cuda, rocm, oneapi)")(
+      "arch", po::value(&arch),
+      "target architecture (default: this host's); another is the release's cross-build image");
   po::positional_options_description pos;
   pos.add("name", 1);
   if (!parse_command(inv, spec, opts, pos)) return 0;
@@ -61,7 +65,7 @@ int run_prepare(Invocation& inv) {
   App app(inv.global);
   const std::vector<std::string> features = gpu_feature_names(parse_gpu_flavours(gpu));
   // The same resolution as plan and build-slurm: the same request gives the same image tag.
-  ResolvedToolchain resolved = resolve_toolchain(app, name, features);
+  ResolvedToolchain resolved = resolve_toolchain(app, name, features, arch);
   auto backend = make_backend(app, backend_name);
   ToolchainImageRequest req = resolved.image;
   // Build output: the last lines redrawn on a terminal, plain lines elsewhere, nothing with
@@ -232,11 +236,13 @@ int run_toolchain_run(Invocation& inv) {
   std::string name;
   std::string backend_name;
   std::vector<std::string> gpu;
+  std::string arch;
   double timeout_s = 0;
   opts.add_options()("name", po::value(&name), "toolchain release")(
       "backend", po::value(&backend_name), "container backend (default: config default_backend)")(
       "timeout", po::value(&timeout_s), "kill the container after S seconds (default: none)")(
-      "gpu", po::value(&gpu)->composing(), "use the image with a GPU feature's packages");
+      "gpu", po::value(&gpu)->composing(), "use the image with a GPU feature's packages")(
+      "arch", po::value(&arch), "use the cross-build image for this target architecture");
   po::positional_options_description pos;
   pos.add("name", 1);
   if (!parse_command(inv, spec, opts, pos)) return 0;
@@ -246,7 +252,7 @@ int run_toolchain_run(Invocation& inv) {
   }
   App app(inv.global);
   const std::vector<std::string> features = gpu_feature_names(parse_gpu_flavours(gpu));
-  ResolvedToolchain resolved = resolve_toolchain(app, name, features);
+  ResolvedToolchain resolved = resolve_toolchain(app, name, features, arch);
   auto backend = make_backend(app, backend_name);
   const bool show = !inv.global.quiet && !inv.global.json;
   ToolchainImageRequest req = resolved.image;

@@ -44,8 +44,8 @@ void add_request_options(po::options_description& opts) {
       "gpu", po::value<std::vector<std::string>>()->composing(),
       "GPU flavour(s): cuda, rocm, oneapi (comma-separated or repeated)")(
       "arch", po::value<std::string>()->default_value(""),
-      "target architecture (default: the "
-      "toolchain's)")("from", po::value<std::vector<std::string>>()->composing(),
+      "target architecture, amd64 or arm64 (default: this host's); another than the host's is a "
+      "cross build (Debian toolchains)")("from", po::value<std::vector<std::string>>()->composing(),
                       "NAME=source|system: where a dependency comes from (e.g. pmix=source)")(
       "with", po::value<std::vector<std::string>>()->composing(),
       "NAME=VERSION: a dependency version other than the recipe's default")(
@@ -82,15 +82,15 @@ PlannedRequest plan_from(const po::variables_map& vm, App& app) {
     req.features = gpu_feature_names(parse_gpu_flavours(vm["gpu"].as<std::vector<std::string>>()));
   }
   // The same resolution build-slurm uses, so the hashes printed here are the ones it builds.
-  auto tc = resolve_toolchain(app, vm["toolchain"].as<std::string>(), req.features);
+  // An unknown --arch is refused there (printable, listing the known ones).
+  auto tc = resolve_toolchain(app, vm["toolchain"].as<std::string>(), req.features,
+                              vm["arch"].as<std::string>());
   req.toolchain = tc.image.release;
   req.toolchain_image_hash = tc.image_hash;
   req.build_network = tc.build_network;
   for (const auto& f : tc.features) {
     for (const auto& a : f->configure_args()) req.extra_slurm_configure_args.push_back(a);
   }
-  req.arch = vm["arch"].as<std::string>();
-  if (req.arch == req.toolchain.arch) req.arch.clear();
   if (vm.count("from") != 0U) {
     for (const auto& s : vm["from"].as<std::vector<std::string>>()) {
       auto [name, value] = split_assignment(s, "from");

@@ -94,7 +94,7 @@ nlohmann::json BuildRequest::to_json() const {
   nlohmann::json j{{"slurm_version", r.slurm_version},
                    {"toolchain", r.toolchain},
                    {"gpu", r.gpu},
-                   {"arch", r.arch},
+                   {"arch", r.arch.empty() ? std::string("host") : r.arch},
                    {"publish", to_string(r.publish)},
                    {"no_cache", r.no_cache},
                    {"verify", r.verify},

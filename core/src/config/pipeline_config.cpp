@@ -144,10 +144,32 @@ PipelineDefinition parse_one(const Config& config, const std::string& name,
            "write gpu: [[]] for CPU only (the default), or [[], [cuda]]");
     }
   }
-  d.arch = text(child(matrix, "arch"), d.arch);
-  if (const std::string p = input_problem(InputKind::kArch, d.arch); !p.empty()) {
-    fail(config, join_key(mpath, "arch"), "invalid arch '" + printable(d.arch) + "': " + p,
-         "write " + describe(InputKind::kArch));
+  auto arch_name = [](const std::string& s) {
+    const auto& known = supported_arches();
+    if (std::find(known.begin(), known.end(), s) == known.end()) {
+      throw UsageError("invalid arch '" + printable(s) + "'", {},
+                       "use one of: " + join(known, ", "));
+    }
+    return s;
+  };
+  if (set(child(matrix, "arch")) && set(child(matrix, "arches"))) {
+    fail(config, join_key(mpath, "arch"), "pipeline '" + name + "' sets both arch and arches",
+         "keep one: arches: [amd64, arm64] (or arch: arm64)");
+  }
+  if (const YAML::Node a = child(matrix, "arch"); set(a)) {
+    const std::string path = join_key(mpath, "arch");
+    try {
+      d.arches = {arch_name(a.Scalar())};
+    } catch (const UsageError& e) {
+      fail(config, path, std::string(e.what()) + " in " + path, e.remediation());
+    }
+  }
+  if (const YAML::Node a = child(matrix, "arches"); set(a)) {
+    d.arches = words(config, a, join_key(mpath, "arches"), arch_name);
+    if (d.arches.empty()) {
+      fail(config, join_key(mpath, "arches"), "pipeline '" + name + "': matrix.arches is empty",
+           "list at least one, e.g. arches: [amd64, arm64]");
+    }
   }
 
   if (const YAML::Node ex = child(node, "exclude"); set(ex)) {
@@ -179,8 +201,16 @@ PipelineDefinition parse_one(const Config& config, const std::string& name,
         e.gpu =
             v.IsNull() ? std::vector<std::string>{} : gpu_set_at(config, v, join_key(path, "gpu"));
       }
-      if (!e.slurm_version && !e.toolchain && !e.gpu) {
-        fail(config, path, "an exclude entry must name slurm_version, toolchain or gpu",
+      if (const auto v = child(item, "arch"); set(v)) {
+        e.arch = v.Scalar();
+        if (std::find(d.arches.begin(), d.arches.end(), *e.arch) == d.arches.end()) {
+          fail(config, join_key(path, "arch"),
+               "exclude names arch " + printable(*e.arch) + ", which the matrix does not list",
+               "use one of matrix.arches, or remove the key");
+        }
+      }
+      if (!e.slurm_version && !e.toolchain && !e.gpu && !e.arch) {
+        fail(config, path, "an exclude entry must name slurm_version, toolchain, gpu or arch",
              "write e.g. {toolchain: rockylinux9, gpu: [cuda]}");
       }
       d.exclude.push_back(std::move(e));

@@ -14,6 +14,7 @@
 #include "config/build_request.hpp"
 #include "config/config.hpp"
 #include "config/pipeline_executor.hpp"
+#include "support/host_arch.hpp"
 
 namespace sf {
 
@@ -22,6 +23,7 @@ struct PipelineExclude {
   std::optional<std::string> slurm_version;
   std::optional<std::string> toolchain;
   std::optional<std::vector<std::string>> gpu;  // a feature set; {} = CPU only
+  std::optional<std::string> arch;
   std::string origin;                           // where it was written
 };
 
@@ -31,7 +33,9 @@ struct PipelineDefinition {
   std::vector<std::string> slurm_versions;
   std::vector<std::string> toolchains;
   std::vector<std::vector<std::string>> gpu_sets{{}};  // default: CPU only
-  std::string arch = "amd64";
+  // matrix.arches (or the one matrix.arch): default this host's. Another architecture than the
+  // host's is a cross build.
+  std::vector<std::string> arches{host_arch()};
   std::vector<PipelineExclude> exclude;
   std::vector<std::string> packagers{"tarball"};
   PublishPolicy publish = PublishPolicy::kNone;

@@ -23,7 +23,8 @@ namespace {
 bool excluded(const PipelineDefinition& p, const PipelineCell& c) {
   return std::any_of(p.exclude.begin(), p.exclude.end(), [&](const PipelineExclude& e) {
     return (!e.slurm_version || *e.slurm_version == c.slurm_version) &&
-           (!e.toolchain || *e.toolchain == c.toolchain) && (!e.gpu || *e.gpu == c.gpu);
+           (!e.toolchain || *e.toolchain == c.toolchain) && (!e.gpu || *e.gpu == c.gpu) &&
+           (!e.arch || *e.arch == c.arch);
   });
 }
 
@@ -34,8 +35,14 @@ std::vector<PipelineCell> expand_matrix(const PipelineDefinition& pipeline) {
   for (const auto& v : pipeline.slurm_versions) {
     for (const auto& t : pipeline.toolchains) {
       for (const auto& g : pipeline.gpu_sets) {
-        PipelineCell c{cell_id(v, t, g), v, t, g, pipeline.arch};
-        if (!excluded(pipeline, c)) cells.push_back(std::move(c));
+        for (const auto& a : pipeline.arches) {
+          // The id names the arch only when the matrix has several (ids of one-arch pipelines
+          // stay as they were).
+          std::string id = cell_id(v, t, g);
+          if (pipeline.arches.size() > 1) id += "-" + a;
+          PipelineCell c{id, v, t, g, a};
+          if (!excluded(pipeline, c)) cells.push_back(std::move(c));
+        }
       }
     }
   }

@@ -19,18 +19,50 @@ namespace {
 // Runs in the image as the builder user with /work writable. SF_SONAMES: space-separated plain
 // sonames. Writes /work/lib/<soname> (dereferenced copies) and /work/index.txt with one line per
 // soname: "found SONAME PATH", "dep SONAME PATH" (from a found library's ldd closure) or
-// "missing SONAME".
+// "missing SONAME". A cross build (SF_MULTIARCH: the target's triplet) looks in the target's
+// multiarch folders only and follows NEEDED entries with the cross readelf (SF_READELF): ldd
+// cannot run a foreign program's loader.
 constexpr const char* kScript = R"SH(set -eu
 out=/work/lib
 mkdir -p "$out"
 : > /work/index.txt
 locate() {
+  if [ -n "${SF_MULTIARCH:-}" ]; then
+    for d in "/usr/lib/$SF_MULTIARCH" "/lib/$SF_MULTIARCH" "/usr/$SF_MULTIARCH/lib"; do
+      if [ -e "$d/$1" ]; then echo "$d/$1"; return 0; fi
+    done
+    return 1
+  fi
   p=$(ldconfig -p 2>/dev/null | awk -v so="$1" '$1 == so { print $NF; exit }')
   if [ -n "$p" ] && [ -e "$p" ]; then echo "$p"; return 0; fi
   for d in /usr/lib/*-linux-gnu /lib/*-linux-gnu /usr/lib64 /lib64 /usr/lib /lib /usr/local/lib; do
     if [ -e "$d/$1" ]; then echo "$d/$1"; return 0; fi
   done
   return 1
+}
+# "SONAME PATH" of every library FILE loads, directly or not
+closure() {
+  if [ -z "${SF_MULTIARCH:-}" ]; then
+    ldd "$1" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }'
+    return 0
+  fi
+  todo=$1
+  seen=' '
+  while [ -n "$todo" ]; do
+    # shellcheck disable=SC2086 # paths of library folders: no spaces
+    set -- $todo
+    f=$1
+    shift
+    todo=$*
+    for n in $("$SF_READELF" -d "$f" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\].*/\1/p'); do
+      case "$seen" in *" $n "*) continue ;; esac
+      seen="$seen$n "
+      if dp=$(locate "$n"); then
+        echo "$n $dp"
+        todo="$todo $dp"
+      fi
+    done
+  done
 }
 for so in $SF_SONAMES; do
   if ! p=$(locate "$so"); then
@@ -39,7 +71,7 @@ for so in $SF_SONAMES; do
   fi
   cp -L "$p" "$out/$so"
   echo "found $so $p" >> /work/index.txt
-  ldd "$p" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' |
+  closure "$p" |
   while read -r dep path; do
     [ -e "$out/$dep" ] && continue
     cp -L "$path" "$out/$dep"
@@ -89,6 +121,10 @@ SystemLibraryExport export_system_libraries(ContainerBackend& backend,
   spec.script = kScript;
   spec.work_dir = request.out_dir;
   spec.env = {"SF_SONAMES=" + sonames};
+  if (!request.multiarch.empty()) {
+    spec.env.push_back("SF_MULTIARCH=" + request.multiarch);
+    spec.env.push_back("SF_READELF=" + request.multiarch + "-readelf");
+  }
   spec.log_file = request.log_file.empty() ? request.out_dir / "export.log" : request.log_file;
   spec.context = {{"stage", "assemble"}, {"step", "export system libraries"}};
   spec.timeout = std::chrono::minutes(5);

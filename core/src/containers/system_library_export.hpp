@@ -20,6 +20,9 @@ struct SystemLibraryExportRequest {
   std::vector<std::string> sonames;  // "libpmix.so.2", ...
   std::filesystem::path out_dir;     // created; receives lib/<soname> and the log
   std::filesystem::path log_file;    // the container's output
+  // A cross build: the target's multiarch triplet ("aarch64-linux-gnu"); the libraries are looked
+  // up in its folders only and their closure read with <triplet>-readelf. "" = native (ldd).
+  std::string multiarch;
 };
 
 struct SystemLibraryExport {

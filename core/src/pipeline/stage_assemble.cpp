@@ -8,6 +8,7 @@
 #include "artifact/view_assembler.hpp"
 #include "containers/system_library_export.hpp"
 #include "pipeline/pipeline_run.hpp"
+#include "recipes/planner.hpp"
 #include "recipes/required_plugins.hpp"
 #include "slurm_factory/errors.hpp"
 #include "support/strings.hpp"
@@ -54,6 +55,7 @@ void stage_assemble(PipelineRun& run) {
   ViewAssemblyOptions vo;
   vo.keep_dev = run.request.with_dev;
   vo.system_libraries = release.system_libraries;
+  vo.arch = release.arch;
   vo.dlopened = plan_dlopened_libraries(plan);  // recipe runtime_dlopen
   ViewAssemblyReport view_report = assemble_view(entries, view, vo);
   SystemLibraryExport exported;
@@ -66,6 +68,7 @@ void stage_assemble(PipelineRun& run) {
     for (const auto& u : view_report.unresolved) sonames.insert(u.soname);
     xr.sonames.assign(sonames.begin(), sonames.end());
     xr.out_dir = run.work / "system-libraries";
+    if (is_cross_build(release)) xr.multiarch = multiarch_triplet(release.arch);
     xr.log_file = result.report.log_dir / "export-system-libraries.log";
     std::string names = join(xr.sonames, " ");
     run.emit("assemble", "export",

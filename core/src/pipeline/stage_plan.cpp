@@ -19,7 +19,7 @@ using Clock = std::chrono::steady_clock;
 using Resolved = ResolvedToolchain;
 
 Resolved resolve(App& app, const BuildRequest& request) {
-  return resolve_toolchain(app, request.toolchain, request.feature_names());
+  return resolve_toolchain(app, request.toolchain, request.feature_names(), request.arch);
 }
 
 PlannedBuild plan_with(const Resolved& r, const BuildRequest& request) {
@@ -31,7 +31,6 @@ PlannedBuild plan_with(const Resolved& r, const BuildRequest& request) {
   req.toolchain = r.image.release;
   req.toolchain_image_hash = r.image_hash;
   req.features = request.feature_names();
-  req.arch = request.arch == r.image.release.arch ? std::string() : request.arch;
   req.build_network = r.build_network;
   for (const auto& f : r.features) {
     for (const auto& a : f->configure_args()) req.extra_slurm_configure_args.push_back(a);
@@ -41,8 +40,15 @@ PlannedBuild plan_with(const Resolved& r, const BuildRequest& request) {
   // The setup script installs every -dev package of the release; the plan must need no other.
   const auto installed = r.catalog.family_of(r.image.release.name)
                              .setup_packages(r.image.release, r.image.extra_packages);
+  auto is_installed = [&](const std::string& p) {
+    // A cross build's image installs the target's package as NAME:<arch>.
+    for (const auto& name : {p, p + ":" + r.image.release.arch}) {
+      if (std::find(installed.begin(), installed.end(), name) != installed.end()) return true;
+    }
+    return false;
+  };
   for (const auto& p : out.plan.system_package_names) {
-    if (std::find(installed.begin(), installed.end(), p) == installed.end()) {
+    if (!is_installed(p)) {
       throw ConfigurationError(
           "the plan needs the system package " + p + ", which the build image of " +
               r.image.release.name + " does not install",

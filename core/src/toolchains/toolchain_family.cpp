@@ -28,6 +28,10 @@ bool is_system_library(const ToolchainRelease& release, const std::string& sonam
   return false;
 }
 
+bool is_cross_build(const ToolchainRelease& release) {
+  return !release.build_arch.empty() && release.build_arch != release.arch;
+}
+
 ToolchainRelease ToolchainFamily::release_defaults() const {
   ToolchainRelease r;
   r.family = name();

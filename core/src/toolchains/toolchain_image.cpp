@@ -10,6 +10,7 @@
 #include "slurm_factory/digest.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
+#include "support/host_arch.hpp"
 #include "toolchains/rootfs_bootstrap.hpp"
 
 namespace sf {
@@ -29,6 +30,8 @@ std::string toolchain_image_definition(const ToolchainImageRequest& r) {
   j["release"] = r.release.name;
   j["family"] = r.release.family;
   j["arch"] = r.release.arch;
+  // A cross build's image runs on (and is bootstrapped for) the host's architecture.
+  if (is_cross_build(r.release)) j["build_arch"] = r.release.build_arch;
   j["base_image"] = r.release.base_image;
   if (auto b = effective_bootstrap(r)) {
     j["bootstrap"] = {{"tool", b->tool},
@@ -110,7 +113,7 @@ ToolchainImage prepare_toolchain_image(ContainerBackend& backend, const Toolchai
                            "make the base image available (pull it, or load it with the "
                            "engine's own tools) and run again");
     }
-    const std::string bhash = bootstrap_recipe_hash(*recipe, r.release.arch);
+    const std::string bhash = bootstrap_recipe_hash(*recipe, image_arch(r.release));
     base = "slurm-factory/base-" + recipe->suite + ":" + bhash.substr(0, 12);
     // An import made before images got their own label key carries the container label, so every
     // container run from it (the build's intermediate containers too) would look like ours to
@@ -129,7 +132,7 @@ ToolchainImage prepare_toolchain_image(ContainerBackend& backend, const Toolchai
             ctx, "set ToolchainImageRequest::family (resolve_toolchain does)");
       }
       const auto rootfs =
-          bootstrap_rootfs(*r.family, *recipe, r.release.arch, r.cache_dir, r.progress);
+          bootstrap_rootfs(*r.family, *recipe, image_arch(r.release), r.cache_dir, r.progress);
       log().info("toolchain {}: importing the bootstrapped rootfs as {}", r.release.name, base);
       backend.import_image(rootfs, base,
                            {{kKindLabel, "base"}, {kDefinitionHashLabel, bhash.substr(0, 12)}});

@@ -17,7 +17,8 @@ const std::vector<std::string>& release_keys() {
   static const std::vector<std::string> keys = {
       "os_name",      "os_version",      "gcc_version",      "glibc_version", "base_image",
       "arch",         "package_manager", "build_tools",      "dev_packages",  "gpu_packages",
-      "repositories", "quirks",          "system_libraries", "bootstrap"};
+      "repositories", "quirks",          "system_libraries", "bootstrap",
+      "cross_arches"};
   return keys;
 }
 
@@ -220,6 +221,16 @@ void apply_toolchain_release_yaml(ToolchainRelease& r, const YAML::Node& node,
       throw_release_yaml_error(file, node["arch"], child_path(path, "arch"),
                                "arch '" + printable(r.arch) + "' is not valid: " + p,
                                "write " + describe(InputKind::kArch));
+    }
+  }
+  if (node["cross_arches"]) {
+    r.cross_arches = string_list(node["cross_arches"], file, child_path(path, "cross_arches"));
+    for (const auto& a : r.cross_arches) {
+      if (const std::string p = input_problem(InputKind::kArch, a); !p.empty()) {
+        throw_release_yaml_error(file, node["cross_arches"], child_path(path, "cross_arches"),
+                                 "arch '" + printable(a) + "' is not valid: " + p,
+                                 "write " + describe(InputKind::kArch));
+      }
     }
   }
   for (const char* key : {"os_name", "os_version", "base_image"}) {

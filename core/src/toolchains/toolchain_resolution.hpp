@@ -25,9 +25,13 @@ struct ResolvedToolchain {
   bool build_network = false;  // build.network: compile steps may reach the network (a hash input)
 };
 
-// Throws UsageError for an unknown toolchain (listing the valid ones), PluginError for a feature
-// no loaded plugin provides, ConfigurationError for a release without the feature's packages.
+// `arch`: the target architecture ("" = the host's). Another architecture than the host's is a
+// cross build (image.release.build_arch = the host's), which the release must list in its
+// cross_arches. Throws UsageError for an unknown toolchain (listing the valid ones), an unknown
+// architecture or a cross build the release cannot make, PluginError for a feature no loaded
+// plugin provides, ConfigurationError for a release without the feature's packages.
 ResolvedToolchain resolve_toolchain(App& app, const std::string& toolchain,
-                                    const std::vector<std::string>& feature_names);
+                                    const std::vector<std::string>& feature_names,
+                                    const std::string& arch = "");
 
 }  // namespace sf

@@ -1,5 +1,7 @@
 // apt's part of the build image setup script, and the data-driven family that uses it.
+#include <algorithm>
 #include <ostream>
+#include <set>
 
 #include "sf_toolchain/apt.hpp"
 #include "sf_toolchain/setup_script.hpp"
@@ -48,8 +50,29 @@ void install(std::ostream& out, const std::vector<PackageRepository>& repos,
   command_lines(out, "apt-get install -y --no-install-recommends", packages);
 }
 
+// Debian multiarch: the target's packages install beside the host's once dpkg knows the
+// architecture.
+void cross_setup(std::ostream& out, const ToolchainRelease& release) {
+  out << "dpkg --add-architecture " << shell_quote(release.arch) << "\n";
+}
+
+// The build tools run on the host (native packages), the compiler is crossbuild-essential-<arch>,
+// and every library the build links (the -dev packages and the features' packages) is the
+// target's: NAME:<arch>.
+std::vector<std::string> cross_packages(const ToolchainRelease& release,
+                                        const std::vector<std::string>& extra_packages) {
+  std::set<std::string> all;
+  for (const auto& [tool, pkgs] : release.build_tools) all.insert(pkgs.begin(), pkgs.end());
+  all.insert("crossbuild-essential-" + release.arch);
+  auto target = [&](const std::string& p) { all.insert(p + ":" + release.arch); };
+  for (const auto& [name, pkgs] : release.dev_packages) std::for_each(pkgs.begin(), pkgs.end(), target);
+  std::for_each(extra_packages.begin(), extra_packages.end(), target);
+  return {all.begin(), all.end()};
+}
+
 constexpr setup_script::PackageManagerSteps kSteps{PackageManager::kApt, &install,
-                                                   "apt-get clean\nrm -rf /var/lib/apt/lists/*\n"};
+                                                   "apt-get clean\nrm -rf /var/lib/apt/lists/*\n",
+                                                   &cross_setup, &cross_packages};
 
 }  // namespace
 
@@ -59,6 +82,17 @@ std::string render_setup_script(const ToolchainRelease& release,
 }
 
 }  // namespace apt
+
+std::vector<std::string> apt::setup_packages(const ToolchainRelease& release,
+                                             const std::vector<std::string>& extra_packages) {
+  return is_cross_build(release) ? cross_packages(release, extra_packages)
+                                 : sf::setup_packages(release, extra_packages);
+}
+
+std::vector<std::string> AptToolchainFamily::setup_packages(
+    const ToolchainRelease& release, const std::vector<std::string>& extra_packages) const {
+  return apt::setup_packages(release, extra_packages);
+}
 
 std::string AptToolchainFamily::setup_script(const ToolchainRelease& release,
                                              const std::vector<std::string>& extra_packages) const {

@@ -61,10 +61,30 @@ std::vector<PackageRepository> enabled_repositories(
   return out;
 }
 
+void require_cross_build(const ToolchainRelease& release, const PackageManagerSteps& steps) {
+  const auto& arches = release.cross_arches;
+  if (steps.cross_setup != nullptr && steps.cross_packages != nullptr &&
+      std::find(arches.begin(), arches.end(), release.arch) != arches.end()) {
+    return;
+  }
+  throw ConfigurationError(
+      "toolchain " + release.name + " cannot cross-build " + release.arch + " on an " +
+          release.build_arch + " host",
+      {{"toolchain", release.name}, {"family", release.family}, {"origin", release.origin}},
+      steps.cross_setup == nullptr
+          ? "build on an " + release.arch + " host (" + to_string(release.package_manager) +
+                " has no cross toolchain), or pick a Debian toolchain (bookworm, trixie)"
+          : "list " + release.arch + " in the release's cross_arches, or build on an " +
+                release.arch + " host");
+}
+
 std::string render(const ToolchainRelease& release, const std::vector<std::string>& extra_packages,
                    const PackageManagerSteps& steps) {
   require_package_manager(release, steps.manager);
-  const auto packages = setup_packages(release, extra_packages);
+  const bool cross = is_cross_build(release);
+  if (cross) require_cross_build(release, steps);
+  const auto packages = cross ? steps.cross_packages(release, extra_packages)
+                              : setup_packages(release, extra_packages);
   require_package_names(release, packages);
   const auto repos = enabled_repositories(release, extra_packages);
 
@@ -77,6 +97,11 @@ std::string render(const ToolchainRelease& release, const std::vector<std::strin
       << "# image (the RUN step of the image build). The same data renders the same bytes.\n"
       << "set -eu\n";
 
+  if (cross) {
+    out << "\n# Cross build: " << release.build_arch << " host and image, " << release.arch
+        << " target.\n";
+    steps.cross_setup(out, release);
+  }
   steps.install(out, repos, packages);
 
   if (!release.quirks.empty()) {

@@ -23,8 +23,8 @@ struct AbiVersion {
   friend bool operator==(const AbiVersion&, const AbiVersion&) = default;
 };
 
-inline constexpr std::uint32_t kAbiMajor = 2;
-inline constexpr std::uint32_t kAbiMinor = 1;
+inline constexpr std::uint32_t kAbiMajor = 3;
+inline constexpr std::uint32_t kAbiMinor = 0;
 inline constexpr AbiVersion kAbiVersion{kAbiMajor, kAbiMinor};
 
 // True when a host at `host` may load a plugin built against `plugin`.

@@ -84,7 +84,15 @@ struct ToolchainRelease {
   std::string gcc_version;    // "13.3" (major.minor of the OS compiler)
   std::string glibc_version;  // "2.39"
   std::string base_image;     // "docker.io/library/ubuntu:24.04"
+  // The architecture the image's builds produce: the host's, or the --arch of a cross build.
   std::string arch = "amd64";
+  // Set by the core for a cross build: the architecture of the build host and its image (which
+  // runs natively); `arch` is then the target. Empty for a native build.
+  std::string build_arch;
+  // Architectures an image of this release can cross-build for from another host architecture
+  // (Debian multiarch: crossbuild-essential-<arch> and each -dev package as NAME:<arch>). Empty:
+  // native builds only (a cross request is refused, naming the releases that can).
+  std::vector<std::string> cross_arches;
   PackageManager package_manager = PackageManager::kApt;
   // Build tools never shipped in an artifact: compiler, make, autotools, cmake, pkg-config,
   // patchelf, python3, ...: logical name -> package names.
@@ -111,6 +119,9 @@ std::vector<std::string> setup_packages(const ToolchainRelease& release,
 
 // True when `soname` is one of the release's system libraries (exact name or glob).
 bool is_system_library(const ToolchainRelease& release, const std::string& soname);
+
+// True for a cross build: build_arch is set and differs from arch.
+bool is_cross_build(const ToolchainRelease& release);
 
 // Parses a family's release YAML (see plugins/toolchains/*/releases.yaml):
 //

@@ -20,6 +20,12 @@ namespace apt {
 std::string render_setup_script(const ToolchainRelease& release,
                                 const std::vector<std::string>& extra_packages = {});
 
+// The packages that script installs: the release's (setup_packages), or for a cross build the
+// native build tools, crossbuild-essential-<arch> and every -dev and feature package as
+// NAME:<arch>.
+std::vector<std::string> setup_packages(const ToolchainRelease& release,
+                                        const std::vector<std::string>& extra_packages = {});
+
 // How to make a base rootfs from a Debian-style mirror: mmdebstrap (minbase, straight to the
 // tarball) unless the recipe names debootstrap, then debootstrap into `work_dir` + tar. Components
 // default to main, the variant to minbase; extra packages are --include'd.
@@ -35,6 +41,9 @@ class AptToolchainFamily : public DataDrivenToolchainFamily {
   using DataDrivenToolchainFamily::DataDrivenToolchainFamily;
   std::string setup_script(const ToolchainRelease& release,
                            const std::vector<std::string>& extra_packages) const override;
+  std::vector<std::string> setup_packages(
+      const ToolchainRelease& release,
+      const std::vector<std::string>& extra_packages) const override;
   std::optional<RootfsBootstrap> rootfs_bootstrap(const BootstrapRecipe& recipe,
                                                   const std::string& arch,
                                                   const std::string& tarball,

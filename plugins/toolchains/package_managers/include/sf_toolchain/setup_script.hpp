@@ -32,10 +32,19 @@ struct PackageManagerSteps {
                   const std::vector<std::string>& packages);
   // The lines that remove the package manager's caches.
   const char* clean;
+  // A cross build (is_cross_build(release)): the lines that let the package manager install the
+  // target's packages (apt: dpkg --add-architecture), written before `install`, and the package
+  // set (native build tools, the cross compiler, the target's -dev packages). nullptr: the package
+  // manager cannot cross-build and render() refuses, naming the release.
+  void (*cross_setup)(std::ostream& out, const ToolchainRelease& release) = nullptr;
+  std::vector<std::string> (*cross_packages)(const ToolchainRelease& release,
+                                             const std::vector<std::string>& extra_packages) =
+      nullptr;
 };
 
 // Renders the script. Throws ConfigurationError naming the release (and its origin) for a package
-// name that is not a plain word, or a release whose package_manager is not steps.manager.
+// name that is not a plain word, a release whose package_manager is not steps.manager, or a cross
+// build the package manager or the release cannot make.
 std::string render(const ToolchainRelease& release, const std::vector<std::string>& extra_packages,
                    const PackageManagerSteps& steps);
 
