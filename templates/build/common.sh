@@ -61,6 +61,8 @@ if [ -n "${SF_CROSS_HOST:-}" ]; then
   export AR="$SF_CROSS_HOST-ar" RANLIB="$SF_CROSS_HOST-ranlib" NM="$SF_CROSS_HOST-nm"
   export STRIP="$SF_CROSS_HOST-strip" OBJDUMP="$SF_CROSS_HOST-objdump"
   export OBJCOPY="$SF_CROSS_HOST-objcopy" READELF="$SF_CROSS_HOST-readelf" LD="$SF_CROSS_HOST-ld"
+  # HDF5's h5cc (hdf5-helpers of the target) names the compiler that configure tests link with.
+  export HDF5_CC="$CC" HDF5_CLINKER="$CC"
   # pkg-config reads the target's .pc files only (the prefix's come first, PKG_CONFIG_PATH)
   export PKG_CONFIG=pkg-config
   export PKG_CONFIG_LIBDIR="/usr/lib/$SF_CROSS_HOST/pkgconfig:/usr/share/pkgconfig"

@@ -22,13 +22,16 @@
 #
 # Environment: SF_BIN, SF_E2E_CACHE, SF_E2E_VERSION (default 24.11.5), SF_E2E_JOBS, SF_E2E_BACKEND
 # (as tests/e2e/cluster.sh), SF_E2E_ENGINE (engine for the container, default docker),
-# SF_E2E_KEEP=1 (keep the container for inspection).
+# SF_E2E_KEEP=1 (keep the container for inspection), SF_E2E_BASE_IMAGE (the clean machine's image
+# instead of slurm-factory/base-<release>), SF_E2E_TIMEOUT (seconds srun and sbatch may take,
+# default 60; more under emulation).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/e2e/lib.sh
 . "$here/lib.sh"
 ENGINE=${SF_E2E_ENGINE:-docker}
+T=${SF_E2E_TIMEOUT:-60}
 ARTIFACT=""
 if [ "${1:-}" = "--artifact" ]; then
   ARTIFACT=${2:-}
@@ -94,7 +97,13 @@ unhandled=$(jq -r '.compiled_paths_unhandled[]?' "$prov")
 [ -z "$unhandled" ]
 check "$tc: provenance lists no unhandled compiled-in path" $? "$(echo "$unhandled" | head -n 5)"
 
-base=$("$ENGINE" images --format '{{.Repository}}:{{.Tag}}' "slurm-factory/base-$tc" | head -n 1)
+# The clean machine: the release's bootstrapped base image, or SF_E2E_BASE_IMAGE (an arm64 one for
+# an arm64 artifact: tests/e2e/arm64.sh).
+if [ -n "${SF_E2E_BASE_IMAGE:-}" ]; then
+  base=$SF_E2E_BASE_IMAGE
+else
+  base=$("$ENGINE" images --format '{{.Repository}}:{{.Tag}}' "slurm-factory/base-$tc" | head -n 1)
+fi
 if [ -z "$base" ]; then
   check "$tc: a clean base image slurm-factory/base-$tc" 1 \
     "none; run 'slurm-factory toolchain prepare $tc' (it bootstraps the base image)"
@@ -177,7 +186,7 @@ check "$tc: slurmctld and slurmd are running" $? \
   "$(run 'tail -n 5 /var/log/slurm/slurmctld.log /var/log/slurm/slurmd.log' 2>&1)"
 
 state=""
-for _ in $(seq 1 30); do
+for _ in $(seq 1 "$T"); do
   state=$(run "'$view/bin/sinfo' -h -N -o '%N %T'" 2>&1)
   echo "$state" | grep -q "^$node idle" && break
   sleep 1
@@ -189,13 +198,13 @@ out=$(run "'$view/bin/scontrol' show config | grep -E '^PluginDir'" 2>&1)
 echo "$out" | grep -qF "= $view/lib/slurm"
 check "$tc: PluginDir fell back to the prefix ($out)" $? "$out"
 
-out=$(run "timeout 60 '$view/bin/srun' -N1 hostname" 2>&1)
+out=$(run "timeout $T '$view/bin/srun' -N1 hostname" 2>&1)
 [ "$out" = "$node" ]
 check "$tc: srun hostname prints $node" $? "$out"
 
 job=$(run "cd /tmp && '$view/bin/sbatch' --parsable -o /tmp/job-%j.out --wrap hostname" 2>&1)
 done_=1
-for _ in $(seq 1 60); do
+for _ in $(seq 1 "$T"); do
   st=$(run "'$view/bin/squeue' -h -j '$job' -o %T" 2>/dev/null)
   if [ -z "$st" ]; then done_=0; break; fi
   sleep 1
@@ -204,11 +213,11 @@ out=$(run "cat /tmp/job-$job.out" 2>&1)
 [ "$done_" -eq 0 ] && [ "$out" = "$node" ]
 check "$tc: sbatch --wrap hostname (job $job) wrote $node" $? "$out"
 
-out=$(run "timeout 60 '$view/bin/srun' --mpi=pmi2 -N1 printenv PMI_RANK" 2>&1)
+out=$(run "timeout $T '$view/bin/srun' --mpi=pmi2 -N1 printenv PMI_RANK" 2>&1)
 [ "$out" = 0 ]
 check "$tc: srun --mpi=pmi2 printenv PMI_RANK prints 0" $? "$(echo "$out" | tail -n 5 | tr '\n' ' ')"
 
-out=$(run "timeout 60 '$view/bin/srun' --mpi=pmix -N1 printenv PMIX_RANK" 2>&1)
+out=$(run "timeout $T '$view/bin/srun' --mpi=pmix -N1 printenv PMIX_RANK" 2>&1)
 [ "$out" = 0 ]
 check "$tc: srun --mpi=pmix printenv PMIX_RANK prints 0" $? "$(echo "$out" | tail -n 5 | tr '\n' ' ')"
 

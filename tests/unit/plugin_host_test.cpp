@@ -197,7 +197,8 @@ TEST(PluginHost, RefusesAnAbiMajorMismatchNamingBothVersions) {
   expect_one_line(e);
   EXPECT_THAT(e.what(), HasSubstr(fs::canonical(test_plugin("test-abi-major")).string()));
   EXPECT_THAT(e.what(), HasSubstr("built for plugin ABI 1.2"));
-  EXPECT_THAT(e.what(), HasSubstr("expects ABI 2.x (host ABI " + sf::kAbiVersion.str() + ")"));
+  EXPECT_THAT(e.what(), HasSubstr("expects ABI " + std::to_string(sf::kAbiMajor) + ".x (host ABI " +
+                                  sf::kAbiVersion.str() + ")"));
   EXPECT_EQ(e.context_value("plugin ABI"), "1.2");
   EXPECT_THAT(e.remediation(), HasSubstr("rebuild the plugin"));
   EXPECT_TRUE(host.plugins().empty());
@@ -208,8 +209,8 @@ TEST(PluginHost, RefusesAnAbiMinorNewerThanTheHost) {
   auto e = refusal_of([&] { host.load_file(test_plugin("test-abi-minor")); });
   expect_one_line(e);
   EXPECT_THAT(e.what(),
-              HasSubstr("built for plugin ABI 2.99, newer than this slurm-factory's ABI " +
-                        sf::kAbiVersion.str()));
+              HasSubstr("built for plugin ABI " + std::to_string(sf::kAbiMajor) +
+                        ".99, newer than this slurm-factory's ABI " + sf::kAbiVersion.str()));
   EXPECT_THAT(e.remediation(), HasSubstr("upgrade slurm-factory"));
 }
 

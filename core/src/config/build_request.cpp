@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "slurm_factory/errors.hpp"
+#include "support/host_arch.hpp"
 #include "support/input_validation.hpp"
 #include "support/strings.hpp"
 
@@ -41,7 +42,7 @@ std::vector<std::string> BuildRequest::feature_names() const { return gpu_featur
 std::string BuildRequest::artifact_basename(const std::string& resolved_version) const {
   std::string name = "slurm-" + resolved_version + "-" + toolchain;
   if (!gpu.empty()) name += "-" + join(gpu, "-");
-  return name + "-" + arch + (with_dev ? "-dev" : "-software");
+  return name + "-" + (arch.empty() ? host_arch() : arch) + (with_dev ? "-dev" : "-software");
 }
 
 std::vector<std::string> parse_gpu_flavours(const std::vector<std::string>& values) {

@@ -33,8 +33,8 @@ void check_family_settings(const Config& config, const ToolchainCatalog& catalog
   }
 }
 
-// The release as this request builds it: for `arch` (default: the host's), natively or, when the
-// host is another architecture, as a cross build the release must support.
+}  // namespace
+
 ToolchainRelease release_for_arch(const ToolchainCatalog& catalog, const std::string& toolchain,
                                   const std::string& arch) {
   ToolchainRelease release = catalog.get(toolchain);
@@ -72,8 +72,6 @@ ToolchainRelease release_for_arch(const ToolchainCatalog& catalog, const std::st
   }
   return release;
 }
-
-}  // namespace
 
 ResolvedToolchain resolve_toolchain(App& app, const std::string& toolchain,
                                     const std::vector<std::string>& feature_names,

@@ -25,6 +25,13 @@ struct ResolvedToolchain {
   bool build_network = false;  // build.network: compile steps may reach the network (a hash input)
 };
 
+// The release `toolchain` of the catalog as a build for `arch` ("" = the host's) makes it: natively
+// (arch = the host's) or as a cross build (build_arch = the host's), which the release must list
+// in cross_arches; the target's dynamic loader joins its system libraries. Throws UsageError for
+// an unknown toolchain or architecture, or a cross build the release cannot make.
+ToolchainRelease release_for_arch(const ToolchainCatalog& catalog, const std::string& toolchain,
+                                  const std::string& arch);
+
 // `arch`: the target architecture ("" = the host's). Another architecture than the host's is a
 // cross build (image.release.build_arch = the host's), which the release must list in its
 // cross_arches. Throws UsageError for an unknown toolchain (listing the valid ones), an unknown

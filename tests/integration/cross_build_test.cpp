@@ -1,0 +1,205 @@
+// Cross builds on docker (issue 17): the trixie image for arm64 on this host (the release's image
+// plus crossbuild-essential-arm64 and the -dev packages as NAME:arm64, prepared exactly as
+// `build-slurm --arch arm64` prepares it), three real recipes cross-built in it (lz4: plain make,
+// json-c: CMake, libyaml: autotools with autoreconf), every ELF file of their entries an aarch64
+// one with an $ORIGIN RUNPATH and its debug info split by the cross objcopy, and a system library
+// of the target (libjwt, from libjwt-dev:arm64) exported from the image with its closure, all
+// aarch64. On an arm64 host the same test cross-builds amd64.
+#include <elf.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <mutex>
+
+#include "../support/requirement.hpp"
+#include "build/build_executor.hpp"
+#include "build/source_fetcher.hpp"
+#include "cache/cache_chain.hpp"
+#include "config/config.hpp"
+#include "containers/system_library_export.hpp"
+#include "formats/archive_reader.hpp"
+#include "formats/elf_reader.hpp"
+#include "plugin_host/plugin_host.hpp"
+#include "recipes/recipe_book.hpp"
+#include "signing/gpg_signer.hpp"
+#include "signing/gpg_verifier.hpp"
+#include "slurm_factory/errors.hpp"
+#include "support/host_arch.hpp"
+#include "toolchains/toolchain_catalog.hpp"
+#include "toolchains/toolchain_image.hpp"
+#include "toolchains/toolchain_resolution.hpp"
+
+namespace fs = std::filesystem;
+
+namespace sf {
+namespace {
+
+const fs::path kCacheDir = fs::path(SF_TEST_BINARY_DIR) / "cross-build-test-cache";
+
+PluginHost& host() {
+  static PluginHost h;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    for (const char* p : {"toolchain-debian", "backend-docker", "cache-local"}) {
+      h.load_file(fs::path(SF_TEST_PLUGIN_DIR) / (std::string("libsf-") + p + ".so"));
+    }
+  });
+  return h;
+}
+
+const std::string kTarget = host_arch() == "amd64" ? "arm64" : "amd64";
+
+class CrossBuildTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto backend = host().make_container_backend("docker", nlohmann::json::object());
+    try {
+      backend->info();
+    } catch (const ContainerError& e) {
+      skip_reason_ = std::string("docker does not answer: ") + e.what();
+      return;
+    }
+    Config config;
+    catalog_ = std::make_unique<ToolchainCatalog>(make_toolchain_catalog(host(), config));
+    ToolchainImageRequest req;
+    req.release = release_for_arch(*catalog_, "trixie", kTarget);
+    req.setup_script = catalog_->family_of("trixie").setup_script(req.release, {});
+    req.bootstrap = catalog_->bootstrap_recipe("trixie");
+    req.family = catalog_->shared_family_of("trixie");
+    req.cache_dir = kCacheDir;
+    image_ = new ToolchainImage(prepare_toolchain_image(*backend, req));
+    image_hash_ = toolchain_image_hash(req);
+    release_ = req.release;
+  }
+  static void TearDownTestSuite() {
+    delete image_;
+    image_ = nullptr;
+    catalog_.reset();
+  }
+
+  void SetUp() override {
+    if (!skip_reason_.empty()) SF_REQUIRE_OR_SKIP(skip_reason_);
+    root_ = fs::temp_directory_path() /
+            ("sf-cross-build-" + std::to_string(::getpid()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(root_);
+    fs::create_directories(root_ / "gnupg");
+    fs::permissions(root_ / "gnupg", fs::perms::owner_all, fs::perm_options::replace);
+    fpr_ = GpgSigner::generate_key((root_ / "gnupg").string(), "Cross <c@example.invalid>");
+    signer_ = std::make_unique<GpgSigner>(
+        GpgSignerOptions{(root_ / "gnupg").string(), fpr_, {}, {}, {}, {}});
+    verifier_ = std::make_unique<GpgVerifier>(GpgTrust{(root_ / "gnupg").string(), {fpr_}});
+  }
+  void TearDown() override {
+    signer_.reset();
+    verifier_.reset();
+    std::error_code ec;
+    if (!root_.empty()) fs::remove_all(root_, ec);
+  }
+
+  Plan plan_for(const std::string& root, const std::string& version) {
+    static RecipeBook book = RecipeBook::load_directory(RecipeBook::default_directory());
+    PlanRequest req;
+    req.slurm_version = version;
+    req.toolchain = release_;
+    req.toolchain_image_hash = image_hash_;
+    req.root = root;
+    Plan plan = make_plan(book, req);
+    SourceFetcher(kCacheDir).fetch_all(SourceFetcher::items_for(plan));
+    return plan;
+  }
+
+  BuildReport build(const Plan& plan) {
+    std::vector<std::unique_ptr<CacheProvider>> layers;
+    layers.push_back(host().make_cache_provider(
+        {"local", "local", "file://" + (root_ / "cache").string(), true, {}}));
+    CacheChainOptions co;
+    co.trust.verifier = verifier_.get();
+    CacheChain chain(std::move(layers), co);
+    BuildExecutorOptions o;
+    o.cache_dir = kCacheDir;
+    o.image = image_->tag;
+    o.jobs = 2;
+    o.memory_bytes = 2LL << 30;
+    o.signer = signer_.get();
+    o.cross = CrossTriplets{multiarch_triplet(release_.arch), multiarch_triplet(release_.build_arch)};
+    BuildExecutor ex([] { return host().make_container_backend("docker", {}); }, chain, o);
+    return ex.run(plan);
+  }
+
+  // Every ELF file of the entry: the target's machine, an $ORIGIN RUNPATH when dynamic.
+  int check_entry(const fs::path& tarball) {
+    const fs::path tree = root_ / ("unpacked-" + tarball.filename().string());
+    auto x = extract_archive(tarball, tree);
+    EXPECT_TRUE(x) << (x ? "" : x.error().message);
+    int elves = 0;
+    for (const auto& e : fs::recursive_directory_iterator(tree)) {
+      if (e.is_symlink() || !e.is_regular_file() || !is_elf_file(e.path())) continue;
+      auto info = read_elf(e.path());
+      EXPECT_TRUE(info) << e.path();
+      if (!info) continue;
+      ++elves;
+      EXPECT_EQ(info->machine, *elf_machine_of(kTarget))
+          << e.path() << " is " << describe_elf_machine(info->machine) << ", not " << kTarget;
+      if (info->has_dynamic) {
+        EXPECT_FALSE(info->runpath.empty()) << e.path();
+        if (!info->runpath.empty()) EXPECT_EQ(info->runpath[0].rfind("$ORIGIN", 0), 0U) << e.path();
+      }
+    }
+    return elves;
+  }
+
+  static inline std::string skip_reason_;
+  static inline std::unique_ptr<ToolchainCatalog> catalog_;
+  static inline ToolchainImage* image_ = nullptr;
+  static inline std::string image_hash_;
+  static inline ToolchainRelease release_;
+  fs::path root_;
+  std::string fpr_;
+  std::unique_ptr<GpgSigner> signer_;
+  std::unique_ptr<GpgVerifier> verifier_;
+};
+
+TEST_F(CrossBuildTest, TheImageIsTheHostsWithTheTargetsCompilerAndLibraries) {
+  ASSERT_TRUE(is_cross_build(release_));
+  auto backend = host().make_container_backend("docker", {});
+  const fs::path out = root_ / "probe";
+  fs::create_directories(out);
+  const std::string triplet = multiarch_triplet(kTarget);
+  SystemLibraryExportRequest xr;
+  xr.image = image_->tag;
+  xr.sonames = {"libjwt.so.2"};
+  xr.out_dir = out / "export";
+  xr.multiarch = triplet;
+  const auto exported = export_system_libraries(*backend, xr);
+  ASSERT_EQ(exported.found.count("libjwt.so.2"), 1U) << "libjwt-dev:" << kTarget << " missing";
+  EXPECT_EQ(exported.found.at("libjwt.so.2").rfind("/usr/lib/" + triplet + "/", 0), 0U)
+      << exported.found.at("libjwt.so.2");
+  // Its closure came along (libjansson, libcrypto), all of the target.
+  int files = 0;
+  for (const auto& e : fs::directory_iterator(exported.dir)) {
+    auto info = read_elf(e.path());
+    ASSERT_TRUE(info) << e.path();
+    EXPECT_EQ(info->machine, *elf_machine_of(kTarget)) << e.path();
+    ++files;
+  }
+  EXPECT_TRUE(fs::exists(exported.dir / "libjansson.so.4")) << "the closure was not followed";
+  EXPECT_GE(files, 3);
+}
+
+TEST_F(CrossBuildTest, MakeCmakeAndAutotoolsRecipesBuildForTheTarget) {
+  for (const auto& [name, version] : std::vector<std::pair<std::string, std::string>>{
+           {"lz4", "1.10.0"}, {"json-c", "0.18"}, {"libyaml", "0.2.5"}}) {
+    const Plan plan = plan_for(name, version);
+    ASSERT_EQ(plan.packages.size(), 1U) << name;
+    EXPECT_EQ(plan.packages[0].toolchain.arch, kTarget);
+    const BuildReport report = build(plan);
+    ASSERT_EQ(report.built(), 1U) << name;
+    const auto& out = report.packages[0];
+    EXPECT_EQ(out.key.arch, kTarget) << "the entry key names the target";
+    EXPECT_GE(check_entry(out.tarball), 1) << name << ": no ELF file built";
+  }
+}
+
+}  // namespace
+}  // namespace sf
