@@ -151,15 +151,18 @@ check "$TC: a pipeline with arches [amd64, arm64] makes both artifacts" $? \
 # 5. emulation without binfmt: qemu-aarch64-static -L on an arm64 rootfs of the release
 suite=$TC
 rootfs_tar="$CACHE/arm64-rootfs-$suite-procps.tar"
-if [ ! -s "$rootfs_tar" ]; then
+if [ ! -f "$rootfs_tar" ] || [ ! -s "$rootfs_tar" ]; then
+  rm -rf "$rootfs_tar"
   # Foreign-architecture maintainer scripts run under qemu through binfmt_misc (arch-test checks).
   # procps: under qemu-user /proc/PID/exe names the emulator, not the shell, so Lmod's init asks
   # ps for the shell's name (an amd64 minbase machine does not need it).
-  mmdebstrap --arch=arm64 --variant=minbase --include=procps "$suite" "$rootfs_tar.part" \
+  # (mmdebstrap picks the format from the name: the partial file ends in .tar too)
+  rm -rf "$rootfs_tar.partial.tar"
+  mmdebstrap --arch=arm64 --variant=minbase --include=procps "$suite" "$rootfs_tar.partial.tar" \
     http://deb.debian.org/debian \
-    > "$work/mmdebstrap.log" 2>&1 && mv "$rootfs_tar.part" "$rootfs_tar"
+    > "$work/mmdebstrap.log" 2>&1 && mv "$rootfs_tar.partial.tar" "$rootfs_tar"
 fi
-[ -s "$rootfs_tar" ]
+[ -f "$rootfs_tar" ] && [ -s "$rootfs_tar" ]
 check "$TC: an arm64 minbase rootfs of $suite ($rootfs_tar)" $? "$(tail -n 5 "$work/mmdebstrap.log" 2>/dev/null)"
 mkdir -p "$work/rootfs"
 tar -xf "$rootfs_tar" -C "$work/rootfs" 2>/dev/null

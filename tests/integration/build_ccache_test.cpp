@@ -12,6 +12,7 @@
 #include <regex>
 #include <sstream>
 
+#include "../support/build_image.hpp"
 #include "../support/requirement.hpp"
 #include "build/build_executor.hpp"
 #include "build/build_tree_store.hpp"
@@ -34,16 +35,7 @@ namespace {
 const fs::path kCacheDir = fs::path(SF_TEST_BINARY_DIR) / "build-ccache-test-cache";
 constexpr int kSources = 4;
 
-PluginHost& host() {
-  static PluginHost h;
-  static std::once_flag once;
-  std::call_once(once, [] {
-    for (const char* p : {"toolchain-debian", "backend-docker", "cache-local"}) {
-      h.load_file(fs::path(SF_TEST_PLUGIN_DIR) / (std::string("libsf-") + p + ".so"));
-    }
-  });
-  return h;
-}
+PluginHost& host() { return test::build_plugins(); }
 
 std::string read_file(const fs::path& p) {
   std::ifstream in(p);
@@ -63,51 +55,23 @@ std::pair<int, int> ccache_hits(const std::string& log) {
 class BuildCcacheTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto backend = host().make_container_backend("docker", nlohmann::json::object());
-    try {
-      backend->info();
-    } catch (const ContainerError& e) {
-      skip_reason_ = std::string("docker does not answer: ") + e.what();
-      return;
-    }
     // The trixie build image exactly as build-slurm prepares it (ccache is one of its tools).
-    Config config;
-    catalog_ = std::make_unique<ToolchainCatalog>(make_toolchain_catalog(host(), config));
-    ToolchainImageRequest req;
-    req.release = catalog_->get("trixie");
-    req.setup_script = catalog_->setup_script("trixie");
-    req.bootstrap = catalog_->bootstrap_recipe("trixie");
-    req.family = catalog_->shared_family_of("trixie");
-    req.cache_dir = kCacheDir;
-    image_tag_ = prepare_toolchain_image(*backend, req).tag;
-    image_hash_ = toolchain_image_hash(req);
-    release_ = req.release;
+    const auto image = test::prepare_build_image("trixie", "", kCacheDir, skip_reason_);
+    image_tag_ = image.tag;
+    image_hash_ = image.hash;
+    release_ = image.release;
   }
-  static void TearDownTestSuite() { catalog_.reset(); }
 
   void SetUp() override {
     if (!skip_reason_.empty()) SF_REQUIRE_OR_SKIP(skip_reason_);
-    root_ = fs::temp_directory_path() /
-            ("sf-build-ccache-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
-    fs::create_directories(root_ / "gnupg");
-    fs::permissions(root_ / "gnupg", fs::perms::owner_all, fs::perm_options::replace);
-    fpr_ = GpgSigner::generate_key((root_ / "gnupg").string(), "Ccache <c@example.invalid>");
-    signer_ = std::make_unique<GpgSigner>(
-        GpgSignerOptions{(root_ / "gnupg").string(), fpr_, {}, {}, {}, {}});
-    verifier_ = std::make_unique<GpgVerifier>(GpgTrust{(root_ / "gnupg").string(), {fpr_}});
+    keys_ = std::make_unique<test::ThrowawaySigning>("sf-build-ccache", "Ccache <c@example.invalid>");
+    root_ = keys_->root;
     // Every test starts from an empty compiler cache of the image.
     ccache_ = ccache_dir_for(kCacheDir, image_hash_);
     fs::remove_all(ccache_);
     plan_ = make_stand_in();
   }
-  void TearDown() override {
-    signer_.reset();
-    verifier_.reset();
-    std::error_code ec;
-    if (!root_.empty()) fs::remove_all(root_, ec);
-  }
+  void TearDown() override { keys_.reset(); }
 
   // The stand-in: four C files (unique to this run, so no other run's objects can hit) compiled
   // with $(CC) into a shared library.
@@ -172,14 +136,14 @@ class BuildCcacheTest : public ::testing::Test {
     layers.push_back(host().make_cache_provider(
         {"local", "local", "file://" + (root_ / layer).string(), true, {}}));
     CacheChainOptions co;
-    co.trust.verifier = verifier_.get();
+    co.trust.verifier = keys_->verifier.get();
     CacheChain chain(std::move(layers), co);
     BuildExecutorOptions o;
     o.cache_dir = kCacheDir;
     o.image = image_tag_;
     o.jobs = 2;
     o.memory_bytes = 2LL << 30;
-    o.signer = signer_.get();
+    o.signer = keys_->signer.get();
     o.ccache = ccache;
     o.incremental = incremental;
     BuildExecutor ex([] { return host().make_container_backend("docker", {}); }, chain, o);
@@ -189,16 +153,13 @@ class BuildCcacheTest : public ::testing::Test {
   }
 
   static inline std::string skip_reason_;
-  static inline std::unique_ptr<ToolchainCatalog> catalog_;
   static inline std::string image_tag_;
   static inline std::string image_hash_;
   static inline ToolchainRelease release_;
   fs::path root_;
   fs::path ccache_;
   Plan plan_;
-  std::string fpr_;
-  std::unique_ptr<GpgSigner> signer_;
-  std::unique_ptr<GpgVerifier> verifier_;
+  std::unique_ptr<test::ThrowawaySigning> keys_;
 };
 
 TEST_F(BuildCcacheTest, ASecondBuildWithAnotherHashHitsTheImagesCompilerCache) {

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "../support/build_image.hpp"
 #include "../support/requirement.hpp"
 #include "build/source_fetcher.hpp"
 #include "cache/cache_chain.hpp"
@@ -33,16 +34,7 @@ namespace {
 
 const fs::path kCacheDir = fs::path(SF_TEST_BINARY_DIR) / "build-executor-test-cache";
 
-PluginHost& host() {
-  static PluginHost h;
-  static std::once_flag once;
-  std::call_once(once, [] {
-    for (const char* p : {"toolchain-debian", "backend-docker", "cache-local"}) {
-      h.load_file(fs::path(SF_TEST_PLUGIN_DIR) / (std::string("libsf-") + p + ".so"));
-    }
-  });
-  return h;
-}
+PluginHost& host() { return test::build_plugins(); }
 
 std::string read_file(const fs::path& p) {
   std::ifstream in(p);
@@ -54,51 +46,18 @@ std::string read_file(const fs::path& p) {
 class BuildExecutorTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto backend = host().make_container_backend("docker", nlohmann::json::object());
-    try {
-      backend->info();
-    } catch (const ContainerError& e) {
-      skip_reason_ = std::string("docker does not answer: ") + e.what();
-      return;
-    }
     // The trixie build image exactly as build-slurm prepares it (same definition, same tag).
-    Config config;
-    catalog_ = std::make_unique<ToolchainCatalog>(make_toolchain_catalog(host(), config));
-    ToolchainImageRequest req;
-    req.release = catalog_->get("trixie");
-    req.setup_script = catalog_->setup_script("trixie");
-    req.bootstrap = catalog_->bootstrap_recipe("trixie");
-    req.family = catalog_->shared_family_of("trixie");
-    req.cache_dir = kCacheDir;
-    image_ = new ToolchainImage(prepare_toolchain_image(*backend, req));
-    image_hash_ = toolchain_image_hash(req);
-    release_ = req.release;
-  }
-  static void TearDownTestSuite() {
-    delete image_;
-    image_ = nullptr;
-    catalog_.reset();
+    image_ = test::prepare_build_image("trixie", "", kCacheDir, skip_reason_);
+    release_ = image_.release;
   }
 
   void SetUp() override {
     if (!skip_reason_.empty()) SF_REQUIRE_OR_SKIP(skip_reason_);
-    root_ = fs::temp_directory_path() /
-            ("sf-build-executor-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
-    fs::create_directories(root_ / "gnupg");
-    fs::permissions(root_ / "gnupg", fs::perms::owner_all, fs::perm_options::replace);
-    fpr_ = GpgSigner::generate_key((root_ / "gnupg").string(), "Executor <e@example.invalid>");
-    signer_ = std::make_unique<GpgSigner>(
-        GpgSignerOptions{(root_ / "gnupg").string(), fpr_, {}, {}, {}, {}});
-    verifier_ = std::make_unique<GpgVerifier>(GpgTrust{(root_ / "gnupg").string(), {fpr_}});
+    keys_ = std::make_unique<test::ThrowawaySigning>("sf-build-executor",
+                                                     "Executor <e@example.invalid>");
+    root_ = keys_->root;
   }
-  void TearDown() override {
-    signer_.reset();
-    verifier_.reset();
-    std::error_code ec;
-    if (!root_.empty()) fs::remove_all(root_, ec);
-  }
+  void TearDown() override { keys_.reset(); }
 
   // `version`: the root recipe's version (the planner's "Slurm version" is the root's).
   Plan plan_for(const std::string& root, const std::string& version) {
@@ -106,7 +65,7 @@ class BuildExecutorTest : public ::testing::Test {
     PlanRequest req;
     req.slurm_version = version;
     req.toolchain = release_;
-    req.toolchain_image_hash = image_hash_;
+    req.toolchain_image_hash = image_.hash;
     req.root = root;
     Plan plan = make_plan(book, req);
     // Sources are shared between runs (keyed by sha256, verified).
@@ -119,7 +78,7 @@ class BuildExecutorTest : public ::testing::Test {
     layers.push_back(host().make_cache_provider(
         {"local", "local", "file://" + (root_ / "cache").string(), true, {}}));
     CacheChainOptions o;
-    o.trust.verifier = verifier_.get();
+    o.trust.verifier = keys_->verifier.get();
     return std::make_unique<CacheChain>(std::move(layers), o);
   }
 
@@ -127,10 +86,10 @@ class BuildExecutorTest : public ::testing::Test {
     BuildExecutorOptions o;
     o.network = network;
     o.cache_dir = kCacheDir;
-    o.image = image_->tag;
+    o.image = image_.tag;
     o.jobs = 2;
     o.memory_bytes = 2LL << 30;
-    o.signer = signer_.get();
+    o.signer = keys_->signer.get();
     BuildExecutor ex([] { return host().make_container_backend("docker", {}); }, c, o);
     return ex.run(plan);
   }
@@ -165,14 +124,10 @@ class BuildExecutorTest : public ::testing::Test {
   }
 
   static inline std::string skip_reason_;
-  static inline std::unique_ptr<ToolchainCatalog> catalog_;
-  static inline ToolchainImage* image_ = nullptr;
-  static inline std::string image_hash_;
+  static inline test::BuildImage image_;
   static inline ToolchainRelease release_;
+  std::unique_ptr<test::ThrowawaySigning> keys_;
   fs::path root_;
-  std::string fpr_;
-  std::unique_ptr<GpgSigner> signer_;
-  std::unique_ptr<GpgVerifier> verifier_;
 };
 
 TEST_F(BuildExecutorTest, BuildsLz4RelocatedSignedAndARerunBuildsNothing) {
@@ -328,7 +283,7 @@ TEST_F(BuildExecutorTest, ASwappedEntryIsNotUnpacked) {
   PlanRequest req;
   req.slurm_version = "1.0";
   req.toolchain = release_;
-  req.toolchain_image_hash = image_hash_;
+  req.toolchain_image_hash = image_.hash;
   req.root = "app";
   const Plan plan = make_plan(book, req);
   ASSERT_EQ(plan.packages.size(), 2U);
@@ -345,9 +300,9 @@ TEST_F(BuildExecutorTest, ASwappedEntryIsNotUnpacked) {
   auto build_swapping = [&](bool swap) {
     BuildExecutorOptions o;
     o.cache_dir = kCacheDir;
-    o.image = image_->tag;
+    o.image = image_.tag;
     o.jobs = 2;
-    o.signer = signer_.get();
+    o.signer = keys_->signer.get();
     o.build_id = "swap-" + std::to_string(::getpid()) + "-" + std::to_string(++run);
     const fs::path entries = kCacheDir / "work" / o.build_id / "entries";
     auto c = chain();

@@ -9,25 +9,17 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <mutex>
-
+#include "../support/build_image.hpp"
 #include "../support/requirement.hpp"
 #include "build/build_executor.hpp"
 #include "build/source_fetcher.hpp"
 #include "cache/cache_chain.hpp"
-#include "config/config.hpp"
 #include "containers/system_library_export.hpp"
 #include "formats/archive_reader.hpp"
 #include "formats/elf_reader.hpp"
-#include "plugin_host/plugin_host.hpp"
 #include "recipes/recipe_book.hpp"
-#include "signing/gpg_signer.hpp"
-#include "signing/gpg_verifier.hpp"
 #include "slurm_factory/errors.hpp"
 #include "support/host_arch.hpp"
-#include "toolchains/toolchain_catalog.hpp"
-#include "toolchains/toolchain_image.hpp"
-#include "toolchains/toolchain_resolution.hpp"
 
 namespace fs = std::filesystem;
 
@@ -35,74 +27,30 @@ namespace sf {
 namespace {
 
 const fs::path kCacheDir = fs::path(SF_TEST_BINARY_DIR) / "cross-build-test-cache";
-
-PluginHost& host() {
-  static PluginHost h;
-  static std::once_flag once;
-  std::call_once(once, [] {
-    for (const char* p : {"toolchain-debian", "backend-docker", "cache-local"}) {
-      h.load_file(fs::path(SF_TEST_PLUGIN_DIR) / (std::string("libsf-") + p + ".so"));
-    }
-  });
-  return h;
-}
-
 const std::string kTarget = host_arch() == "amd64" ? "arm64" : "amd64";
+
+PluginHost& host() { return test::build_plugins(); }
 
 class CrossBuildTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto backend = host().make_container_backend("docker", nlohmann::json::object());
-    try {
-      backend->info();
-    } catch (const ContainerError& e) {
-      skip_reason_ = std::string("docker does not answer: ") + e.what();
-      return;
-    }
-    Config config;
-    catalog_ = std::make_unique<ToolchainCatalog>(make_toolchain_catalog(host(), config));
-    ToolchainImageRequest req;
-    req.release = release_for_arch(*catalog_, "trixie", kTarget);
-    req.setup_script = catalog_->family_of("trixie").setup_script(req.release, {});
-    req.bootstrap = catalog_->bootstrap_recipe("trixie");
-    req.family = catalog_->shared_family_of("trixie");
-    req.cache_dir = kCacheDir;
-    image_ = new ToolchainImage(prepare_toolchain_image(*backend, req));
-    image_hash_ = toolchain_image_hash(req);
-    release_ = req.release;
-  }
-  static void TearDownTestSuite() {
-    delete image_;
-    image_ = nullptr;
-    catalog_.reset();
+    image_ = test::prepare_build_image("trixie", kTarget, kCacheDir, skip_reason_);
+    release_ = image_.release;
   }
 
   void SetUp() override {
     if (!skip_reason_.empty()) SF_REQUIRE_OR_SKIP(skip_reason_);
-    root_ = fs::temp_directory_path() /
-            ("sf-cross-build-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
-    fs::create_directories(root_ / "gnupg");
-    fs::permissions(root_ / "gnupg", fs::perms::owner_all, fs::perm_options::replace);
-    fpr_ = GpgSigner::generate_key((root_ / "gnupg").string(), "Cross <c@example.invalid>");
-    signer_ = std::make_unique<GpgSigner>(
-        GpgSignerOptions{(root_ / "gnupg").string(), fpr_, {}, {}, {}, {}});
-    verifier_ = std::make_unique<GpgVerifier>(GpgTrust{(root_ / "gnupg").string(), {fpr_}});
+    keys_ = std::make_unique<test::ThrowawaySigning>("sf-cross-build", "Cross <c@example.invalid>");
+    root_ = keys_->root;
   }
-  void TearDown() override {
-    signer_.reset();
-    verifier_.reset();
-    std::error_code ec;
-    if (!root_.empty()) fs::remove_all(root_, ec);
-  }
+  void TearDown() override { keys_.reset(); }
 
   Plan plan_for(const std::string& root, const std::string& version) {
     static RecipeBook book = RecipeBook::load_directory(RecipeBook::default_directory());
     PlanRequest req;
     req.slurm_version = version;
     req.toolchain = release_;
-    req.toolchain_image_hash = image_hash_;
+    req.toolchain_image_hash = image_.hash;
     req.root = root;
     Plan plan = make_plan(book, req);
     SourceFetcher(kCacheDir).fetch_all(SourceFetcher::items_for(plan));
@@ -114,15 +62,16 @@ class CrossBuildTest : public ::testing::Test {
     layers.push_back(host().make_cache_provider(
         {"local", "local", "file://" + (root_ / "cache").string(), true, {}}));
     CacheChainOptions co;
-    co.trust.verifier = verifier_.get();
+    co.trust.verifier = keys_->verifier.get();
     CacheChain chain(std::move(layers), co);
     BuildExecutorOptions o;
     o.cache_dir = kCacheDir;
-    o.image = image_->tag;
+    o.image = image_.tag;
     o.jobs = 2;
     o.memory_bytes = 2LL << 30;
-    o.signer = signer_.get();
-    o.cross = CrossTriplets{multiarch_triplet(release_.arch), multiarch_triplet(release_.build_arch)};
+    o.signer = keys_->signer.get();
+    o.cross =
+        CrossTriplets{multiarch_triplet(release_.arch), multiarch_triplet(release_.build_arch)};
     BuildExecutor ex([] { return host().make_container_backend("docker", {}); }, chain, o);
     return ex.run(plan);
   }
@@ -150,14 +99,10 @@ class CrossBuildTest : public ::testing::Test {
   }
 
   static inline std::string skip_reason_;
-  static inline std::unique_ptr<ToolchainCatalog> catalog_;
-  static inline ToolchainImage* image_ = nullptr;
-  static inline std::string image_hash_;
+  static inline test::BuildImage image_;
   static inline ToolchainRelease release_;
+  std::unique_ptr<test::ThrowawaySigning> keys_;
   fs::path root_;
-  std::string fpr_;
-  std::unique_ptr<GpgSigner> signer_;
-  std::unique_ptr<GpgVerifier> verifier_;
 };
 
 TEST_F(CrossBuildTest, TheImageIsTheHostsWithTheTargetsCompilerAndLibraries) {
@@ -167,7 +112,7 @@ TEST_F(CrossBuildTest, TheImageIsTheHostsWithTheTargetsCompilerAndLibraries) {
   fs::create_directories(out);
   const std::string triplet = multiarch_triplet(kTarget);
   SystemLibraryExportRequest xr;
-  xr.image = image_->tag;
+  xr.image = image_.tag;
   xr.sonames = {"libjwt.so.2"};
   xr.out_dir = out / "export";
   xr.multiarch = triplet;

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "../support/build_image.hpp"
 #include "../support/requirement.hpp"
 #include "artifact/artifact_diff.hpp"
 #include "build/build_executor.hpp"
@@ -33,51 +34,23 @@ namespace {
 // Sources only (keyed by sha256, verified): shared between runs of this test.
 const fs::path kSourceCache = fs::path(SF_TEST_BINARY_DIR) / "reproducible-build-test-sources";
 
-PluginHost& host() {
-  static PluginHost h;
-  static std::once_flag once;
-  std::call_once(once, [] {
-    for (const char* p : {"toolchain-debian", "backend-docker", "cache-local"}) {
-      h.load_file(fs::path(SF_TEST_PLUGIN_DIR) / (std::string("libsf-") + p + ".so"));
-    }
-  });
-  return h;
-}
+PluginHost& host() { return test::build_plugins(); }
 
 class ReproducibleBuildTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto backend = host().make_container_backend("docker", nlohmann::json::object());
-    try {
-      backend->info();
-    } catch (const ContainerError& e) {
-      SF_REQUIRE_OR_SKIP(std::string("docker does not answer: ") + e.what());
-    }
-    Config config;
-    catalog_ = std::make_unique<ToolchainCatalog>(make_toolchain_catalog(host(), config));
-    ToolchainImageRequest req;
-    req.release = catalog_->get("trixie");
-    req.setup_script = catalog_->setup_script("trixie");
-    req.bootstrap = catalog_->bootstrap_recipe("trixie");
-    req.family = catalog_->shared_family_of("trixie");
-    req.cache_dir = kSourceCache;
-    image_ = prepare_toolchain_image(*backend, req).tag;
-    image_hash_ = toolchain_image_hash(req);
-    release_ = req.release;
-    root_ = fs::temp_directory_path() / ("sf-reproducible-" + std::to_string(::getpid()));
-    fs::remove_all(root_);
-    fs::create_directories(root_ / "gnupg");
-    fs::permissions(root_ / "gnupg", fs::perms::owner_all, fs::perm_options::replace);
-    fpr_ = GpgSigner::generate_key((root_ / "gnupg").string(), "Repro <r@example.invalid>");
-    signer_ = std::make_unique<GpgSigner>(
-        GpgSignerOptions{(root_ / "gnupg").string(), fpr_, {}, {}, {}, {}});
-    verifier_ = std::make_unique<GpgVerifier>(GpgTrust{(root_ / "gnupg").string(), {fpr_}});
+    std::string skip;
+    const auto image = test::prepare_build_image("trixie", "", kSourceCache, skip);
+    if (!skip.empty()) SF_REQUIRE_OR_SKIP(skip);
+    image_ = image.tag;
+    image_hash_ = image.hash;
+    release_ = image.release;
+    keys_ = std::make_unique<test::ThrowawaySigning>("sf-reproducible", "Repro <r@example.invalid>");
+    root_ = keys_->root;
   }
   void TearDown() override {
-    signer_.reset();
-    verifier_.reset();
-    std::error_code ec;
-    if (!root_.empty()) fs::remove_all(root_, ec);
+    chains_.clear();
+    keys_.reset();
   }
 
   Plan openssl_plan() {
@@ -105,14 +78,14 @@ class ReproducibleBuildTest : public ::testing::Test {
     layers.push_back(host().make_cache_provider(
         {"local", "local", "file://" + (cache_dir / "cache").string(), true, {}}));
     CacheChainOptions co;
-    co.trust.verifier = verifier_.get();
+    co.trust.verifier = keys_->verifier.get();
     chains_.push_back(std::make_unique<CacheChain>(std::move(layers), co));
     BuildExecutorOptions o;
     o.cache_dir = cache_dir;
     o.image = image_;
     o.jobs = 2;
     o.memory_bytes = 2LL << 30;
-    o.signer = signer_.get();
+    o.signer = keys_->signer.get();
     o.keep_work = false;
     BuildExecutor ex([] { return host().make_container_backend("docker", {}); }, *chains_.back(),
                      o);
@@ -122,14 +95,11 @@ class ReproducibleBuildTest : public ::testing::Test {
     return r;
   }
 
-  std::unique_ptr<ToolchainCatalog> catalog_;
   std::string image_;
   std::string image_hash_;
   ToolchainRelease release_;
   fs::path root_;
-  std::string fpr_;
-  std::unique_ptr<GpgSigner> signer_;
-  std::unique_ptr<GpgVerifier> verifier_;
+  std::unique_ptr<test::ThrowawaySigning> keys_;
   std::vector<std::unique_ptr<CacheChain>> chains_;
 };
 

@@ -267,8 +267,7 @@ TEST(ArtifactVerifierElf, AnElfFileOfAnotherArchitectureIsAProblemNamingIt) {
   check_view_elf_files(view, system, other, foreign);
   ASSERT_EQ(other.problems.size(), 1U) << format_problem_table(other.problems);
   EXPECT_EQ(other.problems[0].file, "view/bin/sinfo");
-  EXPECT_EQ(other.problems[0].problem,
-            "an " + host + " ELF file in an " + foreign + " artifact");
+  EXPECT_EQ(other.problems[0].problem, "an " + host + " ELF file in an " + foreign + " artifact");
 }
 
 }  // namespace

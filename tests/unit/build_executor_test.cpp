@@ -277,8 +277,8 @@ class CrossBuildScript : public ::testing::Test {
     fs::create_directories(work_ / "src");
     fs::create_directories(work_ / "build");
     fs::create_directories(work_ / "bin");
-    for (const char* tool : {"gcc", "g++", "ar", "ranlib", "nm", "strip", "objdump", "objcopy",
-                             "readelf", "ld"}) {
+    for (const char* tool :
+         {"gcc", "g++", "ar", "ranlib", "nm", "strip", "objdump", "objcopy", "readelf", "ld"}) {
       stub(std::string("aarch64-linux-gnu-") + tool, "exit 0");
     }
     // What the configure step sees: its arguments and environment.
@@ -333,11 +333,13 @@ TEST_F(CrossBuildScript, AutotoolsConfigureGetsHostAndBuildAndTheCrossTools) {
   p.configure_args = {"--prefix=/opt/slurm/view"};
   const auto [rc, out] = configure(p, arm64_);
   ASSERT_EQ(rc, 0) << out;
-  EXPECT_TRUE(has(out, "args=--host=aarch64-linux-gnu --build=x86_64-linux-gnu "
-                       "--prefix=/opt/slurm/view\n"))
+  EXPECT_TRUE(has(out,
+                  "args=--host=aarch64-linux-gnu --build=x86_64-linux-gnu "
+                  "--prefix=/opt/slurm/view\n"))
       << out;
   EXPECT_TRUE(has(out, "CC=aarch64-linux-gnu-gcc\n")) << out;
-  EXPECT_TRUE(has(out, "PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig"))
+  EXPECT_TRUE(
+      has(out, "PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig"))
       << out;
   EXPECT_TRUE(has(out, "LD_LIBRARY_PATH=unset\n")) << "native tools must not load target libraries";
   EXPECT_TRUE(has(out, "cross build: x86_64-linux-gnu image, aarch64-linux-gnu target")) << out;

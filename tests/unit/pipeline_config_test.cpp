@@ -223,9 +223,9 @@ namespace {
 
 // Issue 17: the arches axis (and the one-arch shorthand), errors at their line.
 TEST_F(PipelineConfigTest, ArchesAreAMatrixAxisWithTheHostsAsDefault) {
-  const auto both = parse_pipelines(load(
-      "pipelines:\n  n:\n    matrix: {slurm_versions: [24.11], toolchains: [trixie], "
-      "arches: [amd64, arm64]}\n    exclude:\n      - {arch: arm64, toolchain: trixie}\n"));
+  const auto both = parse_pipelines(
+      load("pipelines:\n  n:\n    matrix: {slurm_versions: [24.11], toolchains: [trixie], "
+           "arches: [amd64, arm64]}\n    exclude:\n      - {arch: arm64, toolchain: trixie}\n"));
   ASSERT_EQ(both.size(), 1U);
   EXPECT_EQ(both[0].arches, (std::vector<std::string>{"amd64", "arm64"}));
   ASSERT_EQ(both[0].exclude.size(), 1U);

@@ -114,8 +114,9 @@ TEST(PipelineMatrix, ArchesMultiplyTheCellsAndNameThemselvesInTheIdWhenSeveral) 
   noble_arm.arch = "arm64";
   p.exclude = {noble_arm};
   const auto cells = expand_matrix(p);
-  EXPECT_EQ(ids(cells), (std::vector<std::string>{"24.11-trixie-cpu-amd64", "24.11-trixie-cpu-arm64",
-                                                  "24.11-noble-cpu-amd64"}));
+  EXPECT_EQ(ids(cells),
+            (std::vector<std::string>{"24.11-trixie-cpu-amd64", "24.11-trixie-cpu-arm64",
+                                      "24.11-noble-cpu-amd64"}));
   EXPECT_EQ(cells[1].arch, "arm64");
   p.arches = {"arm64"};
   p.exclude.clear();

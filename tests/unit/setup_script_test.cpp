@@ -262,8 +262,8 @@ class CrossSetupScriptOfRelease : public ::testing::TestWithParam<std::string> {
 TEST_P(CrossSetupScriptOfRelease, MatchesGoldenFileAndPassesShellcheck) {
   const auto release = cross(GetParam());
   const std::string script = render_setup_script(release);
-  const fs::path golden = fs::path(SF_TEST_SOURCE_DIR) / "tests/unit/golden/setup" /
-                          (release.name + "-cross-arm64.sh");
+  const fs::path golden =
+      fs::path(SF_TEST_SOURCE_DIR) / "tests/unit/golden/setup" / (release.name + "-cross-arm64.sh");
   if (sf::test::update_golden_files()) {
     std::ofstream(golden) << script;
     GTEST_SKIP() << "regenerated " << golden;
@@ -280,7 +280,8 @@ bool installs(const std::string& script, const std::string& pkg) {
   return contains(script, "\n    " + pkg + " \\\n") || contains(script, "\n    " + pkg + "\n");
 }
 
-TEST_P(CrossSetupScriptOfRelease, AddsTheTargetArchitectureAndInstallsItsLibrariesBesideNativeTools) {
+TEST_P(CrossSetupScriptOfRelease,
+       AddsTheTargetArchitectureAndInstallsItsLibrariesBesideNativeTools) {
   const auto release = cross(GetParam());
   const std::string s = render_setup_script(release);
   const auto add = s.find("dpkg --add-architecture arm64\n");

@@ -2,6 +2,7 @@
 // plugins loaded from the build tree and site releases from a --config file.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +10,7 @@
 #include <sstream>
 
 #include "cli/cli.hpp"
+#include "support/host_arch.hpp"
 
 namespace fs = std::filesystem;
 
@@ -155,3 +157,34 @@ TEST_F(ToolchainCommands, HelpHasExamples) {
   EXPECT_NE(r.out.find("Examples:"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("--script"), std::string::npos) << r.out;
 }
+
+namespace sf {
+namespace {
+
+// Issue 17: `toolchains show --arch` shows the release as a build for that architecture.
+TEST_F(ToolchainCommands, ShowArchShowsTheCrossBuildImageOrTheRefusal) {
+  const std::string foreign = host_arch() == "amd64" ? "arm64" : "amd64";
+  const auto cross = sf_run({"toolchains", "show", "trixie", "--arch", foreign});
+  ASSERT_EQ(cross.code, 0) << cross.err;
+  EXPECT_NE(cross.out.find("arch:            " + foreign + " (cross-built on " + host_arch() + ")"),
+            std::string::npos)
+      << cross.out;
+  EXPECT_NE(cross.out.find("dpkg --add-architecture " + foreign), std::string::npos) << cross.out;
+  const auto json = sf_run({"toolchains", "show", "trixie", "--arch", foreign, "--json"});
+  ASSERT_EQ(json.code, 0) << json.err;
+  const auto j = nlohmann::json::parse(json.out);
+  EXPECT_EQ(j.at("build_arch"), host_arch());
+  EXPECT_EQ(j.at("arch"), foreign);
+  const auto packages = j.at("packages").get<std::vector<std::string>>();
+  EXPECT_NE(std::find(packages.begin(), packages.end(), "libmunge-dev:" + foreign), packages.end());
+  const auto native = sf_run({"toolchains", "show", "noble"});
+  EXPECT_NE(native.out.find("cross-builds:    no (native builds only)"), std::string::npos)
+      << native.out;
+  const auto refused = sf_run({"toolchains", "show", "rockylinux9", "--arch", foreign});
+  EXPECT_EQ(refused.code, 2);
+  EXPECT_NE(refused.err.find("rockylinux9 cannot cross-build " + foreign), std::string::npos)
+      << refused.err;
+}
+
+}  // namespace
+}  // namespace sf

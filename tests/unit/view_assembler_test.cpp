@@ -3,10 +3,9 @@
 // left to the host, a library found nowhere reported.
 #include "artifact/view_assembler.hpp"
 
+#include <elf.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-
-#include <elf.h>
 
 #include <algorithm>
 #include <cstdlib>

@@ -17,8 +17,8 @@
 #include "slurm_factory/errors.hpp"
 #include "support/file_io.hpp"
 #include "support/host_arch.hpp"
-#include "support/input_validation.hpp"
 #include "support/human_size.hpp"
+#include "support/input_validation.hpp"
 
 namespace sf {
 namespace fs = std::filesystem;

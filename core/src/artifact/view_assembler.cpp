@@ -11,9 +11,9 @@
 #include <sstream>
 
 #include "formats/elf_reader.hpp"
-#include "support/host_arch.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/log.hpp"
+#include "support/host_arch.hpp"
 #include "support/safe_walk.hpp"
 
 namespace sf {
@@ -275,8 +275,10 @@ ViewAssemblyReport assemble_view(const std::vector<ViewEntry>& entries, const fs
         if (const std::string m = elf_arch_mismatch(lib->machine, options.arch); !m.empty()) {
           throw PackagingError("the library " + soname + " that " + rel + " needs is " + m,
                                {{"library", found.string()}, {"needed by", "view/" + rel}},
-                               "the build image has no " + options.arch + " copy of it: install "
-                               "its -dev package for " + options.arch + " in the image");
+                               "the build image has no " + options.arch +
+                                   " copy of it: install "
+                                   "its -dev package for " +
+                                   options.arch + " in the image");
         }
       }
     }

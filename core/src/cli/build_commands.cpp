@@ -65,7 +65,8 @@ BuildRequest request_from(const po::variables_map& vm) {
   r.toolchain =
       check_input(InputKind::kToolchainName, vm["toolchain"].as<std::string>(), "--toolchain");
   if (vm.count("gpu") != 0U) r.gpu = parse_gpu_flavours(vm["gpu"].as<std::vector<std::string>>());
-  if (vm.count("arch") != 0U) r.arch = check_input(InputKind::kArch, vm["arch"].as<std::string>(), "--arch");
+  if (vm.count("arch") != 0U)
+    r.arch = check_input(InputKind::kArch, vm["arch"].as<std::string>(), "--arch");
   r.publish = parse_publish_policy(vm["publish"].as<std::string>());
   if (vm.count("signing-key") != 0U) r.signing_key = vm["signing-key"].as<std::string>();
   if (vm.count("local-cache") != 0U) r.local_cache = vm["local-cache"].as<std::string>();

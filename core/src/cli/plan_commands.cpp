@@ -45,8 +45,9 @@ void add_request_options(po::options_description& opts) {
       "GPU flavour(s): cuda, rocm, oneapi (comma-separated or repeated)")(
       "arch", po::value<std::string>()->default_value(""),
       "target architecture, amd64 or arm64 (default: this host's); another than the host's is a "
-      "cross build (Debian toolchains)")("from", po::value<std::vector<std::string>>()->composing(),
-                      "NAME=source|system: where a dependency comes from (e.g. pmix=source)")(
+      "cross build (Debian toolchains)")(
+      "from", po::value<std::vector<std::string>>()->composing(),
+      "NAME=source|system: where a dependency comes from (e.g. pmix=source)")(
       "with", po::value<std::vector<std::string>>()->composing(),
       "NAME=VERSION: a dependency version other than the recipe's default")(
       "recipes", po::value<std::string>(), "recipe directory (default: the shipped recipes)")(

@@ -12,6 +12,7 @@
 #include "support/strings.hpp"
 #include "support/text_table.hpp"
 #include "toolchains/toolchain_catalog.hpp"
+#include "toolchains/toolchain_resolution.hpp"
 
 namespace po = boost::program_options;
 
@@ -40,6 +41,8 @@ nlohmann::json summary_json(const ToolchainRelease& r) {
 nlohmann::json release_json(const ToolchainRelease& r, const std::vector<std::string>& extra,
                             const std::vector<std::string>& packages, const std::string& script) {
   auto j = summary_json(r);
+  j["build_arch"] = r.build_arch;
+  j["cross_arches"] = r.cross_arches;
   j["build_tools"] = r.build_tools;
   j["dev_packages"] = r.dev_packages;
   j["gpu_packages"] = r.gpu_packages;
@@ -136,7 +139,9 @@ void print_release(std::ostream& out, const ToolchainRelease& r,
   field("os", r.os_name + (r.os_version.empty() ? "" : " (" + r.os_version + ")"));
   field("gcc", r.gcc_version);
   field("glibc", r.glibc_version);
-  field("arch", r.arch);
+  field("arch", r.arch + (is_cross_build(r) ? " (cross-built on " + r.build_arch + ")" : ""));
+  field("cross-builds",
+        r.cross_arches.empty() ? std::string("no (native builds only)") : join(r.cross_arches, " "));
   field("base image", r.base_image);
   field("package manager", to_string(r.package_manager));
   if (r.bootstrap) {
@@ -210,16 +215,22 @@ void add_toolchain_commands(CommandTable& table) {
              "packages, GPU packages, extra repositories, quirks, the system libraries a\n"
              "minimal host has, and the setup script that turns the base image into the\n"
              "build image. --gpu adds the release's packages for GPU flavours to the script;\n"
-             "--script prints the script alone (a POSIX sh script, e.g. for shellcheck).",
+             "--arch shows the release as a build for that architecture (another than the\n"
+             "host's: the cross-build image, docs/arm64.md); --script prints the script alone\n"
+             "(a POSIX sh script, e.g. for shellcheck).",
              "  slurm-factory toolchains show noble\n"
              "  slurm-factory toolchains show trixie --gpu cuda,rocm\n"
+             "  slurm-factory toolchains show trixie --arch arm64 --script\n"
              "  slurm-factory toolchains show rockylinux9 --script | shellcheck -s sh -\n"
              "  slurm-factory toolchains show bookworm --json\n"};
          po::options_description opts("Options");
          opts.add_options()("name", po::value<std::string>(), "the toolchain release")(
              "gpu", po::value<std::vector<std::string>>()->composing(),
              "GPU flavours whose packages the script installs: cuda, rocm, oneapi "
-             "(comma-separated)")("script", "print only the setup script");
+             "(comma-separated)")(
+             "arch", po::value<std::string>()->default_value(""),
+             "target architecture, amd64 or arm64 (default: this host's)")(
+             "script", "print only the setup script");
          po::positional_options_description positional;
          positional.add("name", 1);
          auto vm = parse_command(inv, spec, opts, positional);
@@ -231,11 +242,12 @@ void add_toolchain_commands(CommandTable& table) {
          }
          App app(inv.global);
          const auto catalog = make_toolchain_catalog(app.plugins(), app.config());
-         const auto& release = catalog.get((*vm)["name"].as<std::string>());
+         const auto release = release_for_arch(catalog, (*vm)["name"].as<std::string>(),
+                                               (*vm)["arch"].as<std::string>());
          const auto extra = gpu_packages_for(
              release, vm->count("gpu") != 0U ? (*vm)["gpu"].as<std::vector<std::string>>()
                                              : std::vector<std::string>{});
-         const std::string script = catalog.setup_script(release.name, extra);
+         const std::string script = catalog.family_of(release.name).setup_script(release, extra);
          if (vm->count("script") != 0U) {
            inv.out << script;
          } else if (inv.global.json) {

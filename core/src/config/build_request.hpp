@@ -19,7 +19,7 @@ struct BuildRequest {
   std::string slurm_version = "25.11";  // a series (24.11) or a full version (24.11.5)
   std::string toolchain = "noble";
   std::vector<std::string> gpu;  // "cuda", "rocm", "oneapi" (sorted, unique)
-  std::string arch;  // amd64 | arm64; "" = the host's (another is a cross build)
+  std::string arch;              // amd64 | arm64; "" = the host's (another is a cross build)
   PublishPolicy publish = PublishPolicy::kNone;
   std::string signing_key;  // a key id or fingerprint, never key material
   std::optional<std::filesystem::path> local_cache;

@@ -24,7 +24,7 @@ struct PipelineExclude {
   std::optional<std::string> toolchain;
   std::optional<std::vector<std::string>> gpu;  // a feature set; {} = CPU only
   std::optional<std::string> arch;
-  std::string origin;                           // where it was written
+  std::string origin;  // where it was written
 };
 
 struct PipelineDefinition {

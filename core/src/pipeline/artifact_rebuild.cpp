@@ -159,9 +159,8 @@ RebuildReport rebuild_artifact(App& app, const RebuildOptions& options,
   report.recorded_image_hash = string_at(prov, {"toolchain", "image_hash"});
 
   // 1. The toolchain image, and what it holds compared with what the artifact was built in.
-  ResolvedToolchain resolved =
-      resolve_toolchain(app, report.request.toolchain, report.request.feature_names(),
-                        report.request.arch);
+  ResolvedToolchain resolved = resolve_toolchain(
+      app, report.request.toolchain, report.request.feature_names(), report.request.arch);
   report.current_image_hash = resolved.image_hash;
   Config& config = app.config();
   const std::string backend_name =

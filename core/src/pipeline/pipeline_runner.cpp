@@ -297,8 +297,7 @@ PipelineRunReport run_pipeline(App& app, const PipelinePlan& plan,
             c.request.backend.empty() ? app.config().default_backend : c.request.backend;
         note(c.cell.id, "image", "start", "preparing the build image " + c.image_tag);
         ResolvedToolchain resolved =
-            resolve_toolchain(app, c.request.toolchain, c.request.feature_names(),
-                              c.request.arch);
+            resolve_toolchain(app, c.request.toolchain, c.request.feature_names(), c.request.arch);
         auto engine = app.container_backend(backend);
         auto image = prepare_toolchain_image(*engine, resolved.image);
         note(c.cell.id, "image", "done", (image.reused ? "reused " : "built ") + image.tag,

@@ -39,7 +39,8 @@ BuildExecutorOptions executor_options(const PipelineRun& run) {
   eo.signer = run.cache.signer.get();
   eo.live = run.live;
   if (const ToolchainRelease& release = run.release(); is_cross_build(release)) {
-    eo.cross = CrossTriplets{multiarch_triplet(release.arch), multiarch_triplet(release.build_arch)};
+    eo.cross =
+        CrossTriplets{multiarch_triplet(release.arch), multiarch_triplet(release.build_arch)};
   }
   return eo;
 }

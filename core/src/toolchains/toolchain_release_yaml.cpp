@@ -17,8 +17,7 @@ const std::vector<std::string>& release_keys() {
   static const std::vector<std::string> keys = {
       "os_name",      "os_version",      "gcc_version",      "glibc_version", "base_image",
       "arch",         "package_manager", "build_tools",      "dev_packages",  "gpu_packages",
-      "repositories", "quirks",          "system_libraries", "bootstrap",
-      "cross_arches"};
+      "repositories", "quirks",          "system_libraries", "bootstrap",     "cross_arches"};
   return keys;
 }
 

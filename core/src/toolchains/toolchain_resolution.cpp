@@ -5,9 +5,9 @@
 #include "app/app.hpp"
 #include "config/config_yaml.hpp"
 #include "slurm_factory/errors.hpp"
+#include "support/host_arch.hpp"
 #include "support/input_validation.hpp"
 #include "support/strings.hpp"
-#include "support/host_arch.hpp"
 
 namespace sf {
 namespace {
@@ -56,12 +56,12 @@ ToolchainRelease release_for_arch(const ToolchainCatalog& catalog, const std::st
         if (std::find(c.begin(), c.end(), target) != c.end()) can.push_back(name);
       }
       throw UsageError(
-          "toolchain " + toolchain + " cannot cross-build " + target + " on this " + host +
-              " host",
+          "toolchain " + toolchain + " cannot cross-build " + target + " on this " + host + " host",
           {{"toolchain", toolchain}, {"family", release.family}, {"host", host}, {"arch", target}},
-          "build on an " + target + " host (the same command, without --arch), or use a toolchain "
-              "that cross-builds " + target + ": " +
-              (can.empty() ? std::string("none is loaded") : join(can, ", ")));
+          "build on an " + target +
+              " host (the same command, without --arch), or use a toolchain "
+              "that cross-builds " +
+              target + ": " + (can.empty() ? std::string("none is loaded") : join(can, ", ")));
     }
     release.build_arch = host;
   }

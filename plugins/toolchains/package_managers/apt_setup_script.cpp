@@ -65,7 +65,8 @@ std::vector<std::string> cross_packages(const ToolchainRelease& release,
   for (const auto& [tool, pkgs] : release.build_tools) all.insert(pkgs.begin(), pkgs.end());
   all.insert("crossbuild-essential-" + release.arch);
   auto target = [&](const std::string& p) { all.insert(p + ":" + release.arch); };
-  for (const auto& [name, pkgs] : release.dev_packages) std::for_each(pkgs.begin(), pkgs.end(), target);
+  for (const auto& [name, pkgs] : release.dev_packages)
+    std::for_each(pkgs.begin(), pkgs.end(), target);
   std::for_each(extra_packages.begin(), extra_packages.end(), target);
   return {all.begin(), all.end()};
 }

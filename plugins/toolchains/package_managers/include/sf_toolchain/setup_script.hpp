@@ -37,9 +37,8 @@ struct PackageManagerSteps {
   // set (native build tools, the cross compiler, the target's -dev packages). nullptr: the package
   // manager cannot cross-build and render() refuses, naming the release.
   void (*cross_setup)(std::ostream& out, const ToolchainRelease& release) = nullptr;
-  std::vector<std::string> (*cross_packages)(const ToolchainRelease& release,
-                                             const std::vector<std::string>& extra_packages) =
-      nullptr;
+  std::vector<std::string> (*cross_packages)(
+      const ToolchainRelease& release, const std::vector<std::string>& extra_packages) = nullptr;
 };
 
 // Renders the script. Throws ConfigurationError naming the release (and its origin) for a package

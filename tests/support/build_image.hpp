@@ -1,0 +1,103 @@
+// What the integration tests that build real recipes share: the plugins they load (once per
+// process), a Debian release's build image prepared exactly as build-slurm prepares it (native or,
+// with an architecture, the cross-build image), and a throwaway signing key with its signer and
+// verifier.
+#pragma once
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "config/config.hpp"
+#include "plugin_host/plugin_host.hpp"
+#include "signing/gpg_signer.hpp"
+#include "signing/gpg_verifier.hpp"
+#include "slurm_factory/errors.hpp"
+#include "toolchains/toolchain_catalog.hpp"
+#include "toolchains/toolchain_image.hpp"
+#include "toolchains/toolchain_resolution.hpp"
+
+namespace sf::test {
+
+// toolchain-debian, backend-docker and cache-local from the build tree's plugin folder.
+inline PluginHost& build_plugins() {
+  static PluginHost h;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    for (const char* p : {"toolchain-debian", "backend-docker", "cache-local"}) {
+      h.load_file(std::filesystem::path(SF_TEST_PLUGIN_DIR) / (std::string("libsf-") + p + ".so"));
+    }
+  });
+  return h;
+}
+
+struct BuildImage {
+  std::string tag;
+  std::string hash;  // toolchain_image_hash: what every package hash of a plan for it names
+  ToolchainRelease release;
+};
+
+// The build image of `release_name` for `arch` ("" = the host's; another is the cross image),
+// bootstrapped offline when its base is missing, the bootstrap tarball and log under `cache_dir`.
+// Empty tag and `skip_reason` set when docker does not answer.
+inline BuildImage prepare_build_image(const std::string& release_name, const std::string& arch,
+                                      const std::filesystem::path& cache_dir,
+                                      std::string& skip_reason) {
+  auto backend = build_plugins().make_container_backend("docker", nlohmann::json::object());
+  try {
+    backend->info();
+  } catch (const ContainerError& e) {
+    skip_reason = std::string("docker does not answer: ") + e.what();
+    return {};
+  }
+  Config config;
+  const ToolchainCatalog catalog = make_toolchain_catalog(build_plugins(), config);
+  ToolchainImageRequest req;
+  req.release = release_for_arch(catalog, release_name, arch);
+  req.setup_script = catalog.family_of(release_name).setup_script(req.release, {});
+  req.bootstrap = catalog.bootstrap_recipe(release_name);
+  req.family = catalog.shared_family_of(release_name);
+  req.cache_dir = cache_dir;
+  BuildImage out;
+  out.tag = prepare_toolchain_image(*backend, req).tag;
+  out.hash = toolchain_image_hash(req);
+  out.release = req.release;
+  return out;
+}
+
+// A folder `<tmp>/<prefix>-<pid>-<test name>` (made afresh, removed with the object) holding a
+// throwaway ed25519 key in gnupg/, with a signer and a verifier that trusts only it.
+class ThrowawaySigning {
+ public:
+  ThrowawaySigning(const std::string& prefix, const std::string& uid) {
+    root = std::filesystem::temp_directory_path() /
+           (prefix + "-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(root);
+    std::filesystem::create_directories(root / "gnupg");
+    std::filesystem::permissions(root / "gnupg", std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace);
+    fpr = GpgSigner::generate_key((root / "gnupg").string(), uid);
+    signer = std::make_unique<GpgSigner>(
+        GpgSignerOptions{(root / "gnupg").string(), fpr, {}, {}, {}, {}});
+    verifier = std::make_unique<GpgVerifier>(GpgTrust{(root / "gnupg").string(), {fpr}});
+  }
+  ~ThrowawaySigning() {
+    signer.reset();
+    verifier.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(root, ec);
+  }
+  ThrowawaySigning(const ThrowawaySigning&) = delete;
+  ThrowawaySigning& operator=(const ThrowawaySigning&) = delete;
+
+  std::filesystem::path root;
+  std::string fpr;
+  std::unique_ptr<GpgSigner> signer;
+  std::unique_ptr<GpgVerifier> verifier;
+};
+
+}  // namespace sf::test
