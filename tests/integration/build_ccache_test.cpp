@@ -64,7 +64,8 @@ class BuildCcacheTest : public ::testing::Test {
 
   void SetUp() override {
     if (!skip_reason_.empty()) SF_REQUIRE_OR_SKIP(skip_reason_);
-    keys_ = std::make_unique<test::ThrowawaySigning>("sf-build-ccache", "Ccache <c@example.invalid>");
+    keys_ =
+        std::make_unique<test::ThrowawaySigning>("sf-build-ccache", "Ccache <c@example.invalid>");
     root_ = keys_->root;
     // Every test starts from an empty compiler cache of the image.
     ccache_ = ccache_dir_for(kCacheDir, image_hash_);

@@ -61,35 +61,16 @@ class BuildExecutorTest : public ::testing::Test {
 
   // `version`: the root recipe's version (the planner's "Slurm version" is the root's).
   Plan plan_for(const std::string& root, const std::string& version) {
-    static RecipeBook book = RecipeBook::load_directory(RecipeBook::default_directory());
-    PlanRequest req;
-    req.slurm_version = version;
-    req.toolchain = release_;
-    req.toolchain_image_hash = image_.hash;
-    req.root = root;
-    Plan plan = make_plan(book, req);
-    // Sources are shared between runs (keyed by sha256, verified).
-    SourceFetcher(kCacheDir).fetch_all(SourceFetcher::items_for(plan));
-    return plan;
+    return test::plan_shipped_recipe(image_, root, version, kCacheDir);
   }
 
   std::unique_ptr<CacheChain> chain() {
-    std::vector<std::unique_ptr<CacheProvider>> layers;
-    layers.push_back(host().make_cache_provider(
-        {"local", "local", "file://" + (root_ / "cache").string(), true, {}}));
-    CacheChainOptions o;
-    o.trust.verifier = keys_->verifier.get();
-    return std::make_unique<CacheChain>(std::move(layers), o);
+    return test::local_cache_chain(root_ / "cache", keys_->verifier.get());
   }
 
   BuildReport build(const Plan& plan, CacheChain& c, bool network = false) {
-    BuildExecutorOptions o;
+    BuildExecutorOptions o = test::build_options(image_, kCacheDir, keys_->signer.get());
     o.network = network;
-    o.cache_dir = kCacheDir;
-    o.image = image_.tag;
-    o.jobs = 2;
-    o.memory_bytes = 2LL << 30;
-    o.signer = keys_->signer.get();
     BuildExecutor ex([] { return host().make_container_backend("docker", {}); }, c, o);
     return ex.run(plan);
   }

@@ -46,33 +46,14 @@ class CrossBuildTest : public ::testing::Test {
   void TearDown() override { keys_.reset(); }
 
   Plan plan_for(const std::string& root, const std::string& version) {
-    static RecipeBook book = RecipeBook::load_directory(RecipeBook::default_directory());
-    PlanRequest req;
-    req.slurm_version = version;
-    req.toolchain = release_;
-    req.toolchain_image_hash = image_.hash;
-    req.root = root;
-    Plan plan = make_plan(book, req);
-    SourceFetcher(kCacheDir).fetch_all(SourceFetcher::items_for(plan));
-    return plan;
+    return test::plan_shipped_recipe(image_, root, version, kCacheDir);
   }
 
   BuildReport build(const Plan& plan) {
-    std::vector<std::unique_ptr<CacheProvider>> layers;
-    layers.push_back(host().make_cache_provider(
-        {"local", "local", "file://" + (root_ / "cache").string(), true, {}}));
-    CacheChainOptions co;
-    co.trust.verifier = keys_->verifier.get();
-    CacheChain chain(std::move(layers), co);
-    BuildExecutorOptions o;
-    o.cache_dir = kCacheDir;
-    o.image = image_.tag;
-    o.jobs = 2;
-    o.memory_bytes = 2LL << 30;
-    o.signer = keys_->signer.get();
-    o.cross =
-        CrossTriplets{multiarch_triplet(release_.arch), multiarch_triplet(release_.build_arch)};
-    BuildExecutor ex([] { return host().make_container_backend("docker", {}); }, chain, o);
+    auto chain = test::local_cache_chain(root_ / "cache", keys_->verifier.get());
+    const BuildExecutorOptions o = test::build_options(image_, kCacheDir, keys_->signer.get());
+    EXPECT_TRUE(o.cross.has_value()) << "a cross image's builds get its triplets";
+    BuildExecutor ex([] { return host().make_container_backend("docker", {}); }, *chain, o);
     return ex.run(plan);
   }
 

@@ -45,7 +45,8 @@ class ReproducibleBuildTest : public ::testing::Test {
     image_ = image.tag;
     image_hash_ = image.hash;
     release_ = image.release;
-    keys_ = std::make_unique<test::ThrowawaySigning>("sf-reproducible", "Repro <r@example.invalid>");
+    keys_ =
+        std::make_unique<test::ThrowawaySigning>("sf-reproducible", "Repro <r@example.invalid>");
     root_ = keys_->root;
   }
   void TearDown() override {

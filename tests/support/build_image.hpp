@@ -11,8 +11,12 @@
 #include <mutex>
 #include <string>
 
+#include "build/build_executor.hpp"
+#include "build/source_fetcher.hpp"
+#include "cache/cache_chain.hpp"
 #include "config/config.hpp"
 #include "plugin_host/plugin_host.hpp"
+#include "recipes/recipe_book.hpp"
 #include "signing/gpg_signer.hpp"
 #include "signing/gpg_verifier.hpp"
 #include "slurm_factory/errors.hpp"
@@ -66,6 +70,51 @@ inline BuildImage prepare_build_image(const std::string& release_name, const std
   out.hash = toolchain_image_hash(req);
   out.release = req.release;
   return out;
+}
+
+// The plan of one shipped recipe (`root` at `version`: the planner's "Slurm version" is the root's)
+// for `image`, its sources fetched into `cache_dir`'s source cache (keyed by sha256, verified).
+inline Plan plan_shipped_recipe(const BuildImage& image, const std::string& root,
+                                const std::string& version,
+                                const std::filesystem::path& cache_dir) {
+  static const RecipeBook book = RecipeBook::load_directory(RecipeBook::default_directory());
+  PlanRequest req;
+  req.slurm_version = version;
+  req.toolchain = image.release;
+  req.toolchain_image_hash = image.hash;
+  req.root = root;
+  Plan plan = make_plan(book, req);
+  SourceFetcher(cache_dir).fetch_all(SourceFetcher::items_for(plan));
+  return plan;
+}
+
+// Executor options for builds in `image` (2 jobs, 2 GiB), signed by `signer`: a cross image's
+// builds get its triplets, as build-slurm gives them.
+inline BuildExecutorOptions build_options(const BuildImage& image,
+                                          const std::filesystem::path& cache_dir,
+                                          const GpgSigner* signer) {
+  BuildExecutorOptions o;
+  o.cache_dir = cache_dir;
+  o.image = image.tag;
+  o.jobs = 2;
+  o.memory_bytes = 2LL << 30;
+  o.signer = signer;
+  if (is_cross_build(image.release)) {
+    o.cross = CrossTriplets{multiarch_triplet(image.release.arch),
+                            multiarch_triplet(image.release.build_arch)};
+  }
+  return o;
+}
+
+// One writable local cache layer at `dir`, trusting what `verifier` trusts.
+inline std::unique_ptr<CacheChain> local_cache_chain(const std::filesystem::path& dir,
+                                                     const GpgVerifier* verifier) {
+  std::vector<std::unique_ptr<CacheProvider>> layers;
+  layers.push_back(
+      build_plugins().make_cache_provider({"local", "local", "file://" + dir.string(), true, {}}));
+  CacheChainOptions o;
+  o.trust.verifier = verifier;
+  return std::make_unique<CacheChain>(std::move(layers), o);
 }
 
 // A folder `<tmp>/<prefix>-<pid>-<test name>` (made afresh, removed with the object) holding a

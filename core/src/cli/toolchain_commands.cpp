@@ -140,8 +140,8 @@ void print_release(std::ostream& out, const ToolchainRelease& r,
   field("gcc", r.gcc_version);
   field("glibc", r.glibc_version);
   field("arch", r.arch + (is_cross_build(r) ? " (cross-built on " + r.build_arch + ")" : ""));
-  field("cross-builds",
-        r.cross_arches.empty() ? std::string("no (native builds only)") : join(r.cross_arches, " "));
+  field("cross-builds", r.cross_arches.empty() ? std::string("no (native builds only)")
+                                               : join(r.cross_arches, " "));
   field("base image", r.base_image);
   field("package manager", to_string(r.package_manager));
   if (r.bootstrap) {
@@ -227,9 +227,8 @@ void add_toolchain_commands(CommandTable& table) {
          opts.add_options()("name", po::value<std::string>(), "the toolchain release")(
              "gpu", po::value<std::vector<std::string>>()->composing(),
              "GPU flavours whose packages the script installs: cuda, rocm, oneapi "
-             "(comma-separated)")(
-             "arch", po::value<std::string>()->default_value(""),
-             "target architecture, amd64 or arm64 (default: this host's)")(
+             "(comma-separated)")("arch", po::value<std::string>()->default_value(""),
+                                  "target architecture, amd64 or arm64 (default: this host's)")(
              "script", "print only the setup script");
          po::positional_options_description positional;
          positional.add("name", 1);
