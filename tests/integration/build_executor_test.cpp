@@ -78,26 +78,22 @@ class BuildExecutorTest : public ::testing::Test {
   // Every dynamic ELF file of the entry, with its RUNPATH checked.
   int check_runpaths(const fs::path& tarball) {
     const fs::path tree = root_ / ("unpacked-" + tarball.filename().string());
-    auto x = extract_archive(tarball, tree);
-    EXPECT_TRUE(x) << (x ? "" : x.error().message);
     int elves = 0;
-    for (const auto& e : fs::recursive_directory_iterator(tree)) {
-      if (e.is_symlink() || !e.is_regular_file() || !is_elf_file(e.path())) continue;
-      auto info = read_elf(e.path());
-      if (!info || !info->has_dynamic) continue;
+    for (const auto& [path, info] : test::unpack_entry_elf_files(tarball, tree)) {
+      if (!info.has_dynamic) continue;
       ++elves;
-      EXPECT_TRUE(info->rpath.empty()) << e.path();
-      EXPECT_FALSE(info->runpath.empty()) << e.path() << " has no RUNPATH";
-      for (const auto& r : info->runpath) {
-        EXPECT_EQ(r.rfind("$ORIGIN", 0), 0U) << e.path() << ": RUNPATH entry " << r;
+      EXPECT_TRUE(info.rpath.empty()) << path;
+      EXPECT_FALSE(info.runpath.empty()) << path << " has no RUNPATH";
+      for (const auto& r : info.runpath) {
+        EXPECT_EQ(r.rfind("$ORIGIN", 0), 0U) << path << ": RUNPATH entry " << r;
       }
-      EXPECT_NE(e.path().extension(), ".la");
-      const auto rel = e.path().lexically_relative(tree);
+      EXPECT_NE(path.extension(), ".la");
+      const auto rel = path.lexically_relative(tree);
       if (rel.parent_path() == "lib") {
-        EXPECT_EQ(info->runpath, (std::vector<std::string>{"$ORIGIN", "$ORIGIN/slurm"}));
+        EXPECT_EQ(info.runpath, (std::vector<std::string>{"$ORIGIN", "$ORIGIN/slurm"}));
       }
       if (rel.parent_path() == "bin") {
-        EXPECT_EQ(info->runpath,
+        EXPECT_EQ(info.runpath,
                   (std::vector<std::string>{"$ORIGIN/../lib", "$ORIGIN/../lib/slurm"}));
       }
     }

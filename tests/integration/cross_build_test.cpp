@@ -59,21 +59,15 @@ class CrossBuildTest : public ::testing::Test {
 
   // Every ELF file of the entry: the target's machine, an $ORIGIN RUNPATH when dynamic.
   int check_entry(const fs::path& tarball) {
-    const fs::path tree = root_ / ("unpacked-" + tarball.filename().string());
-    auto x = extract_archive(tarball, tree);
-    EXPECT_TRUE(x) << (x ? "" : x.error().message);
     int elves = 0;
-    for (const auto& e : fs::recursive_directory_iterator(tree)) {
-      if (e.is_symlink() || !e.is_regular_file() || !is_elf_file(e.path())) continue;
-      auto info = read_elf(e.path());
-      EXPECT_TRUE(info) << e.path();
-      if (!info) continue;
+    for (const auto& [path, info] : test::unpack_entry_elf_files(
+             tarball, root_ / ("unpacked-" + tarball.filename().string()))) {
       ++elves;
-      EXPECT_EQ(info->machine, *elf_machine_of(kTarget))
-          << e.path() << " is " << describe_elf_machine(info->machine) << ", not " << kTarget;
-      if (info->has_dynamic) {
-        EXPECT_FALSE(info->runpath.empty()) << e.path();
-        if (!info->runpath.empty()) EXPECT_EQ(info->runpath[0].rfind("$ORIGIN", 0), 0U) << e.path();
+      EXPECT_EQ(info.machine, *elf_machine_of(kTarget))
+          << path << " is " << describe_elf_machine(info.machine) << ", not " << kTarget;
+      if (info.has_dynamic) {
+        EXPECT_FALSE(info.runpath.empty()) << path;
+        if (!info.runpath.empty()) EXPECT_EQ(info.runpath[0].rfind("$ORIGIN", 0), 0U) << path;
       }
     }
     return elves;

@@ -10,11 +10,14 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "build/build_executor.hpp"
 #include "build/source_fetcher.hpp"
 #include "cache/cache_chain.hpp"
 #include "config/config.hpp"
+#include "formats/archive_reader.hpp"
+#include "formats/elf_reader.hpp"
 #include "plugin_host/plugin_host.hpp"
 #include "recipes/recipe_book.hpp"
 #include "signing/gpg_signer.hpp"
@@ -104,6 +107,27 @@ inline BuildExecutorOptions build_options(const BuildImage& image,
                             multiarch_triplet(image.release.build_arch)};
   }
   return o;
+}
+
+// A cache entry's tarball unpacked at `tree` (expected to succeed) and its ELF files (regular
+// files, links left out), each with what libelf reads of it (a failure is a test failure).
+struct EntryElf {
+  std::filesystem::path path;  // under `tree`
+  ElfInfo info;
+};
+inline std::vector<EntryElf> unpack_entry_elf_files(const std::filesystem::path& tarball,
+                                                    const std::filesystem::path& tree) {
+  auto x = extract_archive(tarball, tree);
+  EXPECT_TRUE(x) << (x ? "" : x.error().message);
+  std::vector<EntryElf> out;
+  if (!x) return out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(tree)) {
+    if (e.is_symlink() || !e.is_regular_file() || !is_elf_file(e.path())) continue;
+    auto info = read_elf(e.path());
+    EXPECT_TRUE(info) << e.path();
+    if (info) out.push_back({e.path(), std::move(*info)});
+  }
+  return out;
 }
 
 // One writable local cache layer at `dir`, trusting what `verifier` trusts.
