@@ -74,7 +74,21 @@ std::unique_ptr<Packager> App::packager(const std::string& name, const nlohmann:
   if (!offered(host.packager_names(), name)) {
     host.load("packager-" + name, default_plugin_search_paths(config().plugin_search_paths));
   }
+  if (settings.is_null()) {
+    const auto& all = config().packagers;
+    return host.make_packager(
+        name, all.is_object() && all.contains(name) ? all[name] : nlohmann::json::object());
+  }
   return host.make_packager(name, settings);
+}
+
+std::unique_ptr<SignedRepository> App::package_repository(const std::string& name) {
+  (void)packager(name);  // loads its plugin, checks the name
+  PluginHost& host = plugins();
+  if (!offered(host.repository_names(), name)) return nullptr;
+  const auto& all = config().packagers;
+  return host.make_package_repository(
+      name, all.is_object() && all.contains(name) ? all[name] : nlohmann::json::object());
 }
 
 std::unique_ptr<CacheProvider> App::cache_provider(const CacheLayerSpec& layer) {

@@ -41,9 +41,13 @@ class App {
   // The container backend `name` ("" = the config's `backend`) with `backends.<name>` settings,
   // from the plugins the config loads.
   std::unique_ptr<ContainerBackend> container_backend(const std::string& name = {});
-  // The packager `name` with `settings`; loads packager-<name> when no loaded plugin offers it.
+  // The packager `name` with `settings` (null: the config's packagers.<name>); loads
+  // packager-<name> when no loaded plugin offers it.
   std::unique_ptr<Packager> packager(const std::string& name,
-                                     const nlohmann::json& settings = nlohmann::json::object());
+                                     const nlohmann::json& settings = nullptr);
+  // The package repository of packager `name`'s files (packages.deb: APT), or nullptr when its
+  // plugin registers none; loads packager-<name> when no loaded plugin offers the packager.
+  std::unique_ptr<SignedRepository> package_repository(const std::string& name);
   // The cache provider of one configured layer; loads cache-<type> when no loaded plugin offers it,
   // and checks the layer's settings against the keys the type declares.
   std::unique_ptr<CacheProvider> cache_provider(const CacheLayerSpec& layer);

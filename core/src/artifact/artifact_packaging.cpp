@@ -59,6 +59,70 @@ class StageTimer {
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
 };
 
+ArtifactDescription describe_artifact(const ArtifactPackagingRequest& request) {
+  const ArtifactInfo& info = request.info;
+  ArtifactDescription d;
+  d.slurm_version = info.slurm_version;
+  d.toolchain = info.toolchain;
+  d.toolchain_family = info.toolchain_family;
+  d.os_name = info.os_name;
+  d.os_version = request.os_version;
+  d.arch = info.arch;
+  d.base_image = request.base_image;
+  d.gpu = info.gpu;
+  d.install_root = info.install_root;
+  d.builder_version = info.builder_version.empty() ? SF_VERSION : info.builder_version;
+  d.system_packages = request.system_packages;
+  return d;
+}
+
+// The packagers after the main one, each on the same staged tree: their files must be new
+// regular files in the output folder (not the main artifact's names), hashed for SHA256SUMS and
+// provenance. Returns the files in order.
+std::vector<fs::path> run_more_packagers(const ArtifactPackagingRequest& request,
+                                         const PackageInput& main_input,
+                                         std::vector<PackagedOutput>& outputs) {
+  std::vector<fs::path> files;
+  for (Packager* p : request.more_packagers) {
+    PackageInput input = main_input;
+    input.on_file = nullptr;
+    input.main_file_sha256 = nullptr;
+    const PackageOutput written = p->package(input);
+    if (written.files.empty()) {
+      throw PackagingError("the packager wrote no file", {{"packager", p->name()}},
+                           "this is a bug in the packager plugin");
+    }
+    for (const auto& f : written.files) {
+      std::error_code ec;
+      const bool regular = fs::is_regular_file(fs::symlink_status(f, ec));
+      const std::string name = f.filename().string();
+      const bool reserved = name == main_input.basename + ".provenance.json" ||
+                            name == kChecksumsFile || name == kChecksumsSignatureFile ||
+                            name.rfind(main_input.basename + ".", 0) == 0;
+      if (!regular ||
+          (f.parent_path() / "").lexically_normal() !=
+              (request.output_dir / "").lexically_normal() ||
+          reserved) {
+        throw PackagingError(
+            "the packager's output is not a new regular file in the output folder",
+            {{"packager", p->name()},
+             {"file", f.string()},
+             {"folder", request.output_dir.string()}},
+            "this is a bug in the packager plugin: it must write its own files into output_dir, "
+            "not the tarball's, provenance's or checksums' names");
+      }
+      auto sha = sha256_of_file(f);
+      if (!sha) {
+        throw PackagingError(sha.error().message, {{"packager", p->name()}, {"file", f.string()}},
+                             "check the output folder");
+      }
+      outputs.push_back({p->name(), f, *sha});
+      files.push_back(f);
+    }
+  }
+  return files;
+}
+
 }  // namespace
 
 ArtifactPackagingResult package_artifact(const ArtifactPackagingRequest& request,
@@ -124,6 +188,7 @@ ArtifactPackagingResult package_artifact(const ArtifactPackagingRequest& request
     collector.add(path, content);
   };
   input.main_file_sha256 = &artifact_sha256;
+  input.artifact = describe_artifact(request);
   PackageOutput out = packager.package(input);
   if (out.files.empty()) {
     throw PackagingError("the packager wrote no file", {{"packager", packager.name()}},
@@ -131,6 +196,8 @@ ArtifactPackagingResult package_artifact(const ArtifactPackagingRequest& request
   }
   result.artifact = out.files.front();
   timer.done("archive");
+  std::vector<fs::path> more_files = run_more_packagers(request, input, result.outputs);
+  timer.done("more packagers");
   // Both scans, in the order a single scan gives: by file, then offset.
   result.compiled_paths = collector.fed()
                               ? collector.result()
@@ -185,6 +252,22 @@ ArtifactPackagingResult package_artifact(const ArtifactPackagingRequest& request
       prov["warnings"] = warnings;
     }
   }
+  {
+    // Every output, the main artifact first: what each packager wrote, with its sha256.
+    nlohmann::json outputs = nlohmann::json::array();
+    outputs.push_back({{"packager", packager.name()},
+                       {"file", result.artifact.filename().string()},
+                       {"sha256", artifact_sha256}});
+    for (std::size_t i = 1; i < out.files.size(); ++i) {
+      outputs.push_back(
+          {{"packager", packager.name()}, {"file", out.files[i].filename().string()}});
+    }
+    for (const auto& o : result.outputs) {
+      outputs.push_back(
+          {{"packager", o.packager}, {"file", o.file.filename().string()}, {"sha256", o.sha256}});
+    }
+    prov["outputs"] = outputs;
+  }
   prov["signed"] = request.signer != nullptr;
   if (request.signer != nullptr) prov["signing_key"] = request.signer->fingerprint();
 
@@ -192,9 +275,11 @@ ArtifactPackagingResult package_artifact(const ArtifactPackagingRequest& request
   write_text(result.provenance, prov.dump(2) + "\n");
 
   std::vector<fs::path> files = out.files;
+  files.insert(files.end(), more_files.begin(), more_files.end());
   files.push_back(result.provenance);
   std::map<std::string, std::string> known;
   if (!artifact_sha256.empty()) known[result.artifact.filename().string()] = artifact_sha256;
+  for (const auto& o : result.outputs) known[o.file.filename().string()] = o.sha256;
   write_checksums(request.output_dir, files, request.signer, known);
   result.checksums = request.output_dir / kChecksumsFile;
   timer.done("provenance and checksums");

@@ -1,8 +1,9 @@
 // The last stage of a build: from an assembled view to a signed artifact. Renders the modulefiles
 // and data/slurm_assets/ into the staging tree, scans the view for compiled-in build-prefix paths
 // (listing the text files slurm_install.sh --prefix must rewrite in data/slurm_assets/
-// prefix-files.txt), hands the tree to the packager, then writes <artifact>.asc (the artifact's
-// own detached signature), <basename>.provenance.json, SHA256SUMS and SHA256SUMS.asc beside it.
+// prefix-files.txt), hands the tree to the packager (then to each of more_packagers), then writes
+// <artifact>.asc (the artifact's own detached signature), <basename>.provenance.json, SHA256SUMS
+// and SHA256SUMS.asc beside it.
 #pragma once
 
 #include <cstdint>
@@ -14,11 +15,11 @@
 
 #include "artifact/artifact_assets.hpp"
 #include "artifact/compiled_paths.hpp"
+#include "slurm_factory/packager.hpp"
 
 namespace sf {
 
 class GpgSigner;
-class Packager;
 class TemplateRenderer;
 
 struct ArtifactPackagingRequest {
@@ -38,6 +39,21 @@ struct ArtifactPackagingRequest {
   RelocationFallbacks relocation_fallbacks;
   // nullptr: SHA256SUMS is written unsigned and no <artifact>.asc (a stale one is removed)
   const GpgSigner* signer = nullptr;
+  // Packagers run after the main one on the same staged tree (deb, ...), in order; their files
+  // join SHA256SUMS and provenance.json's "outputs".
+  std::vector<Packager*> more_packagers;
+  // What the packagers are told beyond ArtifactInfo: the OS release, base image and the OS
+  // packages holding the libraries the view needs (packager.hpp's ArtifactDescription).
+  std::string os_version;
+  std::string base_image;
+  std::vector<SystemLibraryPackage> system_packages;
+};
+
+// One file a packager wrote.
+struct PackagedOutput {
+  std::string packager;
+  std::filesystem::path file;
+  std::string sha256;
 };
 
 struct ArtifactPackagingResult {
@@ -46,6 +62,7 @@ struct ArtifactPackagingResult {
   std::filesystem::path provenance;
   std::filesystem::path checksums;
   std::vector<CompiledPath> compiled_paths;
+  std::vector<PackagedOutput> outputs;  // every packager's files, the main artifact first
 };
 
 // Throws PackagingError / SigningError.

@@ -83,6 +83,9 @@ BuildRequest request_from(const po::variables_map& vm) {
   if (vm.count("output") != 0U) r.output = vm["output"].as<std::string>();
   r.dry_run = vm.count("dry-run") != 0U;
   r.with_dev = vm.count("with-dev") != 0U;
+  if (vm.count("packager") != 0U) {
+    r.packagers = parse_packagers(vm["packager"].as<std::vector<std::string>>(), "--packager");
+  }
   return r;
 }
 
@@ -124,6 +127,10 @@ int run_build_slurm(Invocation& inv) {
       "target architecture: amd64 or arm64 (default: this host's). Another than the host's is a "
       "cross build in an image of the host's architecture (Debian toolchains: "
       "crossbuild-essential; docs/arm64.md)")(
+      "packager", po::value<std::vector<std::string>>()->composing(),
+      "also write these outputs beside the tarball (which is always made): deb (split .deb "
+      "packages, docs/packaging.md); repeat or separate with commas. Settings: the config's "
+      "packagers.<name>")(
       "publish", po::value<std::string>()->default_value("none"),
       "none | cache (push the plan's entries to every writable non-local cache layer that lacks "
       "them) | all (also upload the artifact, SHA256SUMS, .asc and provenance.json under "

@@ -90,6 +90,28 @@ std::string check_slurm_version_syntax(const std::string& value) {
   return value;
 }
 
+std::vector<std::string> parse_packagers(const std::vector<std::string>& values,
+                                         const std::string& what) {
+  std::vector<std::string> out{"tarball"};
+  for (const auto& value : values) {
+    std::size_t start = 0;
+    while (start <= value.size()) {
+      const std::size_t comma = std::min(value.find(',', start), value.size());
+      const std::string name = value.substr(start, comma - start);
+      start = comma + 1;
+      if (name.empty()) continue;
+      if (!input_problem(InputKind::kName, name).empty() || name.size() > 40) {
+        throw UsageError("invalid packager '" + printable(name) + "' in " + what,
+                         {{"option", what}},
+                         "name packagers by lower-case words: tarball, deb (several: "
+                         "--packager deb --packager rpm, or deb,rpm)");
+      }
+      if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+    }
+  }
+  return out;
+}
+
 nlohmann::json BuildRequest::to_json() const {
   const BuildRequest& r = *this;
   nlohmann::json j{{"slurm_version", r.slurm_version},
@@ -100,7 +122,8 @@ nlohmann::json BuildRequest::to_json() const {
                    {"no_cache", r.no_cache},
                    {"verify", r.verify},
                    {"dry_run", r.dry_run},
-                   {"with_dev", r.with_dev}};
+                   {"with_dev", r.with_dev},
+                   {"packagers", r.packagers}};
   if (!r.backend.empty()) j["backend"] = r.backend;
   if (r.jobs > 0) j["jobs"] = r.jobs;
   if (r.output) j["output"] = r.output->string();

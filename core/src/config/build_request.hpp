@@ -32,6 +32,9 @@ struct BuildRequest {
   // --with-dev: keep headers, static archives, libtool and pkg-config files in the view (the
   // artifact is then named ...-<arch>-dev instead of ...-<arch>-software).
   bool with_dev = false;
+  // The packagers that write the outputs (--packager, a pipeline's packagers:): "tarball" first,
+  // always (the main artifact that verify, publish and the index read), then "deb", ...
+  std::vector<std::string> packagers{"tarball"};
 
   // Feature plugin names for the GPU flavours: "cuda" -> "gpu-cuda".
   std::vector<std::string> feature_names() const;
@@ -48,6 +51,11 @@ std::vector<std::string> parse_gpu_flavours(const std::vector<std::string>& valu
 
 // The feature plugins' names of GPU flavours: {"cuda", "rocm"} -> {"gpu-cuda", "gpu-rocm"}.
 std::vector<std::string> gpu_feature_names(const std::vector<std::string>& flavours);
+// Packager names from --packager values or a pipeline's packagers: list ("deb", "deb,rpm"):
+// "tarball" first, then the others in the order given, each once. Throws UsageError for a name
+// that is not a plain word (what = "--packager").
+std::vector<std::string> parse_packagers(const std::vector<std::string>& values,
+                                         const std::string& what);
 // "none" | "cache" | "all"; throws UsageError listing them.
 PublishPolicy parse_publish_policy(const std::string& value);
 // A Slurm series "24.11" or version "24.11.5" (syntax only; whether it is known is the recipes'

@@ -64,6 +64,7 @@ struct Config {
   std::vector<std::string> plugins;  // plugin names to load, e.g. "toolchain-debian"
   std::string default_backend = "docker";
   nlohmann::json backends = nlohmann::json::object();  // per-backend settings by name
+  nlohmann::json packagers = nlohmann::json::object();  // per-packager settings by name
   std::vector<CacheLayerSpec> cache_layers;
   SigningSettings signing;
   BuildLimits build;

@@ -164,6 +164,10 @@ void materialize(Config& c) {
   if (c.default_backend.empty()) {
     fail(c, "backend", "no container backend is set", "set 'backend: docker' or 'backend: podman'");
   }
+  c.packagers = nlohmann::json::object();
+  if (const YAML::Node b = at(t, {"packagers"}); b.IsDefined() && b.IsMap()) {
+    for (const auto& kv : b) c.packagers[kv.first.Scalar()] = yaml_to_json(kv.second);
+  }
   c.backends = nlohmann::json::object();
   if (const YAML::Node b = at(t, {"backends"}); b.IsDefined() && b.IsMap()) {
     for (const auto& kv : b) c.backends[kv.first.Scalar()] = yaml_to_json(kv.second);

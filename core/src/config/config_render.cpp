@@ -95,6 +95,7 @@ nlohmann::json config_values(const Config& c) {
   v["plugins"] = {{"search_paths", strings(c.plugin_search_paths)}, {"load", c.plugins}};
   v["backend"] = c.default_backend;
   v["backends"] = c.backends;
+  v["packagers"] = c.packagers;
   nlohmann::json layers = nlohmann::json::array();
   for (const auto& l : c.cache_layers) {
     layers.push_back({{"name", l.name},

@@ -110,6 +110,8 @@ std::vector<SchemaField> settings_fields() {
                   })},
       {"backend", scalar(ValueType::kString)},
       {"backends", named(scalar(ValueType::kFree))},
+      // Settings of each packager, by name (read by the packager plugin: docs/packaging.md).
+      {"packagers", named(scalar(ValueType::kFree))},
       {"cache", map({{"layers", sequence(cache_layer)}})},
       {"signing", map({
                       {"key_id", scalar(ValueType::kString)},

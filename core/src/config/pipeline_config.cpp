@@ -218,14 +218,16 @@ PipelineDefinition parse_one(const Config& config, const std::string& name,
   }
 
   if (const auto p = child(node, "packagers"); set(p)) {
-    d.packagers = words(config, p, join_key(base, "packagers"), any_word);
-    for (std::size_t i = 0; i < d.packagers.size(); ++i) {
-      if (d.packagers[i] != "tarball") {
+    const auto names = words(config, p, join_key(base, "packagers"), any_word);
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (!input_problem(InputKind::kName, names[i]).empty() || names[i].size() > 40) {
         fail(config, join_index(join_key(base, "packagers"), i),
-             "packager '" + d.packagers[i] + "' is not wired into the pipeline yet",
-             "use packagers: [tarball] (the only packager build-slurm runs today)");
+             "invalid packager '" + printable(names[i]) + "'",
+             "name packagers by lower-case words: packagers: [tarball, deb]");
       }
     }
+    // The tarball first, always: it is the artifact verify, publish and the index read.
+    d.packagers = parse_packagers(names, join_key(base, "packagers"));
   }
   if (const auto p = child(node, "publish"); set(p)) {
     try {

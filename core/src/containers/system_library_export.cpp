@@ -22,24 +22,10 @@ namespace {
 // "missing SONAME". A cross build (SF_MULTIARCH: the target's triplet) looks in the target's
 // multiarch folders only and follows NEEDED entries with the cross readelf (SF_READELF): ldd
 // cannot run a foreign program's loader.
-constexpr const char* kScript = R"SH(set -eu
+constexpr const char* kScriptBody = R"SH(
 out=/work/lib
 mkdir -p "$out"
 : > /work/index.txt
-locate() {
-  if [ -n "${SF_MULTIARCH:-}" ]; then
-    for d in "/usr/lib/$SF_MULTIARCH" "/lib/$SF_MULTIARCH" "/usr/$SF_MULTIARCH/lib"; do
-      if [ -e "$d/$1" ]; then echo "$d/$1"; return 0; fi
-    done
-    return 1
-  fi
-  p=$(ldconfig -p 2>/dev/null | awk -v so="$1" '$1 == so { print $NF; exit }')
-  if [ -n "$p" ] && [ -e "$p" ]; then echo "$p"; return 0; fi
-  for d in /usr/lib/*-linux-gnu /lib/*-linux-gnu /usr/lib64 /lib64 /usr/lib /lib /usr/local/lib; do
-    if [ -e "$d/$1" ]; then echo "$d/$1"; return 0; fi
-  done
-  return 1
-}
 # "SONAME PATH" of every library FILE loads, directly or not
 closure() {
   if [ -z "${SF_MULTIARCH:-}" ]; then
@@ -83,6 +69,24 @@ echo "exported $(ls "$out" | wc -l) file(s)"
 
 }  // namespace
 
+const char* const kLocateLibraryShell = R"SH(set -eu
+# locate SONAME: its path in this image (SF_MULTIARCH: the target's multiarch folders only)
+locate() {
+  if [ -n "${SF_MULTIARCH:-}" ]; then
+    for d in "/usr/lib/$SF_MULTIARCH" "/lib/$SF_MULTIARCH" "/usr/$SF_MULTIARCH/lib"; do
+      if [ -e "$d/$1" ]; then echo "$d/$1"; return 0; fi
+    done
+    return 1
+  fi
+  p=$(ldconfig -p 2>/dev/null | awk -v so="$1" '$1 == so { print $NF; exit }')
+  if [ -n "$p" ] && [ -e "$p" ]; then echo "$p"; return 0; fi
+  for d in /usr/lib/*-linux-gnu /lib/*-linux-gnu /usr/lib64 /lib64 /usr/lib /lib /usr/local/lib; do
+    if [ -e "$d/$1" ]; then echo "$d/$1"; return 0; fi
+  done
+  return 1
+}
+)SH";
+
 bool is_plain_soname(const std::string& soname) {
   if (soname.empty() || soname == "." || soname == "..") return false;
   return std::all_of(soname.begin(), soname.end(), [](char c) {
@@ -118,7 +122,7 @@ SystemLibraryExport export_system_libraries(ContainerBackend& backend,
 
   HermeticRunSpec spec;
   spec.image = request.image;
-  spec.script = kScript;
+  spec.script = std::string(kLocateLibraryShell) + kScriptBody;
   spec.work_dir = request.out_dir;
   spec.env = {"SF_SONAMES=" + sonames};
   if (!request.multiarch.empty()) {

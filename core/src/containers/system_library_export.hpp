@@ -31,6 +31,11 @@ struct SystemLibraryExport {
   std::vector<std::string> missing;          // requested sonames the image does not have
 };
 
+// Shell (POSIX sh, `set -eu`) defining `locate SONAME`, which prints the library's path in the
+// image: ldconfig's cache, then the usual folders; with SF_MULTIARCH set, the target's multiarch
+// folders only. Shared by the scripts that look libraries up in an image.
+extern const char* const kLocateLibraryShell;
+
 // Whether `soname` is a plain library file name ([A-Za-z0-9._+-], no '/'), safe to hand to a shell.
 bool is_plain_soname(const std::string& soname);
 

@@ -12,6 +12,7 @@
 #include "formats/archive_paths.hpp"
 #include "formats/archive_source.hpp"
 #include "formats/destination_guard.hpp"
+#include "slurm_factory/archive_files.hpp"
 #include "slurm_factory/digest.hpp"
 #include "support/human_size.hpp"
 
@@ -311,6 +312,44 @@ Expected<ExtractResult> extract_archive(const fs::path& archive_path, const fs::
     }
   }
   return result;
+}
+
+}  // namespace sf
+
+namespace sf {
+
+Expected<std::map<std::string, std::string>> read_archive_files(std::string_view bytes,
+                                                                std::uint64_t max_bytes) {
+  std::unique_ptr<archive, int (*)(archive*)> a(archive_read_new(), archive_read_free);
+  archive_read_support_filter_all(a.get());
+  archive_read_support_format_tar(a.get());
+  if (archive_read_open_memory(a.get(), bytes.data(), bytes.size()) != ARCHIVE_OK) {
+    return Failure::error(std::string("not an archive: ") + archive_error_string(a.get()));
+  }
+  std::map<std::string, std::string> files;
+  std::uint64_t total = 0;
+  archive_entry* e = nullptr;
+  int r = ARCHIVE_OK;
+  while ((r = archive_read_next_header(a.get(), &e)) == ARCHIVE_OK) {
+    if (archive_entry_filetype(e) != AE_IFREG) continue;
+    std::string path = archive_entry_pathname(e) != nullptr ? archive_entry_pathname(e) : "";
+    while (path.rfind("./", 0) == 0) path.erase(0, 2);
+    const la_int64_t size = archive_entry_size(e);
+    if (size < 0 || (total += static_cast<std::uint64_t>(size)) > max_bytes) {
+      return Failure::error("the archive holds more than " + std::to_string(max_bytes) + " bytes");
+    }
+    std::string content(static_cast<std::size_t>(size), '\0');
+    if (size > 0 && archive_read_data(a.get(), content.data(), content.size()) != size) {
+      return Failure::error(std::string("cannot read ") + path + ": " +
+                            (archive_error_string(a.get()) ? archive_error_string(a.get()) : ""));
+    }
+    files[path] = std::move(content);
+  }
+  if (r != ARCHIVE_EOF) {
+    return Failure::error(std::string("cannot read the archive: ") +
+                          (archive_error_string(a.get()) ? archive_error_string(a.get()) : ""));
+  }
+  return files;
 }
 
 }  // namespace sf

@@ -299,3 +299,33 @@ Expected<std::vector<ArchiveEntryInfo>> write_archive(const fs::path& root,
 }
 
 }  // namespace sf
+
+namespace sf {
+
+Expected<std::string> gzip_bytes(std::string_view data, int level) {
+  std::unique_ptr<archive, ArchiveDeleter> a(archive_write_new());
+  archive_write_set_format_raw(a.get());
+  archive_write_add_filter_gzip(a.get());
+  archive_write_set_filter_option(a.get(), "gzip", "compression-level",
+                                  std::to_string(level).c_str());
+  archive_write_set_filter_option(a.get(), "gzip", "timestamp", nullptr);  // no mtime, no name
+  archive_write_set_bytes_in_last_block(a.get(), 1);
+  std::string out(data.size() + data.size() / 8 + 1024, '\0');
+  std::size_t used = 0;
+  if (archive_write_open_memory(a.get(), out.data(), out.size(), &used) != ARCHIVE_OK) {
+    return Failure::error(std::string("cannot gzip: ") + archive_error_string(a.get()));
+  }
+  std::unique_ptr<archive_entry, void (*)(archive_entry*)> e(archive_entry_new(),
+                                                             archive_entry_free);
+  archive_entry_set_filetype(e.get(), AE_IFREG);
+  archive_entry_set_size(e.get(), static_cast<la_int64_t>(data.size()));
+  if (archive_write_header(a.get(), e.get()) != ARCHIVE_OK ||
+      archive_write_data(a.get(), data.data(), data.size()) < 0 ||
+      archive_write_close(a.get()) != ARCHIVE_OK) {
+    return Failure::error(std::string("cannot gzip: ") + archive_error_string(a.get()));
+  }
+  out.resize(used);
+  return out;
+}
+
+}  // namespace sf

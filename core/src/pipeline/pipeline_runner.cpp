@@ -64,6 +64,7 @@ BuildRequest cell_request(const PipelineDefinition& pipeline, const PipelineCell
   r.toolchain = cell.toolchain;
   r.gpu = cell.gpu;
   r.arch = cell.arch;
+  r.packagers = pipeline.packagers;
   r.publish = pipeline.publish;
   r.backend = backend;
   r.verify = verify;
@@ -286,7 +287,7 @@ PipelineRunReport run_pipeline(App& app, const PipelinePlan& plan,
   }
   if (!runnable.empty()) {
     // Plugins load before the cells' threads start.
-    (void)app.packager("tarball");
+    for (const auto& name : pipeline.packagers) (void)app.packager(name);
     { CacheChainSetup warm = make_cache_chain(app, CacheChainRequest{}); }
     if (parallel > 1 && runnable.size() > 1) {
       std::set<std::string> prepared;

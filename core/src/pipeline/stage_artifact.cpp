@@ -3,12 +3,14 @@
 #include <spdlog/spdlog.h>
 
 #include "app/app.hpp"
+#include "artifact/artifact_checksums.hpp"
 #include "artifact/artifact_location.hpp"
 #include "artifact/artifact_publisher.hpp"
 #include "artifact/artifact_verifier.hpp"
 #include "pipeline/pipeline_run.hpp"
 #include "signing/gpg_verifier.hpp"
 #include "slurm_factory/log.hpp"
+#include "support/safe_walk.hpp"
 
 namespace fs = std::filesystem;
 
@@ -51,12 +53,44 @@ void prepare_artifact(PipelineRun& run) {
   run.trust = run.cache.verifier->trust();
 }
 
+namespace {
+
+// Whether the provenance beside an existing artifact lists outputs of every packager asked for,
+// each file there with the sha256 recorded (a run with --packager deb after one without makes
+// the packages; the artifact itself is then packaged again, from the cache).
+bool has_every_output(const fs::path& provenance, const std::vector<std::string>& packagers) {
+  if (packagers.size() <= 1) return true;
+  auto text = read_file_beneath(provenance.parent_path(), provenance.filename().string(),
+                                std::uint64_t{64} << 20U);
+  if (!text) return false;
+  const auto prov = nlohmann::json::parse(*text, nullptr, false);
+  if (!prov.is_object() || !prov.contains("outputs") || !prov["outputs"].is_array()) return false;
+  for (const auto& name : packagers) {
+    bool found = false;
+    for (const auto& o : prov["outputs"]) {
+      if (!o.is_object() || o.value("packager", "") != name) continue;
+      const std::string file = o.value("file", "");
+      if (file.empty() || file.find('/') != std::string::npos || file == "." || file == "..") {
+        return false;
+      }
+      auto sha = sha256_of_file(provenance.parent_path() / file);
+      if (!sha || *sha != o.value("sha256", "")) return false;
+      found = true;
+    }
+    if (!found) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 bool stage_existing_artifact(PipelineRun& run) {
   if (run.request.no_cache) return false;
   const Plan& plan = run.plan();
   auto existing = find_valid_artifact(run.output_dir, run.basename, plan.root().hash, run.trust,
                                       run.view_policy);
   if (!existing) return false;
+  if (!has_every_output(provenance_path_for(*existing), run.request.packagers)) return false;
   PipelineResult& result = run.result;
   result.existed = true;
   result.artifact = *existing;

@@ -1,13 +1,15 @@
 // 6. package and sign: the view with its provenance.json (the plan, every package and what its
-// hash covers, the image and what it holds, the view), packaged by the tarball packager and
-// signed (artifact_packaging.hpp).
+// hash covers, the image and what it holds, the view), packaged by the tarball packager, then by
+// each other packager of the request (deb, ...), and signed (artifact_packaging.hpp).
 #include <map>
 
 #include "app/app.hpp"
 #include "artifact/artifact_packaging.hpp"
 #include "artifact/compiled_paths.hpp"
+#include "containers/system_library_owners.hpp"
 #include "pipeline/pipeline_run.hpp"
 #include "recipes/package_hash.hpp"
+#include "recipes/planner.hpp"
 #include "signing/gpg_signer.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/packager.hpp"
@@ -82,6 +84,26 @@ nlohmann::json provenance(const PipelineRun& run) {
           {"view", run.view_json}};
 }
 
+// The OS packages holding the libraries the view needs from the system (the view assembler's
+// system_libraries), asked of the build image: what OS packages' dependencies are made of.
+std::vector<SystemLibraryPackage> system_packages(PipelineRun& run) {
+  SystemLibraryOwnersRequest q;
+  q.image = run.result.image;
+  if (run.view_json.contains("system_libraries") && run.view_json["system_libraries"].is_array()) {
+    for (const auto& s : run.view_json["system_libraries"]) {
+      if (s.is_string()) q.sonames.push_back(s.get<std::string>());
+    }
+  }
+  q.work_dir = run.work / "system-library-owners";
+  q.log_file = run.result.report.log_dir / "system-library-owners.log";
+  if (is_cross_build(run.release())) q.multiarch = multiarch_triplet(run.release().arch);
+  run.emit("package", "owners",
+           "finding the OS packages of " + std::to_string(q.sonames.size()) +
+               " system libraries in " + q.image);
+  auto engine = run.make_backend();
+  return query_system_library_owners(*engine, q);
+}
+
 }  // namespace
 
 void stage_package(PipelineRun& run) {
@@ -106,6 +128,21 @@ void stage_package(PipelineRun& run) {
                          "choose a writable folder with --output");
   }
   auto packager = run.app.packager("tarball");
+  std::vector<std::unique_ptr<Packager>> more;
+  for (const auto& name : run.request.packagers) {
+    if (name != "tarball") more.push_back(run.app.packager(name));
+  }
+  for (const auto& p : more) pr.more_packagers.push_back(p.get());
+  pr.os_version = run.release().os_version;
+  pr.base_image = run.release().base_image;
+  if (!more.empty()) {
+    pr.system_packages = system_packages(run);
+    nlohmann::json owners = nlohmann::json::array();
+    for (const auto& s : pr.system_packages) {
+      owners.push_back({{"soname", s.soname}, {"package", s.package}, {"version", s.version}});
+    }
+    pr.provenance["view"]["system_packages"] = owners;
+  }
   const auto packaged = package_artifact(pr, *packager, TemplateRenderer());
   result.artifact = packaged.artifact;
   result.provenance = packaged.provenance;

@@ -3,11 +3,19 @@
 // (artifact_publisher.hpp).
 #include <unistd.h>
 
+#include <map>
+
 #include "app/app.hpp"
 #include "artifact/artifact_publisher.hpp"
+#include "artifact/repository_publisher.hpp"
 #include "cache/cache_chain.hpp"
 #include "pipeline/pipeline_run.hpp"
 #include "signing/gpg_signer.hpp"
+#include "signing/gpg_verifier.hpp"
+#include "slurm_factory/errors.hpp"
+#include "support/input_validation.hpp"
+#include "support/safe_walk.hpp"
+#include "support/strings.hpp"
 
 namespace fs = std::filesystem;
 
@@ -31,6 +39,69 @@ std::vector<CacheEntryKey> entry_keys(const Plan& plan, const BuildReport* repor
     keys.push_back(std::move(key));
   }
   return keys;
+}
+
+// Each packager's files, as the provenance beside the artifact lists them (this run's or the one
+// that made the existing artifact): plain names in the artifact's folder only.
+std::map<std::string, std::vector<fs::path>> outputs_by_packager(const fs::path& provenance) {
+  std::map<std::string, std::vector<fs::path>> out;
+  auto text = read_file_beneath(provenance.parent_path(), provenance.filename().string(),
+                                std::uint64_t{64} << 20U);
+  if (!text) return out;
+  const auto prov = nlohmann::json::parse(*text, nullptr, false);
+  if (!prov.is_object() || !prov.contains("outputs") || !prov["outputs"].is_array()) return out;
+  for (const auto& o : prov["outputs"]) {
+    if (!o.is_object()) continue;
+    const std::string file = o.value("file", "");
+    if (input_problem(InputKind::kPathComponent, file).empty()) {
+      out[o.value("packager", "")].push_back(provenance.parent_path() / file);
+    }
+  }
+  return out;
+}
+
+// --publish all: each packager that has a package repository (deb: APT) gets this build's files
+// into it on every publish layer, signed with the site key.
+void publish_repositories(PipelineRun& run, const fs::path& scratch) {
+  const auto outputs = outputs_by_packager(run.result.provenance);
+  std::vector<std::string> failures;
+  for (const auto& name : run.request.packagers) {
+    auto it = outputs.find(name);
+    if (name == "tarball" || it == outputs.end()) continue;
+    auto repository = run.app.package_repository(name);
+    if (!repository) continue;
+    ArtifactDescription d;
+    d.slurm_version = run.info.slurm_version;
+    d.toolchain = run.info.toolchain;
+    d.toolchain_family = run.info.toolchain_family;
+    d.os_name = run.info.os_name;
+    d.arch = run.info.arch;
+    d.gpu = run.info.gpu;
+    d.install_root = run.info.install_root;
+    run.emit("publish", "repository",
+             "publishing " + std::to_string(it->second.size()) + " " + name +
+                 " package(s) into the " + repository->name() + " repository",
+             {{"packager", name}, {"repository", repository->name()}});
+    const auto pubs =
+        publish_to_repository(*repository, it->second, d, run.publish_to, run.cache.signer.get(),
+                              *run.cache.verifier, scratch / "repositories");
+    for (const auto& p : pubs) {
+      run.emit("publish", p.failure.empty() ? "repository-done" : "repository-failed",
+               p.layer + ": " + repository->name() + " " +
+                   (p.failure.empty() ? p.report.index + " lists " +
+                                            std::to_string(p.report.listed) + " package(s)"
+                                      : p.failure),
+               p.to_json());
+      if (!p.failure.empty()) failures.push_back(p.layer + ": " + p.failure);
+    }
+  }
+  if (!failures.empty()) {
+    throw CacheError(
+        "the package repository was not published to every layer: " + join(failures, "; "),
+        {{"stage", "publish"}},
+        "fix what the message names and run the same build-slurm --publish all "
+        "again (the artifact and packages are reused)");
+  }
 }
 
 }  // namespace
@@ -82,6 +153,7 @@ void stage_publish(PipelineRun& run, const BuildReport* report) {
                " bytes) to " + names + (pr.failed() ? "; some layers failed" : ""),
            {{"uploaded", pr.uploaded()}, {"bytes", bytes}, {"layers", pr.to_json()}});
   publisher.throw_if_failed(result.artifact);
+  if (request.publish == PublishPolicy::kAll) publish_repositories(run, scratch);
 }
 
 }  // namespace sf

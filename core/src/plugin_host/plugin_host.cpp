@@ -273,6 +273,17 @@ std::vector<std::string> PluginHost::executor_names() const {
   return names_of(impl_->factories.executors);
 }
 
+std::vector<std::string> PluginHost::repository_names() const {
+  return names_of(impl_->factories.repositories);
+}
+
+std::unique_ptr<SignedRepository> PluginHost::make_package_repository(
+    const std::string& packager, const nlohmann::json& settings) const {
+  const std::string label = "package repository of packager";
+  return call_factory(find_factory(impl_->factories.repositories, label, packager), label,
+                      packager, settings);
+}
+
 std::unique_ptr<ToolchainFamily> PluginHost::make_toolchain_family(const std::string& name) const {
   const std::string label = "toolchain family";
   return call_factory(find_factory(impl_->factories.toolchains, label, name), label, name);

@@ -73,6 +73,8 @@ class PluginHost {
   std::vector<std::string> packager_names() const;
   std::vector<std::string> feature_names() const;
   std::vector<std::string> executor_names() const;
+  // The packagers that have a package repository (add_package_repository).
+  std::vector<std::string> repository_names() const;
 
   // Factories; each throws PluginError naming the kind, the name and the loaded alternatives.
   std::unique_ptr<ToolchainFamily> make_toolchain_family(const std::string& name) const;
@@ -89,6 +91,9 @@ class PluginHost {
                                           const nlohmann::json& settings) const;
   // What executor `name` declared (nullptr when none is registered under that name).
   const ExecutorInfo* executor_info(const std::string& name) const;
+  // The repository of packager `packager`'s files; PluginError when none is registered.
+  std::unique_ptr<SignedRepository> make_package_repository(const std::string& packager,
+                                                             const nlohmann::json& settings) const;
 
  private:
   struct Impl;

@@ -108,6 +108,12 @@ void PluginRegistry::add_executor(const std::string& name, ExecutorFactory facto
   staged_.executor_info[name] = std::move(info);
 }
 
+void PluginRegistry::add_package_repository(const std::string& packager,
+                                            SignedRepositoryFactory factory) {
+  add(kKindRepository, packager, std::move(factory), staged_.repositories,
+      committed_.repositories);
+}
+
 void PluginRegistry::commit_into(FactoryTable& table) {
   move_all(staged_.toolchains, table.toolchains);
   move_all(staged_.backends, table.backends);
@@ -115,6 +121,7 @@ void PluginRegistry::commit_into(FactoryTable& table) {
   move_all(staged_.packagers, table.packagers);
   move_all(staged_.features, table.features);
   move_all(staged_.executors, table.executors);
+  move_all(staged_.repositories, table.repositories);
   for (auto& [name, info] : staged_.executor_info) table.executor_info[name] = std::move(info);
   staged_.executor_info.clear();
   for (auto& [type, info] : staged_.cache_info) table.cache_info[type] = std::move(info);

@@ -36,6 +36,7 @@ struct FactoryTable {
   FactoryMap<PackagerFactory> packagers;
   FactoryMap<FeatureFactory> features;
   FactoryMap<ExecutorFactory> executors;
+  FactoryMap<SignedRepositoryFactory> repositories;  // by packager name
   std::map<std::string, ExecutorInfo> executor_info;
   // What cache provider types declared with add_cache_provider_type (ABI 1.2), by type.
   std::map<std::string, CacheProviderInfo> cache_info;
@@ -48,6 +49,7 @@ inline constexpr const char* kKindCache = "cache";
 inline constexpr const char* kKindPackager = "packager";
 inline constexpr const char* kKindFeature = "feature";
 inline constexpr const char* kKindExecutor = "executor";
+inline constexpr const char* kKindRepository = "repository";
 
 class PluginRegistry final : public Registry {
  public:
@@ -68,6 +70,8 @@ class PluginRegistry final : public Registry {
   void add_cache_provider_type(const std::string& type, CacheProviderFactory factory,
                                CacheProviderInfo info) override;
   void add_executor(const std::string& name, ExecutorFactory factory, ExecutorInfo info) override;
+  void add_package_repository(const std::string& packager,
+                              SignedRepositoryFactory factory) override;
 
   // What was staged, in registration order: {kind, name}.
   const std::vector<std::pair<std::string, std::string>>& provides() const { return provides_; }

@@ -7,6 +7,7 @@
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/executor.hpp"
 #include "slurm_factory/feature.hpp"
+#include "slurm_factory/package_repository.hpp"
 #include "slurm_factory/packager.hpp"
 #include "slurm_factory/registry.hpp"
 #include "slurm_factory/toolchain.hpp"
@@ -20,6 +21,17 @@ CacheProvider::~CacheProvider() = default;
 Packager::~Packager() = default;
 Feature::~Feature() = default;
 Executor::~Executor() = default;
+RepositoryStore::~RepositoryStore() = default;
+RepositorySigner::~RepositorySigner() = default;
+SignedRepository::~SignedRepository() = default;
+
+void Registry::add_package_repository(const std::string& packager,
+                                      SignedRepositoryFactory /*factory*/) {
+  throw PluginError("this registry does not take package repositories (packager '" + packager +
+                        "')",
+                    {{"packager", packager}},
+                    "load the plugin with a slurm-factory whose plugin ABI is 3.1 or newer");
+}
 
 void Registry::add_executor(const std::string& name, ExecutorFactory /*factory*/,
                             ExecutorInfo /*info*/) {

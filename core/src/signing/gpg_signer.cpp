@@ -186,7 +186,11 @@ GpgSigner::~GpgSigner() = default;
 
 const std::string& GpgSigner::fingerprint() const { return impl_->fingerprint; }
 
-std::string GpgSigner::sign_detached(const std::string& data) const {
+std::string GpgSigner::sign_detached(const std::string& data) const { return sign(data, false); }
+
+std::string GpgSigner::sign_clear(const std::string& text) const { return sign(text, true); }
+
+std::string GpgSigner::sign(const std::string& data, bool clear) const {
   gpg::Context ctx(impl_->home);
   gpgme_set_pinentry_mode(ctx.get(), GPGME_PINENTRY_MODE_LOOPBACK);
   gpgme_set_passphrase_cb(ctx.get(), passphrase_cb, &impl_->passphrase);
@@ -194,7 +198,9 @@ std::string GpgSigner::sign_detached(const std::string& data) const {
   gpgme_signers_add(ctx.get(), impl_->key);
   gpg::Data in(data);
   gpg::Data out;
-  if (auto err = gpgme_op_sign(ctx.get(), in.get(), out.get(), GPGME_SIG_MODE_DETACH); err) {
+  if (auto err = gpgme_op_sign(ctx.get(), in.get(), out.get(),
+                               clear ? GPGME_SIG_MODE_CLEAR : GPGME_SIG_MODE_DETACH);
+      err) {
     throw SigningError(
         "signing failed: " + gpg::error_text(err), {{"key", impl_->fingerprint}},
         gpgme_err_code(err) == GPG_ERR_BAD_PASSPHRASE || gpgme_err_code(err) == GPG_ERR_NO_PIN

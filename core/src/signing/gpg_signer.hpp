@@ -38,6 +38,9 @@ class GpgSigner {
 
   // A detached ASCII-armored signature of `data`. Throws SigningError.
   std::string sign_detached(const std::string& data) const;
+  // `text` clear-signed (the text with its signature around it, as APT's InRelease). Throws
+  // SigningError.
+  std::string sign_clear(const std::string& text) const;
   // Primary key fingerprint of the signing key.
   const std::string& fingerprint() const;
   // The signing key's public part, ASCII armored.
@@ -49,6 +52,8 @@ class GpgSigner {
                                   const std::string& passphrase = {});
 
  private:
+  std::string sign(const std::string& data, bool clear) const;
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

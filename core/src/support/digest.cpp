@@ -56,6 +56,15 @@ std::string Sha256::hex() {
   return to_hex(md, n);
 }
 
+std::string md5_hex(std::string_view bytes) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), md, &n, EVP_md5(), nullptr) != 1) {
+    throw SlurmFactoryError("OpenSSL could not compute an MD5 digest");
+  }
+  return to_hex(md, n);
+}
+
 std::string sha256_hex(std::string_view bytes) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;

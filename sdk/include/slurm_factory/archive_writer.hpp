@@ -59,4 +59,8 @@ Expected<std::vector<ArchiveEntryInfo>> write_archive(const std::filesystem::pat
                                                       const std::filesystem::path& archive,
                                                       const ArchiveWriteOptions& options = {});
 
+// The gzip stream of `data` (no file name, no timestamp: the same bytes for the same data), as
+// `gzip -9n` writes it (ABI 3.1; a .deb's changelog.Debian.gz).
+Expected<std::string> gzip_bytes(std::string_view data, int level = 9);
+
 }  // namespace sf

@@ -17,6 +17,10 @@ namespace sf {
 // Lower-case hex SHA-256 of bytes.
 std::string sha256_hex(std::string_view bytes);
 
+// Lower-case hex MD5 of bytes (ABI 3.1). Not for trust: only where a file format asks for it
+// (a .deb's DEBIAN/md5sums).
+std::string md5_hex(std::string_view bytes);
+
 // Lower-case hex SHA-256 of `length` bytes of `file` from `offset` (the whole file by default; a
 // slice running past the end stops at the end). A Failure when the file cannot be read.
 Expected<std::string> sha256_file_hex(

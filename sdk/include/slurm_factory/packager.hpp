@@ -1,9 +1,9 @@
-// Artifact formats (tarball; later deb, rpm, oci).
+// Artifact formats (tarball, deb; later rpm, oci).
 //
-// The core stages an artifact tree (view/, modules/, data/slurm_assets/) and hands it to a
-// packager, which writes the artifact file(s) into output_dir. The core then writes
-// <basename>.provenance.json, SHA256SUMS and its signature SHA256SUMS.asc beside them, whatever the
-// packager. A packager must be reproducible: the same tree gives the same bytes (sorted entries,
+// The core stages an artifact tree (view/, modules/, data/slurm_assets/) and hands it to each
+// packager of the build in turn, the tarball first: each writes its file(s) into output_dir. The
+// core then writes <basename>.provenance.json (listing every output with its sha256), SHA256SUMS
+// and its signature SHA256SUMS.asc beside them, whatever the packagers. A packager must be reproducible: the same tree gives the same bytes (sorted entries,
 // fixed mtimes, numeric owners), and it must write atomically (temp file + rename).
 #pragma once
 
@@ -15,6 +15,31 @@
 #include <vector>
 
 namespace sf {
+
+// ABI 3.1: what the staged tree is, for packagers that write OS packages or images.
+struct SystemLibraryPackage {
+  std::string soname;   // "libpam.so.0", a library the view needs and does not bundle
+  std::string package;  // the OS package holding it in the build image ("libpam0g"); "" unknown
+  std::string version;  // that package's version in the build image ("1.7.0-5")
+};
+
+struct ArtifactDescription {
+  std::string slurm_version;     // "24.11.5"
+  std::string toolchain;         // "trixie"
+  std::string toolchain_family;  // "debian"
+  std::string os_name;           // "Debian GNU/Linux 13 (trixie)"
+  std::string os_version;        // "13"
+  std::string arch;              // Debian's name: "amd64", "arm64"
+  std::string base_image;        // the toolchain's base image ("docker.io/library/debian:trixie")
+  std::vector<std::string> gpu;  // GPU flavours ("cuda"), empty for CPU only
+  // The folder the view was built for ("/opt/slurm": view/ under it); text files of the tree
+  // (modulefiles, units, data/slurm_assets/prefix-files.txt's list) name it.
+  std::string install_root;
+  std::string builder_version;  // slurm-factory's version
+  // The libraries the view's programs need from the OS, with the packages holding them in the
+  // build image (filled when a packager other than the tarball runs).
+  std::vector<SystemLibraryPackage> system_packages;
+};
 
 struct PackageInput {
   std::filesystem::path root;  // holds view/, modules/, data/
@@ -29,6 +54,8 @@ struct PackageInput {
   // empty, the core hashes the file).
   std::function<void(const std::string& relative_path, std::string_view content)> on_file;
   std::string* main_file_sha256 = nullptr;
+  // ABI 3.1 (a 3.0 packager never reads it).
+  ArtifactDescription artifact;
 };
 
 struct PackageOutput {

@@ -9,6 +9,7 @@
 
 #include "slurm_factory/abi.hpp"
 #include "slurm_factory/executor.hpp"
+#include "slurm_factory/package_repository.hpp"
 
 namespace spdlog {
 class logger;
@@ -73,6 +74,12 @@ class Registry {
   // settings keys it understands. The core's default (a Registry that does not know executors)
   // refuses with a PluginError.
   virtual void add_executor(const std::string& name, ExecutorFactory factory, ExecutorInfo info);
+
+  // ABI 3.1 (appended last: a 3.0 plugin never calls it). The repository (package_repository.hpp)
+  // of the packager `packager`'s files ("deb": an APT repository). The core's default (a
+  // Registry that does not know repositories) refuses with a PluginError.
+  virtual void add_package_repository(const std::string& packager,
+                                      SignedRepositoryFactory factory);
 };
 
 }  // namespace sf

@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# The .deb packages, installed the way an admin installs packages: `build-slurm --packager deb`
+# (default signing, cache in SF_E2E_CACHE: warm after tests/e2e/cluster.sh), then checks on the
+# host and in a fresh container of the clean base image slurm-factory/base-<release> (no compiler,
+# no munge, no Slurm):
+#   every package the packager wrote is listed in provenance.json and SHA256SUMS with its sha256;
+#   `verify` accepts the artifact; dpkg-deb --info/--contents read each package (control fields,
+#   files under the install root); lintian reports no error; a second packaging of the same
+#   request gives the same bytes;
+#   in the container: `apt-get install ./<prefix>common ./<prefix>client ./<prefix>slurmctld
+#   ./<prefix>slurmd` (munge from the OS, from deb.debian.org); the slurm user, a one-node
+#   /etc/slurm/slurm.conf and the units exist; the OS's munged, then plain slurmctld and slurmd
+#   start (no systemd in a container); a login shell finds sinfo on PATH (profile.d) and shows the
+#   node idle; `srun hostname` and `sbatch --wrap hostname` work; `dpkg --verify` finds every file
+#   as packaged; `apt-get remove` leaves no program or unit (configuration stays, as Debian
+#   does), `apt-get purge` leaves no file of ours (/opt/slurm, /etc/slurm, the units, the profile
+#   script, /var/lib/<prefix>common, the spool and log folders).
+# One PASS/FAIL line per check, then "deb e2e: PASS (N checks)" or FAIL; exit 1 when a check failed.
+#
+#   tests/e2e/deb.sh [TOOLCHAIN]      (default trixie)
+#
+# Environment: SF_BIN, SF_E2E_CACHE, SF_E2E_VERSION (default 24.11.5), SF_E2E_JOBS,
+# SF_E2E_BACKEND, SF_E2E_ENGINE (engine of the install container, default docker), SF_E2E_KEEP=1.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/e2e/lib.sh
+. "$here/lib.sh"
+ENGINE=${SF_E2E_ENGINE:-docker}
+TC=${1:-trixie}
+T=60
+
+e2e_setup deb
+container=""
+cleanup() {
+  if [ -n "$container" ]; then
+    if [ -z "${SF_E2E_KEEP:-}" ]; then
+      "$ENGINE" rm -f "$container" >/dev/null 2>&1
+    else
+      echo "kept container: $container"
+    fi
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+need_binary "deb e2e"
+for tool in jq dpkg-deb lintian sha256sum; do
+  command -v "$tool" >/dev/null || { echo "deb e2e: FAIL (needs $tool on the host)"; exit 1; }
+done
+
+# build OUT: build-slurm --packager deb into OUT with the default signing (the cache's own key).
+build() {
+  export GNUPGHOME="$work/user-gnupg"
+  mkdir -p "$GNUPGHOME" && chmod 700 "$GNUPGHOME"
+  printf 'cache_dir: %s\n' "$CACHE" > "$work/config.yaml"
+  "$SF_BIN" --json --config "$work/config.yaml" build-slurm --slurm-version "$VERSION" \
+    --toolchain "$TC" --backend "$BACKEND" --jobs "$JOBS" --packager deb --output "$1" \
+    > "$1.json" 2> "$1.err"
+}
+start=$(date +%s)
+build "$work/out"
+rc=$?
+artifact=$(jq -r 'select(.event=="result") | .artifact // empty' "$work/out.json" 2>/dev/null)
+[ "$rc" -eq 0 ] && [ -f "$artifact" ]
+check "$TC: build-slurm --packager deb ($(($(date +%s) - start)) s)" $? "$(tail -n 20 "$work/out.err")"
+[ "$failed" -eq 0 ] || { summary "deb e2e"; exit 1; }
+dir=$(dirname "$artifact")
+prov="${artifact%.tar.*}.provenance.json"
+
+# Every .deb is an output of the provenance and a line of SHA256SUMS, with the same sha256.
+mapfile -t debs < <(cd "$dir" && ls -- *.deb 2>/dev/null)
+listed=$(jq -r '.outputs[] | select(.packager=="deb") | "\(.sha256)  \(.file)"' "$prov" | sort)
+actual=$(cd "$dir" && sha256sum -- "${debs[@]}" | sort)
+[ "${#debs[@]}" -ge 5 ] && [ "$listed" = "$actual" ]
+check "$TC: ${#debs[@]} packages, each in provenance.json with its sha256" $? \
+  "listed: $listed; actual: $actual"
+(cd "$dir" && grep -F '.deb' SHA256SUMS | sha256sum -c --quiet -) >/dev/null 2>&1 &&
+  [ "$(grep -c '\.deb$' "$dir/SHA256SUMS")" -eq "${#debs[@]}" ]
+check "$TC: SHA256SUMS covers every package" $? "$(cat "$dir/SHA256SUMS")"
+out=$("$SF_BIN" --config "$work/config.yaml" verify "$artifact" 2>&1)
+check "$TC: verify accepts the artifact" $? "$(echo "$out" | tail -n 3)"
+
+prefix=slurm-factory-
+common=$(printf '%s\n' "${debs[@]}" | grep "^${prefix}common_")
+version=$(dpkg-deb --field "$dir/$common" Version)
+for role in client slurmctld slurmd slurmdbd slurmrestd; do
+  f=$(printf '%s\n' "${debs[@]}" | grep "^${prefix}${role}_")
+  dep=$(dpkg-deb --field "$dir/$f" Depends 2>&1)
+  echo "$dep" | grep -qF "${prefix}common (= $version)"
+  check "$TC: ${prefix}$role depends on ${prefix}common (= $version)" $? "$dep"
+done
+dep=$(dpkg-deb --field "$dir/$common" Depends)
+echo "$dep" | grep -q 'libc6 (>= ' && echo "$dep" | grep -qw munge
+check "$TC: ${prefix}common depends on libc6 and munge ($dep)" $? "$dep"
+contents=$(dpkg-deb --contents "$dir/$(printf '%s\n' "${debs[@]}" | grep "^${prefix}slurmd_")")
+echo "$contents" | grep -q ' opt/slurm/view/sbin/slurmd$' &&
+  echo "$contents" | grep -q ' opt/slurm/view/sbin/slurmstepd$' &&
+  echo "$contents" | grep -q ' usr/lib/systemd/system/slurmd.service$'
+check "$TC: ${prefix}slurmd holds slurmd, slurmstepd and its unit" $? "$contents"
+lint=$(cd "$dir" && lintian --tag-display-limit 0 -- "${debs[@]}" 2>&1 | grep -v 'running with root')
+warnings=$(echo "$lint" | grep -c '^W: ')
+! echo "$lint" | grep -q '^E: '
+check "$TC: lintian reports no error ($warnings warnings)" $? "$(echo "$lint" | grep '^E: ' | head -n 10)"
+
+# The same request packaged again (the artifact exists, the packages are made again only when
+# missing): remove one package and rebuild; the bytes are the same.
+slurmd_deb=$(printf '%s\n' "${debs[@]}" | grep "^${prefix}slurmd_")
+before=$(sha256sum < "$dir/$slurmd_deb")
+rm -f "$dir/$slurmd_deb"
+build "$work/out" && after=$(sha256sum < "$dir/$slurmd_deb") && [ "$before" = "$after" ]
+check "$TC: packaging again gives the same bytes" $? "$(tail -n 5 "$work/out.err")"
+
+# --- install on a clean machine ---------------------------------------------------------------
+base=$("$ENGINE" images --format '{{.Repository}}:{{.Tag}}' "slurm-factory/base-$TC" | head -n 1)
+if [ -z "$base" ]; then
+  check "$TC: a clean base image slurm-factory/base-$TC" 1 "none (toolchain prepare makes it)"
+  summary "deb e2e"
+  exit 1
+fi
+rand=$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
+node="deb-$rand"
+container="sf-e2e-deb-$rand"
+limits=()
+if [ "$ENGINE" = podman ]; then
+  nproc=$(ulimit -Hu)
+  [ "$nproc" = unlimited ] || [ "$nproc" -gt 32768 ] && nproc=32768
+  limits=(--ulimit "nofile=$(ulimit -Hn):$(ulimit -Hn)" --ulimit "nproc=$nproc:$nproc")
+fi
+"$ENGINE" run -d --name "$container" --hostname "$node" --network bridge "${limits[@]}" \
+  --label org.slurm-factory.kind=e2e "$base" sleep infinity >/dev/null
+check "$TC: start a clean container ($base)" $?
+run() { # run SCRIPT: bash in the container, bare environment
+  "$ENGINE" exec "$container" env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin bash -c "$1"
+}
+"$ENGINE" exec "$container" mkdir -p /tmp/debs
+for f in "${debs[@]}"; do "$ENGINE" cp "$dir/$f" "$container:/tmp/debs/$f"; done
+want=""
+for role in common client slurmctld slurmd; do
+  want="$want /tmp/debs/$(printf '%s\n' "${debs[@]}" | grep "^${prefix}${role}_")"
+done
+out=$(run "export DEBIAN_FRONTEND=noninteractive; apt-get update -q >/dev/null &&
+  apt-get install -y -q --no-install-recommends $want" 2>&1)
+check "$TC: apt-get install ${prefix}{common,client,slurmctld,slurmd} (munge from the OS)" $? \
+  "$(echo "$out" | tail -n 15)"
+out=$(run 'set -e; getent passwd slurm; test -s /etc/slurm/slurm.conf; test -s /etc/munge/munge.key
+  test -f /usr/lib/systemd/system/slurmctld.service; test -f /usr/lib/systemd/system/slurmd.service
+  grep -q "^ExecStart=/opt/slurm/view/sbin/slurmd " /usr/lib/systemd/system/slurmd.service' 2>&1)
+check "$TC: the slurm user, /etc/slurm/slurm.conf, the munge key and the units are there" $? "$out"
+
+# No systemd in a container: the daemons as an admin without it starts them.
+# shellcheck disable=SC2016 # expands in the container
+out=$(run 'set -e; mkdir -p /run/munge; chown munge:munge /run/munge
+  runuser -u munge -- /usr/sbin/munged
+  for _ in $(seq 1 20); do [ -S /run/munge/munge.socket.2 ] && break; sleep 0.5; done
+  munge -n | unmunge >/dev/null' 2>&1)
+check "$TC: the OS's munged answers" $? "$out"
+for d in slurmctld slurmd; do
+  run "/opt/slurm/view/sbin/$d </dev/null >/var/log/slurm/$d.out 2>&1"
+  check "$TC: $d starts" $? "$(run "cat /var/log/slurm/$d.out; tail -n 5 /var/log/slurm/$d.log" 2>&1)"
+done
+login() { # login SCRIPT: a login shell (profile.d), as an admin's ssh session
+  "$ENGINE" exec "$container" env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin bash -lc "$1"
+}
+state=""
+for _ in $(seq 1 "$T"); do
+  state=$(login "sinfo -h -N -o '%N %T'" 2>&1)
+  echo "$state" | grep -q "^$node idle" && break
+  sleep 1
+done
+echo "$state" | grep -q "^$node idle"
+check "$TC: sinfo (on PATH in a login shell) shows $node idle" $? \
+  "$state; $(run 'tail -n 5 /var/log/slurm/slurmctld.log /var/log/slurm/slurmd.log' 2>&1)"
+out=$(login "timeout $T srun -N1 hostname" 2>&1)
+[ "$out" = "$node" ]
+check "$TC: srun hostname" $? "$out"
+out=$(login "cd /tmp && id=\$(sbatch --parsable --wrap hostname) &&
+  for _ in \$(seq 1 $T); do [ -s slurm-\$id.out ] && break; sleep 1; done; cat slurm-\$id.out" 2>&1)
+[ "$out" = "$node" ]
+check "$TC: sbatch --wrap hostname" $? "$out"
+out=$(run "dpkg --verify ${prefix}common ${prefix}client ${prefix}slurmctld ${prefix}slurmd" 2>&1)
+[ -z "$out" ]
+check "$TC: dpkg --verify: every installed file as packaged" $? "$(echo "$out" | head -n 5)"
+
+# Remove, then purge: the daemons stop first (what prerm does through systemd).
+run 'pkill -x slurmd; pkill -x slurmctld; sleep 1' >/dev/null 2>&1
+out=$(run "DEBIAN_FRONTEND=noninteractive apt-get remove -y -q ${prefix}common ${prefix}client \
+  ${prefix}slurmctld ${prefix}slurmd" 2>&1)
+check "$TC: apt-get remove" $? "$(echo "$out" | tail -n 5)"
+left=$(run 'find /opt/slurm /usr/lib/systemd/system/slurm*.service 2>/dev/null' 2>&1)
+[ -z "$left" ]
+check "$TC: remove leaves no program or unit (configuration stays until purge)" $? "$left"
+out=$(run "DEBIAN_FRONTEND=noninteractive apt-get purge -y -q ${prefix}common ${prefix}client \
+  ${prefix}slurmctld ${prefix}slurmd" 2>&1)
+check "$TC: apt-get purge" $? "$(echo "$out" | tail -n 5)"
+left=$(run "ls -d /opt/slurm /etc/slurm /var/lib/${prefix}common /var/spool/slurmctld \
+  /var/spool/slurmd /var/log/slurm /usr/share/doc/${prefix}common /etc/profile.d/${prefix}* \
+  2>/dev/null;
+  dpkg -l | awk '\$2 ~ /^${prefix}/ {print}'" 2>&1)
+[ -z "$left" ]
+check "$TC: purge leaves no file of ours" $? "$left"
+
+summary "deb e2e"
