@@ -66,6 +66,7 @@ check "$TC: build-slurm --packager deb ($(($(date +%s) - start)) s)" $? "$(tail 
 [ "$failed" -eq 0 ] || { summary "deb e2e"; exit 1; }
 dir=$(dirname "$artifact")
 prov="${artifact%.tar.*}.provenance.json"
+arch=$(jq -r '.toolchain.arch' "$prov")
 
 # Every .deb is an output of the provenance and a line of SHA256SUMS, with the same sha256.
 mapfile -t debs < <(cd "$dir" && ls -- *.deb 2>/dev/null)
@@ -110,7 +111,65 @@ rm -f "$dir/$slurmd_deb"
 build "$work/out" && after=$(sha256sum < "$dir/$slurmd_deb") && [ "$before" = "$after" ]
 check "$TC: packaging again gives the same bytes" $? "$(tail -n 5 "$work/out.err")"
 
-# --- install on a clean machine ---------------------------------------------------------------
+# --- the signed APT repository on a real S3 server ----------------------------------------------
+# s3rver listens on the container bridge's address, so apt in the container reaches it over HTTP.
+gw=$("$ENGINE" network inspect bridge -f '{{(index .IPAM.Config 0).Gateway}}' 2>/dev/null)
+s3pid=""
+read -r s3port s3pid _ < <(SF_S3RVER_ADDRESS=$gw "$here/../support/start-s3rver.sh")
+[ -n "$s3pid" ]
+check "$TC: s3rver on $gw:${s3port:-?}" $?
+[ "$failed" -eq 0 ] || { summary "deb e2e"; exit 1; }
+trap 'kill "$s3pid" 2>/dev/null; cleanup' EXIT
+s3="http://$gw:$s3port"
+export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+curl -fsS -X PUT "$s3/sf-apt" >/dev/null
+check "$TC: bucket sf-apt" $?
+# publish CONFIG: the same request with --publish all (the artifact exists: only publishing runs)
+publish() {
+  "$SF_BIN" --json --config "$1" build-slurm --slurm-version "$VERSION" --toolchain "$TC" \
+    --backend "$BACKEND" --jobs "$JOBS" --packager deb --publish all --output "$work/out" \
+    > "$1.json" 2> "$1.err"
+}
+{ cat "$work/config.yaml"; cat <<CONF; } > "$work/publish.yaml"
+cache:
+  layers:
+    - {name: local, type: local, url: "file://$CACHE/cache", writable: true}
+    - name: site-s3
+      type: s3
+      url: s3://sf-apt/site
+      writable: true
+      settings: {endpoint: "$s3", region: us-east-1}
+CONF
+# The key apt will trust (signed-by), exported first, as an admin does before sharing a layer.
+"$SF_BIN" --config "$work/config.yaml" cache keys export --armor > "$work/key.asc" 2>"$work/key.err"
+grep -q 'BEGIN PGP PUBLIC KEY BLOCK' "$work/key.asc"
+check "$TC: cache keys export --armor (the key for signed-by)" $? "$(cat "$work/key.err")"
+publish "$work/publish.yaml"
+rc=$?
+listed=$(jq -r 'select(.event=="publish" and .kind=="repository-done") | .data.listed' "$work/publish.yaml.json")
+[ "$rc" -eq 0 ] && [ "$listed" = "${#debs[@]}" ]
+check "$TC: --publish all puts the packages into the APT repository (lists ${listed:-?})" $? \
+  "$(tail -n 5 "$work/publish.yaml.err")"
+repo="$s3/sf-apt/site/apt"
+curl -fsS "$repo/dists/$TC/InRelease" -o "$work/InRelease" &&
+  curl -fsS "$repo/dists/$TC/Release" -o "$work/Release" &&
+  curl -fsS "$repo/dists/$TC/Release.gpg" -o "$work/Release.gpg"
+check "$TC: InRelease, Release and Release.gpg over HTTP" $?
+gpg --dearmor < "$work/key.asc" > "$work/key.gpg"
+gpgv --keyring "$work/key.gpg" "$work/Release.gpg" "$work/Release" >/dev/null 2>&1 &&
+  gpgv --keyring "$work/key.gpg" "$work/InRelease" >/dev/null 2>&1
+check "$TC: Release.gpg and InRelease verify with the exported key (gpgv)" $?
+# Another package set merged into the same repository (another name prefix, as a flavour or a
+# site's second build): what was listed stays listed.
+{ cat "$work/publish.yaml"; printf 'packagers:\n  deb: {name_prefix: site-}\n'; } > "$work/site.yaml"
+rm -f "$dir"/*.deb
+publish "$work/site.yaml"
+listed2=$(jq -r 'select(.event=="publish" and .kind=="repository-done") | .data.listed' "$work/site.yaml.json")
+[ "$listed2" = "$(( ${#debs[@]} * 2 ))" ]
+check "$TC: a second package set merges into the index (${listed2:-?} listed)" $? \
+  "$(tail -n 5 "$work/site.yaml.err")"
+
+# --- install on a clean machine, from the repository ---------------------------------------------
 base=$("$ENGINE" images --format '{{.Repository}}:{{.Tag}}' "slurm-factory/base-$TC" | head -n 1)
 if [ -z "$base" ]; then
   check "$TC: a clean base image slurm-factory/base-$TC" 1 "none (toolchain prepare makes it)"
@@ -132,15 +191,17 @@ check "$TC: start a clean container ($base)" $?
 run() { # run SCRIPT: bash in the container, bare environment
   "$ENGINE" exec "$container" env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin bash -c "$1"
 }
-"$ENGINE" exec "$container" mkdir -p /tmp/debs
-for f in "${debs[@]}"; do "$ENGINE" cp "$dir/$f" "$container:/tmp/debs/$f"; done
-want=""
-for role in common client slurmctld slurmd; do
-  want="$want /tmp/debs/$(printf '%s\n' "${debs[@]}" | grep "^${prefix}${role}_")"
-done
-out=$(run "export DEBIAN_FRONTEND=noninteractive; apt-get update -q >/dev/null &&
-  apt-get install -y -q --no-install-recommends $want" 2>&1)
-check "$TC: apt-get install ${prefix}{common,client,slurmctld,slurmd} (munge from the OS)" $? \
+"$ENGINE" exec "$container" mkdir -p /etc/apt/keyrings
+"$ENGINE" cp "$work/key.asc" "$container:/etc/apt/keyrings/slurm-factory.asc"
+echo "deb [signed-by=/etc/apt/keyrings/slurm-factory.asc] $repo $TC main" |
+  "$ENGINE" exec -i "$container" sh -c 'cat > /etc/apt/sources.list.d/slurm-factory.list'
+out=$(run 'apt-get update 2>&1')
+rc=$?
+[ "$rc" -eq 0 ] && ! echo "$out" | grep -qE '^(W|E):'
+check "$TC: apt-get update with signed-by, no warning" $? "$(echo "$out" | tail -n 8)"
+out=$(run "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+  ${prefix}slurmctld ${prefix}slurmd ${prefix}client" 2>&1)
+check "$TC: apt-get install ${prefix}slurmctld ${prefix}slurmd ${prefix}client (munge from the OS)" $? \
   "$(echo "$out" | tail -n 15)"
 out=$(run 'set -e; getent passwd slurm; test -s /etc/slurm/slurm.conf; test -s /etc/munge/munge.key
   test -f /usr/lib/systemd/system/slurmctld.service; test -f /usr/lib/systemd/system/slurmd.service
@@ -198,5 +259,18 @@ left=$(run "ls -d /opt/slurm /etc/slurm /var/lib/${prefix}common /var/spool/slur
   dpkg -l | awk '\$2 ~ /^${prefix}/ {print}'" 2>&1)
 [ -z "$left" ]
 check "$TC: purge leaves no file of ours" $? "$left"
+
+# A tampered index: Packages (and its .gz) changed on the server after signing.
+printf 'Package: evil\nVersion: 1\nArchitecture: %s\nFilename: pool/evil.deb\nSize: 1\n' "$arch" > "$work/evil"
+curl -fsS "$repo/dists/$TC/main/binary-$arch/Packages" > "$work/Packages.tampered" &&
+  printf '\n' >> "$work/Packages.tampered" && cat "$work/evil" >> "$work/Packages.tampered" &&
+  gzip -9n < "$work/Packages.tampered" > "$work/Packages.tampered.gz" &&
+  curl -fsS -X PUT -T "$work/Packages.tampered" "$s3/sf-apt/site/apt/dists/$TC/main/binary-$arch/Packages" >/dev/null &&
+  curl -fsS -X PUT -T "$work/Packages.tampered.gz" "$s3/sf-apt/site/apt/dists/$TC/main/binary-$arch/Packages.gz" >/dev/null
+check "$TC: tamper with Packages on the server" $?
+out=$(run 'rm -rf /var/lib/apt/lists/*; apt-get update 2>&1')
+rc=$?
+[ "$rc" -ne 0 ] && echo "$out" | grep -qiE 'hash sum mismatch|unexpected size|mismatch'
+check "$TC: apt-get update refuses the tampered Packages (exit $rc)" $? "$(echo "$out" | tail -n 5)"
 
 summary "deb e2e"

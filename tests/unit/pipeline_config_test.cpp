@@ -154,16 +154,25 @@ TEST_F(PipelineConfigTest, ValueErrorsCiteTheValue) {
       "pipelines:\n  n:\n    matrix: {slurm_versions: [24.11], toolchains: [noble]}\n"
       "    exclude: [{}]\n");
   EXPECT_EQ(e.context_value("key"), "pipelines.n.exclude[0]");
-  // A packager the pipeline cannot run.
+  // A packager that is no plain name.
   e = error_for(
       "pipelines:\n  n:\n    matrix: {slurm_versions: [24.11], toolchains: [noble]}\n"
-      "    packagers: [tarball, deb]\n");
+      "    packagers: [tarball, \"../deb\"]\n");
   EXPECT_EQ(e.context_value("key"), "pipelines.n.packagers[1]");
+  EXPECT_THAT(e.what(), HasSubstr("invalid packager '../deb'"));
   // A profile no file defines.
   e = error_for(
       "pipelines:\n  n:\n    matrix: {slurm_versions: [24.11], toolchains: [noble]}\n"
       "    profile: nowhere\n");
   EXPECT_EQ(e.context_value("file"), file() + ":4:14");
+}
+
+TEST_F(PipelineConfigTest, PackagersStartWithTheTarball) {
+  const auto p = parse_pipelines(
+      load("pipelines:\n  n:\n    matrix: {slurm_versions: [24.11], toolchains: [noble]}\n"
+           "    packagers: [deb]\n"));
+  ASSERT_EQ(p.size(), 1U);
+  EXPECT_EQ(p[0].packagers, (std::vector<std::string>{"tarball", "deb"}));
 }
 
 TEST_F(PipelineConfigTest, NoPipelinesIsFine) {
