@@ -26,6 +26,7 @@
 #include "toolchains/toolchain_catalog.hpp"
 #include "toolchains/toolchain_image.hpp"
 #include "toolchains/toolchain_resolution.hpp"
+#include "throwaway_signing.hpp"
 
 namespace sf::test {
 
@@ -140,37 +141,5 @@ inline std::unique_ptr<CacheChain> local_cache_chain(const std::filesystem::path
   o.trust.verifier = verifier;
   return std::make_unique<CacheChain>(std::move(layers), o);
 }
-
-// A folder `<tmp>/<prefix>-<pid>-<test name>` (made afresh, removed with the object) holding a
-// throwaway ed25519 key in gnupg/, with a signer and a verifier that trusts only it.
-class ThrowawaySigning {
- public:
-  ThrowawaySigning(const std::string& prefix, const std::string& uid) {
-    root = std::filesystem::temp_directory_path() /
-           (prefix + "-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(root);
-    std::filesystem::create_directories(root / "gnupg");
-    std::filesystem::permissions(root / "gnupg", std::filesystem::perms::owner_all,
-                                 std::filesystem::perm_options::replace);
-    fpr = GpgSigner::generate_key((root / "gnupg").string(), uid);
-    signer = std::make_unique<GpgSigner>(
-        GpgSignerOptions{(root / "gnupg").string(), fpr, {}, {}, {}, {}});
-    verifier = std::make_unique<GpgVerifier>(GpgTrust{(root / "gnupg").string(), {fpr}});
-  }
-  ~ThrowawaySigning() {
-    signer.reset();
-    verifier.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(root, ec);
-  }
-  ThrowawaySigning(const ThrowawaySigning&) = delete;
-  ThrowawaySigning& operator=(const ThrowawaySigning&) = delete;
-
-  std::filesystem::path root;
-  std::string fpr;
-  std::unique_ptr<GpgSigner> signer;
-  std::unique_ptr<GpgVerifier> verifier;
-};
 
 }  // namespace sf::test

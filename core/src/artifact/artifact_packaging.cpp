@@ -81,13 +81,17 @@ ArtifactDescription describe_artifact(const ArtifactPackagingRequest& request) {
 // provenance. Returns the files in order.
 std::vector<fs::path> run_more_packagers(const ArtifactPackagingRequest& request,
                                          const PackageInput& main_input,
-                                         std::vector<PackagedOutput>& outputs) {
+                                         ArtifactPackagingResult& result) {
+  std::vector<PackagedOutput>& outputs = result.outputs;
   std::vector<fs::path> files;
   for (Packager* p : request.more_packagers) {
     PackageInput input = main_input;
     input.on_file = nullptr;
     input.main_file_sha256 = nullptr;
+    const auto started = std::chrono::steady_clock::now();
     const PackageOutput written = p->package(input);
+    result.seconds[p->name()] =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (written.files.empty()) {
       throw PackagingError("the packager wrote no file", {{"packager", p->name()}},
                            "this is a bug in the packager plugin");
@@ -189,14 +193,17 @@ ArtifactPackagingResult package_artifact(const ArtifactPackagingRequest& request
   };
   input.main_file_sha256 = &artifact_sha256;
   input.artifact = describe_artifact(request);
+  const auto main_started = std::chrono::steady_clock::now();
   PackageOutput out = packager.package(input);
+  result.seconds[packager.name()] =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - main_started).count();
   if (out.files.empty()) {
     throw PackagingError("the packager wrote no file", {{"packager", packager.name()}},
                          "this is a bug in the packager plugin");
   }
   result.artifact = out.files.front();
   timer.done("archive");
-  std::vector<fs::path> more_files = run_more_packagers(request, input, result.outputs);
+  std::vector<fs::path> more_files = run_more_packagers(request, input, result);
   timer.done("more packagers");
   // Both scans, in the order a single scan gives: by file, then offset.
   result.compiled_paths = collector.fed()

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -62,7 +63,8 @@ struct ArtifactPackagingResult {
   std::filesystem::path provenance;
   std::filesystem::path checksums;
   std::vector<CompiledPath> compiled_paths;
-  std::vector<PackagedOutput> outputs;  // every packager's files, the main artifact first
+  std::vector<PackagedOutput> outputs;  // the other packagers' files, in order
+  std::map<std::string, double> seconds;  // how long each packager took, by name
 };
 
 // Throws PackagingError / SigningError.

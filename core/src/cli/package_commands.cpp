@@ -7,6 +7,7 @@
 #include "artifact/artifact_packaging.hpp"
 #include "cache/cache_chain_factory.hpp"
 #include "cli/command_groups.hpp"
+#include "config/build_request.hpp"
 #include "signing/gpg_signer.hpp"
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/packager.hpp"
@@ -56,7 +57,11 @@ int run_package(Invocation& inv) {
       "output,o", po::value(&output), "output folder (default: current folder)")(
       "compression", po::value(&compression), "zstd (default), gzip or xz")(
       "threads", po::value(&threads), "zstd worker threads (0: one per CPU)")(
-      "unsigned", po::bool_switch(), "write SHA256SUMS without a signature");
+      "unsigned", po::bool_switch(), "write SHA256SUMS without a signature")(
+      "packager", po::value<std::vector<std::string>>()->composing(),
+      "also write these outputs (deb); repeat or separate with commas. The Depends of .deb "
+      "packages made here name no OS library package (no build image is asked): build-slurm "
+      "--packager deb gives them");
   po::positional_options_description pos;
   pos.add("staging", 1);
   auto vm = parse_command(inv, spec, opts, pos);
@@ -95,6 +100,16 @@ int run_package(Invocation& inv) {
   }
 
   auto packager = app.packager("tarball", {{"compression", compression}, {"threads", threads}});
+  std::vector<std::unique_ptr<Packager>> more;
+  if (vm->count("packager") != 0U) {
+    for (const auto& name :
+         parse_packagers((*vm)["packager"].as<std::vector<std::string>>(), "--packager")) {
+      if (name != "tarball") more.push_back(app.packager(name));
+    }
+  }
+  for (const auto& p : more) req.more_packagers.push_back(p.get());
+  req.os_version = release.os_version;
+  req.base_image = release.base_image;
 
   const auto started = std::chrono::steady_clock::now();
   const auto result = package_artifact(req, *packager, TemplateRenderer());
@@ -110,7 +125,17 @@ int run_package(Invocation& inv) {
                               {"seconds", seconds},
                               {"signed", signer != nullptr},
                               {"compiled_paths", result.compiled_paths.size()},
-                              {"compiled_paths_unhandled", unhandled}}
+                              {"compiled_paths_unhandled", unhandled},
+                              {"packager_seconds", result.seconds},
+                              {"outputs", [&result] {
+                                 nlohmann::json o = nlohmann::json::array();
+                                 for (const auto& x : result.outputs) {
+                                   o.push_back({{"packager", x.packager},
+                                                {"file", x.file.string()},
+                                                {"sha256", x.sha256}});
+                                 }
+                                 return o;
+                               }()}}
                    .dump()
             << "\n";
   } else {
