@@ -19,8 +19,13 @@
 #
 #   tests/e2e/deb.sh [TOOLCHAIN]      (default trixie)
 #
-# Environment: SF_BIN, SF_E2E_CACHE, SF_E2E_VERSION (default 24.11.5), SF_E2E_JOBS,
-# SF_E2E_BACKEND, SF_E2E_ENGINE (engine of the install container, default docker), SF_E2E_KEEP=1.
+# With SF_E2E_UPGRADE_FROM=22.05.8, that version's packages are built and published into the same
+# repository too, installed first in the container (pinned versions), run (sinfo --version, the
+# node idle, srun), and then upgraded by apt-get to SF_E2E_VERSION's, which the checks above run.
+#
+# Environment: SF_BIN, SF_E2E_CACHE, SF_E2E_VERSION (default 24.11.5), SF_E2E_UPGRADE_FROM,
+# SF_E2E_JOBS, SF_E2E_BACKEND, SF_E2E_ENGINE (engine of the install container, default docker),
+# SF_E2E_KEEP=1.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -124,10 +129,11 @@ s3="http://$gw:$s3port"
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
 curl -fsS -X PUT "$s3/sf-apt" >/dev/null
 check "$TC: bucket sf-apt" $?
-# publish CONFIG: the same request with --publish all (the artifact exists: only publishing runs)
+# publish CONFIG [VERSION OUT]: the request with --publish all (the artifact exists: only
+# publishing runs), events in CONFIG.json
 publish() {
-  "$SF_BIN" --json --config "$1" build-slurm --slurm-version "$VERSION" --toolchain "$TC" \
-    --backend "$BACKEND" --jobs "$JOBS" --packager deb --publish all --output "$work/out" \
+  "$SF_BIN" --json --config "$1" build-slurm --slurm-version "${2:-$VERSION}" --toolchain "$TC" \
+    --backend "$BACKEND" --jobs "$JOBS" --packager deb --publish all --output "${3:-$work/out}" \
     > "$1.json" 2> "$1.err"
 }
 { cat "$work/config.yaml"; cat <<CONF; } > "$work/publish.yaml"
@@ -159,13 +165,26 @@ gpg --dearmor < "$work/key.asc" > "$work/key.gpg"
 gpgv --keyring "$work/key.gpg" "$work/Release.gpg" "$work/Release" >/dev/null 2>&1 &&
   gpgv --keyring "$work/key.gpg" "$work/InRelease" >/dev/null 2>&1
 check "$TC: Release.gpg and InRelease verify with the exported key (gpgv)" $?
+old_version=${SF_E2E_UPGRADE_FROM:-}
+if [ -n "$old_version" ]; then
+  cp "$work/publish.yaml" "$work/old.yaml"
+  start=$(date +%s)
+  publish "$work/old.yaml" "$old_version" "$work/old"
+  rc=$?
+  listed=$(jq -r 'select(.event=="publish" and .kind=="repository-done") | .data.listed' "$work/old.yaml.json")
+  old_deb=$(find "$work/old" -name "${prefix}common_*.deb" | head -n 1)
+  old_pkg_version=$([ -n "$old_deb" ] && dpkg-deb --field "$old_deb" Version)
+  [ "$rc" -eq 0 ] && [ -n "$old_pkg_version" ]
+  check "$TC: build-slurm $old_version --packager deb --publish all ($(($(date +%s) - start)) s, $listed listed)" $? \
+    "$(tail -n 10 "$work/old.yaml.err")"
+fi
 # Another package set merged into the same repository (another name prefix, as a flavour or a
 # site's second build): what was listed stays listed.
 { cat "$work/publish.yaml"; printf 'packagers:\n  deb: {name_prefix: site-}\n'; } > "$work/site.yaml"
 rm -f "$dir"/*.deb
 publish "$work/site.yaml"
 listed2=$(jq -r 'select(.event=="publish" and .kind=="repository-done") | .data.listed' "$work/site.yaml.json")
-[ "$listed2" = "$(( ${#debs[@]} * 2 ))" ]
+[ "$listed2" = "$(( listed + ${#debs[@]} ))" ]
 check "$TC: a second package set merges into the index (${listed2:-?} listed)" $? \
   "$(tail -n 5 "$work/site.yaml.err")"
 
@@ -199,38 +218,63 @@ out=$(run 'apt-get update 2>&1')
 rc=$?
 [ "$rc" -eq 0 ] && ! echo "$out" | grep -qE '^(W|E):'
 check "$TC: apt-get update with signed-by, no warning" $? "$(echo "$out" | tail -n 8)"
+# start_cluster: the OS's munged (unless it answers), then slurmctld and slurmd as an admin without
+# systemd starts them; waits for the node to be idle.
+start_cluster() {
+  # shellcheck disable=SC2016 # expands in the container
+  out=$(run 'set -e
+    if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
+      mkdir -p /run/munge; chown munge:munge /run/munge
+      runuser -u munge -- /usr/sbin/munged
+      for _ in $(seq 1 20); do [ -S /run/munge/munge.socket.2 ] && break; sleep 0.5; done
+    fi
+    munge -n | unmunge >/dev/null' 2>&1)
+  check "$TC: the OS's munged answers" $? "$out"
+  for d in slurmctld slurmd; do
+    run "/opt/slurm/view/sbin/$d </dev/null >/var/log/slurm/$d.out 2>&1"
+    check "$TC: $d starts" $? "$(run "cat /var/log/slurm/$d.out; tail -n 5 /var/log/slurm/$d.log" 2>&1)"
+  done
+  state=""
+  for _ in $(seq 1 "$T"); do
+    state=$(login "sinfo -h -N -o '%N %T'" 2>&1)
+    echo "$state" | grep -q "^$node idle" && break
+    sleep 1
+  done
+  echo "$state" | grep -q "^$node idle"
+  check "$TC: sinfo (on PATH in a login shell) shows $node idle" $? \
+    "$state; $(run 'tail -n 5 /var/log/slurm/slurmctld.log /var/log/slurm/slurmd.log' 2>&1)"
+}
+login() { # login SCRIPT: a login shell (profile.d), as an admin's ssh session
+  "$ENGINE" exec "$container" env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin bash -lc "$1"
+}
+if [ -n "$old_version" ]; then
+  pins="${prefix}common=$old_pkg_version ${prefix}client=$old_pkg_version"
+  pins="$pins ${prefix}slurmctld=$old_pkg_version ${prefix}slurmd=$old_pkg_version"
+  out=$(run "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $pins" 2>&1)
+  check "$TC: apt-get install the $old_version packages ($old_pkg_version)" $? "$(echo "$out" | tail -n 10)"
+  start_cluster
+  out=$(login 'sinfo --version' 2>&1)
+  [ "$out" = "slurm $old_version" ]
+  check "$TC: sinfo --version says $old_version" $? "$out"
+  out=$(login "timeout $T srun -N1 hostname" 2>&1)
+  [ "$out" = "$node" ]
+  check "$TC: srun hostname on $old_version" $? "$out"
+  run 'pkill -x slurmd; pkill -x slurmctld; sleep 2' >/dev/null 2>&1
+fi
 out=$(run "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
   ${prefix}slurmctld ${prefix}slurmd ${prefix}client" 2>&1)
-check "$TC: apt-get install ${prefix}slurmctld ${prefix}slurmd ${prefix}client (munge from the OS)" $? \
+check "$TC: apt-get install ${prefix}slurmctld ${prefix}slurmd ${prefix}client${old_version:+ (an upgrade from $old_version)}" $? \
   "$(echo "$out" | tail -n 15)"
+installed=$(run "dpkg-query -W -f '\${Version}' ${prefix}common ${prefix}slurmd" 2>&1)
+[ "$installed" = "$version$version" ]
+check "$TC: $version installed" $? "$installed"
 out=$(run 'set -e; getent passwd slurm; test -s /etc/slurm/slurm.conf; test -s /etc/munge/munge.key
   test -f /usr/lib/systemd/system/slurmctld.service; test -f /usr/lib/systemd/system/slurmd.service
   grep -q "^ExecStart=/opt/slurm/view/sbin/slurmd " /usr/lib/systemd/system/slurmd.service' 2>&1)
 check "$TC: the slurm user, /etc/slurm/slurm.conf, the munge key and the units are there" $? "$out"
 
 # No systemd in a container: the daemons as an admin without it starts them.
-# shellcheck disable=SC2016 # expands in the container
-out=$(run 'set -e; mkdir -p /run/munge; chown munge:munge /run/munge
-  runuser -u munge -- /usr/sbin/munged
-  for _ in $(seq 1 20); do [ -S /run/munge/munge.socket.2 ] && break; sleep 0.5; done
-  munge -n | unmunge >/dev/null' 2>&1)
-check "$TC: the OS's munged answers" $? "$out"
-for d in slurmctld slurmd; do
-  run "/opt/slurm/view/sbin/$d </dev/null >/var/log/slurm/$d.out 2>&1"
-  check "$TC: $d starts" $? "$(run "cat /var/log/slurm/$d.out; tail -n 5 /var/log/slurm/$d.log" 2>&1)"
-done
-login() { # login SCRIPT: a login shell (profile.d), as an admin's ssh session
-  "$ENGINE" exec "$container" env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin bash -lc "$1"
-}
-state=""
-for _ in $(seq 1 "$T"); do
-  state=$(login "sinfo -h -N -o '%N %T'" 2>&1)
-  echo "$state" | grep -q "^$node idle" && break
-  sleep 1
-done
-echo "$state" | grep -q "^$node idle"
-check "$TC: sinfo (on PATH in a login shell) shows $node idle" $? \
-  "$state; $(run 'tail -n 5 /var/log/slurm/slurmctld.log /var/log/slurm/slurmd.log' 2>&1)"
+start_cluster
 out=$(login "timeout $T srun -N1 hostname" 2>&1)
 [ "$out" = "$node" ]
 check "$TC: srun hostname" $? "$out"
