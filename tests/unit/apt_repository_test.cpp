@@ -11,12 +11,12 @@
 #include <map>
 #include <sstream>
 
+#include "../support/throwaway_signing.hpp"
 #include "apt_index.hpp"
 #include "ar_archive.hpp"
 #include "artifact/repository_publisher.hpp"
 #include "slurm_factory/archive_writer.hpp"
 #include "slurm_factory/errors.hpp"
-#include "../support/throwaway_signing.hpp"
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
@@ -83,9 +83,10 @@ class AptRepositoryTest : public ::testing::Test {
     EXPECT_TRUE(sf::write_archive(d / "control", d / "control.tar.gz", o).has_value());
     EXPECT_TRUE(sf::write_archive(d / "data", d / "data.tar.gz", o).has_value());
     const fs::path out = d / (package + "_" + version + "_amd64.deb");
-    EXPECT_EQ(sf::deb::write_ar(out, {{"debian-binary", "2.0\n", {}},
-                                      {"control.tar.gz", "", d / "control.tar.gz"},
-                                      {"data.tar.gz", "", d / "data.tar.gz"}},
+    EXPECT_EQ(sf::deb::write_ar(out,
+                                {{"debian-binary", "2.0\n", {}},
+                                 {"control.tar.gz", "", d / "control.tar.gz"},
+                                 {"data.tar.gz", "", d / "data.tar.gz"}},
                                 946684800),
               "");
     return out;
@@ -125,7 +126,8 @@ TEST_F(AptRepositoryTest, AFirstPublicationWritesPoolAndSignedIndex) {
   EXPECT_TRUE(fs::exists(dir / "layer/pool/main/s/slurm-factory-slurmd/"
                                "slurm-factory-slurmd_24.11.5-1+trixie_amd64.deb"));
   const std::string release = slurp(dir / "layer/dists/trixie/Release");
-  EXPECT_TRUE(signing->verifier->verify_detached(release, slurp(dir / "layer/dists/trixie/Release.gpg")));
+  EXPECT_TRUE(
+      signing->verifier->verify_detached(release, slurp(dir / "layer/dists/trixie/Release.gpg")));
   const std::string inrelease = slurp(dir / "layer/dists/trixie/InRelease");
   EXPECT_THAT(inrelease, HasSubstr("-----BEGIN PGP SIGNED MESSAGE-----"));
   EXPECT_THAT(inrelease, HasSubstr("Codename: trixie"));
@@ -135,8 +137,9 @@ TEST_F(AptRepositoryTest, AFirstPublicationWritesPoolAndSignedIndex) {
   EXPECT_EQ(p.size, fs::file_size(dir / "layer/dists/trixie/main/binary-amd64/Packages"));
   const auto stanzas = listed();
   ASSERT_EQ(stanzas.size(), 1U);
-  EXPECT_EQ(stanzas[0].get("Filename"), "pool/main/s/slurm-factory-slurmd/"
-                                        "slurm-factory-slurmd_24.11.5-1+trixie_amd64.deb");
+  EXPECT_EQ(stanzas[0].get("Filename"),
+            "pool/main/s/slurm-factory-slurmd/"
+            "slurm-factory-slurmd_24.11.5-1+trixie_amd64.deb");
   EXPECT_EQ(stanzas[0].get("Description"), "test");
 }
 

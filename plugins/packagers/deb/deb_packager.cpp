@@ -9,6 +9,7 @@
 // revision (1), maintainer, compression (gzip | xz | zstd).
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <ctime>
@@ -234,6 +235,13 @@ class DebPackager : public sf::Packager {
          it != fs::recursive_directory_iterator(); ++it) {
       const fs::path rel = it->path().lexically_relative(input.root);
       const std::string rels = rel.generic_string();
+      // md5sums and conffiles are line based: a name with a control character cannot be listed.
+      if (std::any_of(rels.begin(), rels.end(),
+                      [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+        throw sf::PackagingError("a file name in the view has a control character",
+                                 {{"packager", "deb"}, {"file", rel.string()}},
+                                 "rename or drop the file in its recipe and build again");
+      }
       const auto status = it->symlink_status();
       PackageTree& t = trees[sf::deb::role_of(rels, with_dev)];
       const fs::path dest = t.data / base / rel;
