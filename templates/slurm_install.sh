@@ -1,4 +1,4 @@
-#!/usr/bin/env bash
+#!/bin/bash
 # slurm_install.sh: set up a host from an unpacked slurm-factory artifact.
 # Rendered by slurm-factory {{builder_version}} for Slurm {{slurm.version}} on {{toolchain.name}} ({{toolchain.arch}}).
 # Idempotent: a second run with the same options changes nothing (keys, passwords and existing

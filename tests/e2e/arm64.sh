@@ -124,7 +124,8 @@ rc=$?
 amd_secs=$(($(date +%s) - start))
 amd_art=$(artifact_of amd64)
 [ "$rc" -eq 0 ] && [ -f "$amd_art" ]
-check "$TC amd64: build-slurm --arch amd64 (built $(built_count amd64), ${amd_secs} s)" $? \
+ok=$?  # before the message's command substitutions change $?
+check "$TC amd64: build-slurm --arch amd64 (built $(built_count amd64), ${amd_secs} s)" "$ok" \
   "exit $rc; $(tail -n 20 "$work/amd64.err")"
 out=$("$SF_BIN" --config "$work/config.yaml" verify --deep "$amd_art" 2>&1)
 check "$TC amd64: verify --deep accepts the artifact" $? "$(echo "$out" | tail -n 8)"

@@ -67,7 +67,8 @@ build "$work/out"
 rc=$?
 artifact=$(jq -r 'select(.event=="result") | .artifact // empty' "$work/out.json" 2>/dev/null)
 [ "$rc" -eq 0 ] && [ -f "$artifact" ]
-check "$TC: build-slurm --packager deb ($(($(date +%s) - start)) s)" $? "$(tail -n 20 "$work/out.err")"
+ok=$?  # before the message's command substitutions change $?
+check "$TC: build-slurm --packager deb ($(($(date +%s) - start)) s)" "$ok" "$(tail -n 20 "$work/out.err")"
 [ "$failed" -eq 0 ] || { summary "deb e2e"; exit 1; }
 dir=$(dirname "$artifact")
 prov="${artifact%.tar.*}.provenance.json"
@@ -175,7 +176,8 @@ if [ -n "$old_version" ]; then
   old_deb=$(find "$work/old" -name "${prefix}common_*.deb" | head -n 1)
   old_pkg_version=$([ -n "$old_deb" ] && dpkg-deb --field "$old_deb" Version)
   [ "$rc" -eq 0 ] && [ -n "$old_pkg_version" ]
-  check "$TC: build-slurm $old_version --packager deb --publish all ($(($(date +%s) - start)) s, $listed listed)" $? \
+  ok=$?  # before the message's command substitutions change $?
+  check "$TC: build-slurm $old_version --packager deb --publish all ($(($(date +%s) - start)) s, $listed listed)" "$ok" \
     "$(tail -n 10 "$work/old.yaml.err")"
 fi
 # Another package set merged into the same repository (another name prefix, as a flavour or a

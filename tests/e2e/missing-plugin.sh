@@ -53,7 +53,8 @@ build_must_fail() {
   build "$2"
   rc=$?
   [ "$rc" -ne 0 ]
-  check "$1: build-slurm fails (exit $rc after $(( $(date +%s) - start ))s)" $? \
+  ok=$?  # before the message's command substitutions change $?
+  check "$1: build-slurm fails (exit $rc after $(( $(date +%s) - start ))s)" "$ok" \
     "$(tail -n 20 "$work/$2.err")"
   sed 's/^/   | /' "$work/$2.err" | tail -n 15
   log=$(grep -oE '/[^ ]*/slurm\.log' "$work/$2.err" | head -n 1)

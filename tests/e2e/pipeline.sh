@@ -89,7 +89,8 @@ nart=$(printf '%s' "$artifacts" | grep -c . || true)
 check "the report names $ncells artifacts" $? "$nart: $artifacts"
 for a in $artifacts; do
   sf verify --deep "$a" > "$work/verify.out" 2>&1
-  check "verify --deep $(basename "$a")" $? "$(tail -n 5 "$work/verify.out")"
+  ok=$?  # before the message's command substitutions change $?
+  check "verify --deep $(basename "$a")" "$ok" "$(tail -n 5 "$work/verify.out")"
 done
 
 echo "== CI fan-out"

@@ -81,7 +81,8 @@ if [ -z "$ARTIFACT" ]; then
   start=$(date +%s)
   ARTIFACT=$(build "$TC")
   [ -n "$ARTIFACT" ] && [ -f "$ARTIFACT" ]
-  check "$TC: build-slurm $VERSION ($(($(date +%s) - start)) s)" $? "artifact '$ARTIFACT'"
+  ok=$?  # before the message's command substitutions change $?
+  check "$TC: build-slurm $VERSION ($(($(date +%s) - start)) s)" "$ok" "artifact '$ARTIFACT'"
   [ "$failed" -eq 0 ] || { summary plain-start; exit 1; }
 fi
 prov="${ARTIFACT%.tar.*}.provenance.json"

@@ -94,7 +94,8 @@ YAML
     --backend "$BACKEND" --jobs "$JOBS" > "$work/rebuild-changed.out" 2> "$work/rebuild-changed.err"
   rc=$?
   [ "$rc" -eq 13 ]
-  check "$tc: rebuild with a changed recipe input exits 13 ($(( $(date +%s) - start ))s)" $? \
+  ok=$?  # before the message's command substitutions change $?
+  check "$tc: rebuild with a changed recipe input exits 13 ($(( $(date +%s) - start ))s)" "$ok" \
     "exit $rc; $(tail -n 20 "$work/rebuild-changed.out") $(tail -n 10 "$work/rebuild-changed.err")"
   grep -q 'inputs: *libyaml differs' "$work/rebuild-changed.out"
   check "$tc: the changed rebuild names libyaml's changed inputs" $? \

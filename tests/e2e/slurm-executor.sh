@@ -60,7 +60,8 @@ start=$(date +%s)
 if [ -z "$ARTIFACT" ]; then
   t0=$(date +%s)
   ARTIFACT=$(host_cluster_artifact "$CACHE" "$work")
-  check "the cluster's artifact: $(basename "${ARTIFACT:-none}") ($(($(date +%s) - t0)) s)" $?
+  ok=$?  # before the message's command substitutions change $?
+  check "the cluster's artifact: $(basename "${ARTIFACT:-none}") ($(($(date +%s) - t0)) s)" "$ok"
 fi
 [ -f "$ARTIFACT" ] || { check "the cluster's artifact" 1 "no file $ARTIFACT"; summary "slurm executor e2e"; exit 1; }
 

@@ -99,6 +99,28 @@ TEST(RecipeParser, IncrementalAndMakeShell) {
   EXPECT_NE(what.find("incremental must be true or false"), std::string::npos) << what;
 }
 
+TEST(RecipeParser, AVersionMayHaveItsOwnMakeShell) {
+  // The recipe's shell for every version but one whose Makefiles need configure's (bash).
+  const std::string yaml =
+      "name: demo\nbuild_system: autotools\nmake_shell: dash\nversions:\n"
+      "  - version: \"1.2.3\"\n    sha256: " +
+      kSha +
+      "\n    mirrors: [https://example.org/a.tar.gz]\n"
+      "    make_shell: \"\"\n"
+      "  - version: \"1.2.4\"\n    sha256: " +
+      kSha + "\n    mirrors: [https://example.org/b.tar.gz]\n";
+  const Recipe r = parse_recipe(yaml, "demo.yaml");
+  EXPECT_EQ(r.make_shell, "dash");
+  ASSERT_TRUE(r.find_version("1.2.3")->make_shell.has_value());
+  EXPECT_EQ(*r.find_version("1.2.3")->make_shell, "");
+  EXPECT_FALSE(r.find_version("1.2.4")->make_shell.has_value());
+  const auto [where, what] = error_of(
+      "name: demo\nbuild_system: autotools\nversions:\n  - version: \"1.2.3\"\n    sha256: " +
+      kSha + "\n    mirrors: [https://example.org/a.tar.gz]\n    make_shell: /bin/sh\n");
+  EXPECT_EQ(where, "demo.yaml:7:17");
+  EXPECT_NE(what.find("is not a shell's name"), std::string::npos) << what;
+}
+
 TEST(RecipeParser, PublicProgramsAllNoneOrAListOfNames) {
   EXPECT_EQ(parse_recipe(minimal("public_programs: all\n"), "demo.yaml").public_programs,
             std::vector<std::string>{"*"});

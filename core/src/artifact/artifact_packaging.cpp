@@ -193,6 +193,10 @@ ArtifactPackagingResult package_artifact(const ArtifactPackagingRequest& request
   };
   input.main_file_sha256 = &artifact_sha256;
   input.artifact = describe_artifact(request);
+  if (request.signer != nullptr) {
+    input.signing_home = request.signer->gnupg_home();
+    input.signing_key = request.signer->fingerprint();
+  }
   const auto main_started = std::chrono::steady_clock::now();
   PackageOutput out = packager.package(input);
   result.seconds[packager.name()] =

@@ -198,7 +198,7 @@ class PlanBuilder {
       spec.source = {rv->sha256, rv->filename, rv->mirrors, rv->strip_dir};
       spec.autoreconf = r.autoreconf;
       spec.incremental = r.incremental;
-      spec.make_shell = r.make_shell;
+      spec.make_shell = rv->make_shell ? *rv->make_shell : r.make_shell;
       spec.configure_command = r.configure_command;
       for (const auto& d : r.dependencies) {
         if (!d.when.holds(ctx)) continue;

@@ -75,6 +75,8 @@ struct RecipeVersion {
   std::string filename;              // the archive's file name in the source cache
   std::vector<std::string> mirrors;  // in order: upstream first, then distribution mirrors
   std::string strip_dir;             // top folder inside the archive ("" = detect)
+  // The version's own make_shell (replaces the recipe's; "" = configure's shell).
+  std::optional<std::string> make_shell;
   SourceLocation where;
 };
 

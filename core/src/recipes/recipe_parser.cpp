@@ -18,12 +18,18 @@ namespace sf {
 
 namespace {
 
+const std::regex& shell_name() {
+  static const std::regex kShell("^[a-z][a-z0-9]{0,15}$");
+  return kShell;
+}
+
 class Parser : public RecipeNodeReader {
  public:
   using RecipeNodeReader::RecipeNodeReader;
 
   RecipeVersion version(const YAML::Node& n) const {
-    check_keys(n, {"version", "sha256", "file", "strip_dir", "mirrors"}, "a version entry");
+    check_keys(n, {"version", "sha256", "file", "strip_dir", "mirrors", "make_shell"},
+               "a version entry");
     RecipeVersion v;
     v.where = at(n);
     if (!n["version"]) fail(n, "a version entry needs 'version'");
@@ -59,6 +65,15 @@ class Parser : public RecipeNodeReader {
     if (n["strip_dir"]) {
       v.strip_dir = checked(n["strip_dir"], InputKind::kPathComponent,
                             scalar(n["strip_dir"], "strip_dir"), "strip_dir");
+    }
+    if (n["make_shell"]) {
+      // This version's make shell instead of the recipe's: "" keeps configure's own (a release
+      // whose Makefiles need bash).
+      v.make_shell = scalar(n["make_shell"], "make_shell");
+      if (!v.make_shell->empty() && !std::regex_match(*v.make_shell, shell_name())) {
+        fail(n["make_shell"], "make_shell '" + *v.make_shell + "' is not a shell's name",
+             "write the name of a POSIX shell in the image's /bin, such as dash, or \"\"");
+      }
     }
     return v;
   }
@@ -289,9 +304,8 @@ class Parser : public RecipeNodeReader {
       }
     }
     if (root["make_shell"]) {
-      static const std::regex kShell("^[a-z][a-z0-9]{0,15}$");
       r.make_shell = scalar(root["make_shell"], "make_shell");
-      if (!std::regex_match(r.make_shell, kShell)) {
+      if (!std::regex_match(r.make_shell, shell_name())) {
         fail(root["make_shell"], "make_shell '" + r.make_shell + "' is not a shell's name",
              "write the name of a POSIX shell in the image's /bin, such as dash");
       }

@@ -186,6 +186,8 @@ GpgSigner::~GpgSigner() = default;
 
 const std::string& GpgSigner::fingerprint() const { return impl_->fingerprint; }
 
+const std::string& GpgSigner::gnupg_home() const { return impl_->home; }
+
 std::string GpgSigner::sign_detached(const std::string& data) const { return sign(data, false); }
 
 std::string GpgSigner::sign_clear(const std::string& text) const { return sign(text, true); }

@@ -43,6 +43,9 @@ class GpgSigner {
   std::string sign_clear(const std::string& text) const;
   // Primary key fingerprint of the signing key.
   const std::string& fingerprint() const;
+  // The keyring it signs from ("" = the user's default), for tools that sign with gpg themselves
+  // (rpmsign).
+  const std::string& gnupg_home() const;
   // The signing key's public part, ASCII armored.
   std::string export_public_key() const;
 

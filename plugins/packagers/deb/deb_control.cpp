@@ -3,19 +3,15 @@
 #include <set>
 #include <sstream>
 
+#include "install_scripts.hpp"
 #include "slurm_factory/shell_quote.hpp"
 
 namespace sf::deb {
 
 namespace {
 
-// The files and folders postinst may create on a first install; purge removes the ones it did.
-constexpr const char* kGenerated =
-    "/etc/slurm/slurm.conf /etc/slurm/cgroup.conf /etc/slurm/gres.conf /etc/slurm/slurm.key "
-    "/etc/slurm/jwt_hs256.key /var/spool/slurmctld /var/spool/slurmd /var/log/slurm";
-
 std::string header(const ScriptContext& c, const char* which) {
-  return "#!/bin/sh\n# " + std::string(which) + " of the " + role_name(c.role) +
+  return "#!/bin/sh\n# " + std::string(which) + " of the " + pkg::role_name(c.role) +
          " package, written by slurm-factory's deb packager.\nset -e\n";
 }
 
@@ -75,7 +71,7 @@ std::string package_name(const DebSettings& settings, const std::vector<std::str
                          Role role) {
   std::string name = settings.name_prefix;
   for (const auto& g : gpu) name += g + "-";
-  return name + role_name(role);
+  return name + pkg::role_name(role);
 }
 
 std::string common_depends(const std::vector<SystemLibraryPackage>& system_packages) {
@@ -130,35 +126,8 @@ std::string postinst_script(const ScriptContext& c) {
   if (c.role != Role::kCommon && c.unit.empty()) return "";
   std::string s = header(c, "postinst");
   if (c.role == Role::kCommon) {
-    s += "ROOT=" + shell_quote(c.root) + "\nSTATE=" + shell_quote(c.state_dir) + "\nGENERATED='" +
-         kGenerated + "'\n" +
-         "if [ \"$1\" = configure ]; then\n"
-         "  getent group slurm >/dev/null || groupadd --system slurm\n"
-         "  if ! getent passwd slurm >/dev/null; then\n"
-         "    useradd --system --gid slurm --home-dir /var/lib/slurm --no-create-home \\\n"
-         "      --shell /usr/sbin/nologin --comment 'Slurm workload manager' slurm\n"
-         "  fi\n"
-         "  mkdir -p \"$STATE\"\n"
-         "  if [ ! -e /etc/slurm/slurm.conf ]; then\n"
-         "    # First install: a one-node configuration of this host, as slurm_install.sh\n"
-         "    # --init-only writes it. Replace /etc/slurm/slurm.conf with the cluster's own.\n"
-         "    before=''\n"
-         "    for f in $GENERATED; do if [ -e \"$f\" ]; then before=\"$before $f \"; fi; done\n"
-         "    if \"$ROOT/data/slurm_assets/slurm_install.sh\" --prefix \"$ROOT\" --init-only \\\n"
-         "      >\"$STATE/init.log\" 2>&1; then\n"
-         "      echo \"slurm: wrote a one-node /etc/slurm/slurm.conf for this host "
-         "($STATE/init.log)\"\n"
-         "    else\n"
-         "      echo \"slurm: warning: no default configuration written (see $STATE/init.log);\" "
-         "\\\n"
-         "        \"write /etc/slurm/slurm.conf for your cluster\" >&2\n"
-         "    fi\n"
-         "    for f in $GENERATED; do\n"
-         "      case \"$before\" in *\" $f \"*) ;; *) if [ -e \"$f\" ]; then echo \"$f\" "
-         ">>\"$STATE/generated\"; fi ;; esac\n"
-         "    done\n"
-         "  fi\n"
-         "fi\n";
+    s += "if [ \"$1\" = configure ]; then\n" + pkg::create_slurm_user_sh() +
+         pkg::first_install_config_sh(c.root, c.state_dir) + "fi\n";
   }
   if (!c.unit.empty()) s += systemd_postinst(c.unit);
   return s + "exit 0\n";
@@ -196,36 +165,10 @@ std::string postrm_script(const ScriptContext& c) {
          "fi\n";
   }
   if (c.role == Role::kCommon) {
-    s += "STATE=" + shell_quote(c.state_dir) + "\n" +
-         "if [ \"$1\" = purge ]; then\n"
-         "  if [ -f \"$STATE/generated\" ]; then\n"
-         "    while IFS= read -r f; do\n"
-         "      case \"$f\" in\n"
-         "        /etc/slurm/* | /var/spool/slurmctld | /var/spool/slurmd | /var/log/slurm) rm -rf "
-         "-- \"$f\" ;;\n"
-         "      esac\n"
-         "    done <\"$STATE/generated\"\n"
-         "  fi\n"
-         "  rm -rf -- \"$STATE\"\n"
-         "  rmdir /etc/slurm 2>/dev/null || true\n"
-         "fi\n";
+    s += "if [ \"$1\" = purge ]; then\n" + pkg::remove_generated_sh(c.state_dir) + "fi\n";
   }
   if (c.unit.empty() && c.role != Role::kCommon) return "";
   return s + "exit 0\n";
-}
-
-std::string profile_script(const std::string& root) {
-  const std::string view = shell_quote(root + "/view");
-  return "# Slurm's client commands on PATH and their manuals on MANPATH (slurm-factory).\n"
-         "sf_view=" +
-         view +
-         "\n"
-         "case \":${PATH}:\" in *\":${sf_view}/bin:\"*) ;; *) PATH=\"${PATH}:${sf_view}/bin\" ;; "
-         "esac\n"
-         "case \":${MANPATH:-}:\" in *\":${sf_view}/share/man:\"*) ;; *) "
-         "MANPATH=\"${MANPATH:-}:${sf_view}/share/man\" ;; esac\n"
-         "export PATH MANPATH\n"
-         "unset sf_view\n";
 }
 
 std::string md5sums_text(const std::map<std::string, std::string>& md5_by_path) {

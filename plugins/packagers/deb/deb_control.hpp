@@ -6,19 +6,16 @@
 #include <string>
 #include <vector>
 
-#include "deb_layout.hpp"
+#include "package_layout.hpp"
+#include "package_settings.hpp"
 #include "slurm_factory/packager.hpp"
 
 namespace sf::deb {
 
+using pkg::Role;
+
 // The settings of the deb packager (the config's packagers.deb), checked.
-struct DebSettings {
-  std::string name_prefix = "slurm-factory-";  // package names: <prefix>[<gpu>-]<role>
-  std::string install_root;                    // "" = the artifact's (view/ under it)
-  std::string revision = "1";                  // Debian revision: 24.11.5-<revision>+<toolchain>
-  std::string maintainer = "slurm-factory packager <packages@slurm-factory.invalid>";
-  std::string compression = "gzip";  // gzip | xz | zstd (the members' tar compression)
-};
+using DebSettings = pkg::PackageSettings;
 
 // "24.11.5" -> "24.11.5-1+trixie"; "24.11.0-rc1" -> "24.11.0~rc1-1+trixie" (sorts before the
 // release).
@@ -65,10 +62,6 @@ struct ScriptContext {
 std::string postinst_script(const ScriptContext& c);
 std::string prerm_script(const ScriptContext& c);
 std::string postrm_script(const ScriptContext& c);
-
-// /etc/profile.d/<client package>.sh: the clients on PATH and their manuals on MANPATH for login
-// shells.
-std::string profile_script(const std::string& root);
 
 // "<md5>  <path without leading />\n" sorted by path.
 std::string md5sums_text(const std::map<std::string, std::string>& md5_by_path);

@@ -54,8 +54,12 @@ struct PackageInput {
   // empty, the core hashes the file).
   std::function<void(const std::string& relative_path, std::string_view content)> on_file;
   std::string* main_file_sha256 = nullptr;
-  // ABI 3.1 (a 3.0 packager never reads it).
+  // ABI 3.1 (a 3.0 packager never reads them).
   ArtifactDescription artifact;
+  // The site's signing key, for formats signed by their own tool (rpmsign): its keyring and
+  // fingerprint; both empty when the build is unsigned. Key material never passes here.
+  std::string signing_home;
+  std::string signing_key;
 };
 
 struct PackageOutput {

@@ -1,8 +1,8 @@
-#include "deb_layout.hpp"
+#include "package_layout.hpp"
 
 #include <array>
 
-namespace sf::deb {
+namespace sf::pkg {
 
 namespace {
 
@@ -100,4 +100,4 @@ Role role_of(const std::string& relative, bool with_dev) {
   return Role::kCommon;
 }
 
-}  // namespace sf::deb
+}  // namespace sf::pkg

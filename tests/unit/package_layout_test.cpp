@@ -1,9 +1,9 @@
-#include "deb_layout.hpp"
+#include "package_layout.hpp"
 
 #include <gtest/gtest.h>
 
-using sf::deb::Role;
-using sf::deb::role_of;
+using sf::pkg::Role;
+using sf::pkg::role_of;
 
 TEST(DebLayout, DaemonsGoToTheirOwnPackages) {
   EXPECT_EQ(role_of("view/sbin/slurmctld", false), Role::kSlurmctld);
@@ -41,10 +41,10 @@ TEST(DebLayout, DevelopmentFilesOnlyWithDev) {
 }
 
 TEST(DebLayout, RoleNamesAndUnits) {
-  EXPECT_EQ(sf::deb::all_roles().front(), Role::kCommon);
-  EXPECT_EQ(sf::deb::all_roles().size(), 7U);
-  EXPECT_EQ(sf::deb::role_name(Role::kSlurmrestd), "slurmrestd");
-  EXPECT_EQ(sf::deb::role_unit(Role::kSlurmd), "slurmd");
-  EXPECT_EQ(sf::deb::role_unit(Role::kClient), "");
-  EXPECT_EQ(sf::deb::role_unit(Role::kCommon), "");
+  EXPECT_EQ(sf::pkg::all_roles().front(), Role::kCommon);
+  EXPECT_EQ(sf::pkg::all_roles().size(), 7U);
+  EXPECT_EQ(sf::pkg::role_name(Role::kSlurmrestd), "slurmrestd");
+  EXPECT_EQ(sf::pkg::role_unit(Role::kSlurmd), "slurmd");
+  EXPECT_EQ(sf::pkg::role_unit(Role::kClient), "");
+  EXPECT_EQ(sf::pkg::role_unit(Role::kCommon), "");
 }

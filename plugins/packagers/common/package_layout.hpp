@@ -1,12 +1,12 @@
-// How the staged artifact tree splits into .deb packages, in the shape admins know from SchedMD's
-// packaging: a common package (libraries, plugins, munge's programs, modulefiles, assets), then
-// one per daemon, the clients, and -dev when the view keeps development files.
+// How the staged artifact tree splits into OS packages (.deb, .rpm), in the shape admins know from
+// SchedMD's packaging: a common package (libraries, plugins, munge's programs, modulefiles,
+// assets), then one per daemon, the clients, and -dev when the view keeps development files.
 #pragma once
 
 #include <string>
 #include <vector>
 
-namespace sf::deb {
+namespace sf::pkg {
 
 enum class Role { kCommon, kClient, kSlurmctld, kSlurmd, kSlurmdbd, kSlurmrestd, kDev };
 
@@ -23,4 +23,4 @@ std::string role_summary(Role role);
 // the view keeps development files (include/), which then go to the -dev package.
 Role role_of(const std::string& relative, bool with_dev);
 
-}  // namespace sf::deb
+}  // namespace sf::pkg
