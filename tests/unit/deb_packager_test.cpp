@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../support/shell_capture.hpp"
+#include "../support/staged_view.hpp"
 #include "../support/temp_dir.hpp"
 #include "artifact/artifact_packaging.hpp"
 #include "plugin_host/plugin_host.hpp"
@@ -39,34 +40,7 @@ class DebPackagerTest : public ::testing::Test {
 
   void SetUp() override { dir_ = std::make_unique<sf::test::TempDir>("sf-deb-packager"); }
 
-  // view/: bin/sinfo, sbin/slurmd and sbin/slurmstepd (programs), lib/libslurm.so.42 (mode 0755,
-  // as libtool installs it) and lib/slurm/auth_munge.so, share/doc/README.
-  fs::path stage(const std::string& name) {
-    const fs::path root = dir_->path() / name;
-    const fs::path view = root / "view";
-    for (const char* d : {"bin", "sbin", "lib/slurm", "share/doc"})
-      fs::create_directories(view / d);
-    const std::string src = (dir_->path() / "src").string();
-    fs::create_directories(src);
-    sf::test::write_file(src + "/lib.c", "int slurm_api(void) { return 0; }\n");
-    sf::test::write_file(src + "/main.c",
-                         "int slurm_api(void);\nint main(void){return slurm_api();}\n");
-    EXPECT_EQ(run("cc -shared -fPIC -Wl,-soname,libslurm.so.42 -o " + view.string() +
-                  "/lib/libslurm.so.42 " + src + "/lib.c && chmod 755 " + view.string() +
-                  "/lib/libslurm.so.42"),
-              0);
-    for (const char* p : {"bin/sinfo", "sbin/slurmd", "sbin/slurmstepd"}) {
-      EXPECT_EQ(run("cc -o " + (view / p).string() + " " + src + "/main.c -L" + view.string() +
-                    "/lib -l:libslurm.so.42 && patchelf --set-rpath '$ORIGIN/../lib' " +
-                    (view / p).string()),
-                0);
-    }
-    EXPECT_EQ(run("cp " + view.string() + "/lib/libslurm.so.42 " + view.string() +
-                  "/lib/slurm/auth_munge.so"),
-              0);
-    sf::test::write_file(view / "share/doc/README", "Slurm\n");
-    return root;
-  }
+  fs::path stage(const std::string& name) { return sf::test::make_staged_view(dir_->path(), name); }
 
   sf::ArtifactPackagingResult pack(const fs::path& staging, const std::string& out,
                                    const nlohmann::json& deb_settings = nlohmann::json::object()) {

@@ -51,6 +51,10 @@ std::string link_and_list(const fs::path& tree, const fs::path& buildroot, const
     const auto status = it->symlink_status();
     const fs::path dest = buildroot / rel;
     const std::string path = "/" + rel.generic_string();
+    if (path.find('"') != std::string::npos) {
+      fail("a file name has a double quote, which a %files list cannot hold", it->path(),
+           "rename or drop the file in its recipe and build again");
+    }
     if (fs::is_directory(status)) {
       fs::create_directories(dest, ec);
       const std::string b = "/" + base.generic_string();

@@ -8,6 +8,21 @@ namespace sf::rpm {
 
 namespace {
 
+// A value from outside (a release's os_name, a version) as spec text: '%' doubled so rpm expands
+// no macro in it, control characters as spaces so it stays on its line.
+std::string spec_value(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      out += ' ';
+    } else {
+      out += c;
+      if (c == '%') out += '%';
+    }
+  }
+  return out;
+}
+
 std::string flavour(const std::vector<std::string>& gpu) {
   std::string g;
   for (const auto& x : gpu) g += (g.empty() ? "" : "+") + x;
@@ -105,7 +120,11 @@ std::string files_line(const std::string& path, bool config, bool dir) {
 }
 
 std::string spec_text(const SpecInput& in) {
-  const ArtifactDescription& a = in.artifact;
+  ArtifactDescription a = in.artifact;
+  for (std::string* v : {&a.slurm_version, &a.toolchain, &a.os_name, &a.builder_version}) {
+    *v = spec_value(*v);
+  }
+  for (auto& g : a.gpu) g = spec_value(g);
   const SpecPackage& main = in.packages.front();
   const std::string version = rpm_version(a.slurm_version);
   const std::string description = "The Slurm workload manager " + a.slurm_version +
@@ -129,7 +148,7 @@ std::string spec_text(const SpecInput& in) {
       "Name: " +
       main.name + "\nVersion: " + version +
       "\nRelease: " + rpm_release(in.settings.revision, a.toolchain) +
-      "\nSummary: " + main.summary +
+      "\nSummary: " + spec_value(main.summary) +
       "\nLicense: GPL-2.0-or-later\nGroup: System Environment/Base\n"
       "URL: https://slurm.schedmd.com/\nPackager: " +
       in.settings.maintainer + "\nAutoReqProv: no\n";
@@ -142,7 +161,7 @@ std::string spec_text(const SpecInput& in) {
   s += "\n%description\n" + description + "\n";
   for (std::size_t i = 1; i < in.packages.size(); ++i) {
     const SpecPackage& p = in.packages[i];
-    s += "%package -n " + p.name + "\nSummary: " + p.summary +
+    s += "%package -n " + p.name + "\nSummary: " + spec_value(p.summary) +
          "\nGroup: System Environment/Base\nRequires: " + main.name + " = %{version}-%{release}\n";
     if (!a.gpu.empty()) {
       const std::string plain = package_name(in.settings, {}, p.role);
