@@ -11,7 +11,10 @@
 # cannot be had here, so Debian's rpm installs them): `rpm -i --nodeps` of common, client,
 # slurmctld and slurmd (scriptlets run: the slurm user, a one-node /etc/slurm), munge from the OS,
 # slurmctld and slurmd start, sinfo on PATH in a login shell shows the node idle, `srun hostname`,
-# `sbatch`, `rpm -V` finds every file as packaged, `rpm -e` leaves no program or unit.
+# `sbatch`, `rpm -V --nodeps` finds every file as packaged, `rpm -e` leaves no file of ours.
+# Between the two: `--publish all` to a real s3rver makes the signed repository; dnf (Debian's)
+# lists every package with repo_gpgcheck against the exported key; a second package set merges;
+# a repomd.xml changed on the server is refused by dnf.
 # One PASS/FAIL line per check, then "rpm e2e: PASS (N checks)" or FAIL; exit 1 when a check failed.
 #
 #   tests/e2e/rpm.sh [TOOLCHAIN]      (default trixie)
@@ -41,7 +44,7 @@ cleanup() {
 }
 trap cleanup EXIT
 need_binary "rpm e2e"
-for tool in jq rpm rpmlint gpg sha256sum; do
+for tool in jq rpm rpmlint gpg sha256sum dnf curl; do
   command -v "$tool" >/dev/null || { echo "rpm e2e: FAIL (needs $tool on the host)"; exit 1; }
 done
 
@@ -109,6 +112,76 @@ lint=$(cd "$dir" && rpmlint -r "$here/../support/slurm-factory.rpmlintrc" -- "${
 echo "$lint" | grep -q ' 0 errors, 0 warnings'
 check "$TC: rpmlint: no error, no warning (tests/support/slurm-factory.rpmlintrc)" $? \
   "$(echo "$lint" | grep -E ': (E|W): ' | head -n 10)"
+
+# --- the signed YUM/DNF repository on a real S3 server, read by dnf ------------------------------
+s3pid=""
+read -r s3port s3pid _ < <("$here/../support/start-s3rver.sh")
+[ -n "$s3pid" ]
+check "$TC: s3rver on 127.0.0.1:${s3port:-?}" $?
+[ "$failed" -eq 0 ] || { summary "rpm e2e"; exit 1; }
+trap 'kill "$s3pid" 2>/dev/null; cleanup' EXIT
+s3="http://127.0.0.1:$s3port"
+export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+curl -fsS -X PUT "$s3/sf-rpm" >/dev/null
+check "$TC: bucket sf-rpm" $?
+{ cat "$work/config.yaml"; cat <<CONF; } > "$work/publish.yaml"
+cache:
+  layers:
+    - {name: local, type: local, url: "file://$CACHE/cache", writable: true}
+    - name: site-s3
+      type: s3
+      url: s3://sf-rpm/site
+      writable: true
+      settings: {endpoint: "$s3", region: us-east-1}
+CONF
+publish() { # publish CONFIG: the request again with --publish all (only publishing runs)
+  "$SF_BIN" --json --config "$1" build-slurm --slurm-version "$VERSION" --toolchain "$TC" \
+    --backend "$BACKEND" --jobs "$JOBS" --packager rpm --publish all --output "$work/out" \
+    > "$1.json" 2> "$1.err"
+}
+publish "$work/publish.yaml"
+rc=$?
+listed=$(jq -r 'select(.event=="publish" and .kind=="repository-done") | .data.listed' "$work/publish.yaml.json")
+[ "$rc" -eq 0 ] && [ "$listed" = "${#rpms[@]}" ]
+check "$TC: --publish all puts the packages into the rpm repository (lists ${listed:-?})" $? \
+  "$(tail -n 5 "$work/publish.yaml.err")"
+repo="$s3/sf-rpm/site/rpm/$TC/$(rpm -qp --qf '%{ARCH}' "$dir/$(rpm_of common)" 2>/dev/null)"
+dnfq() { # dnfq: the packages dnf lists from the repository, metadata signature checked
+  rm -rf "$work/dnf" && mkdir -p "$work/dnf"
+  dnf -y --setopt=reposdir=/dev/null --setopt=cachedir="$work/dnf" --releasever=9 \
+    --repofrompath="sf,$repo" --repo=sf --setopt=sf.repo_gpgcheck=1 --setopt=sf.gpgcheck=1 \
+    --setopt=sf.skip_if_unavailable=False \
+    --setopt=sf.gpgkey="file://$work/key.asc" repoquery --available 2>&1
+}
+out=$(dnfq)
+rc=$?
+[ "$rc" -eq 0 ] && [ "$(echo "$out" | grep -c "^${prefix}")" -eq "${#rpms[@]}" ]
+check "$TC: dnf repoquery (repo_gpgcheck with the exported key) lists every package" $? "$out"
+# Another package set merged into the same repository: what was listed stays listed.
+{ cat "$work/publish.yaml"; printf 'packagers:\n  rpm: {name_prefix: site-}\n'; } > "$work/site.yaml"
+rm -f "$dir"/*.rpm
+publish "$work/site.yaml"
+listed2=$(jq -r 'select(.event=="publish" and .kind=="repository-done") | .data.listed' "$work/site.yaml.json")
+out=$(dnfq)
+[ "$listed2" = "$(( ${#rpms[@]} * 2 ))" ] && [ "$(echo "$out" | grep -c '^site-')" -eq "${#rpms[@]}" ] &&
+  [ "$(echo "$out" | grep -c "^${prefix}")" -eq "${#rpms[@]}" ]
+check "$TC: a second package set merges into the metadata (${listed2:-?} listed)" $? \
+  "$(tail -n 5 "$work/site.yaml.err"); $out"
+# A tampered repomd.xml on the server: dnf refuses it (its signature no longer matches).
+curl -fsS "$repo/repodata/repomd.xml" | sed 's|<revision>|<revision>9|' > "$work/repomd.tampered" &&
+  curl -fsS -X PUT -T "$work/repomd.tampered" "$s3/sf-rpm/site/rpm/$TC/${repo##*/}/repodata/repomd.xml" >/dev/null
+check "$TC: tamper with repomd.xml on the server" $?
+out=$(dnfq)
+rc=$?
+[ "$rc" -ne 0 ] && echo "$out" | grep -q 'repomd.xml GPG signature verification error' &&
+  ! echo "$out" | grep -q "^${prefix}"
+check "$TC: dnf refuses the tampered repomd.xml (exit $rc)" $? "$out"
+# The packages of this request again (the site- set replaced them in the output folder).
+rm -f "$dir"/*.rpm
+"$SF_BIN" --json --config "$work/config.yaml" build-slurm --slurm-version "$VERSION" \
+  --toolchain "$TC" --backend "$BACKEND" --jobs "$JOBS" --packager rpm --output "$work/out" \
+  > "$work/again.json" 2> "$work/again.err"
+check "$TC: the packages again" $? "$(tail -n 5 "$work/again.err")"
 
 # --- install on a clean machine (Debian's rpm, since no Rocky image can be had here) -----------
 base=$("$ENGINE" images --format '{{.Repository}}:{{.Tag}}' "slurm-factory/base-$TC" | head -n 1)

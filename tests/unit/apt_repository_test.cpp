@@ -11,6 +11,7 @@
 #include <map>
 #include <sstream>
 
+#include "../support/folder_store.hpp"
 #include "../support/throwaway_signing.hpp"
 #include "apt_index.hpp"
 #include "ar_archive.hpp"
@@ -35,29 +36,7 @@ void spit(const fs::path& p, const std::string& text) {
   std::ofstream(p, std::ios::binary) << text;
 }
 
-// A layer in a folder: what a repository sees of one (keys checked by LayerRepositoryStore in the
-// core; here plain).
-class FolderStore : public sf::RepositoryStore {
- public:
-  explicit FolderStore(fs::path root) : root_(std::move(root)) {}
-  std::string location() const override { return root_.string(); }
-  sf::Expected<bool> has(const std::string& key) override { return fs::exists(root_ / key); }
-  sf::Expected<void> get(const std::string& key, const fs::path& dest,
-                         std::uint64_t max_bytes) override {
-    if (!fs::exists(root_ / key)) return sf::Failure::not_found(key);
-    if (fs::file_size(root_ / key) > max_bytes) return sf::Failure::error("too large");
-    fs::copy_file(root_ / key, dest, fs::copy_options::overwrite_existing);
-    return {};
-  }
-  sf::Expected<void> put(const std::string& key, const fs::path& source) override {
-    fs::create_directories((root_ / key).parent_path());
-    fs::copy_file(source, root_ / key, fs::copy_options::overwrite_existing);
-    ++puts;
-    return {};
-  }
-  fs::path root_;
-  int puts = 0;
-};
+using sf::test::FolderStore;
 
 class AptRepositoryTest : public ::testing::Test {
  protected:

@@ -323,6 +323,7 @@ Expected<std::map<std::string, std::string>> read_archive_files(std::string_view
   std::unique_ptr<archive, int (*)(archive*)> a(archive_read_new(), archive_read_free);
   archive_read_support_filter_all(a.get());
   archive_read_support_format_tar(a.get());
+  archive_read_support_format_raw(a.get());  // a compressed single file: one entry, "data"
   if (archive_read_open_memory(a.get(), bytes.data(), bytes.size()) != ARCHIVE_OK) {
     return Failure::error(std::string("not an archive: ") + archive_error_string(a.get()));
   }
@@ -331,19 +332,27 @@ Expected<std::map<std::string, std::string>> read_archive_files(std::string_view
   archive_entry* e = nullptr;
   int r = ARCHIVE_OK;
   while ((r = archive_read_next_header(a.get(), &e)) == ARCHIVE_OK) {
-    if (archive_entry_filetype(e) != AE_IFREG) continue;
+    const bool raw = archive_format(a.get()) == ARCHIVE_FORMAT_RAW;
+    if (!raw && archive_entry_filetype(e) != AE_IFREG) continue;
     std::string path = archive_entry_pathname(e) != nullptr ? archive_entry_pathname(e) : "";
     while (path.rfind("./", 0) == 0) path.erase(0, 2);
-    const la_int64_t size = archive_entry_size(e);
-    if (size < 0 || (total += static_cast<std::uint64_t>(size)) > max_bytes) {
-      return Failure::error("the archive holds more than " + std::to_string(max_bytes) + " bytes");
+    // Read in pieces against the cap (a raw stream declares no size).
+    std::string content;
+    char buf[65536];
+    la_ssize_t got = 0;
+    while ((got = archive_read_data(a.get(), buf, sizeof buf)) > 0) {
+      total += static_cast<std::uint64_t>(got);
+      if (total > max_bytes) {
+        return Failure::error("the archive holds more than " + std::to_string(max_bytes) +
+                              " bytes");
+      }
+      content.append(buf, static_cast<std::size_t>(got));
     }
-    std::string content(static_cast<std::size_t>(size), '\0');
-    if (size > 0 && archive_read_data(a.get(), content.data(), content.size()) != size) {
+    if (got < 0) {
       return Failure::error(std::string("cannot read ") + path + ": " +
                             (archive_error_string(a.get()) ? archive_error_string(a.get()) : ""));
     }
-    files[path] = std::move(content);
+    files[raw ? std::string("data") : path] = std::move(content);
   }
   if (r != ARCHIVE_EOF) {
     return Failure::error(std::string("cannot read the archive: ") +

@@ -15,6 +15,7 @@
 #include "package_layout.hpp"
 #include "package_settings.hpp"
 #include "package_trees.hpp"
+#include "rpm_repository.hpp"
 #include "rpm_spec.hpp"
 #include "slurm_factory/command.hpp"
 #include "slurm_factory/errors.hpp"
@@ -236,6 +237,7 @@ void register_rpm(sf::Registry& registry) {
   registry.add_packager("rpm", [](const nlohmann::json& settings) {
     return std::make_unique<RpmPackager>(settings);
   });
+  registry.add_package_repository("rpm", sf::rpm::make_rpm_repository);
 }
 
 }  // namespace
@@ -243,5 +245,6 @@ void register_rpm(sf::Registry& registry) {
 SLURM_FACTORY_PLUGIN(
     "packager-rpm", "1.0.0",
     "Split .rpm packages (common, client, slurmctld, slurmd, slurmdbd, slurmrestd, "
-    "dev) of the artifact, built by rpmbuild and signed by rpmsign",
+    "dev) of the artifact, built by rpmbuild and signed by rpmsign, and their signed YUM/DNF "
+    "repository",
     register_rpm)

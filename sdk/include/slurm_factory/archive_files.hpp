@@ -12,9 +12,9 @@
 
 namespace sf {
 
-// Path (without a leading "./") -> content of every regular file. A Failure when the bytes are no
-// archive libarchive reads, or the files hold more than `max_bytes` in all (nothing is returned
-// then).
+// Path (without a leading "./") -> content of every regular file; a compressed single file (a
+// .gz that is no tar) gives one entry, "data". A Failure when the bytes are neither, or the
+// files hold more than `max_bytes` in all (nothing is returned then).
 Expected<std::map<std::string, std::string>> read_archive_files(std::string_view archive,
                                                                 std::uint64_t max_bytes);
 
