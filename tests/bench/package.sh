@@ -3,7 +3,8 @@
 # multithreaded zstd, sha256, provenance) on a staged view, next to `tar -cf - . | zstd -T0` (the
 # goal: >= 0.9x its throughput) and the original tool's `tar -czf` (ratio reported), plus sizes;
 # then each other packager next to its distribution's tool on the same files (deb: dpkg-deb
-# --build; goal within 1.5x) and all outputs of one build together (goal under 5 s).
+# --build, rpm: rpmbuild -bb; goal within 1.5x) and all outputs of one build together (goal under
+# 5 s).
 #
 # Usage: tests/bench/package.sh [--build DIR] [--view DIR] [--toolchain NAME] [--version V]
 #   --build DIR      build tree holding bin/slurm-factory and its plugins (default: ./build)
@@ -106,16 +107,20 @@ fi
 # --- the other packagers, each next to the distribution's own tool on the same files ------------
 # deb: the packager's own time (packager_seconds in `package --json`) against `dpkg-deb --build`
 # (same gzip level 6) of the very package trees it wrote (each .deb unpacked once with dpkg-deb
-# -R). Goal: within 1.5x of dpkg-deb; and all outputs of one build (tarball + every packager) in
-# under 5 s. rpm and oci are not written yet (issue 15): the total counts what exists and says so.
-command -v dpkg-deb >/dev/null || { echo "package bench: FAIL (dpkg-deb is needed)"; exit 1; }
-t_deb=() t_dpkg=() t_all=()
+# -R); rpm: its own time against `rpmbuild -bb` of a one-package spec over the same files.
+# Goal: each within 1.5x of the native tool; and all outputs of one build (tarball + every
+# packager) in under 5 s. oci is not written yet (issue 15): the total counts what exists.
+for tool in dpkg-deb rpmbuild rpm2archive; do
+  command -v "${tool}" >/dev/null || { echo "package bench: FAIL (${tool} is needed)"; exit 1; }
+done
+t_deb=() t_dpkg=() t_rpm=() t_rpmbuild=() t_all=()
 trees="${work}/trees"
 for _ in $(seq 1 "${runs}"); do
   rm -rf "${work}/out-deb"
   "${sf}" -q --json package "${stage}" --slurm-version "${version}" --toolchain "${toolchain}" \
-    --unsigned --packager deb -o "${work}/out-deb" >"${work}/deb.json"
+    --unsigned --packager deb,rpm -o "${work}/out-deb" >"${work}/deb.json"
   t_deb+=("$(jq -r '.packager_seconds.deb' "${work}/deb.json")")
+  t_rpm+=("$(jq -r '.packager_seconds.rpm' "${work}/deb.json")")
   t_all+=("$(jq -r '[.packager_seconds[]] | add' "${work}/deb.json")")
   if [[ ! -d "${trees}" ]]; then
     mkdir -p "${trees}"
@@ -127,7 +132,26 @@ for _ in $(seq 1 "${runs}"); do
     dpkg-deb --root-owner-group -Zgzip -z6 --build "${t}" "${work}/out-dpkg/" >/dev/null
   done
   t_dpkg+=("$(elapsed "${t0}")")
+  # rpm: the same files (every package's, unpacked once into one buildroot) in one rpmbuild -bb
+  # of a one-package spec with the same payload compression (zstd level 3), nothing else run.
+  if [[ ! -d "${work}/rpmroot" ]]; then
+    mkdir -p "${work}/rpmroot"
+    for r in "${work}"/out-deb/*.rpm; do (cd "${work}/rpmroot" && rpm2archive - <"${r}" | tar -xzf -); done
+    (cd "${work}/rpmroot" && find . -type f -o -type l | sed 's|^\.||; s|.*|"&"|') >"${work}/rpm.files"
+    printf '%s\n' '%global _build_id_links none' '%global debug_package %{nil}' \
+      '%global __os_install_post %{nil}' '%global __arch_install_post %{nil}' \
+      '%global __spec_install_pre %{nil}' '%global _binary_payload w3.zstdio' \
+      'Name: bench' 'Version: 1' 'Release: 1' 'Summary: bench' 'License: GPL-2.0-or-later' \
+      'AutoReqProv: no' '%description' 'bench' "%files -f ${work}/rpm.files" >"${work}/bench.spec"
+  fi
+  rm -rf "${work}/out-rpmbuild"
+  t0=$(now)
+  rpmbuild -bb --quiet --buildroot "${work}/rpmroot" --noclean --nocheck --nodeps \
+    --define "_topdir ${work}/rpmtop" --define "_rpmdir ${work}/out-rpmbuild" "${work}/bench.spec" >/dev/null
+  t_rpmbuild+=("$(elapsed "${t0}")")
 done
+rpm=$(printf '%s\n' "${t_rpm[@]}" | best)
+rpmb=$(printf '%s\n' "${t_rpmbuild[@]}" | best)
 deb=$(printf '%s\n' "${t_deb[@]}" | best)
 dpkg=$(printf '%s\n' "${t_dpkg[@]}" | best)
 all=$(printf '%s\n' "${t_all[@]}" | best)
@@ -136,19 +160,26 @@ printf '%-34s %8.2f %10s %12s\n' "deb packager (${n_deb} packages)" "${deb}" "$(
   "$(cat "${work}"/out-deb/*.deb | wc -c)"
 printf '%-34s %8.2f %10s %12s\n' "dpkg-deb --build -Zgzip -z6" "${dpkg}" "$(rate "${dpkg}")" \
   "$(cat "${work}"/out-dpkg/*.deb | wc -c)"
+n_rpm=$(find "${work}/out-deb" -name '*.rpm' | wc -l)
+printf '%-34s %8.2f %10s %12s\n' "rpm packager (${n_rpm} packages)" "${rpm}" "$(rate "${rpm}")" \
+  "$(cat "${work}"/out-deb/*.rpm | wc -c)"
+printf '%-34s %8.2f %10s %12s\n' "rpmbuild -bb (same files, zstd)" "${rpmb}" "$(rate "${rpmb}")" \
+  "$(cat "${work}"/out-rpmbuild/*/*.rpm | wc -c)"
 deb_ok=no
-if [[ ${#t_deb[@]} -eq ${runs} && ${#t_dpkg[@]} -eq ${runs} && "${deb}" != null ]] &&
-   awk -v d="${deb}" -v p="${dpkg}" -v a="${all}" 'BEGIN {
-     r = d / p
-     printf "deb packager vs dpkg-deb:   %.2fx the time (goal <= 1.50: %s)\n", r, (r <= 1.5 ? "met" : "NOT met")
-     printf "outputs of one build (tarball + deb; rpm, oci not written yet): %.2f s (goal < 5 s: %s)\n", a, (a < 5 ? "met" : "NOT met")
-     exit !(d > 0 && p > 0 && r <= 1.5 && a < 5)
+if [[ ${#t_deb[@]} -eq ${runs} && ${#t_dpkg[@]} -eq ${runs} && ${#t_rpm[@]} -eq ${runs} &&
+      ${#t_rpmbuild[@]} -eq ${runs} && "${deb}" != null && "${rpm}" != null ]] &&
+   awk -v d="${deb}" -v p="${dpkg}" -v r="${rpm}" -v b="${rpmb}" -v a="${all}" 'BEGIN {
+     x = d / p; y = r / b
+     printf "deb packager vs dpkg-deb:   %.2fx the time (goal <= 1.50: %s)\n", x, (x <= 1.5 ? "met" : "NOT met")
+     printf "rpm packager vs rpmbuild:   %.2fx the time (goal <= 1.50: %s)\n", y, (y <= 1.5 ? "met" : "NOT met")
+     printf "outputs of one build (tarball + deb + rpm; oci not written yet): %.2f s (goal < 5 s: %s)\n", a, (a < 5 ? "met" : "NOT met")
+     exit !(d > 0 && p > 0 && r > 0 && b > 0 && x <= 1.5 && y <= 1.5 && a < 5)
    }'; then
   deb_ok=yes
 fi
 if [[ "${tarball_ok}" == yes && "${deb_ok}" == yes ]]; then
   echo "package bench: PASS"
 else
-  echo "package bench: FAIL (tarball: ${tarball_ok} (>= 0.90x tar|zstd -T0, byte-identical: ${same}); deb: ${deb_ok} (<= 1.5x dpkg-deb, all outputs < 5 s))"
+  echo "package bench: FAIL (tarball: ${tarball_ok} (>= 0.90x tar|zstd -T0, byte-identical: ${same}); deb and rpm: ${deb_ok} (<= 1.5x dpkg-deb and rpmbuild, all outputs < 5 s))"
   exit 1
 fi

@@ -59,9 +59,8 @@ int run_package(Invocation& inv) {
       "threads", po::value(&threads), "zstd worker threads (0: one per CPU)")(
       "unsigned", po::bool_switch(), "write SHA256SUMS without a signature")(
       "packager", po::value<std::vector<std::string>>()->composing(),
-      "also write these outputs (deb); repeat or separate with commas. The Depends of .deb "
-      "packages made here name no OS library package (no build image is asked): build-slurm "
-      "--packager deb gives them");
+      "also write these outputs (deb, rpm); repeat or separate with commas. Packages made here "
+      "depend on no OS library (no build image is asked): build-slurm --packager gives them");
   po::positional_options_description pos;
   pos.add("staging", 1);
   auto vm = parse_command(inv, spec, opts, pos);
