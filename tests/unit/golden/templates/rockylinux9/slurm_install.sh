@@ -1,4 +1,4 @@
-#!/usr/bin/env bash
+#!/bin/bash
 # slurm_install.sh: set up a host from an unpacked slurm-factory artifact.
 # Rendered by slurm-factory 0.1.0 for Slurm 23.02.7 on rockylinux9 (amd64).
 # Idempotent: a second run with the same options changes nothing (keys, passwords and existing
