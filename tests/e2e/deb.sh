@@ -31,20 +31,15 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/e2e/lib.sh
 . "$here/lib.sh"
+# shellcheck source=tests/e2e/os_packages.sh
+. "$here/os_packages.sh"
 ENGINE=${SF_E2E_ENGINE:-docker}
 TC=${1:-trixie}
 T=60
 
 e2e_setup deb
-container=""
 cleanup() {
-  if [ -n "$container" ]; then
-    if [ -z "${SF_E2E_KEEP:-}" ]; then
-      "$ENGINE" rm -f "$container" >/dev/null 2>&1
-    else
-      echo "kept container: $container"
-    fi
-  fi
+  cleanup_container
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -75,15 +70,8 @@ prov="${artifact%.tar.*}.provenance.json"
 arch=$(jq -r '.toolchain.arch' "$prov")
 
 # Every .deb is an output of the provenance and a line of SHA256SUMS, with the same sha256.
-mapfile -t debs < <(cd "$dir" && ls -- *.deb 2>/dev/null)
-listed=$(jq -r '.outputs[] | select(.packager=="deb") | "\(.sha256)  \(.file)"' "$prov" | sort)
-actual=$(cd "$dir" && sha256sum -- "${debs[@]}" | sort)
-[ "${#debs[@]}" -ge 5 ] && [ "$listed" = "$actual" ]
-check "$TC: ${#debs[@]} packages, each in provenance.json with its sha256" $? \
-  "listed: $listed; actual: $actual"
-(cd "$dir" && grep -F '.deb' SHA256SUMS | sha256sum -c --quiet -) >/dev/null 2>&1 &&
-  [ "$(grep -c '\.deb$' "$dir/SHA256SUMS")" -eq "${#debs[@]}" ]
-check "$TC: SHA256SUMS covers every package" $? "$(cat "$dir/SHA256SUMS")"
+outputs_listed deb deb "$dir" "$prov"
+debs=("${pkgs[@]}")
 out=$("$SF_BIN" --config "$work/config.yaml" verify "$artifact" 2>&1)
 check "$TC: verify accepts the artifact" $? "$(echo "$out" | tail -n 3)"
 
@@ -120,16 +108,8 @@ check "$TC: packaging again gives the same bytes" $? "$(tail -n 5 "$work/out.err
 # --- the signed APT repository on a real S3 server ----------------------------------------------
 # s3rver listens on the container bridge's address, so apt in the container reaches it over HTTP.
 gw=$("$ENGINE" network inspect bridge -f '{{(index .IPAM.Config 0).Gateway}}' 2>/dev/null)
-s3pid=""
-read -r s3port s3pid _ < <(SF_S3RVER_ADDRESS=$gw "$here/../support/start-s3rver.sh")
-[ -n "$s3pid" ]
-check "$TC: s3rver on $gw:${s3port:-?}" $?
-[ "$failed" -eq 0 ] || { summary "deb e2e"; exit 1; }
+SF_S3RVER_ADDRESS=$gw start_s3rver sf-apt || { summary "deb e2e"; exit 1; }
 trap 'kill "$s3pid" 2>/dev/null; cleanup' EXIT
-s3="http://$gw:$s3port"
-export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
-curl -fsS -X PUT "$s3/sf-apt" >/dev/null
-check "$TC: bucket sf-apt" $?
 # publish CONFIG [VERSION OUT]: the request with --publish all (the artifact exists: only
 # publishing runs), events in CONFIG.json
 publish() {
@@ -137,16 +117,7 @@ publish() {
     --backend "$BACKEND" --jobs "$JOBS" --packager deb --publish all --output "${3:-$work/out}" \
     > "$1.json" 2> "$1.err"
 }
-{ cat "$work/config.yaml"; cat <<CONF; } > "$work/publish.yaml"
-cache:
-  layers:
-    - {name: local, type: local, url: "file://$CACHE/cache", writable: true}
-    - name: site-s3
-      type: s3
-      url: s3://sf-apt/site
-      writable: true
-      settings: {endpoint: "$s3", region: us-east-1}
-CONF
+layer_config "$work/config.yaml" sf-apt "$work/publish.yaml"
 # The key apt will trust (signed-by), exported first, as an admin does before sharing a layer.
 "$SF_BIN" --config "$work/config.yaml" cache keys export --armor > "$work/key.asc" 2>"$work/key.err"
 grep -q 'BEGIN PGP PUBLIC KEY BLOCK' "$work/key.asc"
@@ -191,27 +162,7 @@ check "$TC: a second package set merges into the index (${listed2:-?} listed)" $
   "$(tail -n 5 "$work/site.yaml.err")"
 
 # --- install on a clean machine, from the repository ---------------------------------------------
-base=$("$ENGINE" images --format '{{.Repository}}:{{.Tag}}' "slurm-factory/base-$TC" | head -n 1)
-if [ -z "$base" ]; then
-  check "$TC: a clean base image slurm-factory/base-$TC" 1 "none (toolchain prepare makes it)"
-  summary "deb e2e"
-  exit 1
-fi
-rand=$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
-node="deb-$rand"
-container="sf-e2e-deb-$rand"
-limits=()
-if [ "$ENGINE" = podman ]; then
-  nproc=$(ulimit -Hu)
-  [ "$nproc" = unlimited ] || [ "$nproc" -gt 32768 ] && nproc=32768
-  limits=(--ulimit "nofile=$(ulimit -Hn):$(ulimit -Hn)" --ulimit "nproc=$nproc:$nproc")
-fi
-"$ENGINE" run -d --name "$container" --hostname "$node" --network bridge "${limits[@]}" \
-  --label org.slurm-factory.kind=e2e "$base" sleep infinity >/dev/null
-check "$TC: start a clean container ($base)" $?
-run() { # run SCRIPT: bash in the container, bare environment
-  "$ENGINE" exec "$container" env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin bash -c "$1"
-}
+clean_container deb || { summary "deb e2e"; exit 1; }
 "$ENGINE" exec "$container" mkdir -p /etc/apt/keyrings
 "$ENGINE" cp "$work/key.asc" "$container:/etc/apt/keyrings/slurm-factory.asc"
 echo "deb [signed-by=/etc/apt/keyrings/slurm-factory.asc] $repo $TC main" |
@@ -220,48 +171,16 @@ out=$(run 'apt-get update 2>&1')
 rc=$?
 [ "$rc" -eq 0 ] && ! echo "$out" | grep -qE '^(W|E):'
 check "$TC: apt-get update with signed-by, no warning" $? "$(echo "$out" | tail -n 8)"
-# start_cluster [SLURMCTLD_OPTION]: the OS's munged (unless it answers), then slurmctld and slurmd
-# as an admin without systemd starts them; waits for the node to be idle.
-start_cluster() {
-  # shellcheck disable=SC2016 # expands in the container
-  out=$(run 'set -e
-    if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
-      mkdir -p /run/munge; chown munge:munge /run/munge
-      runuser -u munge -- /usr/sbin/munged
-      for _ in $(seq 1 20); do [ -S /run/munge/munge.socket.2 ] && break; sleep 0.5; done
-    fi
-    munge -n | unmunge >/dev/null' 2>&1)
-  check "$TC: the OS's munged answers" $? "$out"
-  run "/opt/slurm/view/sbin/slurmctld ${1:-} </dev/null >/var/log/slurm/slurmctld.out 2>&1"
-  check "$TC: slurmctld${1:+ $1} starts" $? \
-    "$(run "cat /var/log/slurm/slurmctld.out; tail -n 5 /var/log/slurm/slurmctld.log" 2>&1)"
-  run "/opt/slurm/view/sbin/slurmd </dev/null >/var/log/slurm/slurmd.out 2>&1"
-  check "$TC: slurmd starts" $? "$(run "cat /var/log/slurm/slurmd.out; tail -n 5 /var/log/slurm/slurmd.log" 2>&1)"
-  state=""
-  for _ in $(seq 1 "$T"); do
-    state=$(login "timeout 10 sinfo -h -N -o '%N %T'" 2>&1)
-    echo "$state" | grep -q "^$node idle" && break
-    sleep 1
-  done
-  echo "$state" | grep -q "^$node idle"
-  check "$TC: sinfo (on PATH in a login shell) shows $node idle" $? \
-    "$state; $(run 'tail -n 5 /var/log/slurm/slurmctld.log /var/log/slurm/slurmd.log' 2>&1)"
-}
-login() { # login SCRIPT: a login shell (profile.d), as an admin's ssh session
-  "$ENGINE" exec "$container" env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin bash -lc "$1"
-}
 if [ -n "$old_version" ]; then
   pins="${prefix}common=$old_pkg_version ${prefix}client=$old_pkg_version"
   pins="$pins ${prefix}slurmctld=$old_pkg_version ${prefix}slurmd=$old_pkg_version"
   out=$(run "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $pins" 2>&1)
   check "$TC: apt-get install the $old_version packages ($old_pkg_version)" $? "$(echo "$out" | tail -n 10)"
-  start_cluster
+  start_cluster ""
   out=$(login 'sinfo --version' 2>&1)
   [ "$out" = "slurm $old_version" ]
   check "$TC: sinfo --version says $old_version" $? "$out"
-  out=$(login "timeout $T srun -N1 hostname" 2>&1)
-  [ "$out" = "$node" ]
-  check "$TC: srun hostname on $old_version" $? "$out"
+  jobs_run
   run 'pkill -x slurmd; pkill -x slurmctld; sleep 2' >/dev/null 2>&1
 fi
 out=$(run "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
@@ -279,14 +198,8 @@ check "$TC: the slurm user, /etc/slurm/slurm.conf, the munge key and the units a
 # No systemd in a container: the daemons as an admin without it starts them. Slurm reads the
 # state of the two major releases before it only: after an upgrade from further back (22.05 to
 # 24.11) slurmctld starts with -i, dropping what it cannot read (SchedMD's upgrade guide).
-if [ -n "$old_version" ]; then start_cluster -i; else start_cluster; fi
-out=$(login "timeout $T srun -N1 hostname" 2>&1)
-[ "$out" = "$node" ]
-check "$TC: srun hostname" $? "$out"
-out=$(login "cd /tmp && id=\$(sbatch --parsable --wrap hostname) &&
-  for _ in \$(seq 1 $T); do [ -s slurm-\$id.out ] && break; sleep 1; done; cat slurm-\$id.out" 2>&1)
-[ "$out" = "$node" ]
-check "$TC: sbatch --wrap hostname" $? "$out"
+if [ -n "$old_version" ]; then start_cluster -i; else start_cluster ""; fi
+jobs_run
 out=$(run "dpkg --verify ${prefix}common ${prefix}client ${prefix}slurmctld ${prefix}slurmd" 2>&1)
 [ -z "$out" ]
 check "$TC: dpkg --verify: every installed file as packaged" $? "$(echo "$out" | head -n 5)"

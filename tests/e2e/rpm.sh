@@ -26,20 +26,15 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/e2e/lib.sh
 . "$here/lib.sh"
+# shellcheck source=tests/e2e/os_packages.sh
+. "$here/os_packages.sh"
 ENGINE=${SF_E2E_ENGINE:-docker}
 TC=${1:-trixie}
 T=60
 
 e2e_setup rpm
-container=""
 cleanup() {
-  if [ -n "$container" ]; then
-    if [ -z "${SF_E2E_KEEP:-}" ]; then
-      "$ENGINE" rm -f "$container" >/dev/null 2>&1
-    else
-      echo "kept container: $container"
-    fi
-  fi
+  cleanup_container
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -65,15 +60,8 @@ dir=$(dirname "$artifact")
 prov="${artifact%.tar.*}.provenance.json"
 prefix=slurm-factory-
 
-mapfile -t rpms < <(cd "$dir" && ls -- *.rpm 2>/dev/null)
-listed=$(jq -r '.outputs[] | select(.packager=="rpm") | "\(.sha256)  \(.file)"' "$prov" | sort)
-actual=$(cd "$dir" && sha256sum -- "${rpms[@]}" | sort)
-[ "${#rpms[@]}" -ge 5 ] && [ "$listed" = "$actual" ]
-check "$TC: ${#rpms[@]} packages, each in provenance.json with its sha256" $? \
-  "listed: $listed; actual: $actual"
-(cd "$dir" && grep -F '.rpm' SHA256SUMS | sha256sum -c --quiet -) >/dev/null 2>&1 &&
-  [ "$(grep -c '\.rpm$' "$dir/SHA256SUMS")" -eq "${#rpms[@]}" ]
-check "$TC: SHA256SUMS covers every package" $? "$(cat "$dir/SHA256SUMS")"
+outputs_listed rpm rpm "$dir" "$prov"
+rpms=("${pkgs[@]}")
 
 rpm_of() { printf '%s\n' "${rpms[@]}" | grep "^${prefix}$1-[0-9]"; }
 info=$(rpm -qpi "$dir/$(rpm_of slurmd)" 2>/dev/null)
@@ -114,26 +102,9 @@ check "$TC: rpmlint: no error, no warning (tests/support/slurm-factory.rpmlintrc
   "$(echo "$lint" | grep -E ': (E|W): ' | head -n 10)"
 
 # --- the signed YUM/DNF repository on a real S3 server, read by dnf ------------------------------
-s3pid=""
-read -r s3port s3pid _ < <("$here/../support/start-s3rver.sh")
-[ -n "$s3pid" ]
-check "$TC: s3rver on 127.0.0.1:${s3port:-?}" $?
-[ "$failed" -eq 0 ] || { summary "rpm e2e"; exit 1; }
+start_s3rver sf-rpm || { summary "rpm e2e"; exit 1; }
 trap 'kill "$s3pid" 2>/dev/null; cleanup' EXIT
-s3="http://127.0.0.1:$s3port"
-export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
-curl -fsS -X PUT "$s3/sf-rpm" >/dev/null
-check "$TC: bucket sf-rpm" $?
-{ cat "$work/config.yaml"; cat <<CONF; } > "$work/publish.yaml"
-cache:
-  layers:
-    - {name: local, type: local, url: "file://$CACHE/cache", writable: true}
-    - name: site-s3
-      type: s3
-      url: s3://sf-rpm/site
-      writable: true
-      settings: {endpoint: "$s3", region: us-east-1}
-CONF
+layer_config "$work/config.yaml" sf-rpm "$work/publish.yaml"
 publish() { # publish CONFIG: the request again with --publish all (only publishing runs)
   "$SF_BIN" --json --config "$1" build-slurm --slurm-version "$VERSION" --toolchain "$TC" \
     --backend "$BACKEND" --jobs "$JOBS" --packager rpm --publish all --output "$work/out" \
@@ -184,30 +155,7 @@ rm -f "$dir"/*.rpm
 check "$TC: the packages again" $? "$(tail -n 5 "$work/again.err")"
 
 # --- install on a clean machine (Debian's rpm, since no Rocky image can be had here) -----------
-base=$("$ENGINE" images --format '{{.Repository}}:{{.Tag}}' "slurm-factory/base-$TC" | head -n 1)
-if [ -z "$base" ]; then
-  check "$TC: a clean base image slurm-factory/base-$TC" 1 "none (toolchain prepare makes it)"
-  summary "rpm e2e"
-  exit 1
-fi
-rand=$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
-node="rpm-$rand"
-container="sf-e2e-rpm-$rand"
-limits=()
-if [ "$ENGINE" = podman ]; then
-  nproc=$(ulimit -Hu)
-  [ "$nproc" = unlimited ] || [ "$nproc" -gt 32768 ] && nproc=32768
-  limits=(--ulimit "nofile=$(ulimit -Hn):$(ulimit -Hn)" --ulimit "nproc=$nproc:$nproc")
-fi
-"$ENGINE" run -d --name "$container" --hostname "$node" --network bridge "${limits[@]}" \
-  --label org.slurm-factory.kind=e2e "$base" sleep infinity >/dev/null
-check "$TC: start a clean container ($base)" $?
-run() { # run SCRIPT: bash in the container, bare environment
-  "$ENGINE" exec "$container" env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin bash -c "$1"
-}
-login() { # login SCRIPT: a login shell (profile.d), as an admin's ssh session
-  "$ENGINE" exec "$container" env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin bash -lc "$1"
-}
+clean_container rpm || { summary "rpm e2e"; exit 1; }
 out=$(run 'export DEBIAN_FRONTEND=noninteractive; apt-get update -q >/dev/null &&
   apt-get install -y -q --no-install-recommends rpm munge procps' 2>&1)
 check "$TC: the OS's rpm and munge" $? "$(echo "$out" | tail -n 5)"
@@ -229,33 +177,8 @@ check "$TC: rpm -K and rpm -i --nodeps ${prefix}{common,client,slurmctld,slurmd}
 out=$(run 'set -e; getent passwd slurm; test -s /etc/slurm/slurm.conf
   test -f /usr/lib/systemd/system/slurmd.service; test -f /etc/profile.d/slurm-factory-client.sh' 2>&1)
 check "$TC: the scriptlets made the slurm user and /etc/slurm/slurm.conf; units and profile script" $? "$out"
-# shellcheck disable=SC2016 # expands in the container
-out=$(run 'set -e; mkdir -p /run/munge; chown munge:munge /run/munge
-  test -s /etc/munge/munge.key || runuser -u munge -- mungekey --verbose
-  runuser -u munge -- /usr/sbin/munged
-  for _ in $(seq 1 20); do [ -S /run/munge/munge.socket.2 ] && break; sleep 0.5; done
-  munge -n | unmunge >/dev/null' 2>&1)
-check "$TC: the OS's munged answers" $? "$out"
-for d in slurmctld slurmd; do
-  run "/opt/slurm/view/sbin/$d </dev/null >/var/log/slurm/$d.out 2>&1"
-  check "$TC: $d starts" $? "$(run "cat /var/log/slurm/$d.out; tail -n 5 /var/log/slurm/$d.log" 2>&1)"
-done
-state=""
-for _ in $(seq 1 "$T"); do
-  state=$(login "sinfo -h -N -o '%N %T'" 2>&1)
-  echo "$state" | grep -q "^$node idle" && break
-  sleep 1
-done
-echo "$state" | grep -q "^$node idle"
-check "$TC: sinfo (on PATH in a login shell) shows $node idle" $? \
-  "$state; $(run 'tail -n 5 /var/log/slurm/slurmctld.log /var/log/slurm/slurmd.log' 2>&1)"
-out=$(login "timeout $T srun -N1 hostname" 2>&1)
-[ "$out" = "$node" ]
-check "$TC: srun hostname" $? "$out"
-out=$(login "cd /tmp && id=\$(sbatch --parsable --wrap hostname) &&
-  for _ in \$(seq 1 $T); do [ -s slurm-\$id.out ] && break; sleep 1; done; cat slurm-\$id.out" 2>&1)
-[ "$out" = "$node" ]
-check "$TC: sbatch --wrap hostname" $? "$out"
+start_cluster ""
+jobs_run
 out=$(run "rpm -V --nodeps ${prefix}common ${prefix}client ${prefix}slurmctld ${prefix}slurmd" 2>&1)
 [ -z "$out" ]
 check "$TC: rpm -V: every installed file as packaged" $? "$(echo "$out" | head -n 5)"

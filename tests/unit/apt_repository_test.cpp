@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "../support/folder_store.hpp"
+#include "../support/temp_dir.hpp"
 #include "../support/throwaway_signing.hpp"
 #include "apt_index.hpp"
 #include "ar_archive.hpp"
@@ -23,13 +24,6 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
 namespace {
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 void spit(const fs::path& p, const std::string& text) {
   fs::create_directories(p.parent_path());
@@ -84,7 +78,8 @@ class AptRepositoryTest : public ::testing::Test {
   }
 
   std::vector<sf::deb::Stanza> listed() {
-    auto s = sf::deb::parse_stanzas(slurp(dir / "layer/dists/trixie/main/binary-amd64/Packages"));
+    auto s = sf::deb::parse_stanzas(
+        sf::test::read_file(dir / "layer/dists/trixie/main/binary-amd64/Packages"));
     EXPECT_TRUE(s.has_value());
     return s.value_or(std::vector<sf::deb::Stanza>{});
   }
@@ -104,10 +99,10 @@ TEST_F(AptRepositoryTest, AFirstPublicationWritesPoolAndSignedIndex) {
   EXPECT_EQ(report.listed, 1U);
   EXPECT_TRUE(fs::exists(dir / "layer/pool/main/s/slurm-factory-slurmd/"
                                "slurm-factory-slurmd_24.11.5-1+trixie_amd64.deb"));
-  const std::string release = slurp(dir / "layer/dists/trixie/Release");
-  EXPECT_TRUE(
-      signing->verifier->verify_detached(release, slurp(dir / "layer/dists/trixie/Release.gpg")));
-  const std::string inrelease = slurp(dir / "layer/dists/trixie/InRelease");
+  const std::string release = sf::test::read_file(dir / "layer/dists/trixie/Release");
+  EXPECT_TRUE(signing->verifier->verify_detached(
+      release, sf::test::read_file(dir / "layer/dists/trixie/Release.gpg")));
+  const std::string inrelease = sf::test::read_file(dir / "layer/dists/trixie/InRelease");
   EXPECT_THAT(inrelease, HasSubstr("-----BEGIN PGP SIGNED MESSAGE-----"));
   EXPECT_THAT(inrelease, HasSubstr("Codename: trixie"));
   auto info = sf::deb::parse_release(release);
@@ -150,7 +145,7 @@ TEST_F(AptRepositoryTest, OtherBytesUnderAListedNameNeedANewRevision) {
 TEST_F(AptRepositoryTest, ATamperedReleaseIsNeverSignedAgain) {
   publish({deb("a", "1")});
   spit(dir / "layer/dists/trixie/Release",
-       slurp(dir / "layer/dists/trixie/Release") + "Extra: injected\n");
+       sf::test::read_file(dir / "layer/dists/trixie/Release") + "Extra: injected\n");
   const int before = store->puts;
   EXPECT_THROW(publish({deb("b", "1")}), sf::VerificationError);
   EXPECT_EQ(store->puts, before);
@@ -159,7 +154,7 @@ TEST_F(AptRepositoryTest, ATamperedReleaseIsNeverSignedAgain) {
 TEST_F(AptRepositoryTest, AnIndexSignedByAnUntrustedKeyIsRefused) {
   publish({deb("a", "1")});
   sf::test::ThrowawaySigning other("sf-apt-other", "someone else <x@y.z>");
-  const std::string release = slurp(dir / "layer/dists/trixie/Release");
+  const std::string release = sf::test::read_file(dir / "layer/dists/trixie/Release");
   spit(dir / "layer/dists/trixie/Release.gpg", other.signer->sign_detached(release));
   try {
     publish({deb("b", "1")});
@@ -174,7 +169,8 @@ TEST_F(AptRepositoryTest, AnIndexSignedByAnUntrustedKeyIsRefused) {
 TEST_F(AptRepositoryTest, APackagesFileThatDoesNotMatchItsReleaseIsRefused) {
   publish({deb("a", "1")});
   const fs::path packages = dir / "layer/dists/trixie/main/binary-amd64/Packages";
-  spit(packages, slurp(packages) + "\nPackage: evil\nVersion: 1\nArchitecture: amd64\n");
+  spit(packages,
+       sf::test::read_file(packages) + "\nPackage: evil\nVersion: 1\nArchitecture: amd64\n");
   try {
     publish({deb("b", "1")});
     FAIL() << "merged with a Packages file its Release does not describe";

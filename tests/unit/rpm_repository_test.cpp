@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "../support/folder_store.hpp"
+#include "../support/temp_dir.hpp"
 #include "../support/throwaway_signing.hpp"
 #include "artifact/repository_publisher.hpp"
 #include "slurm_factory/errors.hpp"
@@ -19,13 +20,6 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
 namespace {
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 class RpmRepositoryTest : public ::testing::Test {
  protected:
@@ -58,8 +52,9 @@ class RpmRepositoryTest : public ::testing::Test {
 TEST_F(RpmRepositoryTest, AFirstPublicationSignsRepomd) {
   const auto report = publish();
   EXPECT_EQ(report.index, "rockylinux9/x86_64/repodata/repomd.xml");
-  const std::string repomd = slurp(repodata() / "repomd.xml");
-  EXPECT_TRUE(signing->verifier->verify_detached(repomd, slurp(repodata() / "repomd.xml.asc")));
+  const std::string repomd = sf::test::read_file(repodata() / "repomd.xml");
+  EXPECT_TRUE(signing->verifier->verify_detached(
+      repomd, sf::test::read_file(repodata() / "repomd.xml.asc")));
   auto entries = sf::rpm::parse_repomd(repomd);
   ASSERT_TRUE(entries.has_value());
   EXPECT_GE(entries->size(), 3U);  // primary, filelists, other
@@ -72,7 +67,7 @@ TEST_F(RpmRepositoryTest, RefusesMetadataNoTrustedKeySigned) {
   publish();
   sf::test::ThrowawaySigning other("sf-rpm-other", "someone else <x@y.z>");
   std::ofstream(repodata() / "repomd.xml.asc")
-      << other.signer->sign_detached(slurp(repodata() / "repomd.xml"));
+      << other.signer->sign_detached(sf::test::read_file(repodata() / "repomd.xml"));
   const int before = store->puts;
   try {
     publish();
@@ -85,7 +80,7 @@ TEST_F(RpmRepositoryTest, RefusesMetadataNoTrustedKeySigned) {
 
 TEST_F(RpmRepositoryTest, RefusesMetadataFilesThatDoNotMatchRepomd) {
   publish();
-  auto entries = sf::rpm::parse_repomd(slurp(repodata() / "repomd.xml"));
+  auto entries = sf::rpm::parse_repomd(sf::test::read_file(repodata() / "repomd.xml"));
   ASSERT_TRUE(entries.has_value());
   std::ofstream(repodata().parent_path() / entries->front().href, std::ios::app) << "x";
   EXPECT_THROW(publish(), sf::VerificationError);

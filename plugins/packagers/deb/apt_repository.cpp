@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "apt_index.hpp"
+#include "repository_io.hpp"
 #include "slurm_factory/archive_files.hpp"
 #include "slurm_factory/archive_writer.hpp"
 #include "slurm_factory/digest.hpp"
@@ -22,12 +23,7 @@ constexpr std::uint64_t kMaxSignature = 64U << 10U;  // Release.gpg
 constexpr std::uint64_t kMaxPackages = 256U << 20U;  // one Packages file
 constexpr std::uint64_t kMaxDeb = 4ULL << 30U;       // a package of ours
 
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using pkg::read_whole_file;
 
 void write_all(const fs::path& p, const std::string& text) {
   std::ofstream o(p, std::ios::binary | std::ios::trunc);
@@ -39,38 +35,6 @@ void write_all(const fs::path& p, const std::string& text) {
   }
 }
 
-[[noreturn]] void layer_failed(const RepositoryStore& store, const std::string& key,
-                               const std::string& why) {
-  throw PackagingError("apt repository: " + key + ": " + why,
-                       {{"repository", "apt"}, {"layer", store.location()}, {"object", key}},
-                       "check that the layer is reachable and writable, then publish again");
-}
-
-[[noreturn]] void untrusted(const RepositoryStore& store, const std::string& key,
-                            const std::string& why) {
-  throw VerificationError(
-      "apt repository: " + key + " in " + store.location() + " " + why +
-          "; nothing was published (merging would sign what no trusted key signed)",
-      {{"repository", "apt"}, {"layer", store.location()}, {"object", key}},
-      "import the key that signed the repository (`slurm-factory cache keys import`), or publish "
-      "to a layer without this repository");
-}
-
-// The object `key` into `dest`: true when there, false when the layer has none.
-bool fetch(RepositoryStore& store, const std::string& key, const fs::path& dest,
-           std::uint64_t cap) {
-  auto r = store.get(key, dest, cap);
-  if (r) return true;
-  if (r.error().kind == Failure::Kind::kNotFound) return false;
-  layer_failed(store, key, r.error().message);
-}
-
-void upload(RepositoryStore& store, const std::string& key, const fs::path& source,
-            RepositoryReport& report) {
-  if (auto r = store.put(key, source); !r) layer_failed(store, key, r.error().message);
-  report.uploaded.push_back(key);
-}
-
 class AptRepository final : public SignedRepository {
  public:
   std::string name() const override { return "apt"; }
@@ -78,6 +42,7 @@ class AptRepository final : public SignedRepository {
   RepositoryReport publish(const RepositoryInput& in, RepositoryStore& store,
                            const RepositorySigner& signer) override {
     RepositoryReport report;
+    pkg::RepositoryIo io("apt", store, report);
     const std::string codename = in.artifact.toolchain;
     const std::string arch = in.artifact.arch;
     const std::string dist = "dists/" + codename + "/";
@@ -87,31 +52,30 @@ class AptRepository final : public SignedRepository {
     ReleaseInfo release;
     release.codename = codename;
     std::vector<Stanza> existing;
-    if (fetch(store, dist + "Release", in.scratch / "Release.old", kMaxRelease)) {
-      const std::string text = read_all(in.scratch / "Release.old");
-      if (!fetch(store, dist + "Release.gpg", in.scratch / "Release.gpg.old", kMaxSignature)) {
-        untrusted(store, dist + "Release", "has no Release.gpg");
+    if (io.fetch(dist + "Release", in.scratch / "Release.old", kMaxRelease)) {
+      const std::string text = read_whole_file(in.scratch / "Release.old");
+      if (!io.fetch(dist + "Release.gpg", in.scratch / "Release.gpg.old", kMaxSignature)) {
+        io.untrusted(dist + "Release", "has no Release.gpg");
       }
-      if (!signer.trusted(text, read_all(in.scratch / "Release.gpg.old"))) {
-        untrusted(store, dist + "Release", "is not signed by a trusted key");
+      if (!signer.trusted(text, read_whole_file(in.scratch / "Release.gpg.old"))) {
+        io.untrusted(dist + "Release", "is not signed by a trusted key");
       }
       auto parsed = parse_release(text);
       if (!parsed || parsed->codename != codename) {
-        untrusted(store, dist + "Release", "is not a Release file of " + codename);
+        io.untrusted(dist + "Release", "is not a Release file of " + codename);
       }
       release = *parsed;
       if (auto it = release.files.find(packages_path); it != release.files.end()) {
         const fs::path old = in.scratch / "Packages.old";
-        if (it->second.size > kMaxPackages ||
-            !fetch(store, dist + packages_path, old, kMaxPackages)) {
-          untrusted(store, dist + packages_path, "is listed by Release but cannot be had");
+        if (it->second.size > kMaxPackages || !io.fetch(dist + packages_path, old, kMaxPackages)) {
+          io.untrusted(dist + packages_path, "is listed by Release but cannot be had");
         }
         auto sha = sha256_file_hex(old);
         if (!sha || *sha != it->second.sha256 || fs::file_size(old) != it->second.size) {
-          untrusted(store, dist + packages_path, "does not match its signed Release");
+          io.untrusted(dist + packages_path, "does not match its signed Release");
         }
-        auto stanzas = parse_stanzas(read_all(old));
-        if (!stanzas) untrusted(store, dist + packages_path, "is not a Packages file");
+        auto stanzas = parse_stanzas(read_whole_file(old));
+        if (!stanzas) io.untrusted(dist + packages_path, "is not a Packages file");
         existing = std::move(*stanzas);
       }
     }
@@ -128,7 +92,7 @@ class AptRepository final : public SignedRepository {
         throw PackagingError("cannot read " + deb.string(), {{"repository", "apt"}},
                              "build the packages again");
       }
-      const std::string bytes = read_all(deb);
+      const std::string bytes = read_whole_file(deb);
       auto control = read_deb_control(deb);
       if (!control) {
         throw PackagingError(control.error().message, {{"package", deb.string()}},
@@ -156,7 +120,7 @@ class AptRepository final : public SignedRepository {
             "a rebuild of the same version needs a new revision: set packagers.deb.revision "
             "(e.g. \"2\") and build again");
       }
-      upload(store, key, deb, report);
+      io.upload(key, deb);
       added.push_back(*stanza);
     }
 
@@ -175,11 +139,11 @@ class AptRepository final : public SignedRepository {
     write_all(in.scratch / "Release", text);
     write_all(in.scratch / "Release.gpg", signer.sign_detached(text));
     write_all(in.scratch / "InRelease", signer.sign_clear(text));
-    upload(store, dist + packages_path, in.scratch / "Packages", report);
-    upload(store, dist + packages_path + ".gz", in.scratch / "Packages.gz", report);
-    upload(store, dist + "Release", in.scratch / "Release", report);
-    upload(store, dist + "Release.gpg", in.scratch / "Release.gpg", report);
-    upload(store, dist + "InRelease", in.scratch / "InRelease", report);
+    io.upload(dist + packages_path, in.scratch / "Packages");
+    io.upload(dist + packages_path + ".gz", in.scratch / "Packages.gz");
+    io.upload(dist + "Release", in.scratch / "Release");
+    io.upload(dist + "Release.gpg", in.scratch / "Release.gpg");
+    io.upload(dist + "InRelease", in.scratch / "InRelease");
     report.index = dist + "InRelease";
     return report;
   }

@@ -5,6 +5,7 @@
 #include <regex>
 #include <sstream>
 
+#include "repository_io.hpp"
 #include "rpm_spec.hpp"
 #include "slurm_factory/archive_files.hpp"
 #include "slurm_factory/command.hpp"
@@ -22,43 +23,7 @@ constexpr std::uint64_t kMaxSignature = 64U << 10U;
 constexpr std::uint64_t kMaxMetadata = 512U << 20U;
 constexpr std::uint64_t kMaxRpm = 4ULL << 30U;
 
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-[[noreturn]] void layer_failed(const RepositoryStore& store, const std::string& key,
-                               const std::string& why) {
-  throw PackagingError("rpm repository: " + key + ": " + why,
-                       {{"repository", "rpm"}, {"layer", store.location()}, {"object", key}},
-                       "check that the layer is reachable and writable, then publish again");
-}
-
-[[noreturn]] void untrusted(const RepositoryStore& store, const std::string& key,
-                            const std::string& why) {
-  throw VerificationError(
-      "rpm repository: " + key + " in " + store.location() + " " + why +
-          "; nothing was published (merging would sign what no trusted key signed)",
-      {{"repository", "rpm"}, {"layer", store.location()}, {"object", key}},
-      "import the key that signed the repository (`slurm-factory cache keys import`), or publish "
-      "to a layer without this repository");
-}
-
-bool fetch(RepositoryStore& store, const std::string& key, const fs::path& dest,
-           std::uint64_t cap) {
-  auto r = store.get(key, dest, cap);
-  if (r) return true;
-  if (r.error().kind == Failure::Kind::kNotFound) return false;
-  layer_failed(store, key, r.error().message);
-}
-
-void upload(RepositoryStore& store, const std::string& key, const fs::path& source,
-            RepositoryReport& report) {
-  if (auto r = store.put(key, source); !r) layer_failed(store, key, r.error().message);
-  report.uploaded.push_back(key);
-}
+using pkg::read_whole_file;
 
 void run_tool(const std::vector<std::string>& argv, const std::string& package) {
   const auto r = run_command(argv, "", std::chrono::seconds(600));
@@ -75,7 +40,7 @@ void run_tool(const std::vector<std::string>& argv, const std::string& package) 
 
 // How many packages a primary.xml(.gz) lists (its <metadata packages="N">).
 std::size_t package_count(const fs::path& primary) {
-  auto files = read_archive_files(read_all(primary), kMaxMetadata);
+  auto files = read_archive_files(read_whole_file(primary), kMaxMetadata);
   if (!files || files->empty()) return 0;
   static const std::regex kCount("<metadata[^>]*packages=\"([0-9]{1,9})\"");
   std::smatch m;
@@ -91,6 +56,7 @@ class RpmRepository final : public SignedRepository {
   RepositoryReport publish(const RepositoryInput& in, RepositoryStore& store,
                            const RepositorySigner& signer) override {
     RepositoryReport report;
+    pkg::RepositoryIo io("rpm", store, report);
     const std::string base = in.artifact.toolchain + "/" + rpm_arch(in.artifact.arch) + "/";
     const fs::path old_dir = in.scratch / "old";
     const fs::path new_dir = in.scratch / "new";
@@ -101,25 +67,25 @@ class RpmRepository final : public SignedRepository {
     // 1. What the layer lists, trusted only when a trusted key signed its repomd.xml, and every
     // metadata file it names matches it.
     bool merge = false;
-    if (fetch(store, base + "repodata/repomd.xml", old_dir / "repodata/repomd.xml", kMaxRepomd)) {
-      const std::string repomd = read_all(old_dir / "repodata/repomd.xml");
-      if (!fetch(store, base + "repodata/repomd.xml.asc", in.scratch / "repomd.xml.asc.old",
-                 kMaxSignature)) {
-        untrusted(store, base + "repodata/repomd.xml", "has no repomd.xml.asc");
+    if (io.fetch(base + "repodata/repomd.xml", old_dir / "repodata/repomd.xml", kMaxRepomd)) {
+      const std::string repomd = read_whole_file(old_dir / "repodata/repomd.xml");
+      if (!io.fetch(base + "repodata/repomd.xml.asc", in.scratch / "repomd.xml.asc.old",
+                    kMaxSignature)) {
+        io.untrusted(base + "repodata/repomd.xml", "has no repomd.xml.asc");
       }
-      if (!signer.trusted(repomd, read_all(in.scratch / "repomd.xml.asc.old"))) {
-        untrusted(store, base + "repodata/repomd.xml", "is not signed by a trusted key");
+      if (!signer.trusted(repomd, read_whole_file(in.scratch / "repomd.xml.asc.old"))) {
+        io.untrusted(base + "repodata/repomd.xml", "is not signed by a trusted key");
       }
       auto entries = parse_repomd(repomd);
-      if (!entries) untrusted(store, base + "repodata/repomd.xml", "is not a repomd.xml");
+      if (!entries) io.untrusted(base + "repodata/repomd.xml", "is not a repomd.xml");
       for (const auto& e : *entries) {
         const fs::path dest = old_dir / e.href;
-        if (e.size > kMaxMetadata || !fetch(store, base + e.href, dest, kMaxMetadata)) {
-          untrusted(store, base + e.href, "is listed by repomd.xml but cannot be had");
+        if (e.size > kMaxMetadata || !io.fetch(base + e.href, dest, kMaxMetadata)) {
+          io.untrusted(base + e.href, "is listed by repomd.xml but cannot be had");
         }
         auto sha = sha256_file_hex(dest);
         if (!sha || *sha != e.sha256 || fs::file_size(dest) != e.size) {
-          untrusted(store, base + e.href, "does not match its signed repomd.xml");
+          io.untrusted(base + e.href, "does not match its signed repomd.xml");
         }
       }
       merge = true;
@@ -131,11 +97,9 @@ class RpmRepository final : public SignedRepository {
       const std::string key = base + "Packages/" + rpm.filename().string();
       const auto ours = sha256_file_hex(rpm);
       if (!ours) throw PackagingError(ours.error().message, {{"package", rpm.string()}});
-      auto there = store.has(key);
-      if (!there) layer_failed(store, key, there.error().message);
-      if (*there) {
+      if (io.has(key)) {
         const fs::path theirs = in.scratch / "existing.rpm";
-        if (!fetch(store, key, theirs, kMaxRpm)) layer_failed(store, key, "vanished");
+        if (!io.fetch(key, theirs, kMaxRpm)) io.layer_failed(key, "vanished");
         auto sha = sha256_file_hex(theirs);
         fs::remove(theirs, ec);
         if (sha && *sha == *ours) {
@@ -148,7 +112,7 @@ class RpmRepository final : public SignedRepository {
               "(e.g. \"2\") and build again");
         }
       } else {
-        upload(store, key, rpm, report);
+        io.upload(key, rpm);
       }
       fs::create_hard_link(rpm, new_dir / "Packages" / rpm.filename(), ec);
       if (ec) {
@@ -168,7 +132,7 @@ class RpmRepository final : public SignedRepository {
                 out.string()},
                "createrepo-c");
     }
-    const std::string repomd = read_all(out / "repodata/repomd.xml");
+    const std::string repomd = read_whole_file(out / "repodata/repomd.xml");
     auto entries = parse_repomd(repomd);
     if (!entries) {
       throw PackagingError("createrepo_c wrote a repomd.xml this tool cannot read",
@@ -178,14 +142,14 @@ class RpmRepository final : public SignedRepository {
       if (e.href.find("primary") != std::string::npos) {
         report.listed = package_count(out / e.href);
       }
-      upload(store, base + e.href, out / e.href, report);
+      io.upload(base + e.href, out / e.href);
     }
     {
       std::ofstream sig(in.scratch / "repomd.xml.asc", std::ios::binary);
       sig << signer.sign_detached(repomd);
     }
-    upload(store, base + "repodata/repomd.xml", out / "repodata/repomd.xml", report);
-    upload(store, base + "repodata/repomd.xml.asc", in.scratch / "repomd.xml.asc", report);
+    io.upload(base + "repodata/repomd.xml", out / "repodata/repomd.xml");
+    io.upload(base + "repodata/repomd.xml.asc", in.scratch / "repomd.xml.asc");
     report.index = base + "repodata/repomd.xml";
     return report;
   }
