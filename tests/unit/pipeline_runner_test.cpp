@@ -26,6 +26,9 @@ TEST(PipelineRunner, CellRequestPutsEachCellInItsOwnFolder) {
   EXPECT_EQ(r.backend, "podman");
   EXPECT_TRUE(r.verify);
   EXPECT_EQ(r.output, std::filesystem::path("/out/24.11-noble-cuda+rocm"));
+  EXPECT_EQ(r.packagers, std::vector<std::string>{"tarball"});
+  p.packagers = {"tarball", "deb", "rpm"};
+  EXPECT_EQ(cell_request(p, c, "/out", "", false).packagers, p.packagers);
 }
 
 TEST(PipelineRunner, PlanTableShowsSharedWorkAndPlanErrors) {

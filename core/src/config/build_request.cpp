@@ -100,7 +100,8 @@ std::vector<std::string> parse_packagers(const std::vector<std::string>& values,
       const std::string name = value.substr(start, comma - start);
       start = comma + 1;
       if (name.empty()) continue;
-      if (!input_problem(InputKind::kName, name).empty() || name.size() > 40) {
+      static const std::regex kPackager("^[a-z][a-z0-9_-]{0,39}$");
+      if (!std::regex_match(name, kPackager)) {
         throw UsageError("invalid packager '" + printable(name) + "' in " + what,
                          {{"option", what}},
                          "name packagers by lower-case words: tarball, deb (several: "

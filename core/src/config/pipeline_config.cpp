@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <functional>
+#include <regex>
 #include <set>
 #include <utility>
 
@@ -220,7 +221,8 @@ PipelineDefinition parse_one(const Config& config, const std::string& name,
   if (const auto p = child(node, "packagers"); set(p)) {
     const auto names = words(config, p, join_key(base, "packagers"), any_word);
     for (std::size_t i = 0; i < names.size(); ++i) {
-      if (!input_problem(InputKind::kName, names[i]).empty() || names[i].size() > 40) {
+      static const std::regex kPackager("^[a-z][a-z0-9_-]{0,39}$");
+      if (!std::regex_match(names[i], kPackager)) {
         fail(config, join_index(join_key(base, "packagers"), i),
              "invalid packager '" + printable(names[i]) + "'",
              "name packagers by lower-case words: packagers: [tarball, deb]");
