@@ -102,6 +102,24 @@ TEST_F(AppTest, PackagerLoadsItsPluginOnFirstUseOnce) {
   EXPECT_EQ(app.plugins().plugins().size(), 2U);
 }
 
+// A packager's settings come from the config's packagers.<name>; a refused one is named with the
+// file and line it was written at.
+TEST_F(AppTest, ARefusedPackagerSettingNamesItsFileAndLine) {
+  const auto file =
+      write("p.yaml", std::string("plugins:\n  search_paths: [") + SF_TEST_PLUGIN_DIR +
+                          "]\n  load: []\npackagers:\n  deb:\n    name_prefix: Bad_\n");
+  sources_.files = {file};
+  App app({}, sources_);
+  try {
+    app.packager("deb");
+    FAIL() << "accepted name_prefix: Bad_";
+  } catch (const ConfigurationError& e) {
+    EXPECT_EQ(e.context_value("setting"), "packagers.deb.name_prefix");
+    EXPECT_NE(e.context_value("file").find(file.string() + ":6:"), std::string::npos)
+        << e.context_value("file");
+  }
+}
+
 TEST_F(AppTest, PackagerNamesAMissingPlugin) {
   sources_.files = {
       write("n.yaml", "plugins:\n  search_paths: [" + dir_.string() + "]\n  load: []\n")};

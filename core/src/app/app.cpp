@@ -76,8 +76,20 @@ std::unique_ptr<Packager> App::packager(const std::string& name, const nlohmann:
   }
   if (settings.is_null()) {
     const auto& all = config().packagers;
-    return host.make_packager(
-        name, all.is_object() && all.contains(name) ? all[name] : nlohmann::json::object());
+    try {
+      return host.make_packager(
+          name, all.is_object() && all.contains(name) ? all[name] : nlohmann::json::object());
+    } catch (ConfigurationError& e) {
+      // The plugin names the setting it refuses (packagers.<name>.<key>); the core knows where
+      // it was written.
+      if (e.context_value("file").empty()) {
+        const std::string setting = e.context_value("setting");
+        const std::string origin =
+            config().origin_of(setting.empty() ? "packagers." + name : setting);
+        if (!origin.empty()) e.with("file", origin);
+      }
+      throw;
+    }
   }
   return host.make_packager(name, settings);
 }

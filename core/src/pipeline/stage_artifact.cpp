@@ -30,6 +30,9 @@ void prepare_artifact(PipelineRun& run) {
   info.install_root = fs::path(plan.request.prefix).parent_path().string();
   info.with_dev = request.with_dev;
   run.view_policy = artifact_view_policy(plan, request.with_dev);
+  // Every packager asked for, made once now: a missing plugin or a refused setting stops the
+  // request before any build, not after it.
+  for (const auto& name : request.packagers) (void)run.app.packager(name);
   run.basename = artifact_basename(info);
   const fs::path output_root =
       request.output ? *request.output : fs::path(run.app.config().cache_dir) / "builds";
