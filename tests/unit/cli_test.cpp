@@ -60,7 +60,7 @@ TEST(Cli, GlobalOptionsAreAcceptedAfterTheCommand) {
   auto r = call({"version", "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
-  EXPECT_EQ(j["abi"], "3.1");
+  EXPECT_EQ(j["abi"], "3.2");
   EXPECT_EQ(j["toolchain"], sf::toolchain_fingerprint());
 }
 

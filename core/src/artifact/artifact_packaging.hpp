@@ -48,6 +48,9 @@ struct ArtifactPackagingRequest {
   std::string os_version;
   std::string base_image;
   std::vector<SystemLibraryPackage> system_packages;
+  // The release's runtime filesystem as an image layer (toolchains/runtime_rootfs.hpp), for the
+  // packagers that make images; empty when no engine is at hand.
+  RuntimeRootfsFn runtime_rootfs;
 };
 
 // One file a packager wrote.

@@ -13,7 +13,9 @@
 #include "slurm_factory/packager.hpp"
 #include "support/input_validation.hpp"
 #include "support/template_renderer.hpp"
+#include "toolchains/runtime_rootfs.hpp"
 #include "toolchains/toolchain_catalog.hpp"
+#include "toolchains/toolchain_resolution.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -59,7 +61,8 @@ int run_package(Invocation& inv) {
       "threads", po::value(&threads), "zstd worker threads (0: one per CPU)")(
       "unsigned", po::bool_switch(), "write SHA256SUMS without a signature")(
       "packager", po::value<std::vector<std::string>>()->composing(),
-      "also write these outputs (deb, rpm); repeat or separate with commas. Packages made here "
+      "also write these outputs (deb, rpm, oci); repeat or separate with commas. Packages made "
+      "here "
       "depend on no OS library (no build image is asked): build-slurm --packager gives them");
   po::positional_options_description pos;
   pos.add("staging", 1);
@@ -108,6 +111,14 @@ int run_package(Invocation& inv) {
   }
   for (const auto& p : more) req.more_packagers.push_back(p.get());
   req.os_version = release.os_version;
+  // The runtime layer of image packagers (oci): the release's base image from the config's engine.
+  req.runtime_rootfs = [&app, &toolchain, &gpus](const std::vector<std::string>& packages) {
+    RuntimeRootfsRequest q;
+    q.image = resolve_toolchain(app, toolchain, gpus).image;
+    q.packages = packages;
+    auto engine = app.container_backend("");
+    return make_runtime_rootfs(*engine, q);
+  };
   req.base_image = release.base_image;
 
   const auto started = std::chrono::steady_clock::now();
@@ -126,7 +137,8 @@ int run_package(Invocation& inv) {
                               {"compiled_paths", result.compiled_paths.size()},
                               {"compiled_paths_unhandled", unhandled},
                               {"packager_seconds", result.seconds},
-                              {"outputs", [&result] {
+                              {"outputs",
+                               [&result] {
                                  nlohmann::json o = nlohmann::json::array();
                                  for (const auto& x : result.outputs) {
                                    o.push_back({{"packager", x.packager},

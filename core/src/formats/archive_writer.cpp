@@ -329,3 +329,92 @@ Expected<std::string> gzip_bytes(std::string_view data, int level) {
 }
 
 }  // namespace sf
+
+namespace sf {
+
+Expected<GzipFileResult> gzip_file(const fs::path& source, const fs::path& destination, int level) {
+  Fd in;
+  in.fd = ::open(source.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in.fd < 0) return fail(destination, "cannot read " + source.string() + ": " + errno_text());
+  struct stat st {};
+  if (::fstat(in.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    return fail(destination, source.string() + " is not a regular file");
+  }
+  std::error_code ec;
+  if (!destination.parent_path().empty()) fs::create_directories(destination.parent_path(), ec);
+  const fs::path tmp =
+      destination.parent_path() / (std::string(kTempPrefix) + std::to_string(::getpid()) + "-" +
+                                   destination.filename().string());
+  OutputSink sink;
+  sink.md = std::make_unique<Sha256>();
+  sink.fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (sink.fd < 0) return fail(destination, "cannot create " + tmp.string() + ": " + errno_text());
+  auto cleanup = [&] {
+    sink.close();
+    std::error_code e2;
+    fs::remove(tmp, e2);
+  };
+  std::unique_ptr<archive, ArchiveDeleter> a(archive_write_new());
+  archive_write_set_format_raw(a.get());
+  archive_write_add_filter_gzip(a.get());
+  archive_write_set_filter_option(a.get(), "gzip", "compression-level",
+                                  std::to_string(level).c_str());
+  archive_write_set_filter_option(a.get(), "gzip", "timestamp", nullptr);
+  archive_write_set_bytes_per_block(a.get(), 1 << 20);
+  archive_write_set_bytes_in_last_block(a.get(), 1);
+  if (archive_write_open(a.get(), &sink, nullptr, &OutputSink::write, nullptr) != ARCHIVE_OK) {
+    auto f = fail(destination, archive_error_string(a.get()));
+    cleanup();
+    return f;
+  }
+  std::unique_ptr<archive_entry, EntryDeleter> e(archive_entry_new());
+  archive_entry_set_filetype(e.get(), AE_IFREG);
+  archive_entry_set_size(e.get(), static_cast<la_int64_t>(st.st_size));
+  if (archive_write_header(a.get(), e.get()) != ARCHIVE_OK) {
+    auto f = fail(destination, archive_error_string(a.get()));
+    cleanup();
+    return f;
+  }
+  Sha256 source_md;
+  std::vector<char> buf(std::size_t{1} << 20);
+  for (;;) {
+    const auto n = ::read(in.fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      auto f = fail(destination, "cannot read " + source.string() + ": " + errno_text());
+      cleanup();
+      return f;
+    }
+    if (n == 0) break;
+    const auto got = static_cast<size_t>(n);
+    source_md.update(buf.data(), got);
+    if (archive_write_data(a.get(), buf.data(), got) != static_cast<la_ssize_t>(got)) {
+      auto f = fail(destination, archive_error_string(a.get()));
+      cleanup();
+      return f;
+    }
+  }
+  if (archive_write_close(a.get()) != ARCHIVE_OK) {
+    auto f = fail(destination, archive_error_string(a.get()));
+    cleanup();
+    return f;
+  }
+  a.reset();
+  if (!sink.close()) {
+    auto f = fail(destination, "cannot write " + tmp.string() + ": " + errno_text());
+    cleanup();
+    return f;
+  }
+  GzipFileResult out;
+  out.source_sha256 = source_md.hex();
+  out.sha256 = sink.md->hex();
+  out.size = fs::file_size(tmp, ec);
+  fs::rename(tmp, destination, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    return fail(destination, "cannot rename into place: " + ec.message());
+  }
+  return out;
+}
+
+}  // namespace sf

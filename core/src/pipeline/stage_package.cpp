@@ -14,6 +14,7 @@
 #include "slurm_factory/errors.hpp"
 #include "slurm_factory/packager.hpp"
 #include "support/template_renderer.hpp"
+#include "toolchains/runtime_rootfs.hpp"
 
 namespace fs = std::filesystem;
 
@@ -135,6 +136,17 @@ void stage_package(PipelineRun& run) {
   for (const auto& p : more) pr.more_packagers.push_back(p.get());
   pr.os_version = run.release().os_version;
   pr.base_image = run.release().base_image;
+  // Asked only by a packager that makes images (oci): the engine builds nothing otherwise.
+  pr.runtime_rootfs = [&run](const std::vector<std::string>& packages) {
+    run.emit("package", "runtime-image",
+             "making the runtime layer of " + run.release().name + " (" +
+                 std::to_string(packages.size()) + " OS package(s) asked)");
+    auto engine = run.make_backend();
+    RuntimeRootfsRequest q;
+    q.image = run.resolved->image;
+    q.packages = packages;
+    return make_runtime_rootfs(*engine, q);
+  };
   if (!more.empty()) {
     pr.system_packages = system_packages(run);
     nlohmann::json owners = nlohmann::json::array();

@@ -66,26 +66,9 @@ std::string toolchain_containerfile(const std::string& base_image_ref) {
          "RUN /bin/sh /tmp/slurm-factory-setup.sh && rm -f /tmp/slurm-factory-setup.sh\n";
 }
 
-ToolchainImage prepare_toolchain_image(ContainerBackend& backend, const ToolchainImageRequest& r) {
-  const auto started = std::chrono::steady_clock::now();
-  ToolchainImage out;
-  out.hash = toolchain_image_hash(r);
-  out.tag = toolchain_image_tag(r.release.name, out.hash);
-  const ErrorContext ctx{
-      {"toolchain", r.release.name}, {"image", out.tag}, {"backend", backend.name()}};
-  auto done = [&] {
-    out.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::steady_clock::now() - started);
-    return out;
-  };
-  if (backend.image_exists(out.tag)) {
-    out.reused = true;
-    out.base_image = r.release.base_image;
-    log().info("toolchain {}: image {} exists, reusing it", r.release.name, out.tag);
-    return done();
-  }
-
-  // 1. The base image: present, pulled, or bootstrapped offline.
+BaseImage ensure_base_image(ContainerBackend& backend, const ToolchainImageRequest& r) {
+  const ErrorContext ctx{{"toolchain", r.release.name}, {"backend", backend.name()}};
+  bool bootstrapped = false;
   std::string base = r.release.base_image;
   std::string pull_failure;
   bool have_base = !base.empty() && backend.image_exists(base);
@@ -137,13 +120,39 @@ ToolchainImage prepare_toolchain_image(ContainerBackend& backend, const Toolchai
       backend.import_image(rootfs, base,
                            {{kKindLabel, "base"}, {kDefinitionHashLabel, bhash.substr(0, 12)}});
     }
-    out.bootstrapped_base = true;
+    bootstrapped = true;
     log().info(
         "toolchain {}: base image {} could not be pulled ({}); using {} bootstrapped with {} "
         "from {}",
         r.release.name, r.release.base_image, pull_failure, base,
         recipe->tool.empty() ? "mmdebstrap" : recipe->tool, recipe->mirror);
   }
+  return {base, bootstrapped};
+}
+
+ToolchainImage prepare_toolchain_image(ContainerBackend& backend, const ToolchainImageRequest& r) {
+  const auto started = std::chrono::steady_clock::now();
+  ToolchainImage out;
+  out.hash = toolchain_image_hash(r);
+  out.tag = toolchain_image_tag(r.release.name, out.hash);
+  const ErrorContext ctx{
+      {"toolchain", r.release.name}, {"image", out.tag}, {"backend", backend.name()}};
+  auto done = [&] {
+    out.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
+    return out;
+  };
+  if (backend.image_exists(out.tag)) {
+    out.reused = true;
+    out.base_image = r.release.base_image;
+    log().info("toolchain {}: image {} exists, reusing it", r.release.name, out.tag);
+    return done();
+  }
+
+  // 1. The base image: present, pulled, or bootstrapped offline.
+  const BaseImage base_image = ensure_base_image(backend, r);
+  const std::string& base = base_image.reference;
+  out.bootstrapped_base = base_image.bootstrapped;
   out.base_image = base;
   auto base_info = backend.inspect_image(base);
   if (!base_info) {

@@ -51,6 +51,15 @@ std::string toolchain_image_tag(const std::string& release_name, const std::stri
 // The Containerfile the image is built from.
 std::string toolchain_containerfile(const std::string& base_image_ref);
 
+// The release's base image, as the build image is made on: present in the engine, pulled, or
+// bootstrapped offline from the package mirror and imported (slurm-factory/base-<suite>:<hash12>).
+// Throws ContainerError when none of them works.
+struct BaseImage {
+  std::string reference;
+  bool bootstrapped = false;
+};
+BaseImage ensure_base_image(ContainerBackend& backend, const ToolchainImageRequest& request);
+
 ToolchainImage prepare_toolchain_image(ContainerBackend& backend,
                                        const ToolchainImageRequest& request);
 

@@ -65,9 +65,8 @@ std::vector<std::filesystem::path> registry_auth_files() {
   return files;
 }
 
-std::optional<std::string> registry_auth_header(const std::string& ref,
-                                                const std::vector<std::filesystem::path>& files) {
-  const std::string registry = registry_of(ref);
+std::optional<RegistryCredentials> registry_credentials(
+    const std::string& registry, const std::vector<std::filesystem::path>& files) {
   std::vector<std::string> keys{registry, "https://" + registry, "http://" + registry};
   if (registry == "docker.io") {
     keys.insert(keys.begin(), {"https://index.docker.io/v1/", "index.docker.io"});
@@ -78,18 +77,37 @@ std::optional<std::string> registry_auth_header(const std::string& ref,
     auto j = nlohmann::json::parse(in, nullptr, false);
     if (!j.is_object() || !j.contains("auths") || !j["auths"].is_object()) continue;
     for (const auto& key : keys) {
-      if (!j["auths"].contains(key)) continue;
+      if (!j["auths"].contains(key) || !j["auths"][key].is_object()) continue;
       const auto& entry = j["auths"][key];
-      const std::string decoded = b64_decode(entry.value("auth", ""));
+      const auto auth = entry.find("auth");
+      if (auth == entry.end() || !auth->is_string()) continue;
+      const std::string decoded = b64_decode(auth->get<std::string>());
       const auto colon = decoded.find(':');
       if (colon == std::string::npos) continue;
-      nlohmann::json auth{{"username", decoded.substr(0, colon)},
-                          {"password", decoded.substr(colon + 1)},
-                          {"serveraddress", registry}};
-      return b64url_encode(auth.dump());
+      return RegistryCredentials{decoded.substr(0, colon), decoded.substr(colon + 1)};
     }
   }
   return std::nullopt;
+}
+
+std::string basic_authorization(const RegistryCredentials& credentials) {
+  std::string out = b64url_encode(credentials.username + ":" + credentials.password);
+  for (char& c : out) {  // standard alphabet for Basic
+    if (c == '-') c = '+';
+    if (c == '_') c = '/';
+  }
+  return "Basic " + out;
+}
+
+std::optional<std::string> registry_auth_header(const std::string& ref,
+                                                const std::vector<std::filesystem::path>& files) {
+  const std::string registry = registry_of(ref);
+  const auto credentials = registry_credentials(registry, files);
+  if (!credentials) return std::nullopt;
+  nlohmann::json auth{{"username", credentials->username},
+                      {"password", credentials->password},
+                      {"serveraddress", registry}};
+  return b64url_encode(auth.dump());
 }
 
 }  // namespace sf

@@ -24,7 +24,7 @@ struct AbiVersion {
 };
 
 inline constexpr std::uint32_t kAbiMajor = 3;
-inline constexpr std::uint32_t kAbiMinor = 1;
+inline constexpr std::uint32_t kAbiMinor = 2;
 inline constexpr AbiVersion kAbiVersion{kAbiMajor, kAbiMinor};
 
 // True when a host at `host` may load a plugin built against `plugin`.

@@ -63,4 +63,14 @@ Expected<std::vector<ArchiveEntryInfo>> write_archive(const std::filesystem::pat
 // `gzip -9n` writes it (ABI 3.1; a .deb's changelog.Debian.gz).
 Expected<std::string> gzip_bytes(std::string_view data, int level = 9);
 
+// ABI 3.2: `source` gzip-compressed into `destination` (no name, no timestamp: reproducible),
+// streamed, written atomically; with the sha256 of both (an image layer's diff_id and digest).
+struct GzipFileResult {
+  std::string source_sha256;
+  std::string sha256;  // of the compressed file
+  std::uint64_t size = 0;
+};
+Expected<GzipFileResult> gzip_file(const std::filesystem::path& source,
+                                   const std::filesystem::path& destination, int level = 6);
+
 }  // namespace sf

@@ -3,8 +3,9 @@
 // The core stages an artifact tree (view/, modules/, data/slurm_assets/) and hands it to each
 // packager of the build in turn, the tarball first: each writes its file(s) into output_dir. The
 // core then writes <basename>.provenance.json (listing every output with its sha256), SHA256SUMS
-// and its signature SHA256SUMS.asc beside them, whatever the packagers. A packager must be reproducible: the same tree gives the same bytes (sorted entries,
-// fixed mtimes, numeric owners), and it must write atomically (temp file + rename).
+// and its signature SHA256SUMS.asc beside them, whatever the packagers. A packager must be
+// reproducible: the same tree gives the same bytes (sorted entries, fixed mtimes, numeric owners),
+// and it must write atomically (temp file + rename).
 #pragma once
 
 #include <cstdint>
@@ -41,6 +42,22 @@ struct ArtifactDescription {
   std::vector<SystemLibraryPackage> system_packages;
 };
 
+// ABI 3.2: the toolchain's base image with some OS packages added, flattened into one container
+// image layer, for packagers that make images (oci). Made by the core with the container engine
+// (an image FROM the base the build image is made on, a RUN step installing the packages with
+// the release's package manager), cached in the cache folder by what defines it.
+struct RootfsLayer {
+  std::filesystem::path file;  // the layer: a gzip-compressed tar of the whole filesystem
+  std::string diff_id;         // sha256 (hex) of the uncompressed tar
+  std::string digest;          // sha256 (hex) of `file`
+  std::uint64_t size = 0;      // bytes of `file`
+  std::string image;           // the engine image it was flattened from
+  std::string base_image;      // the base image that one is made on
+};
+// `os_packages`: package names of the release's package manager (may be empty). Throws
+// ContainerError (the engine) or PackagingError.
+using RuntimeRootfsFn = std::function<RootfsLayer(const std::vector<std::string>& os_packages)>;
+
 struct PackageInput {
   std::filesystem::path root;  // holds view/, modules/, data/
   std::string basename;        // "slurm-24.11.5-noble-cuda-amd64-software"
@@ -60,6 +77,13 @@ struct PackageInput {
   // fingerprint; both empty when the build is unsigned. Key material never passes here.
   std::string signing_home;
   std::string signing_key;
+  // ABI 3.2 (a 3.1 packager never reads it): the release's runtime filesystem as an image layer;
+  // empty when no container engine can be asked (a packager that needs it says so).
+  RuntimeRootfsFn runtime_rootfs;
+  // ABI 3.2: for the packagers after the main one, the main artifact (the tarball, which
+  // SHA256SUMS and provenance.json name) and its sha256 (hex); empty for the main one.
+  std::filesystem::path main_artifact;
+  std::string main_artifact_sha256;
 };
 
 struct PackageOutput {
