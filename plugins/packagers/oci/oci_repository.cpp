@@ -1,6 +1,7 @@
 #include "oci_repository.hpp"
 
 #include <fstream>
+#include <regex>
 #include <set>
 
 #include "oci_image.hpp"
@@ -39,16 +40,30 @@ class OciRepository final : public SignedRepository {
           "layout file with `podman load`");
     }
     const RegistryLocation location = parse_registry(settings_.registry, settings_.plain_http);
+    // Every layout read back and every blob checked against its digest before anything is sent.
+    std::vector<std::map<std::string, std::string>> layouts;
+    std::vector<Planned> plan;
+    layouts.reserve(input.packages.size());
+    for (const auto& file : input.packages) {
+      const std::string bytes = pkg::read_whole_file(file);
+      auto files = read_archive_files(bytes, kMaxLayoutBytes);
+      if (!files) bad_layout(file, files.error().message);
+      layouts.push_back(std::move(*files));
+      check_layout(file, layouts.back(), location, plan);
+    }
     RegistryClient client(location, registry_credentials(location.host, registry_auth_files()));
     RepositoryReport report;
     pkg::RepositoryIo io("oci", store, report);
     nlohmann::json images = nlohmann::json::array();
     std::string tag;
-    for (const auto& file : input.packages) {
-      const std::string bytes = pkg::read_whole_file(file);
-      auto files = read_archive_files(bytes, kMaxLayoutBytes);
-      if (!files) bad_layout(file, files.error().message);
-      push_layout(file, *files, client, location, input.scratch, images, tag, report);
+    for (const auto& image : plan) {
+      push(image, client, input.scratch, report);
+      images.push_back({{"reference", client.reference(image.repository) + ":" + image.tag},
+                        {"digest", image.digest},
+                        {"role", image.role},
+                        {"artifact", image.artifact},
+                        {"artifact_sha256", image.artifact_sha256}});
+      tag = image.tag;
     }
     if (images.empty())
       bad_layout(input.packages.empty() ? fs::path() : input.packages.front(), "it lists no image");
@@ -79,14 +94,32 @@ class OciRepository final : public SignedRepository {
   }
 
  private:
-  // Checks every blob a manifest names against its digest, then pushes layers, config, manifest.
-  void push_layout(const fs::path& file, const std::map<std::string, std::string>& files,
-                   RegistryClient& client, const RegistryLocation& location,
-                   const fs::path& scratch, nlohmann::json& images, std::string& tag,
-                   RepositoryReport& report) {
+  // One image of a layout, checked: where it goes and the bytes of everything it is made of.
+  struct Planned {
+    std::string repository;
+    std::string tag;
+    std::string digest;  // of the manifest
+    std::string media_type;
+    const std::string* manifest = nullptr;
+    std::vector<std::pair<std::string, const std::string*>> blobs;  // layers, then config
+    std::string role;
+    std::string artifact;
+    std::string artifact_sha256;
+  };
+
+  static std::string label(const nlohmann::json& labels, const char* key) {
+    const auto it = labels.find(key);
+    return it != labels.end() && it->is_string() ? it->get<std::string>() : "";
+  }
+
+  // index.json, every manifest it names and every blob those name, each against its digest.
+  static void check_layout(const fs::path& file, const std::map<std::string, std::string>& files,
+                           const RegistryLocation& location, std::vector<Planned>& plan) {
     std::set<std::string> checked;
-    auto blob = [&](const std::string& digest) -> const std::string& {
-      if (digest.rfind("sha256:", 0) != 0 || digest.size() != 71) {
+    auto blob = [&](const nlohmann::json& value) -> const std::string& {
+      const std::string digest = value.is_string() ? value.get<std::string>() : "";
+      if (digest.size() != 71 || digest.rfind("sha256:", 0) != 0 ||
+          digest.find_first_not_of("0123456789abcdef", 7) != std::string::npos) {
         bad_layout(file, "'" + digest + "' is not a sha256 digest");
       }
       const auto it = files.find("blobs/sha256/" + digest.substr(7));
@@ -102,58 +135,82 @@ class OciRepository final : public SignedRepository {
     if (!index.is_object() || !index.contains("manifests") || !index["manifests"].is_array()) {
       bad_layout(file, "index.json lists no manifests");
     }
+    static const std::regex kName("[a-z0-9]+([._-][a-z0-9]+)*");
+    static const std::regex kTag("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
     for (const auto& m : index["manifests"]) {
-      const std::string digest = m.value("digest", "");
+      if (!m.is_object()) bad_layout(file, "index.json lists something that is no descriptor");
       std::string ref;
       if (m.contains("annotations") && m["annotations"].is_object()) {
-        ref = m["annotations"].value("org.opencontainers.image.ref.name", "");
+        ref = label(m["annotations"], "org.opencontainers.image.ref.name");
       }
       const auto colon = ref.find(':');
-      if (colon == std::string::npos || colon == 0) bad_layout(file, "a manifest has no name:tag");
-      const std::string name = ref.substr(0, colon);
-      tag = ref.substr(colon + 1);
-      const std::string repository =
-          location.namespace_.empty() ? name : location.namespace_ + "/" + name;
-      const std::string& manifest_bytes = blob(digest);
-      const auto manifest = nlohmann::json::parse(manifest_bytes, nullptr, false);
-      if (!manifest.is_object() || !manifest.contains("layers") || !manifest.contains("config")) {
-        bad_layout(file, "the manifest " + digest + " is not an image manifest");
+      Planned image;
+      if (colon != std::string::npos) {
+        image.tag = ref.substr(colon + 1);
+        const std::string name = ref.substr(0, colon);
+        if (std::regex_match(name, kName)) {
+          image.repository = location.namespace_.empty() ? name : location.namespace_ + "/" + name;
+        }
       }
-      std::vector<std::string> parts;
-      for (const auto& l : manifest["layers"]) parts.push_back(l.value("digest", ""));
-      parts.push_back(manifest["config"].value("digest", ""));
-      for (const auto& d : parts) {
+      if (image.repository.empty() || !std::regex_match(image.tag, kTag)) {
+        bad_layout(file, "a manifest has no plain name:tag ('" + ref + "')");
+      }
+      const nlohmann::json md = m.contains("digest") ? m["digest"] : nlohmann::json();
+      image.manifest = &blob(md);
+      image.digest = md.get<std::string>();
+      const auto manifest = nlohmann::json::parse(*image.manifest, nullptr, false);
+      if (!manifest.is_object() || !manifest.contains("layers") || !manifest["layers"].is_array() ||
+          !manifest.contains("config") || !manifest["config"].is_object()) {
+        bad_layout(file, "the manifest " + image.digest + " is not an image manifest");
+      }
+      image.media_type = label(manifest, "mediaType");
+      if (image.media_type.empty()) image.media_type = kManifestType;
+      for (const auto& l : manifest["layers"]) {
+        const nlohmann::json d = l.is_object() && l.contains("digest") ? l["digest"] : nullptr;
         const std::string& bytes = blob(d);
-        const fs::path staged = scratch / d.substr(7);
-        if (!fs::exists(staged)) {
-          std::ofstream out(staged, std::ios::binary | std::ios::trunc);
-          out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-        }
-        const std::string how = client.push_blob(repository, d, staged);
-        if (how == "present") {
-          report.present.push_back(client.reference(repository) + "@" + d);
-        } else {
-          report.uploaded.push_back(client.reference(repository) + "@" + d);
-        }
+        image.blobs.emplace_back(d.get<std::string>(), &bytes);
       }
-      const std::string pushed = client.put_manifest(
-          repository, tag, manifest.value("mediaType", std::string(kManifestType)), manifest_bytes);
-      std::string role;
-      const auto config =
-          nlohmann::json::parse(blob(manifest["config"].value("digest", "")), nullptr, false);
-      nlohmann::json labels = nlohmann::json::object();
+      const nlohmann::json cd =
+          manifest["config"].contains("digest") ? manifest["config"]["digest"] : nlohmann::json();
+      const std::string& config_bytes = blob(cd);
+      image.blobs.emplace_back(cd.get<std::string>(), &config_bytes);
+      const auto config = nlohmann::json::parse(config_bytes, nullptr, false);
       if (config.is_object() && config.contains("config") && config["config"].is_object() &&
-          config["config"].contains("Labels")) {
-        labels = config["config"]["Labels"];
+          config["config"].contains("Labels") && config["config"]["Labels"].is_object()) {
+        const auto& labels = config["config"]["Labels"];
+        image.role = label(labels, "org.slurm-factory.role");
+        image.artifact = label(labels, "org.slurm-factory.artifact");
+        image.artifact_sha256 = label(labels, "org.slurm-factory.artifact.sha256");
       }
-      images.push_back(
-          {{"reference", client.reference(repository) + ":" + tag},
-           {"digest", pushed},
-           {"role", labels.value("org.slurm-factory.role", "")},
-           {"artifact", labels.value("org.slurm-factory.artifact", "")},
-           {"artifact_sha256", labels.value("org.slurm-factory.artifact.sha256", "")}});
-      report.uploaded.push_back(client.reference(repository) + ":" + tag + "@" + pushed);
+      plan.push_back(std::move(image));
     }
+  }
+
+  // Layers and config (each blob written once to scratch), then the manifest by tag.
+  static void push(const Planned& image, RegistryClient& client, const fs::path& scratch,
+                   RepositoryReport& report) {
+    for (const auto& [digest, bytes] : image.blobs) {
+      const fs::path staged = scratch / digest.substr(7);
+      if (!fs::exists(staged)) {
+        std::ofstream out(staged, std::ios::binary | std::ios::trunc);
+        out.write(bytes->data(), static_cast<std::streamsize>(bytes->size()));
+        if (!out) {
+          throw PackagingError("cannot write a blob to push", {{"file", staged.string()}},
+                               "check the free space of the temporary folder");
+        }
+      }
+      const std::string how = client.push_blob(image.repository, digest, staged);
+      (how == "present" ? report.present : report.uploaded)
+          .push_back(client.reference(image.repository) + "@" + digest);
+    }
+    const std::string pushed =
+        client.put_manifest(image.repository, image.tag, image.media_type, *image.manifest);
+    if (pushed != image.digest) {
+      throw VerificationError("the manifest pushed is not the one the layout names",
+                              {{"repository", image.repository}, {"digest", image.digest}},
+                              "make the images again");
+    }
+    report.uploaded.push_back(client.reference(image.repository) + ":" + image.tag + "@" + pushed);
   }
 
   OciSettings settings_;
