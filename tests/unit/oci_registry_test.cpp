@@ -6,6 +6,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <mutex>
+
+#include "../support/test_http_server.hpp"
 #include "slurm_factory/errors.hpp"
 
 namespace {
@@ -51,6 +54,86 @@ TEST(OciRegistry, ParsesBearerAndBasicChallenges) {
   EXPECT_EQ(c.scheme, "basic");
   EXPECT_EQ(c.params["realm"], "Registry Realm");
   EXPECT_EQ(sf::oci::parse_challenge("").scheme, "");
+}
+
+}  // namespace
+
+namespace {
+
+// The authentication flows against a scripted server (the real, open registry is the integration
+// test's): a Bearer challenge is answered by a token from the realm, asked with the user's
+// credentials, for the repository's pull,push scope; a Basic challenge by the credentials; no
+// credential ever in a message.
+class OciRegistryAuth : public ::testing::Test {
+ protected:
+  std::vector<sf::test::HttpRequestSeen> seen;
+  std::mutex mu;
+};
+
+TEST_F(OciRegistryAuth, BearerTokenFromTheRealmWithTheCredentials) {
+  std::unique_ptr<sf::test::TestHttpServer> server;
+  server = std::make_unique<sf::test::TestHttpServer>([&](const sf::test::HttpRequestSeen& r) {
+    std::lock_guard<std::mutex> lock(mu);
+    seen.push_back(r);
+    const std::string realm = "http://127.0.0.1:" + std::to_string(server->port()) + "/token";
+    if (r.target.rfind("/token", 0) == 0) {
+      return sf::test::HttpReply{
+          200, {{"Content-Type", "application/json"}}, R"({"token":"tok-123"})"};
+    }
+    const auto auth = r.headers.find("authorization");
+    if (auth == r.headers.end() || auth->second != "Bearer tok-123") {
+      return sf::test::HttpReply{
+          401, {{"WWW-Authenticate", "Bearer realm=\"" + realm + "\",service=\"reg\""}}, ""};
+    }
+    return sf::test::HttpReply{404, {}, ""};
+  });
+  sf::oci::RegistryClient client(
+      sf::oci::parse_registry("127.0.0.1:" + std::to_string(server->port()) + "/hpc", true),
+      sf::RegistryCredentials{"alice", "s3cret"});
+  EXPECT_FALSE(client.has_blob("hpc/slurm-factory-slurmd", "sha256:" + std::string(64, 'a')));
+  EXPECT_FALSE(client.has_blob("hpc/slurm-factory-slurmd", "sha256:" + std::string(64, 'b')));
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_EQ(seen.size(), 4U);  // anonymous, token, with the token; then the token at once
+  EXPECT_EQ(seen[1].target,
+            "/token?scope=repository%3Ahpc%2Fslurm-factory-slurmd%3Apull%2Cpush&service=reg");
+  EXPECT_EQ(seen[1].headers["authorization"], "Basic YWxpY2U6czNjcmV0");  // alice:s3cret
+  EXPECT_EQ(seen[2].headers["authorization"], "Bearer tok-123");
+  EXPECT_EQ(seen[3].headers["authorization"], "Bearer tok-123");
+}
+
+TEST_F(OciRegistryAuth, BasicChallengeWithoutCredentialsSaysWhatToDo) {
+  sf::test::TestHttpServer server([&](const sf::test::HttpRequestSeen&) {
+    return sf::test::HttpReply{401, {{"WWW-Authenticate", "Basic realm=\"r\""}}, ""};
+  });
+  sf::oci::RegistryClient client(
+      sf::oci::parse_registry("127.0.0.1:" + std::to_string(server.port()), true), std::nullopt);
+  try {
+    client.has_blob("slurm-factory-login", "sha256:" + std::string(64, 'a'));
+    FAIL() << "no refusal";
+  } catch (const sf::PackagingError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("asks for a user name and password"));
+    EXPECT_THAT(e.remediation(), HasSubstr("docker login 127.0.0.1:"));
+  }
+}
+
+TEST_F(OciRegistryAuth, ARefusedTokenNeverShowsThePassword) {
+  sf::test::TestHttpServer server([&](const sf::test::HttpRequestSeen& r) {
+    if (r.target.rfind("/token", 0) == 0) return sf::test::HttpReply{403, {}, "denied s3cret"};
+    return sf::test::HttpReply{
+        401,
+        {{"WWW-Authenticate", "Bearer realm=\"http://" + r.headers.at("host") + "/token\""}},
+        ""};
+  });
+  sf::oci::RegistryClient client(
+      sf::oci::parse_registry("127.0.0.1:" + std::to_string(server.port()), true),
+      sf::RegistryCredentials{"alice", "s3cret"});
+  try {
+    client.has_blob("slurm-factory-login", "sha256:" + std::string(64, 'a'));
+    FAIL() << "no refusal";
+  } catch (const sf::PackagingError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("token service refused"));
+    EXPECT_THAT(std::string(e.what()), ::testing::Not(HasSubstr("s3cret")));
+  }
 }
 
 }  // namespace
