@@ -7,10 +7,10 @@
 // run as a cluster: tests/e2e/oci.sh.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -137,7 +137,7 @@ class OciRegistryTest : public ::testing::Test {
     spit(root / "index.json", sf::oci::index_json(manifests));
     sf::ArchiveWriteOptions o;
     o.compression = sf::ArchiveCompression::kNone;
-    const fs::path out = dir / (name + "-images.oci.tar");
+    fs::path out = dir / (name + "-images.oci.tar");
     EXPECT_TRUE(sf::write_archive(root, out, o).has_value());
     return out;
   }

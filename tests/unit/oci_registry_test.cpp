@@ -83,7 +83,7 @@ TEST_F(OciRegistryAuth, BearerTokenFromTheRealmWithTheCredentials) {
     const auto auth = r.headers.find("authorization");
     if (auth == r.headers.end() || auth->second != "Bearer tok-123") {
       return sf::test::HttpReply{
-          401, {{"WWW-Authenticate", "Bearer realm=\"" + realm + "\",service=\"reg\""}}, ""};
+          401, {{"WWW-Authenticate", "Bearer realm=\"" + realm + R"(",service="reg")"}}, ""};
     }
     return sf::test::HttpReply{404, {}, ""};
   });

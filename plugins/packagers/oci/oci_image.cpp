@@ -1,5 +1,6 @@
 #include "oci_image.hpp"
 
+#include <array>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
@@ -72,12 +73,12 @@ std::string oci_arch(const std::string& debian_arch) {
 }
 
 std::string rfc3339(std::int64_t seconds) {
-  const std::time_t t = static_cast<std::time_t>(seconds);
+  const auto t = static_cast<std::time_t>(seconds);
   std::tm tm{};
   gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  std::array<char, 32> buf{};
+  std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf.data();
 }
 
 }  // namespace sf::oci

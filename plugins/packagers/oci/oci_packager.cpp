@@ -125,8 +125,12 @@ class OciPackager final : public sf::Packager {
       image.role = role;
       image.arch = sf::oci::oci_arch(a.arch);
       image.created = sf::oci::rfc3339(mtime);
-      image.env = {"PATH=" + root + "/view/sbin:" + root +
-                   "/view/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
+      std::string path = "PATH=";
+      path.append(root)
+          .append("/view/sbin:")
+          .append(root)
+          .append("/view/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+      image.env = {path};
       image.entrypoint = {"/" + std::string(sf::oci::kEntrypointPath)};
       image.cmd = {role};
       if (const std::string p = port_of(role); !p.empty()) image.ports = {p};
@@ -139,8 +143,9 @@ class OciPackager final : public sf::Packager {
       const std::string manifest = sf::oci::manifest_json(config_blob, image);
       auto manifest_blob = sf::oci::describe_json(sf::oci::kManifestType, manifest);
       write_blob(blobs, manifest_blob, manifest);
-      manifest_blob.annotations["org.opencontainers.image.ref.name"] =
-          settings_.package.name_prefix + role + ":" + tag;
+      std::string ref = settings_.package.name_prefix;
+      ref.append(role).append(":").append(tag);
+      manifest_blob.annotations["org.opencontainers.image.ref.name"] = ref;
       manifests.push_back(manifest_blob);
     }
     sf::pkg::write_package_file(layout / "oci-layout", sf::oci::layout_json(), fs::perms(0644),

@@ -208,7 +208,7 @@ std::string RegistryClient::put_manifest(const std::string& repository, const st
              done.body.substr(0, 300),
          repository, tag);
   }
-  const std::string ours = "sha256:" + sha256_hex(bytes);
+  std::string ours = "sha256:" + sha256_hex(bytes);
   const std::string theirs = done.header("docker-content-digest");
   if (!theirs.empty() && theirs != ours) {
     fail("the registry stored the manifest as " + theirs + ", not " + ours, repository, tag);

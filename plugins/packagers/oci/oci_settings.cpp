@@ -30,7 +30,7 @@ OciSettings parse_oci_settings(const nlohmann::json& settings) {
         if (!v.is_array()) refuse(k, "must be a list", "write roles: [slurmctld, slurmd, login]");
         for (const auto& r : v) {
           const std::string name = r.is_string() ? r.get<std::string>() : r.dump();
-          if (std::find(std::begin(kRoles), std::end(kRoles), name) == std::end(kRoles)) {
+          if (std::find(kRoles.begin(), kRoles.end(), name) == kRoles.end()) {
             refuse(k, "unknown role '" + name + "'",
                    "use slurmctld, slurmd, slurmdbd, slurmrestd and login");
           }
@@ -54,7 +54,7 @@ OciSettings parse_oci_settings(const nlohmann::json& settings) {
   out.package = pkg::parse_package_settings(
       common, "oci", {"gzip"},
       "image layers are gzip-compressed (what every docker and podman reads)");
-  if (out.roles.empty()) out.roles.assign(std::begin(kRoles), std::end(kRoles));
+  if (out.roles.empty()) out.roles.assign(kRoles.begin(), kRoles.end());
   return out;
 }
 

@@ -5,6 +5,7 @@
 // 1..9, default 6).
 #pragma once
 
+#include <array>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -14,7 +15,8 @@
 
 namespace sf::oci {
 
-inline constexpr const char* kRoles[] = {"slurmctld", "slurmd", "slurmdbd", "slurmrestd", "login"};
+inline constexpr std::array<const char*, 5> kRoles{"slurmctld", "slurmd", "slurmdbd", "slurmrestd",
+                                                   "login"};
 
 struct OciSettings {
   pkg::PackageSettings package;
