@@ -59,14 +59,7 @@ build() {
 }
 start=$(date +%s)
 build "$work/out"
-rc=$?
-artifact=$(jq -r 'select(.event=="result") | .artifact // empty' "$work/out.json" 2>/dev/null)
-[ "$rc" -eq 0 ] && [ -f "$artifact" ]
-ok=$?  # before the message's command substitutions change $?
-check "$TC: build-slurm --packager deb ($(($(date +%s) - start)) s)" "$ok" "$(tail -n 20 "$work/out.err")"
-[ "$failed" -eq 0 ] || { summary "deb e2e"; exit 1; }
-dir=$(dirname "$artifact")
-prov="${artifact%.tar.*}.provenance.json"
+built_artifact $? "$work/out" deb "$start" "deb e2e"
 arch=$(jq -r '.toolchain.arch' "$prov")
 
 # Every .deb is an output of the provenance and a line of SHA256SUMS, with the same sha256.

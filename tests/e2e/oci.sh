@@ -87,14 +87,7 @@ build() {
 }
 start=$(date +%s)
 build "$work/out"
-rc=$?
-artifact=$(jq -r 'select(.event=="result") | .artifact // empty' "$work/out.json" 2>/dev/null)
-[ "$rc" -eq 0 ] && [ -f "$artifact" ]
-ok=$?  # before the message's command substitutions change $?
-check "$TC: build-slurm --packager oci ($(($(date +%s) - start)) s)" "$ok" "$(tail -n 20 "$work/out.err")"
-[ "$failed" -eq 0 ] || { summary "oci e2e"; exit 1; }
-dir=$(dirname "$artifact")
-prov="${artifact%.tar.*}.provenance.json"
+built_artifact $? "$work/out" oci "$start" "oci e2e"
 layout=$(cd "$dir" && find . -maxdepth 1 -name '*-images.oci.tar' -printf '%f\n' | head -n 1)
 listed=$(jq -r '.outputs[] | select(.packager=="oci") | "\(.sha256)  \(.file)"' "$prov")
 actual=$(cd "$dir" && sha256sum -- "$layout" 2>/dev/null)

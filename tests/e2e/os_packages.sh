@@ -87,6 +87,21 @@ jobs_run() {
   check "$TC: sbatch --wrap hostname" $? "$out"
 }
 
+# built_artifact STATUS OUT PACKAGER START NAME: the check of a `build-slurm --packager PACKAGER
+# --output OUT` (exit STATUS, events in OUT.json, errors in OUT.err, started at START); sets
+# artifact, dir and prov (its provenance.json). When it failed: the summary line NAME and exit 1.
+# shellcheck disable=SC2034,SC2154 # sets the caller's variables; `failed` is lib.sh's
+built_artifact() {
+  local ok
+  artifact=$(jq -r 'select(.event=="result") | .artifact // empty' "$2.json" 2>/dev/null)
+  [ "$1" -eq 0 ] && [ -f "$artifact" ]
+  ok=$?  # before the message's command substitutions change $?
+  check "$TC: build-slurm --packager $3 ($(($(date +%s) - $4)) s)" "$ok" "$(tail -n 20 "$2.err")"
+  [ "$failed" -eq 0 ] || { summary "$5"; exit 1; }
+  dir=$(dirname "$artifact")
+  prov="${artifact%.tar.*}.provenance.json"
+}
+
 # outputs_listed EXT PACKAGER DIR PROV: every DIR/*.EXT is in PROV's outputs of PACKAGER and in
 # DIR/SHA256SUMS with its sha256 (two checks); the files are left in the array `pkgs`.
 outputs_listed() {

@@ -50,14 +50,7 @@ start=$(date +%s)
 "$SF_BIN" --json --config "$work/config.yaml" build-slurm --slurm-version "$VERSION" \
   --toolchain "$TC" --backend "$BACKEND" --jobs "$JOBS" --packager rpm --output "$work/out" \
   > "$work/out.json" 2> "$work/out.err"
-rc=$?
-artifact=$(jq -r 'select(.event=="result") | .artifact // empty' "$work/out.json" 2>/dev/null)
-[ "$rc" -eq 0 ] && [ -f "$artifact" ]
-ok=$?  # before the message's command substitutions change $?
-check "$TC: build-slurm --packager rpm ($(($(date +%s) - start)) s)" "$ok" "$(tail -n 20 "$work/out.err")"
-[ "$failed" -eq 0 ] || { summary "rpm e2e"; exit 1; }
-dir=$(dirname "$artifact")
-prov="${artifact%.tar.*}.provenance.json"
+built_artifact $? "$work/out" rpm "$start" "rpm e2e"
 prefix=slurm-factory-
 
 outputs_listed rpm rpm "$dir" "$prov"

@@ -17,6 +17,7 @@
 
 #include "../support/folder_store.hpp"
 #include "../support/requirement.hpp"
+#include "../support/temp_dir.hpp"
 #include "../support/throwaway_signing.hpp"
 #include "artifact/repository_publisher.hpp"
 #include "oci_image.hpp"
@@ -30,11 +31,6 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
 namespace {
-
-void spit(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << text;
-}
 
 int free_port() {
   for (int port = 20000 + (::getpid() % 20000);; ++port) {
@@ -58,10 +54,10 @@ class OciRegistryTest : public ::testing::Test {
     }
     port = free_port();
     host = "127.0.0.1:" + std::to_string(port);
-    spit(dir / "registry.yml",
-         "version: 0.1\nlog: {level: warn}\nstorage: {filesystem: "
-         "{rootdirectory: " +
-             (dir / "registry").string() + "}}\nhttp: {addr: " + host + "}\n");
+    sf::test::write_file(dir / "registry.yml",
+                         "version: 0.1\nlog: {level: warn}\nstorage: {filesystem: "
+                         "{rootdirectory: " +
+                             (dir / "registry").string() + "}}\nhttp: {addr: " + host + "}\n");
     pid = ::fork();
     if (pid == 0) {
       const std::string log = (dir / "registry.log").string();
@@ -101,7 +97,7 @@ class OciRegistryTest : public ::testing::Test {
     fs::create_directories(blobs);
     auto layer = [&](const std::string& file, const std::string& content) {
       const fs::path tree = dir / ("tree-" + name + "-" + file);
-      spit(tree / "opt/slurm" / file, content);
+      sf::test::write_file(tree / "opt/slurm" / file, content);
       sf::ArchiveWriteOptions o;
       o.compression = sf::ArchiveCompression::kNone;
       EXPECT_TRUE(sf::write_archive(tree, tree.string() + ".tar", o).has_value());
@@ -125,16 +121,16 @@ class OciRegistryTest : public ::testing::Test {
       image.layers = {base, layer(role, content)};
       const std::string config = sf::oci::config_json(image);
       const auto c = sf::oci::describe_json(sf::oci::kConfigType, config);
-      spit(blobs / c.digest.substr(7), config);
+      sf::test::write_file(blobs / c.digest.substr(7), config);
       const std::string manifest = sf::oci::manifest_json(c, image);
       auto m = sf::oci::describe_json(sf::oci::kManifestType, manifest);
-      spit(blobs / m.digest.substr(7), manifest);
+      sf::test::write_file(blobs / m.digest.substr(7), manifest);
       m.annotations["org.opencontainers.image.ref.name"] =
           "slurm-factory-" + role + ":1.0-test-amd64";
       manifests.push_back(m);
     }
-    spit(root / "oci-layout", sf::oci::layout_json());
-    spit(root / "index.json", sf::oci::index_json(manifests));
+    sf::test::write_file(root / "oci-layout", sf::oci::layout_json());
+    sf::test::write_file(root / "index.json", sf::oci::index_json(manifests));
     sf::ArchiveWriteOptions o;
     o.compression = sf::ArchiveCompression::kNone;
     fs::path out = dir / (name + "-images.oci.tar");

@@ -9,6 +9,7 @@
 
 #include "../support/temp_dir.hpp"
 #include "formats/archive_reader.hpp"
+#include "slurm_factory/archive_files.hpp"
 #include "slurm_factory/digest.hpp"
 
 namespace fs = std::filesystem;
@@ -138,3 +139,28 @@ TEST(ArchiveWriter, MissingRootIsAFailureNamingIt) {
 
 }  // namespace
 }  // namespace sf
+
+// gzip_file (ABI 3.2): what gunzip gives back is the source; both digests are right; the same
+// source gives the same bytes; a missing source is a failure that leaves no file.
+TEST(ArchiveWriter, GzipFileStreamsWithBothDigests) {
+  sf::test::TempDir dir("sf-gzip-file");
+  std::string data;
+  for (int i = 0; i < 200000; ++i) data += "line " + std::to_string(i % 977) + "\n";
+  sf::test::write_file(dir / "src", data);
+  auto a = sf::gzip_file(dir / "src", dir / "a.gz");
+  ASSERT_TRUE(a.has_value()) << a.error().message;
+  EXPECT_EQ(a->source_sha256, sf::sha256_hex(data));
+  EXPECT_EQ(a->sha256, *sf::sha256_file_hex(dir / "a.gz"));
+  EXPECT_EQ(a->size, std::filesystem::file_size(dir / "a.gz"));
+  EXPECT_LT(a->size, data.size() / 4);
+  const std::string back = sf::test::read_file(dir / "a.gz");
+  auto files = sf::read_archive_files(back, data.size() + 1);
+  ASSERT_TRUE(files.has_value()) << files.error().message;
+  EXPECT_EQ(files->at("data"), data);
+  auto b = sf::gzip_file(dir / "src", dir / "b.gz");
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(a->sha256, b->sha256);
+  auto missing = sf::gzip_file(dir / "none", dir / "c.gz");
+  EXPECT_FALSE(missing.has_value());
+  EXPECT_FALSE(std::filesystem::exists(dir / "c.gz"));
+}

@@ -79,6 +79,30 @@ struct OutputSink {
   ~OutputSink() { close(); }
 };
 
+// The temporary name an archive is written under, beside `target` (file_io.hpp's kTempPrefix: gc
+// removes it when this process is gone).
+fs::path temp_beside(const fs::path& target) {
+  return target.parent_path() /
+         (std::string(kTempPrefix) + std::to_string(::getpid()) + "-" + target.filename().string());
+}
+
+// Closes `sink` (fsync'd) and renames `tmp` to `target`; on any failure `tmp` is removed.
+Expected<void> publish_temp(OutputSink& sink, const fs::path& tmp, const fs::path& target) {
+  std::error_code ec;
+  if (!sink.close()) {
+    auto f = fail(target, "cannot write " + tmp.string() + ": " + errno_text());
+    fs::remove(tmp, ec);
+    return f;
+  }
+  fs::rename(tmp, target, ec);
+  if (ec) {
+    const std::string why = ec.message();
+    fs::remove(tmp, ec);
+    return fail(target, "cannot rename into place: " + why);
+  }
+  return {};
+}
+
 }  // namespace
 
 std::uint32_t safe_packed_mode(std::uint32_t perm, bool is_directory) {
@@ -102,9 +126,7 @@ Expected<std::vector<ArchiveEntryInfo>> write_archive(const fs::path& root,
 
   if (!archive_path.parent_path().empty()) fs::create_directories(archive_path.parent_path(), ec);
   // A recognisable temp name (file_io.hpp, kTempPrefix): gc removes it when this process is gone.
-  const fs::path tmp =
-      archive_path.parent_path() / (std::string(kTempPrefix) + std::to_string(::getpid()) + "-" +
-                                    archive_path.filename().string());
+  const fs::path tmp = temp_beside(archive_path);
 
   std::unique_ptr<archive, ArchiveDeleter> a(archive_write_new());
   archive_write_set_format_pax_restricted(a.get());
@@ -283,18 +305,10 @@ Expected<std::vector<ArchiveEntryInfo>> write_archive(const fs::path& root,
     return f;
   }
   a.reset();
-  if (!sink.close()) {
-    auto f = fail(archive_path, "cannot write " + tmp.string() + ": " + errno_text());
-    std::error_code e2;
-    fs::remove(tmp, e2);
-    return f;
+  if (auto published = publish_temp(sink, tmp, archive_path); !published) {
+    return published.error();
   }
   if (options.archive_sha256 != nullptr) *options.archive_sha256 = sink.md->hex();
-  fs::rename(tmp, archive_path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    return fail(archive_path, "cannot rename into place: " + ec.message());
-  }
   return out;
 }
 
@@ -342,9 +356,7 @@ Expected<GzipFileResult> gzip_file(const fs::path& source, const fs::path& desti
   }
   std::error_code ec;
   if (!destination.parent_path().empty()) fs::create_directories(destination.parent_path(), ec);
-  const fs::path tmp =
-      destination.parent_path() / (std::string(kTempPrefix) + std::to_string(::getpid()) + "-" +
-                                   destination.filename().string());
+  const fs::path tmp = temp_beside(destination);
   OutputSink sink;
   sink.md = std::make_unique<Sha256>();
   sink.fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -400,20 +412,11 @@ Expected<GzipFileResult> gzip_file(const fs::path& source, const fs::path& desti
     return f;
   }
   a.reset();
-  if (!sink.close()) {
-    auto f = fail(destination, "cannot write " + tmp.string() + ": " + errno_text());
-    cleanup();
-    return f;
-  }
+  if (auto published = publish_temp(sink, tmp, destination); !published) return published.error();
   GzipFileResult out;
   out.source_sha256 = source_md.hex();
   out.sha256 = sink.md->hex();
-  out.size = fs::file_size(tmp, ec);
-  fs::rename(tmp, destination, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    return fail(destination, "cannot rename into place: " + ec.message());
-  }
+  out.size = fs::file_size(destination, ec);
   return out;
 }
 
