@@ -129,8 +129,9 @@ int run_build_slurm(Invocation& inv) {
       "crossbuild-essential; docs/arm64.md)")(
       "packager", po::value<std::vector<std::string>>()->composing(),
       "also write these outputs beside the tarball (which is always made): deb, rpm (split "
-      "packages; with --publish all also their signed APT / YUM repository: "
-      "docs/packaging.md); repeat or separate with commas. Settings: packagers.<name>")(
+      "packages; with --publish all also their signed APT / YUM repository), oci (an image per "
+      "role in an OCI layout; with --publish all pushed to packagers.oci.registry): "
+      "docs/packaging.md; repeat or separate with commas. Settings: packagers.<name>")(
       "publish", po::value<std::string>()->default_value("none"),
       "none | cache (push the plan's entries to every writable non-local cache layer that lacks "
       "them) | all (also upload the artifact, SHA256SUMS, .asc and provenance.json under "

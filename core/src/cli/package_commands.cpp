@@ -61,9 +61,9 @@ int run_package(Invocation& inv) {
       "threads", po::value(&threads), "zstd worker threads (0: one per CPU)")(
       "unsigned", po::bool_switch(), "write SHA256SUMS without a signature")(
       "packager", po::value<std::vector<std::string>>()->composing(),
-      "also write these outputs (deb, rpm, oci); repeat or separate with commas. Packages made "
-      "here "
-      "depend on no OS library (no build image is asked): build-slurm --packager gives them");
+      "also write these outputs (deb, rpm, oci); repeat or separate with commas. Packages and "
+      "images made here depend on no OS library (no build image is asked): build-slurm "
+      "--packager gives them; oci asks the config's container engine for its base layer");
   po::positional_options_description pos;
   pos.add("staging", 1);
   auto vm = parse_command(inv, spec, opts, pos);
