@@ -14,7 +14,8 @@
 #   a cluster of containers from the images on one docker network, the munge key and slurm.conf
 #   mounted read-only: slurmctld and slurmd (docker), the node idle, `srun hostname` from a login
 #   container prints the slurmd container's hostname, `sbatch` runs; podman runs the login image
-#   (sinfo --version through the entrypoint with munge).
+#   (sinfo --version through the entrypoint with munge); the slurmdbd and slurmrestd images answer
+#   -V through the entrypoint; an image started without the munge key says what to mount.
 # One PASS/FAIL line per check, then "oci e2e: PASS (N checks)" or FAIL; exit 1 when a check failed.
 #
 #   tests/e2e/oci.sh [TOOLCHAIN]      (default trixie)
@@ -162,7 +163,7 @@ layout_digest=$(jq -r '.manifests[] | select(.annotations["org.opencontainers.im
 [ "$(digest slurmd)" = "$layout_digest" ]
 check "$TC: the record's digest is the layout's (slurmd $layout_digest)" $? "record: $(digest slurmd)"
 
-for r in slurmctld slurmd login; do
+for r in slurmctld slurmd login slurmdbd slurmrestd; do
   image=$(ref "$r")
   out=$(docker pull -q "$image" 2>&1)
   check "$TC: docker pull $image" $? "$out"
@@ -237,5 +238,23 @@ out=$(podman run --rm --ulimit "nofile=$(ulimit -Hn):$(ulimit -Hn)" --ulimit "np
   "${mounts[@]}" "$(ref login)" login sinfo --version 2>&1)
 [ "$out" = "slurm $VERSION" ]
 check "$TC: podman runs the login image (sinfo --version through the entrypoint)" $? "$out"
+
+# The two images the cluster above does not start: their daemon answers through the entrypoint
+# (slurmdbd with a slurmdbd.conf mounted; slurmrestd as its own user, made by the entrypoint).
+mkdir -p "$work/dbd"
+cp "$work/etc/slurm.conf" "$work/dbd/"
+printf 'DbdHost=localhost\nSlurmUser=slurm\nStorageType=accounting_storage/mysql\n' > "$work/dbd/slurmdbd.conf"
+chmod 0600 "$work/dbd/slurmdbd.conf"
+out=$(docker run --rm -v "$work/dbd:/etc/slurm:ro" -v "$work/munge:/etc/munge:ro" \
+  "$(ref slurmdbd)" slurmdbd -V 2>&1)
+[ "$out" = "slurm $VERSION" ]
+check "$TC: the slurmdbd image answers (slurmdbd -V through the entrypoint)" $? "$out"
+out=$(docker run --rm "${mounts[@]}" "$(ref slurmrestd)" slurmrestd -V 2>&1)
+[ "$out" = "slurm $VERSION" ]
+check "$TC: the slurmrestd image answers (slurmrestd -V as user slurmrestd)" $? "$out"
+rc=0
+out=$(docker run --rm -v "$work/etc:/etc/slurm:ro" "$(ref slurmd)" 2>&1) || rc=$?
+[ "$rc" -ne 0 ] && echo "$out" | grep -q "no munge key at /etc/munge/munge.key"
+check "$TC: without the munge key an image stops and says what to mount" $? "$out"
 
 summary "oci e2e"
