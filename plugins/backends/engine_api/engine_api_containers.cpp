@@ -95,6 +95,15 @@ std::optional<ContainerInfo> EngineApiBackend::inspect_container(const std::stri
   EngineRequest req;
   req.path = "/containers/" + id + "/json";
   auto resp = client().request(req);
+  // Podman inspecting a container whose process is exiting at that moment reads a /proc entry
+  // that is gone ("read /proc/<pid>/cgroup: no such process", 500): a moment later the container
+  // is stopped and inspect answers. Asked again a few times, never more than half a second.
+  for (int attempt = 0;
+       attempt < 25 && resp.status == 500 && resp.body.find("no such process") != std::string::npos;
+       ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    resp = client().request(req);
+  }
   if (resp.status == 404) return std::nullopt;
   if (!resp.ok()) client().throw_error(resp, "cannot inspect container", {{"container", id}});
   auto j = nlohmann::json::parse(resp.body, nullptr, false);

@@ -66,6 +66,22 @@ fi
 "$view/bin/munge" -n | "$view/bin/unmunge" >/dev/null ||
   die "munge does not answer: $(tail -n 3 /var/log/munge/munged.log 2>/dev/null)"
 
+# slurmdbd reads slurmdbd.conf only when SlurmUser owns it and nobody else can read it, which a
+# file mounted from the host seldom is: it gets a private copy of the configuration folder, and
+# SLURM_CONF names it (slurmdbd finds slurmdbd.conf beside slurm.conf).
+if [ "$role" = slurmdbd ]; then
+  private=/run/slurm-factory/etc
+  rm -rf "$private"
+  mkdir -p "$private"
+  cp -R /etc/slurm/. "$private/"
+  dbd_user=$(sed -n 's/^[[:space:]]*SlurmUser[[:space:]]*=[[:space:]]*\([^[:space:]#]*\).*/\1/p' \
+    "$private/slurmdbd.conf" | tail -n 1)
+  chown "${dbd_user:-root}" "$private/slurmdbd.conf" ||
+    die "SlurmUser '${dbd_user:-root}' of slurmdbd.conf is no user of this image"
+  chmod 0600 "$private/slurmdbd.conf"
+  export SLURM_CONF="$private/slurm.conf"
+fi
+
 case "$role" in
   slurmctld | slurmd | slurmdbd) exec "$view/sbin/$role" -D "$@" ;;
   slurmrestd)
