@@ -8,6 +8,7 @@
 
 #include <mutex>
 
+#include "../support/temp_dir.hpp"
 #include "../support/test_http_server.hpp"
 #include "slurm_factory/errors.hpp"
 
@@ -134,6 +135,52 @@ TEST_F(OciRegistryAuth, ARefusedTokenNeverShowsThePassword) {
     EXPECT_THAT(e.what(), HasSubstr("token service refused"));
     EXPECT_THAT(std::string(e.what()), ::testing::Not(HasSubstr("s3cret")));
   }
+}
+
+}  // namespace
+
+namespace {
+
+// An upload location on another host gets the blob but no credential (a registry may hand
+// uploads to its blob store; the token is for the registry alone).
+TEST(OciRegistryAuthScope, NoCredentialToAnotherHost) {
+  std::mutex mu;
+  std::vector<sf::test::HttpRequestSeen> store_seen;
+  sf::test::TestHttpServer store([&](const sf::test::HttpRequestSeen& r) {
+    std::lock_guard<std::mutex> lock(mu);
+    store_seen.push_back(r);
+    return sf::test::HttpReply{201, {}, ""};
+  });
+  sf::test::TestHttpServer registry([&](const sf::test::HttpRequestSeen& r) {
+    if (r.headers.count("authorization") == 0U) {
+      return sf::test::HttpReply{401, {{"WWW-Authenticate", R"(Basic realm="r")"}}, ""};
+    }
+    if (r.method == "HEAD") return sf::test::HttpReply{404, {}, ""};
+    // "localhost" is another host than the registry's "127.0.0.1" for the client.
+    return sf::test::HttpReply{
+        202, {{"Location", "http://localhost:" + std::to_string(store.port()) + "/upload/1"}}, ""};
+  });
+  sf::test::TempDir dir("sf-oci-scope");
+  sf::test::write_file(dir / "blob", "layer bytes");
+  sf::oci::RegistryClient client(
+      sf::oci::parse_registry("127.0.0.1:" + std::to_string(registry.port()), true),
+      sf::RegistryCredentials{"alice", "s3cret"});
+  EXPECT_EQ(client.push_blob("slurm-factory-login", "sha256:" + std::string(64, 'a'), dir / "blob"),
+            "uploaded");
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_EQ(store_seen.size(), 1U);
+  EXPECT_EQ(store_seen[0].method, "PUT");
+  EXPECT_EQ(store_seen[0].body, "layer bytes");
+  EXPECT_EQ(store_seen[0].headers.count("authorization"), 0U);
+}
+
+TEST(OciRegistryAuthScope, CredentialsGoToAClearTextTokenServiceOnlyForAPlainHttpRegistry) {
+  EXPECT_TRUE(sf::oci::token_service_allowed("https://auth.docker.io/token", false));
+  EXPECT_TRUE(sf::oci::token_service_allowed("https://auth.docker.io/token", true));
+  EXPECT_TRUE(sf::oci::token_service_allowed("http://127.0.0.1:5001/token", true));
+  EXPECT_FALSE(sf::oci::token_service_allowed("http://evil.example/token", false));
+  EXPECT_FALSE(sf::oci::token_service_allowed("file:///etc/passwd", true));
+  EXPECT_FALSE(sf::oci::token_service_allowed("", true));
 }
 
 }  // namespace

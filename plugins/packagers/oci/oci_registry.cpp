@@ -44,6 +44,10 @@ RegistryLocation parse_registry(const std::string& text, std::optional<bool> pla
   return out;
 }
 
+bool token_service_allowed(const std::string& realm, bool plain_http_registry) {
+  return realm.rfind("https://", 0) == 0 || (plain_http_registry && realm.rfind("http://", 0) == 0);
+}
+
 Challenge parse_challenge(const std::string& header) {
   Challenge c;
   std::size_t i = 0;
@@ -95,6 +99,8 @@ http::Response RegistryClient::send(http::Request request, const std::string& re
   const std::string scope = "repository:" + repository + ":pull,push";
   const http::Request original = request;
   auto authorize = [&](http::Request& r) {
+    // Never to another host: an upload location may point at the registry's blob store.
+    if (r.url.rfind(base() + "/", 0) != 0) return;
     if (auto t = tokens_.find(scope); t != tokens_.end()) {
       r.headers.emplace_back("Authorization", "Bearer " + t->second);
     } else if (!basic_.empty()) {
@@ -114,6 +120,12 @@ http::Response RegistryClient::send(http::Request request, const std::string& re
     }
     basic_ = basic_authorization(*credentials_);
   } else if (c.scheme == "bearer" && c.params.count("realm") != 0U) {
+    // The credentials go to the token service: in clear text only for a plain-HTTP registry.
+    const std::string& realm = c.params.at("realm");
+    if (!token_service_allowed(realm, location_.plain_http)) {
+      fail("the registry's token service '" + realm + "' is not an https URL", repository,
+           request.method);
+    }
     std::string url = c.params.at("realm") + "?scope=" + http::uri_encode(scope);
     if (c.params.count("service") != 0U)
       url += "&service=" + http::uri_encode(c.params.at("service"));

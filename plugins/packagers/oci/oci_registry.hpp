@@ -35,6 +35,9 @@ struct Challenge {
   std::map<std::string, std::string> params;
 };
 Challenge parse_challenge(const std::string& header);
+// Whether the credentials may go to the token service at `realm`: an https URL, or an http one for
+// a registry spoken to over plain HTTP (a loopback test registry).
+bool token_service_allowed(const std::string& realm, bool plain_http_registry);
 
 class RegistryClient {
  public:
