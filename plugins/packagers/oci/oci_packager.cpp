@@ -93,7 +93,10 @@ class OciPackager final : public sf::Packager {
 
     const fs::path layout = trees.work() / "oci-layout";
     const fs::path blobs = layout / "blobs/sha256";
-    fs::create_directories(blobs);
+    std::error_code ec;
+    fs::create_directories(blobs, ec);
+    if (ec)
+      fail("cannot create the layout folder: " + ec.message(), blobs, "check the output folder");
     const std::int64_t mtime = sf::pkg::package_mtime(input.mtime);
 
     // The view's layers, made two at a time (the common one is most of the bytes).

@@ -80,11 +80,17 @@ class OciRepository final : public SignedRepository {
     const std::string key = a.toolchain + "/" + a.arch + "/" + tag + ".json";
     const fs::path record_file = input.scratch / "record.json";
     const fs::path signature_file = input.scratch / "record.json.asc";
-    {
-      std::ofstream out(record_file, std::ios::trunc);
-      out << text;
-      std::ofstream sig(signature_file, std::ios::trunc);
-      sig << signer.sign_detached(text);
+    const std::string signature = signer.sign_detached(text);
+    for (const auto& [file, bytes] :
+         {std::pair{record_file, &text}, {signature_file, &signature}}) {
+      std::ofstream out(file, std::ios::binary | std::ios::trunc);
+      out << *bytes;
+      out.close();
+      if (!out) {
+        throw PackagingError("cannot write the record of the push", {{"file", file.string()}},
+                             "check the free space of the temporary folder; the images are in "
+                             "the registry, run --publish all again to record them");
+      }
     }
     io.upload(key, record_file);
     io.upload(key + ".asc", signature_file);
